@@ -1,0 +1,178 @@
+// Package config holds transfeed's YAML schema: decoding (strict), defaults,
+// ${VAR} expansion, *_file secrets and validation that reports every problem
+// with file:line.
+package config
+
+import "time"
+
+// Config is the whole configuration file. See config.example.yaml and
+// DESIGN.md ("Configuration") for the meaning of each key.
+type Config struct {
+	DataDir     string            `yaml:"data_dir"`
+	Storage     StorageConfig     `yaml:"storage"`
+	Log         LogConfig         `yaml:"log"`
+	Server      ServerConfig      `yaml:"server"`
+	Fetch       FetchConfig       `yaml:"fetch"`
+	Defaults    DefaultsConfig    `yaml:"defaults"`
+	Translation TranslationConfig `yaml:"translation"`
+	Sources     []Source          `yaml:"sources"`
+	Feeds       []Feed            `yaml:"feeds"`
+	Telegram    TelegramConfig    `yaml:"telegram"`
+
+	// Path is the file the config was loaded from ("" when read from a reader).
+	Path string `yaml:"-"`
+}
+
+// StorageConfig selects the database.
+type StorageConfig struct {
+	Driver  string `yaml:"driver"` // sqlite (default) | postgres
+	DSN     Secret `yaml:"dsn"`    // sqlite: file path (default <data_dir>/transfeed.db); postgres: postgres://…
+	DSNFile string `yaml:"dsn_file"`
+}
+
+// LogConfig controls logging.
+type LogConfig struct {
+	Level  string `yaml:"level"`  // debug | info (default) | warn | error
+	Format string `yaml:"format"` // text (default) | json
+}
+
+// ServerConfig is the HTTP server.
+type ServerConfig struct {
+	Listen  string `yaml:"listen"`   // default 127.0.0.1:8080; "" disables the server in `run`
+	BaseURL string `yaml:"base_url"` // absolute links in feeds and Telegram posts
+	Title   string `yaml:"title"`
+}
+
+// FetchConfig is the politeness and safety policy for every HTTP fetch of a source.
+type FetchConfig struct {
+	UserAgent    string        `yaml:"user_agent"`
+	Timeout      time.Duration `yaml:"timeout"`       // whole request, default 30s
+	MaxBody      ByteSize      `yaml:"max_body"`      // default 10MB, enforced after decompression
+	PerHost      int           `yaml:"per_host"`      // concurrent requests per host, default 2
+	Concurrency  int           `yaml:"concurrency"`   // concurrent requests overall, default 8
+	MaxRedirects int           `yaml:"max_redirects"` // default 5
+}
+
+// DefaultsConfig holds per-source defaults.
+type DefaultsConfig struct {
+	Schedule  string `yaml:"schedule"`  // default "@every 15m"
+	Timezone  string `yaml:"timezone"`  // default Asia/Shanghai
+	Translate string `yaml:"translate"` // auto (default) | always | never
+}
+
+// TranslationConfig selects and tunes the machine-translation provider.
+type TranslationConfig struct {
+	Provider       string               `yaml:"provider"` // none (default) | openai | deepl | google | libretranslate
+	SourceLang     string               `yaml:"source_lang"`
+	TargetLang     string               `yaml:"target_lang"`
+	OpenAI         OpenAIConfig         `yaml:"openai"`
+	DeepL          DeepLConfig          `yaml:"deepl"`
+	Google         GoogleConfig         `yaml:"google"`
+	LibreTranslate LibreTranslateConfig `yaml:"libretranslate"`
+	Glossary       map[string]string    `yaml:"glossary"`
+	GlossaryFile   string               `yaml:"glossary_file"` // TSV source<TAB>target, relative to the config file
+	DailyCharLimit int64                `yaml:"daily_char_limit"`
+	OnFailure      string               `yaml:"on_failure"` // hold (default) | original
+	HoldFor        time.Duration        `yaml:"hold_for"`   // default 6h
+	Timeout        time.Duration        `yaml:"timeout"`    // per provider request, default 60s
+}
+
+// OpenAIConfig is any OpenAI-compatible chat-completions server.
+type OpenAIConfig struct {
+	BaseURL    string `yaml:"base_url"`
+	APIKey     Secret `yaml:"api_key"`
+	APIKeyFile string `yaml:"api_key_file"`
+	Model      string `yaml:"model"`
+}
+
+// DeepLConfig is DeepL API v2.
+type DeepLConfig struct {
+	BaseURL    string `yaml:"base_url"` // empty: api-free.deepl.com for keys ending ":fx", else api.deepl.com
+	APIKey     Secret `yaml:"api_key"`
+	APIKeyFile string `yaml:"api_key_file"`
+}
+
+// GoogleConfig is Google Cloud Translation v2 (basic).
+type GoogleConfig struct {
+	BaseURL    string `yaml:"base_url"`
+	APIKey     Secret `yaml:"api_key"`
+	APIKeyFile string `yaml:"api_key_file"`
+}
+
+// LibreTranslateConfig is a LibreTranslate server.
+type LibreTranslateConfig struct {
+	BaseURL    string `yaml:"base_url"`
+	APIKey     Secret `yaml:"api_key"`
+	APIKeyFile string `yaml:"api_key_file"`
+}
+
+// Source is one polled source.
+type Source struct {
+	ID        string     `yaml:"id"`
+	Name      string     `yaml:"name"`
+	URL       string     `yaml:"url"`
+	Type      string     `yaml:"type"`      // feed (default) | html
+	Schedule  string     `yaml:"schedule"`  // cron spec or @every; default from defaults
+	Timezone  string     `yaml:"timezone"`  // for zone-less dates; default from defaults
+	Translate string     `yaml:"translate"` // auto | always | never; default from defaults
+	Tags      []string   `yaml:"tags"`
+	FullText  *FullText  `yaml:"full_text"`
+	HTML      *HTMLList  `yaml:"html"`
+
+	// Line is the line of the source's entry in the config file (for messages).
+	Line int `yaml:"-"`
+}
+
+// FullText asks for each new post's own page to be fetched and its body extracted.
+type FullText struct {
+	Selector    string `yaml:"selector"`    // CSS selector of the article body
+	Readability bool   `yaml:"readability"` // use readability when no selector is given
+}
+
+// HTMLList describes a list page for type: html. Each value is a CSS
+// selector, optionally followed by @attribute ("a@href").
+type HTMLList struct {
+	Item  string `yaml:"item"`
+	Title string `yaml:"title"`
+	Link  string `yaml:"link"`
+	Date  string `yaml:"date"`
+	// Summary is optional: a selector for a short text inside the item.
+	Summary string `yaml:"summary"`
+}
+
+// Feed is one republished output feed.
+type Feed struct {
+	ID          string   `yaml:"id"`
+	Title       string   `yaml:"title"`
+	Description string   `yaml:"description"`
+	Sources     []string `yaml:"sources"`
+	Tags        []string `yaml:"tags"`
+	Limit       int      `yaml:"limit"` // default 50
+	Bilingual   bool     `yaml:"bilingual"`
+
+	Line int `yaml:"-"`
+}
+
+// TelegramConfig is the Telegram bot. An empty token disables it.
+type TelegramConfig struct {
+	Token     Secret    `yaml:"token"`
+	TokenFile string    `yaml:"token_file"`
+	APIURL    string    `yaml:"api_url"` // default https://api.telegram.org
+	Admins    []int64   `yaml:"admins"`
+	Channels  []Channel `yaml:"channels"`
+}
+
+// Channel is one Telegram destination and its routing rules.
+type Channel struct {
+	Chat         string   `yaml:"chat"`   // @username or numeric id
+	Thread       int      `yaml:"thread"` // forum topic id
+	Sources      []string `yaml:"sources"`
+	Tags         []string `yaml:"tags"`
+	Include      []string `yaml:"include"` // keywords or /regex/ on English title+summary
+	Exclude      []string `yaml:"exclude"`
+	SummaryChars int      `yaml:"summary_chars"` // default 600
+	Photo        *bool    `yaml:"photo"`         // default true
+	Backfill     int      `yaml:"backfill"`
+
+	Line int `yaml:"-"`
+}

@@ -1,0 +1,19 @@
+package main
+import (
+ _ "codeberg.org/readeck/go-readability/v2"
+ _ "github.com/PuerkitoBio/goquery"
+ _ "github.com/go-telegram/bot"
+ _ "github.com/google/go-cmp/cmp"
+ _ "github.com/gorilla/feeds"
+ _ "github.com/jackc/pgx/v5/stdlib"
+ _ "github.com/microcosm-cc/bluemonday"
+ _ "github.com/mmcdole/gofeed"
+ _ "github.com/prometheus/client_golang/prometheus"
+ _ "github.com/robfig/cron/v3"
+ _ "go.yaml.in/yaml/v3"
+ _ "golang.org/x/net/html/charset"
+ _ "golang.org/x/text/encoding/simplifiedchinese"
+ _ "golang.org/x/time/rate"
+ _ "modernc.org/sqlite"
+)
+func main(){}

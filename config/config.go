@@ -21,6 +21,9 @@ type Config struct {
 
 	// Path is the file the config was loaded from ("" when read from a reader).
 	Path string `yaml:"-"`
+
+	// dir is the directory relative paths (*_file, glossary_file) are resolved against.
+	dir string
 }
 
 // StorageConfig selects the database.
@@ -108,19 +111,22 @@ type LibreTranslateConfig struct {
 
 // Source is one polled source.
 type Source struct {
-	ID        string     `yaml:"id"`
-	Name      string     `yaml:"name"`
-	URL       string     `yaml:"url"`
-	Type      string     `yaml:"type"`      // feed (default) | html
-	Schedule  string     `yaml:"schedule"`  // cron spec or @every; default from defaults
-	Timezone  string     `yaml:"timezone"`  // for zone-less dates; default from defaults
-	Translate string     `yaml:"translate"` // auto | always | never; default from defaults
-	Tags      []string   `yaml:"tags"`
-	FullText  *FullText  `yaml:"full_text"`
-	HTML      *HTMLList  `yaml:"html"`
+	ID        string    `yaml:"id"`
+	Name      string    `yaml:"name"`
+	URL       string    `yaml:"url"`
+	Type      string    `yaml:"type"`      // feed (default) | html
+	Schedule  string    `yaml:"schedule"`  // cron spec or @every; default from defaults
+	Timezone  string    `yaml:"timezone"`  // for zone-less dates; default from defaults
+	Translate string    `yaml:"translate"` // auto | always | never; default from defaults
+	Tags      []string  `yaml:"tags"`
+	FullText  *FullText `yaml:"full_text"`
+	HTML      *HTMLList `yaml:"html"`
 
 	// Line is the line of the source's entry in the config file (for messages).
 	Line int `yaml:"-"`
+
+	// loc is Timezone loaded once by Load; see Location.
+	loc *time.Location
 }
 
 // FullText asks for each new post's own page to be fetched and its body extracted.

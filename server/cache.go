@@ -1,0 +1,211 @@
+package server
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// maxCacheEntries bounds the render cache (feeds, list pages, posts).
+const maxCacheEntries = 2048
+
+// rendered is one cached response body in both encodings.
+type rendered struct {
+	etag         string
+	lastModified time.Time // zero: no Last-Modified
+	contentType  string
+	cacheControl string
+	plain        []byte
+	gz           []byte
+	plainLen     string // Content-Length values, formatted once
+	gzLen        string
+}
+
+// renderCache holds rendered bodies by key; concurrent misses on one key
+// render once.
+type renderCache struct {
+	mu       sync.Mutex
+	max      int
+	entries  map[string]*rendered
+	inflight map[string]*call
+}
+
+type call struct {
+	done chan struct{}
+	r    *rendered
+	err  error
+}
+
+func newRenderCache(max int) *renderCache {
+	return &renderCache{max: max, entries: make(map[string]*rendered), inflight: make(map[string]*call)}
+}
+
+// get returns the entry for key when its etag matches, else renders it with
+// fn (once, however many callers ask at the same time) and keeps it.
+func (c *renderCache) get(key, etag string, fn func() (*rendered, error)) (*rendered, error) {
+	c.mu.Lock()
+	if r, ok := c.entries[key]; ok && r.etag == etag {
+		c.mu.Unlock()
+		return r, nil
+	}
+	ik := key + "\x00" + etag
+	if cl, ok := c.inflight[ik]; ok {
+		c.mu.Unlock()
+		<-cl.done
+		return cl.r, cl.err
+	}
+	cl := &call{done: make(chan struct{})}
+	c.inflight[ik] = cl
+	c.mu.Unlock()
+
+	cl.r, cl.err = fn()
+	if cl.err == nil {
+		cl.r.etag = etag
+	}
+
+	c.mu.Lock()
+	delete(c.inflight, ik)
+	if cl.err == nil {
+		if _, ok := c.entries[key]; !ok && len(c.entries) >= c.max {
+			for k := range c.entries { // evict an arbitrary entry
+				delete(c.entries, k)
+				break
+			}
+		}
+		c.entries[key] = cl.r
+	}
+	c.mu.Unlock()
+	close(cl.done)
+	return cl.r, cl.err
+}
+
+// newRendered compresses body and fills the header values.
+func newRendered(body []byte, contentType, cacheControl string, lastModified time.Time) (*rendered, error) {
+	var gz bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+	if err != nil {
+		return nil, fmt.Errorf("server: gzip: %w", err)
+	}
+	if _, err := zw.Write(body); err != nil {
+		return nil, fmt.Errorf("server: gzip: %w", err)
+	}
+	if err := zw.Close(); err != nil {
+		return nil, fmt.Errorf("server: gzip: %w", err)
+	}
+	return &rendered{
+		lastModified: lastModified,
+		contentType:  contentType,
+		cacheControl: cacheControl,
+		plain:        body,
+		gz:           gz.Bytes(),
+		plainLen:     strconv.Itoa(len(body)),
+		gzLen:        strconv.Itoa(gz.Len()),
+	}, nil
+}
+
+// makeETag derives a weak ETag (valid for both encodings) from the parts
+// that determine a response.
+func makeETag(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return `W/"` + hex.EncodeToString(h.Sum(nil)[:12]) + `"`
+}
+
+// validators are what a conditional request is checked against.
+type validators struct {
+	etag         string
+	lastModified time.Time
+	cacheControl string
+}
+
+// notModified answers a conditional request with 304 when the client's copy
+// is current (RFC 9110 §13.2.2: If-None-Match wins over If-Modified-Since).
+func notModified(w http.ResponseWriter, r *http.Request, v validators) bool {
+	if inm := r.Header.Get("If-None-Match"); inm != "" {
+		if !etagMatch(inm, v.etag) {
+			return false
+		}
+	} else if ims := r.Header.Get("If-Modified-Since"); ims != "" && !v.lastModified.IsZero() {
+		t, err := http.ParseTime(ims)
+		if err != nil || v.lastModified.Truncate(time.Second).After(t) {
+			return false
+		}
+	} else {
+		return false
+	}
+	h := w.Header()
+	h.Set("ETag", v.etag)
+	if !v.lastModified.IsZero() {
+		h.Set("Last-Modified", v.lastModified.UTC().Format(http.TimeFormat))
+	}
+	h.Set("Cache-Control", v.cacheControl)
+	h.Set("Vary", "Accept-Encoding")
+	w.WriteHeader(http.StatusNotModified)
+	return true
+}
+
+// etagMatch is the weak comparison of If-None-Match.
+func etagMatch(header, etag string) bool {
+	want := strings.TrimPrefix(etag, "W/")
+	for part := range strings.SplitSeq(header, ",") {
+		p := strings.TrimSpace(part)
+		if p == "*" || strings.TrimPrefix(p, "W/") == want {
+			return true
+		}
+	}
+	return false
+}
+
+// acceptsGzip reports whether Accept-Encoding allows gzip (q > 0).
+func acceptsGzip(r *http.Request) bool {
+	for _, ae := range r.Header.Values("Accept-Encoding") {
+		for part := range strings.SplitSeq(ae, ",") {
+			name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+			if !strings.EqualFold(strings.TrimSpace(name), "gzip") && strings.TrimSpace(name) != "*" {
+				continue
+			}
+			q := strings.ReplaceAll(params, " ", "")
+			if strings.HasPrefix(q, "q=0") && strings.Trim(strings.TrimPrefix(q, "q="), "0.") == "" {
+				return false
+			}
+			return true
+		}
+	}
+	return false
+}
+
+// write sends a cached body, gzipped when the client accepts it.
+func (rd *rendered) write(w http.ResponseWriter, r *http.Request, status int) {
+	h := w.Header()
+	h.Set("Content-Type", rd.contentType)
+	h.Set("Cache-Control", rd.cacheControl)
+	h.Set("Vary", "Accept-Encoding")
+	if rd.etag != "" {
+		h.Set("ETag", rd.etag)
+	}
+	if !rd.lastModified.IsZero() {
+		h.Set("Last-Modified", rd.lastModified.UTC().Format(http.TimeFormat))
+	}
+	body := rd.plain
+	if acceptsGzip(r) {
+		h.Set("Content-Encoding", "gzip")
+		h.Set("Content-Length", rd.gzLen)
+		body = rd.gz
+	} else {
+		h.Set("Content-Length", rd.plainLen)
+	}
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(body)
+	}
+}

@@ -1,0 +1,296 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/transfeed/transfeed/config"
+	"github.com/transfeed/transfeed/feeds/syndicate"
+	"github.com/transfeed/transfeed/store"
+)
+
+// defaultFeedLimit is the number of posts in a feed without a configured limit.
+const defaultFeedLimit = 50
+
+// Cache-Control values.
+const (
+	cacheFeeds = "public, max-age=300"
+	cachePages = "public, max-age=60"
+)
+
+// outFeed is one republished feed: a configured feed or a single source.
+type outFeed struct {
+	kind        string // "feeds" | "sources"
+	id          string
+	path        string // "/feeds/zhaoqing"
+	title       string
+	description string
+	sourceIDs   []string
+	limit       int
+	bilingual   bool
+}
+
+// format is one output format of a feed.
+type format struct {
+	ext         string
+	contentType string
+	render      func(io.Writer, syndicate.Channel, []syndicate.Entry) error
+}
+
+func outFormats() []format {
+	return []format{
+		{"rss", "application/rss+xml; charset=utf-8", syndicate.RSS},
+		{"atom", "application/atom+xml; charset=utf-8", syndicate.Atom},
+		{"json", "application/feed+json; charset=utf-8", syndicate.JSON},
+	}
+}
+
+func formatOf(ext string) (format, bool) {
+	for _, f := range outFormats() {
+		if f.ext == ext {
+			return f, true
+		}
+	}
+	return format{}, false
+}
+
+// feedSourceIDs is a feed's sources: those named, plus those carrying any of
+// its tags, in config order.
+func feedSourceIDs(cfg *config.Config, f config.Feed) []string {
+	var ids []string
+	for _, src := range cfg.Sources {
+		named := slices.Contains(f.Sources, src.ID)
+		tagged := false
+		for _, t := range f.Tags {
+			if slices.Contains(src.Tags, t) {
+				tagged = true
+				break
+			}
+		}
+		if named || tagged {
+			ids = append(ids, src.ID)
+		}
+	}
+	return ids
+}
+
+func (s *Server) buildFeeds() {
+	s.byFeed = make(map[string]*outFeed)
+	s.bySrc = make(map[string]*outFeed)
+	s.srcInfo = make(map[string]syndicate.SourceInfo)
+	for _, src := range s.cfg.Sources {
+		name := src.Name
+		if name == "" {
+			name = src.ID
+		}
+		s.srcInfo[src.ID] = syndicate.SourceInfo{ID: src.ID, Name: name, URL: src.URL}
+		of := &outFeed{
+			kind: "sources", id: src.ID, path: "/sources/" + src.ID,
+			title:       name + " (in English)",
+			description: "Posts from " + name + ", machine-translated into English.",
+			sourceIDs:   []string{src.ID}, limit: defaultFeedLimit,
+		}
+		s.sources = append(s.sources, of)
+		s.bySrc[src.ID] = of
+	}
+	for _, f := range s.cfg.Feeds {
+		of := &outFeed{
+			kind: "feeds", id: f.ID, path: "/feeds/" + f.ID,
+			title: f.Title, description: f.Description,
+			sourceIDs: feedSourceIDs(s.cfg, f), limit: f.Limit, bilingual: f.Bilingual,
+		}
+		if of.title == "" {
+			of.title = f.ID
+		}
+		if of.description == "" {
+			of.description = of.title + ": posts machine-translated into English by " + s.title + "."
+		}
+		if of.limit <= 0 {
+			of.limit = defaultFeedLimit
+		}
+		s.feeds = append(s.feeds, of)
+		s.byFeed[f.ID] = of
+	}
+}
+
+// feedVersion is the version of a set of sources' ready posts: the latest
+// change and the count. Both come from cheap indexed queries.
+type feedVersion struct {
+	changed time.Time
+	count   int
+}
+
+func (s *Server) version(ctx context.Context, sourceIDs []string) (feedVersion, error) {
+	changed, err := s.st.ItemsChangedSince(ctx, sourceIDs)
+	if err != nil {
+		return feedVersion{}, fmt.Errorf("server: items changed: %w", err)
+	}
+	n, err := s.st.CountItems(ctx, store.ItemQuery{SourceIDs: sourceIDs, States: []string{store.StateReady}})
+	if err != nil {
+		return feedVersion{}, fmt.Errorf("server: count items: %w", err)
+	}
+	return feedVersion{changed: changed.UTC(), count: n}, nil
+}
+
+func (v feedVersion) String() string {
+	return strconv.FormatInt(v.changed.UnixNano(), 36) + "." + strconv.Itoa(v.count)
+}
+
+func (s *Server) handleFeed(w http.ResponseWriter, r *http.Request) {
+	s.serveFeedOrPage(w, r, s.byFeed)
+}
+
+func (s *Server) handleSource(w http.ResponseWriter, r *http.Request) {
+	s.serveFeedOrPage(w, r, s.bySrc)
+}
+
+// serveFeedOrPage serves /feeds/{id}.{rss,atom,json} and the page /feeds/{id}.
+func (s *Server) serveFeedOrPage(w http.ResponseWriter, r *http.Request, set map[string]*outFeed) {
+	file := r.PathValue("file")
+	id, ext, hasExt := strings.Cut(file, ".")
+	f, ok := set[id]
+	if !ok {
+		s.notFound(w, r)
+		return
+	}
+	if !hasExt {
+		s.servePostList(w, r, f)
+		return
+	}
+	fm, ok := formatOf(ext)
+	if !ok {
+		s.notFound(w, r)
+		return
+	}
+	ctx := r.Context()
+	v, err := s.version(ctx, f.sourceIDs)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	key := f.path + "." + fm.ext
+	val := validators{etag: makeETag(s.fingerprint, key, v.String()), lastModified: v.changed, cacheControl: cacheFeeds}
+	if notModified(w, r, val) {
+		return
+	}
+	rd, err := s.cache.get(key, val.etag, func() (*rendered, error) {
+		return s.renderFeed(ctx, f, fm, v)
+	})
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	rd.write(w, r, http.StatusOK)
+}
+
+func (s *Server) renderFeed(ctx context.Context, f *outFeed, fm format, v feedVersion) (*rendered, error) {
+	start := time.Now()
+	items, err := s.st.ListItems(ctx, store.ItemQuery{SourceIDs: f.sourceIDs, States: []string{store.StateReady}, Limit: f.limit})
+	if err != nil {
+		return nil, fmt.Errorf("server: list items: %w", err)
+	}
+	entries := make([]syndicate.Entry, 0, len(items))
+	for _, it := range items {
+		entries = append(entries, s.b.Entry(it, s.source(it.SourceID), f.bilingual))
+	}
+	updated := v.changed
+	if updated.IsZero() {
+		updated = s.started
+	}
+	ch := syndicate.Channel{
+		Title:       f.title,
+		Description: f.description,
+		Link:        s.b.URL(f.path),
+		SelfURL:     s.b.URL(f.path + "." + fm.ext),
+		Language:    "en",
+		ID:          s.b.FeedID(f.path),
+		Updated:     updated,
+	}
+	var buf bytes.Buffer
+	if err := fm.render(&buf, ch, entries); err != nil {
+		return nil, fmt.Errorf("server: render %s.%s: %w", f.path, fm.ext, err)
+	}
+	rd, err := newRendered(buf.Bytes(), fm.contentType, cacheFeeds, v.changed)
+	if err != nil {
+		return nil, err
+	}
+	s.logger.Debug("feed rendered", slog.String("feed", f.path), slog.String("format", fm.ext),
+		slog.Int("items", len(entries)), slog.Duration("took", time.Since(start)))
+	return rd, nil
+}
+
+func (s *Server) source(id string) syndicate.SourceInfo {
+	if si, ok := s.srcInfo[id]; ok {
+		return si
+	}
+	return syndicate.SourceInfo{ID: id, Name: id}
+}
+
+// OPML 2.0 document listing every output feed.
+type opml struct {
+	XMLName xml.Name    `xml:"opml"`
+	Version string      `xml:"version,attr"`
+	Title   string      `xml:"head>title"`
+	Body    []opmlGroup `xml:"body>outline"`
+}
+
+type opmlGroup struct {
+	Text     string        `xml:"text,attr"`
+	Outlines []opmlOutline `xml:"outline"`
+}
+
+type opmlOutline struct {
+	Type    string `xml:"type,attr"`
+	Text    string `xml:"text,attr"`
+	Title   string `xml:"title,attr"`
+	XMLURL  string `xml:"xmlUrl,attr"`
+	HTMLURL string `xml:"htmlUrl,attr"`
+}
+
+func (s *Server) handleOPML(w http.ResponseWriter, r *http.Request) {
+	val := validators{etag: makeETag(s.fingerprint, "opml"), cacheControl: cacheFeeds}
+	if notModified(w, r, val) {
+		return
+	}
+	rd, err := s.cache.get("/feeds.opml", val.etag, func() (*rendered, error) {
+		doc := opml{Version: "2.0", Title: s.title}
+		for _, g := range []struct {
+			name string
+			fs   []*outFeed
+		}{{"Feeds", s.feeds}, {"Sources", s.sources}} {
+			grp := opmlGroup{Text: g.name}
+			for _, f := range g.fs {
+				grp.Outlines = append(grp.Outlines, opmlOutline{
+					Type: "rss", Text: syndicate.CleanText(f.title), Title: syndicate.CleanText(f.title),
+					XMLURL: s.b.URL(f.path + ".rss"), HTMLURL: s.b.URL(f.path),
+				})
+			}
+			if len(grp.Outlines) > 0 {
+				doc.Body = append(doc.Body, grp)
+			}
+		}
+		var buf bytes.Buffer
+		buf.WriteString(xml.Header)
+		enc := xml.NewEncoder(&buf)
+		enc.Indent("", "  ")
+		if err := enc.Encode(doc); err != nil {
+			return nil, fmt.Errorf("server: opml: %w", err)
+		}
+		buf.WriteString("\n")
+		return newRendered(buf.Bytes(), "text/x-opml; charset=utf-8", cacheFeeds, time.Time{})
+	})
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	rd.write(w, r, http.StatusOK)
+}

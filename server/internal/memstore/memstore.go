@@ -1,0 +1,336 @@
+// Package memstore is an in-memory implementation of server.Store for the
+// server's tests and the development server (server/internal/devserver).
+// It follows store/API.md's semantics for the methods the server reads; it
+// is not a database and is never used by the daemon.
+package memstore
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/transfeed/transfeed/store"
+)
+
+// Store holds items and status rows in memory. It is safe for concurrent use.
+type Store struct {
+	mu         sync.RWMutex
+	items      []store.Item
+	sources    map[string]store.Source
+	backlog    int
+	usage      map[string]store.Usage // day|provider
+	providers  map[string]store.ProviderState
+	deliveries []store.DeliveryBacklog
+	channels   []store.ChannelState
+	pingErr    error
+	calls      map[string]int
+}
+
+// New returns an empty Store.
+func New() *Store {
+	return &Store{
+		sources:   make(map[string]store.Source),
+		usage:     make(map[string]store.Usage),
+		providers: make(map[string]store.ProviderState),
+		calls:     make(map[string]int),
+	}
+}
+
+// AddItems stores items; an item without an ID gets the next one.
+func (s *Store) AddItems(items ...store.Item) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, it := range items {
+		if it.ID == 0 {
+			it.ID = int64(len(s.items) + 1)
+		}
+		s.items = append(s.items, it)
+	}
+}
+
+// UpdateItem replaces the item with it.ID.
+func (s *Store) UpdateItem(it store.Item) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range s.items {
+		if s.items[i].ID == it.ID {
+			s.items[i] = it
+			return nil
+		}
+	}
+	return fmt.Errorf("memstore: item %d: %w", it.ID, store.ErrNotFound)
+}
+
+// SetSource sets the stored state of a source.
+func (s *Store) SetSource(src store.Source) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sources[src.ID] = src
+}
+
+// SetTranslationBacklog sets what TranslationBacklog returns.
+func (s *Store) SetTranslationBacklog(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.backlog = n
+}
+
+// SetUsage sets a provider's usage for a day.
+func (s *Store) SetUsage(u store.Usage) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.usage[u.Day+"|"+u.Provider] = u
+}
+
+// SetProviderState sets a provider's pause state.
+func (s *Store) SetProviderState(_ context.Context, ps store.ProviderState) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.providers[ps.Provider] = ps
+	return nil
+}
+
+// SetDeliveryBacklogs sets what DeliveryBacklogs returns.
+func (s *Store) SetDeliveryBacklogs(b []store.DeliveryBacklog) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.deliveries = slices.Clone(b)
+}
+
+// SetChannelStates sets what ListChannelStates returns.
+func (s *Store) SetChannelStates(c []store.ChannelState) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.channels = slices.Clone(c)
+}
+
+// SetPingError makes Ping fail with err (nil: succeed).
+func (s *Store) SetPingError(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pingErr = err
+}
+
+// Calls returns how many times a method was called (for tests that check
+// that cached responses do not list items).
+func (s *Store) Calls(method string) int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.calls[method]
+}
+
+func (s *Store) count(method string) {
+	s.calls[method]++
+}
+
+// Ping implements server.Store.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.pingErr
+}
+
+func match(it store.Item, q store.ItemQuery) bool {
+	if len(q.SourceIDs) > 0 && !slices.Contains(q.SourceIDs, it.SourceID) {
+		return false
+	}
+	if len(q.States) > 0 && !slices.Contains(q.States, it.State) {
+		return false
+	}
+	if !q.Before.IsZero() && !it.Published.Before(q.Before) {
+		return false
+	}
+	return true
+}
+
+// ListItems implements server.Store: newest Published first (ties: higher id).
+func (s *Store) ListItems(ctx context.Context, q store.ItemQuery) ([]store.Item, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.count("ListItems")
+	var out []store.Item
+	for _, it := range s.items {
+		if match(it, q) {
+			out = append(out, it)
+		}
+	}
+	s.mu.Unlock()
+	slices.SortStableFunc(out, func(a, b store.Item) int {
+		if c := b.Published.Compare(a.Published); c != 0 {
+			return c
+		}
+		return int(b.ID - a.ID)
+	})
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	if q.Offset >= len(out) {
+		return nil, nil
+	}
+	out = out[q.Offset:]
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+// CountItems implements server.Store.
+func (s *Store) CountItems(ctx context.Context, q store.ItemQuery) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.count("CountItems")
+	n := 0
+	for _, it := range s.items {
+		if match(it, q) {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// GetItem implements server.Store.
+func (s *Store) GetItem(ctx context.Context, id int64) (store.Item, error) {
+	if err := ctx.Err(); err != nil {
+		return store.Item{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.count("GetItem")
+	for _, it := range s.items {
+		if it.ID == id {
+			return it, nil
+		}
+	}
+	return store.Item{}, fmt.Errorf("memstore: item %d: %w", id, store.ErrNotFound)
+}
+
+// ItemsChangedSince implements server.Store: max(ReadyAt, UpdatedAt) of ready items.
+func (s *Store) ItemsChangedSince(ctx context.Context, sourceIDs []string) (time.Time, error) {
+	if err := ctx.Err(); err != nil {
+		return time.Time{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.count("ItemsChangedSince")
+	var m time.Time
+	q := store.ItemQuery{SourceIDs: sourceIDs, States: []string{store.StateReady}}
+	for _, it := range s.items {
+		if !match(it, q) {
+			continue
+		}
+		for _, t := range []time.Time{it.ReadyAt, it.UpdatedAt} {
+			if t.After(m) {
+				m = t
+			}
+		}
+	}
+	return m, nil
+}
+
+// ListSources implements server.Store, with ItemCount and ItemsLast24h computed.
+func (s *Store) ListSources(ctx context.Context, now time.Time) ([]store.Source, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]store.Source, 0, len(s.sources))
+	for _, src := range s.sources {
+		src.ItemCount, src.ItemsLast24h = 0, 0
+		for _, it := range s.items {
+			if it.SourceID != src.ID {
+				continue
+			}
+			src.ItemCount++
+			if it.FirstSeen.After(now.Add(-24 * time.Hour)) {
+				src.ItemsLast24h++
+			}
+		}
+		out = append(out, src)
+	}
+	slices.SortFunc(out, func(a, b store.Source) int {
+		switch {
+		case a.ID < b.ID:
+			return -1
+		case a.ID > b.ID:
+			return 1
+		}
+		return 0
+	})
+	return out, nil
+}
+
+// TranslationBacklog implements server.Store.
+func (s *Store) TranslationBacklog(ctx context.Context) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	n := s.backlog
+	for _, it := range s.items {
+		if it.State != store.StateReady {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// GetUsage implements server.Store.
+func (s *Store) GetUsage(ctx context.Context, day, provider string) (store.Usage, error) {
+	if err := ctx.Err(); err != nil {
+		return store.Usage{}, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	u, ok := s.usage[day+"|"+provider]
+	if !ok {
+		return store.Usage{Day: day, Provider: provider}, nil
+	}
+	return u, nil
+}
+
+// GetProviderState implements server.Store.
+func (s *Store) GetProviderState(ctx context.Context, provider string) (store.ProviderState, error) {
+	if err := ctx.Err(); err != nil {
+		return store.ProviderState{}, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	ps, ok := s.providers[provider]
+	if !ok {
+		return store.ProviderState{Provider: provider}, nil
+	}
+	return ps, nil
+}
+
+// DeliveryBacklogs implements server.Store.
+func (s *Store) DeliveryBacklogs(ctx context.Context) ([]store.DeliveryBacklog, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return slices.Clone(s.deliveries), nil
+}
+
+// ListChannelStates implements server.Store.
+func (s *Store) ListChannelStates(ctx context.Context) ([]store.ChannelState, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return slices.Clone(s.channels), nil
+}

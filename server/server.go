@@ -1,0 +1,242 @@
+// Package server is transfeed's HTTP side: the output feeds (RSS, Atom, JSON
+// Feed) of every configured feed and every source, the reading site, the
+// status page, health and metrics.
+//
+// Feeds and pages are rendered once per change of their posts and kept in
+// memory as plain and gzipped bytes; the version of a feed (the store's
+// ItemsChangedSince and ready-item count of its sources) is its ETag, so a
+// conditional request is answered with 304 without rendering anything.
+package server
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/microcosm-cc/bluemonday"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/transfeed/transfeed/config"
+	"github.com/transfeed/transfeed/feeds/syndicate"
+	"github.com/transfeed/transfeed/store"
+)
+
+// ItemReader is what the feeds and the site read. *store.Store implements it.
+type ItemReader interface {
+	ListItems(ctx context.Context, q store.ItemQuery) ([]store.Item, error)
+	CountItems(ctx context.Context, q store.ItemQuery) (int, error)
+	GetItem(ctx context.Context, id int64) (store.Item, error)
+	ItemsChangedSince(ctx context.Context, sourceIDs []string) (time.Time, error)
+}
+
+// StatusReader is what /status and /healthz read. *store.Store implements it.
+type StatusReader interface {
+	Ping(ctx context.Context) error
+	ListSources(ctx context.Context, now time.Time) ([]store.Source, error)
+	TranslationBacklog(ctx context.Context) (int, error)
+	GetUsage(ctx context.Context, day, provider string) (store.Usage, error)
+	GetProviderState(ctx context.Context, provider string) (store.ProviderState, error)
+	DeliveryBacklogs(ctx context.Context) ([]store.DeliveryBacklog, error)
+	ListChannelStates(ctx context.Context) ([]store.ChannelState, error)
+}
+
+// Store is everything the server reads. *store.Store implements it.
+type Store interface {
+	ItemReader
+	StatusReader
+}
+
+// PageSize is the number of posts per site page.
+const PageSize = 30
+
+// renderVersion is part of every ETag: bump it when the rendered output
+// changes for the same posts, so clients do not keep stale bytes.
+const renderVersion = "1"
+
+// Timeouts of the HTTP server.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 30 * time.Second
+	writeTimeout      = 60 * time.Second
+	idleTimeout       = 120 * time.Second
+	shutdownTimeout   = 5 * time.Second
+)
+
+// Server serves transfeed's HTTP routes.
+type Server struct {
+	cfg     *config.Config
+	st      Store
+	logger  *slog.Logger
+	reg     *prometheus.Registry
+	b       *syndicate.Builder
+	policy  *bluemonday.Policy
+	loc     *time.Location
+	title   string
+	tmpl    map[string]*template.Template
+	feeds   []*outFeed          // configured feeds, in config order
+	sources []*outFeed          // one per source, in config order
+	byFeed  map[string]*outFeed // feed id → feed
+	bySrc   map[string]*outFeed // source id → source feed
+	srcInfo map[string]syndicate.SourceInfo
+	cache   *renderCache
+	metrics *httpMetrics
+	started time.Time
+	now     func() time.Time // the clock of /status
+	// fingerprint covers the configuration that shapes rendered output.
+	fingerprint string
+	handler     http.Handler
+}
+
+// New builds a Server. reg receives the HTTP metrics and is served on
+// /metrics (nil: a private registry). It does no I/O.
+func New(cfg *config.Config, st Store, reg *prometheus.Registry, logger *slog.Logger) (*Server, error) {
+	if cfg == nil {
+		return nil, errors.New("server: nil config")
+	}
+	if st == nil {
+		return nil, errors.New("server: nil store")
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	base := cfg.Server.BaseURL
+	if base == "" {
+		base = "http://localhost:8080"
+	}
+	policy := syndicate.NewPolicy()
+	loc := syndicate.ChinaTime()
+	b, err := syndicate.NewBuilder(base, policy, loc)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	tmpl, err := parseTemplates()
+	if err != nil {
+		return nil, err
+	}
+	m, err := newHTTPMetrics(reg)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg:     cfg,
+		st:      st,
+		logger:  logger,
+		reg:     reg,
+		b:       b,
+		policy:  policy,
+		loc:     loc,
+		title:   cfg.Server.Title,
+		tmpl:    tmpl,
+		cache:   newRenderCache(maxCacheEntries),
+		metrics: m,
+		started: time.Now().UTC(),
+		now:     time.Now,
+	}
+	if s.title == "" {
+		s.title = "transfeed"
+	}
+	s.buildFeeds()
+	s.fingerprint = s.configFingerprint(base)
+	s.handler = s.routes()
+	return s, nil
+}
+
+// Handler returns the server's http.Handler (routes, metrics, security headers).
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Run listens on cfg.Server.Listen and serves until ctx is cancelled, then
+// shuts down, giving in-flight requests 5 s.
+func (s *Server) Run(ctx context.Context) error {
+	if s.cfg.Server.Listen == "" {
+		return errors.New("server: no listen address")
+	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", s.cfg.Server.Listen)
+	if err != nil {
+		return fmt.Errorf("server: listen: %w", err)
+	}
+	s.logger.Info("http server listening", slog.String("addr", ln.Addr().String()), slog.String("base_url", s.b.URL("/")))
+	return s.Serve(ctx, ln)
+}
+
+// Serve serves on ln until ctx is cancelled, then shuts down cleanly. It
+// closes ln.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("server: serve: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	shutErr := srv.Shutdown(sctx)
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("server: serve: %w", err)
+	}
+	if shutErr != nil {
+		return fmt.Errorf("server: shutdown: %w", shutErr)
+	}
+	return nil
+}
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", s.handleIndex)
+	mux.HandleFunc("GET /posts/{id}", s.handlePost)
+	mux.HandleFunc("GET /feeds/{file}", s.handleFeed)
+	mux.HandleFunc("GET /sources/{file}", s.handleSource)
+	mux.HandleFunc("GET /feeds.opml", s.handleOPML)
+	mux.HandleFunc("GET /status", s.handleStatus)
+	mux.HandleFunc("GET /healthz", s.handleHealthz)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /static/{file}", s.handleStatic)
+	mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) { s.notFound(w, r) })
+	return s.metrics.wrap(securityHeaders(mux))
+}
+
+// securityHeaders sets the headers every response carries.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// cspHTML is the Content-Security-Policy of every HTML page.
+const cspHTML = "default-src 'none'; img-src * data:; style-src 'self'; base-uri 'none'; form-action 'none'"
+
+func (s *Server) configFingerprint(base string) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00", renderVersion, base, s.title)
+	for _, f := range append(append([]*outFeed(nil), s.feeds...), s.sources...) {
+		fmt.Fprintf(h, "%s\x00%s\x00%s\x00%d\x00%t\x00%s\x00", f.path, f.title, f.description, f.limit, f.bilingual, strings.Join(f.sourceIDs, ","))
+	}
+	for _, src := range s.cfg.Sources {
+		fmt.Fprintf(h, "%s\x00%s\x00%s\x00", src.ID, src.Name, src.URL)
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
+}

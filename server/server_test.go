@@ -1,0 +1,612 @@
+package server
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mmcdole/gofeed"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/transfeed/transfeed/server/internal/memstore"
+	"github.com/transfeed/transfeed/store"
+)
+
+const testBase = "https://zq.example.org"
+
+var testNow = time.Date(2023, 6, 26, 4, 0, 0, 0, time.UTC)
+
+func newTestServer(t testing.TB) (*Server, *memstore.Store) {
+	t.Helper()
+	st := memstore.Zhaoqing(testNow)
+	s, err := New(memstore.ZhaoqingConfig(testBase), st, prometheus.NewRegistry(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.now = func() time.Time { return testNow }
+	return s, st
+}
+
+func get(t testing.TB, h http.Handler, path string, hdr map[string]string) *httptest.ResponseRecorder {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodGet, path, nil)
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+// allFeedPaths lists every output feed of the seeded config.
+func allFeedPaths(s *Server) []string {
+	var out []string
+	for _, f := range append(append([]*outFeed(nil), s.feeds...), s.sources...) {
+		for _, fm := range outFormats() {
+			out = append(out, f.path+"."+fm.ext)
+		}
+	}
+	return out
+}
+
+func TestRoutes(t *testing.T) {
+	s, _ := newTestServer(t)
+	h := s.Handler()
+	cases := []struct {
+		name, path string
+		code       int
+		ctype      string
+		want       []string
+	}{
+		{"index", "/", 200, "text/html", []string{
+			"Xu Xiaoxiong led a team to Shenzhen",
+			`<time datetime="2023-05-25T23:31:00+08:00">2023-05-25 23:31 CST</time>`,
+			`<time datetime="2023-05-25">Thursday, 25 May 2023</time>`,
+			`<link rel="alternate" type="application/rss+xml"`,
+			`<link rel="alternate" type="application/atom+xml"`,
+			`<link rel="alternate" type="application/feed+json"`,
+			`name="viewport"`, "[untranslated] 肇庆市2023年第一季度经济运行情况",
+		}},
+		{"post", "/posts/1", 200, "text/html", []string{
+			"<h1>Xu Xiaoxiong led a team to Shenzhen to carry out investment promotion and inspection activities</h1>",
+			"许晓雄率队赴深圳开展招商考察活动",
+			"<details class=\"original\">\n<summary>Original Chinese text</summary>",
+			"5月25日，市委书记许晓雄率队赴深圳开展招商考察活动",
+			"Machine-translated from Chinese by deepl.",
+			`href="http://www.zhaoqing.gov.cn/xwzx/zqyw/content/post_2869421.html"`,
+			"2023-05-25 23:31 CST",
+		}},
+		{"english post", "/posts/4", 200, "text/html", []string{"Originally published in English; not translated."}},
+		{"untranslated post", "/posts/5", 200, "text/html", []string{"[untranslated]"}},
+		{"not ready post", "/posts/7", 404, "text/html", []string{"Not found"}},
+		{"unknown post", "/posts/999", 404, "text/html", nil},
+		{"bad post id", "/posts/abc", 404, "text/html", nil},
+		{"feed page", "/feeds/zhaoqing", 200, "text/html", []string{"Zhaoqing News in English", `href="https://zq.example.org/feeds/zhaoqing.atom"`}},
+		{"source page", "/sources/gd-english", 200, "text/html", []string{"Guangdong unveils measures"}},
+		{"unknown feed", "/feeds/nope.rss", 404, "text/html", nil},
+		{"unknown format", "/feeds/zhaoqing.xml", 404, "text/html", nil},
+		{"rss", "/feeds/zhaoqing.rss", 200, "application/rss+xml", []string{"<atom:link href=\"https://zq.example.org/feeds/zhaoqing.rss\" rel=\"self\""}},
+		{"atom", "/sources/zhaoqing-news.atom", 200, "application/atom+xml", []string{"<id>tag:zq.example.org,2026:sources/zhaoqing-news</id>"}},
+		{"json", "/feeds/guangdong.json", 200, "application/feed+json", []string{`"feed_url": "https://zq.example.org/feeds/guangdong.json"`}},
+		{"opml", "/feeds.opml", 200, "text/x-opml", []string{`xmlUrl="https://zq.example.org/feeds/zhaoqing.rss"`, `xmlUrl="https://zq.example.org/sources/gd-english.rss"`}},
+		{"status", "/status", 200, "text/html", []string{"HTTP 412 from rsshub.example", "48210", "200000", "-1001234567890#7", "Telegram flood limit"}},
+		{"healthz", "/healthz", 200, "text/plain", []string{"ok"}},
+		{"css", "/static/style.css", 200, "text/css", []string{"max-width"}},
+		{"unknown", "/wp-admin", 404, "text/html", nil},
+		{"page 0", "/?page=0", 404, "text/html", nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := get(t, h, tc.path, nil)
+			if rec.Code != tc.code {
+				t.Fatalf("GET %s = %d, want %d", tc.path, rec.Code, tc.code)
+			}
+			if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, tc.ctype) {
+				t.Errorf("Content-Type = %q, want %s", ct, tc.ctype)
+			}
+			if rec.Header().Get("X-Content-Type-Options") != "nosniff" || rec.Header().Get("Referrer-Policy") != "no-referrer" {
+				t.Errorf("security headers missing: %v", rec.Header())
+			}
+			if strings.HasPrefix(tc.ctype, "text/html") && rec.Header().Get("Content-Security-Policy") != cspHTML {
+				t.Errorf("CSP = %q", rec.Header().Get("Content-Security-Policy"))
+			}
+			body := rec.Body.String()
+			for _, w := range tc.want {
+				if !strings.Contains(body, w) {
+					t.Errorf("body lacks %q", w)
+				}
+			}
+		})
+	}
+}
+
+func TestFeedsParse(t *testing.T) {
+	s, _ := newTestServer(t)
+	h := s.Handler()
+	for _, p := range allFeedPaths(s) {
+		t.Run(p, func(t *testing.T) {
+			rec := get(t, h, p, nil)
+			if rec.Code != 200 {
+				t.Fatalf("status %d", rec.Code)
+			}
+			f, err := gofeed.NewParser().Parse(bytes.NewReader(rec.Body.Bytes()))
+			if err != nil {
+				t.Fatalf("gofeed: %v", err)
+			}
+			seen := map[string]bool{}
+			for _, it := range f.Items {
+				if it.GUID == "" || seen[it.GUID] {
+					t.Errorf("missing or duplicate id %q", it.GUID)
+				}
+				seen[it.GUID] = true
+				if strings.Contains(it.Title, "尚未翻译") {
+					t.Errorf("item not ready is shown: %s", it.Title)
+				}
+			}
+			// a second render must be byte-identical (stable ids, no random parts)
+			s2, _ := newTestServer(t)
+			if again := get(t, s2.Handler(), p, nil); again.Body.String() != rec.Body.String() {
+				t.Errorf("output differs between servers")
+			}
+		})
+	}
+}
+
+func TestConditionalRequests(t *testing.T) {
+	s, st := newTestServer(t)
+	h := s.Handler()
+	for _, p := range append(allFeedPaths(s), "/", "/posts/1", "/feeds/zhaoqing", "/feeds.opml") {
+		t.Run(p, func(t *testing.T) {
+			first := get(t, h, p, nil)
+			etag := first.Header().Get("ETag")
+			if first.Code != 200 || etag == "" {
+				t.Fatalf("first GET: %d etag %q", first.Code, etag)
+			}
+			if first.Header().Get("Cache-Control") == "" || first.Header().Get("Vary") != "Accept-Encoding" {
+				t.Errorf("caching headers: %v", first.Header())
+			}
+			lists := st.Calls("ListItems")
+			for _, hdr := range []map[string]string{
+				{"If-None-Match": etag},
+				{"If-None-Match": `"other", ` + strings.TrimPrefix(etag, "W/")},
+			} {
+				rec := get(t, h, p, hdr)
+				if rec.Code != http.StatusNotModified || rec.Body.Len() != 0 {
+					t.Errorf("%v: %d, body %d bytes; want 304", hdr, rec.Code, rec.Body.Len())
+				}
+			}
+			if lm := first.Header().Get("Last-Modified"); lm != "" {
+				if rec := get(t, h, p, map[string]string{"If-Modified-Since": lm}); rec.Code != http.StatusNotModified {
+					t.Errorf("If-Modified-Since: %d, want 304", rec.Code)
+				}
+				if rec := get(t, h, p, map[string]string{"If-Modified-Since": "Mon, 01 Jan 2001 00:00:00 GMT"}); rec.Code != 200 {
+					t.Errorf("old If-Modified-Since: %d, want 200", rec.Code)
+				}
+			}
+			if rec := get(t, h, p, map[string]string{"If-None-Match": `W/"stale"`}); rec.Code != 200 {
+				t.Errorf("stale etag: %d, want 200", rec.Code)
+			}
+			if got := st.Calls("ListItems"); got != lists {
+				t.Errorf("conditional and cached requests listed items %d times; want none", got-lists)
+			}
+		})
+	}
+}
+
+func TestChangeInvalidatesFeed(t *testing.T) {
+	s, st := newTestServer(t)
+	h := s.Handler()
+	const p = "/feeds/zhaoqing.rss"
+	first := get(t, h, p, nil)
+	it, err := st.GetItem(context.Background(), memstore.XuID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	it.TitleEN = "Xu Xiaoxiong visits Shenzhen (revised)"
+	it.ReadyAt = testNow // re-translated now: the latest change of the feed
+	if err := st.UpdateItem(it); err != nil {
+		t.Fatal(err)
+	}
+	rec := get(t, h, p, map[string]string{"If-None-Match": first.Header().Get("ETag")})
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), "(revised)") {
+		t.Fatalf("after a change: %d, revised title present %v", rec.Code, strings.Contains(rec.Body.String(), "(revised)"))
+	}
+	if rec.Header().Get("ETag") == first.Header().Get("ETag") {
+		t.Errorf("ETag unchanged after a change")
+	}
+	// An item leaving the feed (count changes) also invalidates it.
+	it.State = store.StateTranslating
+	if err := st.UpdateItem(it); err != nil {
+		t.Fatal(err)
+	}
+	if again := get(t, h, p, map[string]string{"If-None-Match": rec.Header().Get("ETag")}); again.Code != 200 || strings.Contains(again.Body.String(), "Xu Xiaoxiong") {
+		t.Errorf("item no longer ready still served (code %d)", again.Code)
+	}
+}
+
+func TestGzip(t *testing.T) {
+	s, _ := newTestServer(t)
+	h := s.Handler()
+	cases := []struct {
+		accept string
+		gz     bool
+	}{
+		{"gzip", true},
+		{"br, gzip;q=0.8", true},
+		{"gzip;q=0", false},
+		{"identity", false},
+		{"", false},
+	}
+	plain := get(t, h, "/feeds/zhaoqing.atom", nil).Body.Bytes()
+	for _, tc := range cases {
+		t.Run(tc.accept, func(t *testing.T) {
+			rec := get(t, h, "/feeds/zhaoqing.atom", map[string]string{"Accept-Encoding": tc.accept})
+			if got := rec.Header().Get("Content-Encoding") == "gzip"; got != tc.gz {
+				t.Fatalf("gzip = %v, want %v", got, tc.gz)
+			}
+			body := rec.Body.Bytes()
+			if tc.gz {
+				zr, err := gzip.NewReader(bytes.NewReader(body))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if body, err = io.ReadAll(zr); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if !bytes.Equal(body, plain) {
+				t.Errorf("body differs from the plain one")
+			}
+			if cl := rec.Header().Get("Content-Length"); cl != fmt.Sprint(rec.Body.Len()) {
+				t.Errorf("Content-Length %s, body %d", cl, rec.Body.Len())
+			}
+		})
+	}
+}
+
+var dangerous = regexp.MustCompile(`(?i)<script|<iframe|<svg|\bon[a-z]+\s*=|javascript:|alert\(`)
+
+// TestHostileItemIsDefused fetches every feed and page: nothing of the
+// hostile post's scripts, handlers, javascript: links, iframes or SVG may appear.
+func TestHostileItemIsDefused(t *testing.T) {
+	s, _ := newTestServer(t)
+	h := s.Handler()
+	paths := append(allFeedPaths(s), "/", "/feeds/zhaoqing", "/sources/zhaoqing-wechat", fmt.Sprintf("/posts/%d", memstore.HostileID), "/status", "/status?format=json")
+	for _, p := range paths {
+		t.Run(p, func(t *testing.T) {
+			rec := get(t, h, p, nil)
+			if rec.Code != 200 {
+				t.Fatalf("status %d", rec.Code)
+			}
+			texts := []string{rec.Body.String()}
+			if f, err := gofeed.NewParser().Parse(bytes.NewReader(rec.Body.Bytes())); err == nil {
+				for _, it := range f.Items {
+					texts = append(texts, it.Title, it.Description, it.Content, it.Link)
+				}
+			}
+			for _, s := range texts {
+				if m := dangerous.FindString(s); m != "" {
+					i := strings.Index(s, m)
+					t.Errorf("found %q: …%s…", m, s[max(0, i-80):min(len(s), i+80)])
+				}
+			}
+		})
+	}
+	if !strings.Contains(get(t, h, fmt.Sprintf("/posts/%d", memstore.HostileID), nil).Body.String(), "Body text") {
+		t.Errorf("hostile post's harmless text was lost")
+	}
+}
+
+func TestPagination(t *testing.T) {
+	s, st := newTestServer(t)
+	h := s.Handler()
+	base := time.Date(2023, 7, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 70 {
+		st.AddItems(store.Item{
+			ID: int64(100 + i), SourceID: "gd-english", Key: fmt.Sprint("p", i), Title: fmt.Sprintf("Post number %d", i),
+			Language: "en", Published: base.Add(time.Duration(i) * time.Hour), State: store.StateReady,
+			ContentHTML: "<p>Text.</p>", ReadyAt: base,
+		})
+	}
+	// gd-english has 71 posts: pages 1–3.
+	cases := []struct {
+		path       string
+		code       int
+		prev, next string
+	}{
+		{"/sources/gd-english", 200, "", "/sources/gd-english?page=2"},
+		{"/sources/gd-english?page=2", 200, "/sources/gd-english", "/sources/gd-english?page=3"},
+		{"/sources/gd-english?page=3", 200, "/sources/gd-english?page=2", ""},
+		{"/sources/gd-english?page=4", 404, "", ""},
+		{"/sources/gd-english?page=x", 404, "", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.path, func(t *testing.T) {
+			rec := get(t, h, tc.path, nil)
+			if rec.Code != tc.code {
+				t.Fatalf("status %d, want %d", rec.Code, tc.code)
+			}
+			body := rec.Body.String()
+			if tc.code != 200 {
+				return
+			}
+			if n := strings.Count(body, `<article class="card">`); n > PageSize {
+				t.Errorf("%d posts on a page", n)
+			}
+			for rel, want := range map[string]string{"prev": tc.prev, "next": tc.next} {
+				has := strings.Contains(body, `rel="`+rel+`"`)
+				if want == "" && has {
+					t.Errorf("unexpected %s link", rel)
+				}
+				if want != "" && !strings.Contains(body, `rel="`+rel+`" href="`+want+`"`) {
+					t.Errorf("lacks %s link to %s", rel, want)
+				}
+			}
+		})
+	}
+	if !strings.Contains(get(t, h, "/sources/gd-english", nil).Body.String(), "Post number 69") {
+		t.Errorf("newest post not on page 1")
+	}
+}
+
+func TestHealthz(t *testing.T) {
+	s, st := newTestServer(t)
+	h := s.Handler()
+	cases := []struct {
+		name string
+		err  error
+		code int
+		body string
+	}{
+		{"up", nil, 200, "ok\n"},
+		{"down", errors.New("store: database is locked"), 503, "store unavailable\n"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			st.SetPingError(tc.err)
+			rec := get(t, h, "/healthz", nil)
+			if rec.Code != tc.code || rec.Body.String() != tc.body {
+				t.Errorf("got %d %q, want %d %q", rec.Code, rec.Body.String(), tc.code, tc.body)
+			}
+		})
+	}
+}
+
+func TestStatusJSON(t *testing.T) {
+	s, _ := newTestServer(t)
+	rec := get(t, s.Handler(), "/status?format=json", nil)
+	if !strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") {
+		t.Fatalf("Content-Type %q", rec.Header().Get("Content-Type"))
+	}
+	var v struct {
+		Sources []struct {
+			ID                string     `json:"id"`
+			LastResult        string     `json:"last_result"`
+			ConsecutiveErrors int        `json:"consecutive_errors"`
+			FailingSince      *time.Time `json:"failing_since"`
+			PostsTotal        int        `json:"posts_total"`
+		} `json:"sources"`
+		Translation struct {
+			Backlog        int   `json:"backlog"`
+			DailyCharLimit int64 `json:"daily_char_limit"`
+			Providers      []struct {
+				Provider string `json:"provider"`
+			} `json:"providers"`
+		} `json:"translation"`
+		Channels []struct {
+			Channel string `json:"channel"`
+			Pending int    `json:"pending"`
+			Paused  bool   `json:"paused"`
+		} `json:"channels"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil {
+		t.Fatal(err)
+	}
+	if len(v.Sources) != 3 || v.Sources[1].ID != "zhaoqing-wechat" || v.Sources[1].ConsecutiveErrors != 3 || v.Sources[1].FailingSince == nil {
+		t.Errorf("sources: %+v", v.Sources)
+	}
+	if v.Sources[0].PostsTotal != 4 {
+		t.Errorf("zhaoqing-news posts = %d, want 4", v.Sources[0].PostsTotal)
+	}
+	if v.Translation.Backlog != 1 || v.Translation.DailyCharLimit != 200000 || len(v.Translation.Providers) != 1 {
+		t.Errorf("translation: %+v", v.Translation)
+	}
+	if len(v.Channels) != 2 || v.Channels[0].Channel != "@zhaoqing_en" || v.Channels[0].Pending != 2 || !v.Channels[1].Paused {
+		t.Errorf("channels: %+v", v.Channels)
+	}
+}
+
+func TestMetricsByRoutePattern(t *testing.T) {
+	s, _ := newTestServer(t)
+	h := s.Handler()
+	get(t, h, "/posts/1", nil)
+	get(t, h, "/posts/2", nil)
+	get(t, h, "/posts/999", nil)
+	body := get(t, h, "/metrics", nil).Body.String()
+	for _, w := range []string{
+		`transfeed_http_requests_total{code="200",route="GET /posts/{id}"} 2`,
+		`transfeed_http_requests_total{code="404",route="GET /posts/{id}"} 1`,
+		`transfeed_http_request_duration_seconds_bucket{code="200",route="GET /posts/{id}",le="+Inf"} 2`,
+	} {
+		if !strings.Contains(body, w) {
+			t.Errorf("metrics lack %s", w)
+		}
+	}
+	if strings.Contains(body, `route="/posts/1"`) {
+		t.Errorf("raw path used as a label")
+	}
+}
+
+func TestNewRejects(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	cfg := memstore.ZhaoqingConfig(testBase)
+	if _, err := New(cfg, memstore.New(), reg, nil); err != nil {
+		t.Fatal(err)
+	}
+	bad := memstore.ZhaoqingConfig("not a url")
+	cases := []struct {
+		name string
+		fn   func() error
+	}{
+		{"nil config", func() error { _, err := New(nil, memstore.New(), nil, nil); return err }},
+		{"nil store", func() error { _, err := New(cfg, nil, nil, nil); return err }},
+		{"bad base url", func() error { _, err := New(bad, memstore.New(), nil, nil); return err }},
+		{"registry reused", func() error { _, err := New(cfg, memstore.New(), reg, nil); return err }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.fn(); err == nil || !strings.HasPrefix(err.Error(), "server: ") {
+				t.Errorf("err = %v, want a server: error", err)
+			}
+		})
+	}
+}
+
+func TestServeShutsDownOnCancel(t *testing.T) {
+	s, _ := newTestServer(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln) }()
+	resp, err := http.Get("http://" + ln.Addr().String() + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != "ok\n" {
+		t.Errorf("healthz over TCP = %q", b)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Serve after cancel = %v, want nil", err)
+	}
+	if _, err := http.Get("http://" + ln.Addr().String() + "/healthz"); err == nil {
+		t.Errorf("server still answering after shutdown")
+	}
+}
+
+func TestHead(t *testing.T) {
+	s, _ := newTestServer(t)
+	req := httptest.NewRequest(http.MethodHead, "/feeds/zhaoqing.rss", nil)
+	rec := httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, req)
+	if rec.Code != 200 || rec.Body.Len() != 0 || rec.Header().Get("ETag") == "" {
+		t.Errorf("HEAD: %d, %d body bytes, etag %q", rec.Code, rec.Body.Len(), rec.Header().Get("ETag"))
+	}
+}
+
+func TestAcceptsGzip(t *testing.T) {
+	cases := map[string]bool{"gzip": true, "GZIP": true, "deflate, gzip;q=1.0": true, "gzip;q=0.0": false, "*": true, "*;q=0": false, "br": false, "gzip;q=0.001": true}
+	for in, want := range cases {
+		t.Run(in, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodGet, "/", nil)
+			r.Header.Set("Accept-Encoding", in)
+			if got := acceptsGzip(r); got != want {
+				t.Errorf("acceptsGzip(%q) = %v, want %v", in, got, want)
+			}
+		})
+	}
+}
+
+// benchServer is a server whose feed has 50 posts.
+func benchServer(b *testing.B) http.Handler {
+	st := memstore.New()
+	base := time.Date(2023, 5, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 50 {
+		st.AddItems(store.Item{
+			ID: int64(i + 1), SourceID: "zhaoqing-news", Key: fmt.Sprint("k", i),
+			Link:  fmt.Sprintf("http://www.zhaoqing.gov.cn/xwzx/zqyw/content/post_%d.html", 2869000+i),
+			Title: "许晓雄率队赴深圳开展招商考察活动", Language: "zh", Published: base.Add(time.Duration(i) * time.Hour),
+			ContentHTML:   strings.Repeat("<p>5月25日，市委书记许晓雄率队赴深圳开展招商考察活动，与企业负责人座谈交流。</p>", 8),
+			TitleEN:       "Xu Xiaoxiong led a team to Shenzhen to carry out investment promotion and inspection activities",
+			ContentHTMLEN: strings.Repeat("<p>On May 25, Xu Xiaoxiong led a team to Shenzhen to carry out investment promotion, holding talks with business leaders.</p>", 8),
+			TranslatedBy:  "deepl", State: store.StateReady, ReadyAt: base,
+		})
+	}
+	s, err := New(memstore.ZhaoqingConfig(testBase), st, prometheus.NewRegistry(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s.Handler()
+}
+
+// BenchmarkFeed304 is a conditional request answered from the feed's version.
+func BenchmarkFeed304(b *testing.B) {
+	h := benchServer(b)
+	etag := get(b, h, "/feeds/zhaoqing.rss", nil).Header().Get("ETag")
+	req := httptest.NewRequest(http.MethodGet, "/feeds/zhaoqing.rss", nil)
+	req.Header.Set("If-None-Match", etag)
+	req.Header.Set("Accept-Encoding", "gzip")
+	b.ReportAllocs()
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusNotModified {
+			b.Fatalf("status %d", rec.Code)
+		}
+	}
+}
+
+// BenchmarkFeed200 is a full response of the cached, gzipped 50-post feed.
+func BenchmarkFeed200(b *testing.B) {
+	h := benchServer(b)
+	get(b, h, "/feeds/zhaoqing.rss", nil)
+	req := httptest.NewRequest(http.MethodGet, "/feeds/zhaoqing.rss", nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	b.ReportAllocs()
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatalf("status %d", rec.Code)
+		}
+	}
+}
+
+// BenchmarkFeedRender is a feed rebuilt after every change (cache miss).
+func BenchmarkFeedRender(b *testing.B) {
+	st := memstore.New()
+	s, err := New(memstore.ZhaoqingConfig(testBase), st, prometheus.NewRegistry(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	st.AddItems(benchItems()...)
+	f := s.byFeed["zhaoqing"]
+	fm, _ := formatOf("rss")
+	for b.Loop() {
+		if _, err := s.renderFeed(context.Background(), f, fm, feedVersion{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func benchItems() []store.Item {
+	base := time.Date(2023, 5, 1, 0, 0, 0, 0, time.UTC)
+	var out []store.Item
+	for i := range 50 {
+		out = append(out, store.Item{
+			ID: int64(i + 1), SourceID: "zhaoqing-news", Title: "许晓雄率队赴深圳开展招商考察活动", Language: "zh",
+			Published:     base.Add(time.Duration(i) * time.Hour),
+			ContentHTML:   strings.Repeat("<p>市委书记许晓雄率队赴深圳开展招商考察活动。</p>", 8),
+			TitleEN:       "Xu Xiaoxiong led a team to Shenzhen",
+			ContentHTMLEN: strings.Repeat("<p>Xu Xiaoxiong led a team to Shenzhen to carry out investment promotion.</p>", 8),
+			TranslatedBy:  "deepl", State: store.StateReady, ReadyAt: base,
+		})
+	}
+	return out
+}

@@ -1,0 +1,399 @@
+package server
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"path"
+	"strconv"
+	"time"
+
+	"github.com/transfeed/transfeed/feeds/syndicate"
+	"github.com/transfeed/transfeed/store"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// errPageNotFound is returned by a render function for a page that does not exist.
+var errPageNotFound = errors.New("server: page not found")
+
+// pages are the page templates, each parsed with layout.html.
+var pageNames = [...]string{"list", "post", "status", "error"}
+
+func parseTemplates() (map[string]*template.Template, error) {
+	out := make(map[string]*template.Template, len(pageNames))
+	for _, name := range pageNames {
+		t, err := template.New("layout.html").Funcs(template.FuncMap{"datetime": datetimeAttr}).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("server: template %s: %w", name, err)
+		}
+		out[name] = t
+	}
+	return out, nil
+}
+
+// datetimeAttr writes a datetime attribute unescaped (html/template would
+// write the "+" of "+08:00" as &#43;). Its argument is always a time we
+// formatted, never outside text; anything else is dropped.
+func datetimeAttr(v string) template.HTMLAttr {
+	if _, err := time.Parse(time.RFC3339, v); err != nil {
+		if _, err := time.Parse("2006-01-02", v); err != nil {
+			return ""
+		}
+	}
+	return template.HTMLAttr(`datetime="` + v + `"`) //nolint:gosec // validated time
+}
+
+// alternate is a feed autodiscovery link.
+type alternate struct {
+	Type, Title, Href string
+}
+
+// TypeAttr is the type attribute, unescaped (html/template would write "+" as &#43;,
+// which simple autodiscovery scanners do not decode). Type is one of our constants.
+func (a alternate) TypeAttr() template.HTMLAttr {
+	return template.HTMLAttr(`type="` + a.Type + `"`) //nolint:gosec // constant MIME types
+}
+
+type navLink struct {
+	Title, Href string
+}
+
+// pageData is what every page template gets.
+type pageData struct {
+	SiteTitle   string
+	Title       string
+	Heading     string
+	Description string
+	Alternates  []alternate
+	Nav         []navLink
+	FeedLinks   []alternate // shown as links on list pages
+	Days        []dayGroup
+	Prev, Next  string
+	Page        int
+	Post        *postView
+	Status      *statusView
+	Code        int
+	Message     string
+}
+
+type dayGroup struct {
+	Label    string
+	Datetime string
+	Posts    []postCard
+}
+
+type postCard struct {
+	Href, Title, Source, SourceHref, Time, Datetime, Lead string
+	Translated                                            bool
+}
+
+type postView struct {
+	Title, OriginalTitle, Source, SourceHref, Author, Time, Datetime string
+	OriginalLink, Notice, Lang                                       string
+	Body, OriginalBody                                               template.HTML
+	ShowOriginal, Translated                                         bool
+}
+
+func (s *Server) basePage(title string) pageData {
+	nav := make([]navLink, 0, len(s.feeds)+1)
+	for _, f := range s.feeds {
+		nav = append(nav, navLink{Title: f.title, Href: f.path})
+	}
+	return pageData{SiteTitle: s.title, Title: title, Nav: nav}
+}
+
+func (s *Server) alternates(f *outFeed) []alternate {
+	return []alternate{
+		{Type: "application/rss+xml", Title: f.title + " (RSS)", Href: s.b.URL(f.path + ".rss")},
+		{Type: "application/atom+xml", Title: f.title + " (Atom)", Href: s.b.URL(f.path + ".atom")},
+		{Type: "application/feed+json", Title: f.title + " (JSON Feed)", Href: s.b.URL(f.path + ".json")},
+	}
+}
+
+// renderPage executes a page template into a cacheable response.
+func (s *Server) renderPage(name string, d pageData, cacheControl string, lastModified time.Time) (*rendered, error) {
+	var buf bytes.Buffer
+	if err := s.tmpl[name].Execute(&buf, d); err != nil {
+		return nil, fmt.Errorf("server: page %s: %w", name, err)
+	}
+	return newRendered(buf.Bytes(), "text/html; charset=utf-8", cacheControl, lastModified)
+}
+
+func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
+	s.servePostList(w, r, nil)
+}
+
+// pageNumber parses ?page=N (default 1).
+func pageNumber(r *http.Request) (int, bool) {
+	p := r.URL.Query().Get("page")
+	if p == "" {
+		return 1, true
+	}
+	n, err := strconv.Atoi(p)
+	if err != nil || n < 1 || n > 100000 {
+		return 0, false
+	}
+	return n, true
+}
+
+// servePostList serves the index (f nil) or the page of a feed or source.
+func (s *Server) servePostList(w http.ResponseWriter, r *http.Request, f *outFeed) {
+	page, ok := pageNumber(r)
+	if !ok {
+		s.notFound(w, r)
+		return
+	}
+	var sourceIDs []string
+	p := "/"
+	if f != nil {
+		sourceIDs, p = f.sourceIDs, f.path
+	}
+	ctx := r.Context()
+	v, err := s.version(ctx, sourceIDs)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	key := p + "?page=" + strconv.Itoa(page)
+	val := validators{etag: makeETag(s.fingerprint, key, v.String()), lastModified: v.changed, cacheControl: cachePages}
+	if notModified(w, r, val) {
+		return
+	}
+	rd, err := s.cache.get(key, val.etag, func() (*rendered, error) {
+		items, err := s.st.ListItems(ctx, store.ItemQuery{
+			SourceIDs: sourceIDs, States: []string{store.StateReady}, Limit: PageSize, Offset: (page - 1) * PageSize,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("server: list items: %w", err)
+		}
+		if len(items) == 0 && page > 1 {
+			return nil, errPageNotFound
+		}
+		d := s.basePage(s.title)
+		d.Heading = "Latest posts"
+		d.Description = "Posts from official Chinese-language sources, machine-translated into English."
+		if f != nil {
+			d.Title = f.title + " — " + s.title
+			d.Heading = f.title
+			d.Description = f.description
+			d.Alternates = s.alternates(f)
+			d.FeedLinks = d.Alternates
+		} else {
+			for _, of := range s.feeds {
+				d.Alternates = append(d.Alternates, s.alternates(of)...)
+			}
+		}
+		d.Page = page
+		d.Days = s.groupByDay(items)
+		if page > 1 {
+			d.Prev = p + "?page=" + strconv.Itoa(page-1)
+			if page == 2 {
+				d.Prev = p
+			}
+		}
+		if page*PageSize < v.count {
+			d.Next = p + "?page=" + strconv.Itoa(page+1)
+		}
+		return s.renderPage("list", d, cachePages, v.changed)
+	})
+	if errors.Is(err, errPageNotFound) {
+		s.notFound(w, r)
+		return
+	}
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Security-Policy", cspHTML)
+	rd.write(w, r, http.StatusOK)
+}
+
+func (s *Server) groupByDay(items []store.Item) []dayGroup {
+	var days []dayGroup
+	for _, it := range items {
+		t := it.Published.In(s.loc)
+		label := t.Format("Monday, 2 January 2006")
+		if len(days) == 0 || days[len(days)-1].Label != label {
+			days = append(days, dayGroup{Label: label, Datetime: t.Format("2006-01-02")})
+		}
+		title, summary, _, translated := syndicate.EnglishOf(it)
+		src := s.source(it.SourceID)
+		card := postCard{
+			Href:       syndicate.PostPath(it.ID),
+			Title:      syndicate.PlainText(title, 0),
+			Source:     src.Name,
+			Time:       syndicate.FormatCST(it.Published, s.loc),
+			Datetime:   t.Format(time.RFC3339),
+			Lead:       syndicate.PlainText(summary, syndicate.SummaryRunes),
+			Translated: translated,
+		}
+		if _, ok := s.bySrc[it.SourceID]; ok {
+			card.SourceHref = "/sources/" + it.SourceID
+		}
+		days[len(days)-1].Posts = append(days[len(days)-1].Posts, card)
+	}
+	return days
+}
+
+func (s *Server) handlePost(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		s.notFound(w, r)
+		return
+	}
+	ctx := r.Context()
+	it, err := s.st.GetItem(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && it.State != store.StateReady) {
+		s.notFound(w, r)
+		return
+	}
+	if err != nil {
+		s.serverError(w, r, fmt.Errorf("server: get item %d: %w", id, err))
+		return
+	}
+	key := syndicate.PostPath(id)
+	lastMod := latestTime(it.UpdatedAt, it.ReadyAt, it.TranslatedAt, it.Published).UTC()
+	val := validators{
+		etag: makeETag(s.fingerprint, key, it.ContentHash, it.TranslatedBy, strconv.FormatInt(lastMod.UnixNano(), 36),
+			strconv.FormatBool(it.Untranslated), strconv.FormatBool(it.TitleOnly)),
+		lastModified: lastMod, cacheControl: cachePages,
+	}
+	if notModified(w, r, val) {
+		return
+	}
+	rd, err := s.cache.get(key, val.etag, func() (*rendered, error) {
+		return s.renderPost(it, lastMod)
+	})
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Security-Policy", cspHTML)
+	rd.write(w, r, http.StatusOK)
+}
+
+func (s *Server) renderPost(it store.Item, lastMod time.Time) (*rendered, error) {
+	title, _, body, translated := syndicate.EnglishOf(it)
+	src := s.source(it.SourceID)
+	t := it.Published.In(s.loc)
+	pv := &postView{
+		Title:        syndicate.PlainText(title, 0),
+		Source:       src.Name,
+		Author:       syndicate.PlainText(it.Author, 0),
+		Time:         syndicate.FormatCST(it.Published, s.loc),
+		Datetime:     t.Format(time.RFC3339),
+		OriginalLink: syndicate.SafeURL(it.Link),
+		Notice:       syndicate.Notice(it),
+		Lang:         it.Language,
+		// Sanitised at ingestion; sanitised again here as defence in depth.
+		Body:       template.HTML(s.policy.Sanitize(body)), //nolint:gosec // sanitised by bluemonday
+		Translated: translated,
+	}
+	if pv.Author == pv.Source {
+		pv.Author = ""
+	}
+	if pv.Lang == "" {
+		pv.Lang = "zh"
+	}
+	if orig := syndicate.PlainText(it.Title, 0); orig != pv.Title && !it.Untranslated {
+		pv.OriginalTitle = orig
+	}
+	// The original text is offered whenever the body shown is not the original.
+	if translated && it.ContentHTML != "" {
+		pv.ShowOriginal = true
+		pv.OriginalBody = template.HTML(s.policy.Sanitize(it.ContentHTML)) //nolint:gosec // sanitised by bluemonday
+	}
+	if of, ok := s.bySrc[it.SourceID]; ok {
+		pv.SourceHref = of.path
+	}
+	d := s.basePage(pv.Title + " — " + s.title)
+	d.Post = pv
+	if of, ok := s.bySrc[it.SourceID]; ok {
+		d.Alternates = s.alternates(of)
+	}
+	return s.renderPage("post", d, cachePages, lastMod)
+}
+
+func latestTime(ts ...time.Time) time.Time {
+	var m time.Time
+	for _, t := range ts {
+		if t.After(m) {
+			m = t
+		}
+	}
+	return m
+}
+
+func (s *Server) handleStatic(w http.ResponseWriter, r *http.Request) {
+	name := path.Clean("static/" + r.PathValue("file"))
+	b, err := fs.ReadFile(staticFS, name)
+	if err != nil {
+		s.notFound(w, r)
+		return
+	}
+	ct := "application/octet-stream"
+	switch path.Ext(name) {
+	case ".css":
+		ct = "text/css; charset=utf-8"
+	case ".svg":
+		ct = "image/svg+xml"
+	}
+	val := validators{etag: makeETag(renderVersion, name, string(b)), cacheControl: "public, max-age=86400"}
+	if notModified(w, r, val) {
+		return
+	}
+	rd, err := s.cache.get(name, val.etag, func() (*rendered, error) {
+		return newRendered(b, ct, val.cacheControl, time.Time{})
+	})
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	rd.write(w, r, http.StatusOK)
+}
+
+// notFound serves the 404 page.
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	s.errorPage(w, r, http.StatusNotFound, "There is no page at this address.")
+}
+
+// serverError logs err and serves the 500 page (err is not shown: it may name internals).
+func (s *Server) serverError(w http.ResponseWriter, r *http.Request, err error) {
+	if r.Context().Err() != nil {
+		// The client went away; nothing to tell it.
+		s.logger.Debug("request cancelled", slog.String("path", r.URL.Path), slog.Any("error", err))
+		return
+	}
+	s.logger.Error("request failed", slog.String("path", r.URL.Path), slog.Any("error", err))
+	s.errorPage(w, r, http.StatusInternalServerError, "Something went wrong on our side. Please try again later.")
+}
+
+func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, code int, msg string) {
+	d := s.basePage(http.StatusText(code) + " — " + s.title)
+	d.Code = code
+	d.Message = msg
+	var buf bytes.Buffer
+	if err := s.tmpl["error"].Execute(&buf, d); err != nil {
+		s.logger.Error("error page failed", slog.Any("error", err))
+		http.Error(w, http.StatusText(code), code)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", cspHTML)
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(buf.Bytes())
+	}
+}

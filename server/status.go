@@ -1,0 +1,230 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/transfeed/transfeed/feeds/syndicate"
+	"github.com/transfeed/transfeed/store"
+)
+
+// statusView is the /status page and its JSON form (?format=json).
+type statusView struct {
+	GeneratedAt time.Time         `json:"generated_at"`
+	Sources     []sourceStatus    `json:"sources"`
+	Translation translationStatus `json:"translation"`
+	Channels    []channelStatus   `json:"channels"`
+	// Human-readable times for the HTML page.
+	GeneratedCST string `json:"-"`
+}
+
+type sourceStatus struct {
+	ID                string     `json:"id"`
+	Name              string     `json:"name"`
+	URL               string     `json:"url"`
+	LastPoll          *time.Time `json:"last_poll"`
+	LastResult        string     `json:"last_result"`
+	NextPoll          *time.Time `json:"next_poll"`
+	ConsecutiveErrors int        `json:"consecutive_errors"`
+	LastError         string     `json:"last_error,omitempty"`
+	FailingSince      *time.Time `json:"failing_since,omitempty"`
+	PostsTotal        int        `json:"posts_total"`
+	PostsLast24h      int        `json:"posts_last_24h"`
+
+	LastPollCST, NextPollCST, FailingSinceCST string `json:"-"`
+}
+
+type translationStatus struct {
+	Backlog        int              `json:"backlog"`
+	CharsToday     int64            `json:"chars_today"`
+	DailyCharLimit int64            `json:"daily_char_limit"`
+	Day            string           `json:"day"`
+	Providers      []providerStatus `json:"providers"`
+}
+
+type providerStatus struct {
+	Provider    string     `json:"provider"`
+	CharsToday  int64      `json:"chars_today"`
+	Requests    int64      `json:"requests_today"`
+	Paused      bool       `json:"paused"`
+	PausedUntil *time.Time `json:"paused_until,omitempty"`
+	Reason      string     `json:"reason,omitempty"`
+
+	PausedUntilCST string `json:"-"`
+}
+
+type channelStatus struct {
+	Channel     string     `json:"channel"`
+	Pending     int        `json:"pending"`
+	Sent        int        `json:"sent"`
+	Failed      int        `json:"failed"`
+	Paused      bool       `json:"paused"`
+	PausedUntil *time.Time `json:"paused_until,omitempty"`
+	Reason      string     `json:"reason,omitempty"`
+
+	PausedUntilCST string `json:"-"`
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+func (s *Server) cst(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return syndicate.FormatCST(t, s.loc)
+}
+
+// channelKey is how the store names a Telegram channel: the chat as written,
+// plus "#thread" when a forum topic is set.
+func channelKey(chat string, thread int) string {
+	if thread != 0 {
+		return chat + "#" + strconv.Itoa(thread)
+	}
+	return chat
+}
+
+func (s *Server) collectStatus(ctx context.Context, now time.Time) (*statusView, error) {
+	v := &statusView{GeneratedAt: now.UTC(), GeneratedCST: s.cst(now)}
+
+	stored, err := s.st.ListSources(ctx, now)
+	if err != nil {
+		return nil, fmt.Errorf("server: status: sources: %w", err)
+	}
+	byID := make(map[string]store.Source, len(stored))
+	for _, src := range stored {
+		byID[src.ID] = src
+	}
+	for _, c := range s.cfg.Sources {
+		st := byID[c.ID]
+		result := st.LastStatus
+		if st.LastPollAt.IsZero() {
+			result = "never polled"
+		}
+		v.Sources = append(v.Sources, sourceStatus{
+			ID: c.ID, Name: s.source(c.ID).Name, URL: c.URL,
+			LastPoll: timePtr(st.LastPollAt), LastResult: result, NextPoll: timePtr(st.NextPollAt),
+			ConsecutiveErrors: st.ConsecutiveErrors, LastError: st.LastError, FailingSince: timePtr(st.FailingSince),
+			PostsTotal: st.ItemCount, PostsLast24h: st.ItemsLast24h,
+			LastPollCST: s.cst(st.LastPollAt), NextPollCST: s.cst(st.NextPollAt), FailingSinceCST: s.cst(st.FailingSince),
+		})
+	}
+
+	tr := &v.Translation
+	tr.DailyCharLimit = s.cfg.Translation.DailyCharLimit
+	tr.Day = now.UTC().Format("2006-01-02")
+	if tr.Backlog, err = s.st.TranslationBacklog(ctx); err != nil {
+		return nil, fmt.Errorf("server: status: backlog: %w", err)
+	}
+	if p := s.cfg.Translation.Provider; p != "" && p != "none" {
+		u, err := s.st.GetUsage(ctx, tr.Day, p)
+		if err != nil {
+			return nil, fmt.Errorf("server: status: usage: %w", err)
+		}
+		ps, err := s.st.GetProviderState(ctx, p)
+		if err != nil {
+			return nil, fmt.Errorf("server: status: provider state: %w", err)
+		}
+		paused := ps.PausedUntil.After(now)
+		pst := providerStatus{Provider: p, CharsToday: u.Chars, Requests: u.Requests, Paused: paused}
+		if paused {
+			pst.PausedUntil, pst.Reason, pst.PausedUntilCST = timePtr(ps.PausedUntil), ps.Reason, s.cst(ps.PausedUntil)
+		}
+		tr.CharsToday += u.Chars
+		tr.Providers = append(tr.Providers, pst)
+	}
+
+	backlogs, err := s.st.DeliveryBacklogs(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("server: status: deliveries: %w", err)
+	}
+	states, err := s.st.ListChannelStates(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("server: status: channels: %w", err)
+	}
+	chans := map[string]*channelStatus{}
+	var order []string
+	get := func(key string) *channelStatus {
+		if c, ok := chans[key]; ok {
+			return c
+		}
+		c := &channelStatus{Channel: key}
+		chans[key] = c
+		order = append(order, key)
+		return c
+	}
+	for _, ch := range s.cfg.Telegram.Channels {
+		get(channelKey(ch.Chat, ch.Thread))
+	}
+	for _, b := range backlogs {
+		c := get(b.Channel)
+		c.Pending, c.Sent, c.Failed = b.Pending, b.Sent, b.Failed
+	}
+	for _, st := range states {
+		c := get(st.Channel)
+		c.Paused = st.Paused || st.PausedUntil.After(now)
+		if c.Paused {
+			c.Reason = st.Reason
+			if st.PausedUntil.After(now) {
+				c.PausedUntil, c.PausedUntilCST = timePtr(st.PausedUntil), s.cst(st.PausedUntil)
+			}
+		}
+	}
+	for _, k := range order {
+		v.Channels = append(v.Channels, *chans[k])
+	}
+	return v, nil
+}
+
+func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
+	v, err := s.collectStatus(r.Context(), s.now())
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	if r.URL.Query().Get("format") == "json" {
+		h.Set("Content-Type", "application/json; charset=utf-8")
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(v)
+		return
+	}
+	d := s.basePage("Status — " + s.title)
+	d.Status = v
+	var buf bytes.Buffer
+	if err := s.tmpl["status"].Execute(&buf, d); err != nil {
+		s.serverError(w, r, fmt.Errorf("server: status page: %w", err))
+		return
+	}
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", cspHTML)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// handleHealthz answers 200 "ok" when the store answers, 503 otherwise.
+func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if err := s.st.Ping(ctx); err != nil {
+		s.logger.Warn("health check failed", slog.Any("error", err))
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte("store unavailable\n"))
+		return
+	}
+	_, _ = w.Write([]byte("ok\n"))
+}

@@ -1,0 +1,363 @@
+package feeds
+
+import (
+	"html/template"
+	"net/url"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// What the de-cluttering pass does with each element.
+type elemKind int
+
+const (
+	kindInline    elemKind = iota // kept inside the current paragraph (a, b, img, …)
+	kindDrop                      // removed with its content (script, iframe, svg, …)
+	kindContainer                 // paragraph boundary, content flattened (div, section, p, …)
+	kindUnwrap                    // replaced by its content (span, font, unknown tags)
+	kindBlock                     // kept as a block (table, ul, h2, …), inner soup cleaned
+	kindBreak                     // br
+	kindPart                      // li, td, tr, …: kept inside kept blocks
+)
+
+func classify(tag string) elemKind {
+	switch tag {
+	case "a", "b", "strong", "i", "em", "u", "s", "strike", "del", "ins", "sub", "sup", "code",
+		"img", "mark", "abbr", "q", "cite", "small", "big", "time", "kbd", "var", "tt", "bdi", "bdo":
+		return kindInline
+	case "script", "style", "noscript", "iframe", "frame", "frameset", "object", "embed", "applet",
+		"svg", "math", "form", "input", "button", "select", "textarea", "option", "template",
+		"head", "title", "meta", "link", "base", "canvas", "audio", "video", "source", "track",
+		"map", "area", "dialog", "mp-style-type", "mpprofile", "mp-common-profile", "mpvoice",
+		"qqmusic", "mp-miniprogram", "xml":
+		return kindDrop
+	case "p", "div", "section", "article", "main", "header", "footer", "aside", "nav", "center",
+		"body", "html", "details", "summary", "address", "fieldset", "legend", "caption":
+		return kindContainer
+	case "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "dl", "table", "blockquote", "pre",
+		"figure", "hr":
+		return kindBlock
+	case "br":
+		return kindBreak
+	case "li", "td", "th", "tr", "tbody", "thead", "tfoot", "dt", "dd", "figcaption", "col", "colgroup":
+		return kindPart
+	}
+	return kindUnwrap
+}
+
+var markupRe = regexp.MustCompile(`<[A-Za-z/!?]|&(#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);`)
+
+type cleaned struct {
+	html  string // sanitised
+	text  string // plain text, whitespace collapsed
+	image string // first absolute image URL
+}
+
+// clean turns a post body into sanitised, de-cluttered HTML.
+func (n *Normalizer) clean(body string, base *url.URL) cleaned {
+	body = stripControl(body)
+	if strings.TrimSpace(body) == "" {
+		return cleaned{}
+	}
+	if !markupRe.MatchString(body) {
+		return n.cleanPlain(body)
+	}
+	ctx := &html.Node{Type: html.ElementNode, Data: "body", DataAtom: atom.Body}
+	nodes, err := html.ParseFragment(strings.NewReader(body), ctx)
+	if err != nil {
+		return n.cleanPlain(plainText(body))
+	}
+	root := &html.Node{Type: html.ElementNode, Data: "div", DataAtom: atom.Div}
+	for _, c := range nodes {
+		root.AppendChild(c)
+	}
+	f := flattener{base: base}
+	f.walk(root)
+
+	var out, text strings.Builder
+	out.Grow(len(body))
+	image := ""
+	for _, b := range f.out {
+		if b.DataAtom == atom.P {
+			trimBreaks(b)
+		}
+		t := collapse(nodeText(b))
+		hasImg, firstImg := findImage(b)
+		if t == "" && !hasImg && b.DataAtom != atom.Hr {
+			continue
+		}
+		if b.DataAtom == atom.P && isTrailer(t) {
+			continue
+		}
+		if image == "" && firstImg != "" {
+			image = firstImg
+		}
+		if text.Len() > 0 && t != "" {
+			text.WriteByte(' ')
+		}
+		text.WriteString(t)
+		_ = html.Render(&out, b)
+	}
+	// Entities such as &#x1b; decode to control characters: strip again.
+	return cleaned{html: stripControl(n.policy.Sanitize(out.String())), text: stripControl(text.String()), image: image}
+}
+
+// cleanPlain turns plain text into paragraphs (one per non-blank line).
+func (n *Normalizer) cleanPlain(s string) cleaned {
+	var out strings.Builder
+	var parts []string
+	for line := range strings.SplitSeq(s, "\n") {
+		line = collapse(line)
+		if line == "" {
+			continue
+		}
+		parts = append(parts, line)
+		out.WriteString("<p>")
+		template.HTMLEscape(&out, []byte(line))
+		out.WriteString("</p>")
+	}
+	return cleaned{html: n.policy.Sanitize(out.String()), text: strings.Join(parts, " ")}
+}
+
+// isTrailer recognises RSSHub's appended "📍发表于…" and "阅读原文" paragraphs.
+func isTrailer(t string) bool {
+	if strings.HasPrefix(t, "📍发表于") || strings.HasPrefix(t, "📍 发表于") || strings.HasPrefix(t, "发表于：") {
+		return true
+	}
+	return strings.Contains(t, "阅读原文") && utf8.RuneCountInString(t) <= 12
+}
+
+type flattener struct {
+	base *url.URL
+	out  []*html.Node
+	cur  *html.Node // paragraph being filled
+}
+
+func (f *flattener) para() *html.Node {
+	if f.cur == nil {
+		f.cur = &html.Node{Type: html.ElementNode, Data: "p", DataAtom: atom.P}
+		f.out = append(f.out, f.cur)
+	}
+	return f.cur
+}
+
+func (f *flattener) walk(parent *html.Node) {
+	for c := parent.FirstChild; c != nil; {
+		next := c.NextSibling
+		f.visit(c)
+		c = next
+	}
+}
+
+func (f *flattener) visit(c *html.Node) {
+	switch c.Type {
+	case html.TextNode:
+		if isBlank(c.Data) {
+			if f.cur != nil && f.cur.LastChild != nil {
+				f.cur.AppendChild(&html.Node{Type: html.TextNode, Data: " "})
+			}
+			return
+		}
+		c.Parent.RemoveChild(c)
+		f.para().AppendChild(c)
+	case html.ElementNode:
+		switch classify(c.Data) {
+		case kindDrop:
+		case kindBreak:
+			f.lineBreak()
+		case kindContainer, kindPart:
+			f.cur = nil
+			f.walk(c)
+			f.cur = nil
+		case kindUnwrap:
+			f.walk(c)
+		case kindBlock:
+			f.cur = nil
+			c.Parent.RemoveChild(c)
+			f.tidy(c, false)
+			f.out = append(f.out, c)
+		case kindInline:
+			c.Parent.RemoveChild(c)
+			if c.DataAtom == atom.Img {
+				if !f.fixImage(c) {
+					return
+				}
+			} else {
+				f.tidy(c, true)
+			}
+			f.para().AppendChild(c)
+		}
+	}
+}
+
+// lineBreak keeps a single <br>; a second one in a row ends the paragraph.
+func (f *flattener) lineBreak() {
+	if f.cur == nil {
+		return
+	}
+	last := f.cur.LastChild
+	for last != nil && last.Type == html.TextNode && isBlank(last.Data) {
+		last = last.PrevSibling
+	}
+	if last == nil {
+		return
+	}
+	if last.Type == html.ElementNode && last.DataAtom == atom.Br {
+		for c := last; c != nil; {
+			next := c.NextSibling
+			f.cur.RemoveChild(c)
+			c = next
+		}
+		f.cur = nil
+		return
+	}
+	f.cur.AppendChild(&html.Node{Type: html.ElementNode, Data: "br", DataAtom: atom.Br})
+}
+
+// tidy cleans a kept subtree: drops dangerous or useless elements, unwraps
+// span/font/section soup (and, inside inline elements, p and div), fixes
+// lazy images and makes URLs absolute.
+func (f *flattener) tidy(n *html.Node, inline bool) {
+	for c := n.FirstChild; c != nil; {
+		next := c.NextSibling
+		switch c.Type {
+		case html.ElementNode:
+			k := classify(c.Data)
+			switch {
+			case k == kindDrop:
+				n.RemoveChild(c)
+			case c.DataAtom == atom.Img:
+				if !f.fixImage(c) {
+					n.RemoveChild(c)
+				}
+			case k == kindUnwrap || c.DataAtom == atom.Section || c.DataAtom == atom.Article || c.DataAtom == atom.Center ||
+				(inline && k == kindContainer):
+				f.tidy(c, inline)
+				for gc := c.FirstChild; gc != nil; {
+					gnext := gc.NextSibling
+					c.RemoveChild(gc)
+					n.InsertBefore(gc, c)
+					gc = gnext
+				}
+				n.RemoveChild(c)
+			default:
+				f.tidy(c, inline)
+			}
+		case html.CommentNode:
+			n.RemoveChild(c)
+		}
+		c = next
+	}
+	if n.DataAtom == atom.A {
+		setAttr(n, "href", resolveURL(f.base, attr(n, "href")))
+	}
+}
+
+// fixImage copies a lazy-loading source into src and makes it absolute.
+// It reports false when the image has no usable source.
+func (f *flattener) fixImage(img *html.Node) bool {
+	src := strings.TrimSpace(attr(img, "src"))
+	for _, k := range []string{"data-src", "data-original", "data-actualsrc", "data-lazy-src", "data-url", "data-echo", "_src"} {
+		if v := strings.TrimSpace(attr(img, k)); v != "" && !strings.HasPrefix(v, "data:") {
+			src = v
+			break
+		}
+	}
+	if src == "" || strings.HasPrefix(src, "data:") {
+		return false
+	}
+	setAttr(img, "src", resolveURL(f.base, src))
+	return true
+}
+
+func attr(n *html.Node, key string) string {
+	for _, a := range n.Attr {
+		if a.Namespace == "" && a.Key == key {
+			return a.Val
+		}
+	}
+	return ""
+}
+
+func setAttr(n *html.Node, key, val string) {
+	for i, a := range n.Attr {
+		if a.Namespace == "" && a.Key == key {
+			n.Attr[i].Val = val
+			return
+		}
+	}
+	if val != "" {
+		n.Attr = append(n.Attr, html.Attribute{Key: key, Val: val})
+	}
+}
+
+func isBlank(s string) bool {
+	for _, r := range s {
+		if !isSpaceLike(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// trimBreaks removes leading and trailing <br> and blank text from a paragraph.
+func trimBreaks(p *html.Node) {
+	for c := p.LastChild; c != nil && (c.DataAtom == atom.Br || c.Type == html.TextNode && isBlank(c.Data)); c = p.LastChild {
+		p.RemoveChild(c)
+	}
+	for c := p.FirstChild; c != nil && (c.DataAtom == atom.Br || c.Type == html.TextNode && isBlank(c.Data)); c = p.FirstChild {
+		p.RemoveChild(c)
+	}
+}
+
+// nodeText is the text of a subtree, with spaces at element boundaries
+// that separate words (cells, items, breaks).
+func nodeText(n *html.Node) string {
+	var b strings.Builder
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		switch n.Type {
+		case html.TextNode:
+			b.WriteString(n.Data)
+		case html.ElementNode:
+			if classify(n.Data) == kindDrop {
+				return
+			}
+			for c := n.FirstChild; c != nil; c = c.NextSibling {
+				walk(c)
+			}
+			switch n.DataAtom {
+			case atom.Br, atom.Td, atom.Th, atom.Li, atom.P, atom.Div, atom.Tr, atom.Dd, atom.Dt,
+				atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6:
+				b.WriteByte(' ')
+			}
+		}
+	}
+	walk(n)
+	return b.String()
+}
+
+// findImage reports whether the subtree has an image, and the first
+// absolute http(s) image URL.
+func findImage(n *html.Node) (bool, string) {
+	if n.Type == html.ElementNode && n.DataAtom == atom.Img {
+		src := attr(n, "src")
+		if strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://") {
+			return true, src
+		}
+		return true, ""
+	}
+	found := false
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		ok, src := findImage(c)
+		if src != "" {
+			return true, src
+		}
+		found = found || ok
+	}
+	return found, ""
+}

@@ -1,0 +1,323 @@
+package feeds
+
+import (
+	"net/url"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/microcosm-cc/bluemonday"
+	"github.com/transfeed/transfeed/config"
+	"golang.org/x/net/html"
+)
+
+// RawItem is a post as a parser found it, before normalisation. Every
+// string may contain markup, entities, relative URLs and control characters.
+type RawItem struct {
+	GUID    string
+	Link    string // may be relative to BaseURL
+	BaseURL string // the document the item came from (final URL after redirects)
+	Title   string // text or HTML
+	// ContentHTML is the full body (content:encoded, Atom content, RSSHub's
+	// description, an extracted article). Summary is the short description;
+	// it is used as the body when ContentHTML is empty.
+	ContentHTML string
+	Summary     string
+	Author      string
+	// Published is the date exactly as the source wrote it. It is re-read
+	// with the source's time zone; PublishedParsed (a feed parser's own
+	// reading) is used only when Published cannot be read.
+	Published       string
+	PublishedParsed time.Time
+	ImageURL        string
+	Categories      []string
+}
+
+// DefaultTimezone is used for zone-less dates when a source names none.
+const DefaultTimezone = "Asia/Shanghai"
+
+// SourceLocation loads the source's time zone (default Asia/Shanghai).
+func SourceLocation(src config.Source) (*time.Location, error) {
+	name := src.Timezone
+	if name == "" {
+		name = DefaultTimezone
+	}
+	return time.LoadLocation(name)
+}
+
+// Normalizer turns RawItems into Items. It holds the sanitising policy,
+// built once; it is safe for concurrent use.
+type Normalizer struct {
+	policy *bluemonday.Policy
+}
+
+// NewNormalizer builds the sanitising policy: bluemonday's UGC policy
+// (no style, class, data-*, scripts, iframes, svg, event handlers or
+// javascript: URLs), links with rel="nofollow noreferrer" and
+// target="_blank".
+func NewNormalizer() *Normalizer {
+	p := bluemonday.UGCPolicy()
+	p.RequireNoReferrerOnLinks(true)
+	p.AddTargetBlankToFullyQualifiedLinks(true)
+	return &Normalizer{policy: p}
+}
+
+// Normalize is a convenience for one-off use; it builds a policy on every
+// call. Bulk callers use a Normalizer (or a Fetcher, which has one).
+func Normalize(src config.Source, loc *time.Location, raw RawItem, now time.Time) Item {
+	return NewNormalizer().Normalize(src, loc, raw, now)
+}
+
+// Normalize cleans one post: absolute URLs, sanitised and de-cluttered
+// HTML, plain-text title and summary, a UTC date (zone-less dates read in
+// loc; nil loc means the source's zone), identity key, content hash and
+// language. now resolves year-less dates; a post without any date gets a
+// zero Published.
+func (n *Normalizer) Normalize(src config.Source, loc *time.Location, raw RawItem, now time.Time) Item {
+	if loc == nil {
+		l, err := SourceLocation(src)
+		if err != nil {
+			l = time.FixedZone("CST", 8*3600)
+		}
+		loc = l
+	}
+	base, _ := url.Parse(strings.TrimSpace(raw.BaseURL))
+	link := resolveURL(base, stripControl(raw.Link))
+	if link != "" {
+		link = CanonicalLink(link)
+	}
+	contentBase := base
+	if lu, err := url.Parse(link); err == nil && lu.IsAbs() {
+		contentBase = lu
+	}
+
+	body := raw.ContentHTML
+	if strings.TrimSpace(body) == "" {
+		body = raw.Summary
+	}
+	cleaned := n.clean(body, contentBase)
+
+	title := plainText(raw.Title)
+	summaryText := cleaned.text
+	if summaryText == "" {
+		summaryText = plainText(raw.Summary)
+	}
+	summary := cutSummary(summaryText)
+	if title == "" {
+		title = cutRunes(summaryText, 60)
+	}
+
+	published := normalizeDate(raw, loc, now)
+
+	image := resolveURL(contentBase, stripControl(raw.ImageURL))
+	if !strings.HasPrefix(image, "http://") && !strings.HasPrefix(image, "https://") {
+		image = cleaned.image
+	}
+
+	var cats []string
+	seen := map[string]bool{}
+	for _, c := range raw.Categories {
+		c = plainText(c)
+		if c != "" && !seen[c] {
+			seen[c] = true
+			cats = append(cats, c)
+		}
+	}
+
+	guid := strings.TrimSpace(stripControl(raw.GUID))
+	return Item{
+		SourceID:    src.ID,
+		Key:         ItemKey(guid, link, title, published),
+		GUID:        guid,
+		Link:        link,
+		Title:       title,
+		Summary:     summary,
+		ContentHTML: cleaned.html,
+		Author:      plainText(raw.Author),
+		Language:    DetectLanguage(title + " " + cutRunes(summaryText, 400)),
+		ImageURL:    image,
+		Categories:  cats,
+		Published:   published,
+		ContentHash: ContentHash(title, cleaned.html),
+	}
+}
+
+// Key is the identity Normalize will give raw (used to skip full-text
+// fetches of posts already stored).
+func (n *Normalizer) Key(src config.Source, loc *time.Location, raw RawItem, now time.Time) string {
+	base, _ := url.Parse(strings.TrimSpace(raw.BaseURL))
+	link := resolveURL(base, stripControl(raw.Link))
+	if link != "" {
+		link = CanonicalLink(link)
+	}
+	guid := strings.TrimSpace(stripControl(raw.GUID))
+	if guid != "" || link != "" {
+		return ItemKey(guid, link, "", time.Time{})
+	}
+	if loc == nil {
+		loc = time.FixedZone("CST", 8*3600)
+	}
+	title := plainText(raw.Title)
+	if title == "" {
+		body := raw.ContentHTML
+		if strings.TrimSpace(body) == "" {
+			body = raw.Summary
+		}
+		title = cutRunes(n.clean(body, base).text, 60)
+	}
+	return ItemKey("", "", title, normalizeDate(raw, loc, now))
+}
+
+func normalizeDate(raw RawItem, loc *time.Location, now time.Time) time.Time {
+	if t, ok := ParseDate(raw.Published, loc, now); ok {
+		return t
+	}
+	if !raw.PublishedParsed.IsZero() {
+		return raw.PublishedParsed.UTC()
+	}
+	return time.Time{}
+}
+
+// resolveURL makes ref absolute against base; "" stays "".
+func resolveURL(base *url.URL, ref string) string {
+	ref = strings.TrimSpace(ref)
+	if ref == "" {
+		return ""
+	}
+	r, err := url.Parse(ref)
+	if err != nil {
+		return ref
+	}
+	if base == nil || r.IsAbs() && r.Host != "" {
+		return r.String()
+	}
+	if r.Scheme != "" { // javascript:, mailto:, data:
+		return ref
+	}
+	return base.ResolveReference(r).String()
+}
+
+// stripControl removes C0 control characters other than tab, LF and CR,
+// and DEL: they are invalid in XML and useless in text.
+func stripControl(s string) string {
+	clean := true
+	for i := 0; i < len(s); i++ {
+		if isControl(rune(s[i])) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if isControl(r) {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+func isControl(r rune) bool {
+	return (r <= 0x08) || r == 0x0B || r == 0x0C || (r >= 0x0E && r <= 0x1F) || r == 0x7F
+}
+
+func isSpaceLike(r rune) bool {
+	return unicode.IsSpace(r) || r == '\u200b' || r == '\ufeff' || r == '\u00a0' || r == '\u3000'
+}
+
+// collapse trims and collapses all whitespace (including NBSP and the
+// ideographic space) into single spaces.
+func collapse(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	space := false
+	for _, r := range s {
+		if isSpaceLike(r) || isControl(r) {
+			space = b.Len() > 0
+			continue
+		}
+		if space {
+			b.WriteByte(' ')
+			space = false
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// plainText turns a possibly-HTML string into one line of text.
+func plainText(s string) string {
+	if !strings.ContainsAny(s, "<&") {
+		return collapse(s)
+	}
+	var b strings.Builder
+	z := html.NewTokenizer(strings.NewReader(s))
+	skip := 0
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			return collapse(b.String())
+		case html.TextToken:
+			if skip == 0 {
+				b.Write(z.Text())
+			}
+		case html.StartTagToken:
+			name, _ := z.TagName()
+			switch string(name) {
+			case "script", "style":
+				skip++
+			case "br", "p", "div", "li":
+				b.WriteByte(' ')
+			}
+		case html.EndTagToken:
+			name, _ := z.TagName()
+			switch string(name) {
+			case "script", "style":
+				if skip > 0 {
+					skip--
+				}
+			case "p", "div", "li", "td":
+				b.WriteByte(' ')
+			}
+		}
+	}
+}
+
+// summaryLimit: about 200 Chinese characters or 300 runes of other text.
+func summaryLimit(s string) int {
+	if DetectLanguage(s) == "zh" {
+		return 200
+	}
+	return 300
+}
+
+// cutSummary shortens text to the summary length, at a sentence end when
+// one falls in the second half of the allowance.
+func cutSummary(s string) string {
+	limit := summaryLimit(s)
+	if utf8.RuneCountInString(s) <= limit {
+		return s
+	}
+	runes := []rune(s)[:limit]
+	for i := len(runes) - 1; i >= limit/2; i-- {
+		switch runes[i] {
+		case '。', '！', '？', '!', '?', '；':
+			return strings.TrimSpace(string(runes[:i+1]))
+		case '.':
+			if i+1 < len(runes) && runes[i+1] == ' ' {
+				return strings.TrimSpace(string(runes[:i+1]))
+			}
+		}
+	}
+	return strings.TrimSpace(string(runes)) + "…"
+}
+
+// cutRunes cuts s to at most n runes (with an ellipsis when cut).
+func cutRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return strings.TrimSpace(string([]rune(s)[:n])) + "…"
+}

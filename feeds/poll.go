@@ -1,0 +1,477 @@
+package feeds
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"mime"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	readability "codeberg.org/readeck/go-readability/v2"
+	"github.com/PuerkitoBio/goquery"
+	"github.com/andybalholm/cascadia"
+	"github.com/mmcdole/gofeed"
+	"github.com/transfeed/transfeed/config"
+	"golang.org/x/net/html"
+)
+
+// PollResult is the outcome of one successful poll of a source.
+type PollResult struct {
+	NotModified bool
+	Items       []Item // normalised, in source order, duplicates (same Key) removed
+	Validators  Validators
+	FinalURL    string
+}
+
+// Poll fetches one source (conditional GET), decodes its charset, parses
+// it (type feed: RSS/Atom/JSON Feed; type html: list page with the
+// source's selectors), fetches the full text of posts whose key is not
+// known(key) when the source asks for it, and normalises every post.
+// known may be nil (every post is new). A failed article fetch keeps the
+// post with its list summary. Errors are *Error values except for a
+// cancelled ctx and configuration mistakes.
+func (f *Fetcher) Poll(ctx context.Context, src config.Source, v Validators, known func(key string) bool) (*PollResult, error) {
+	loc, err := SourceLocation(src)
+	if err != nil {
+		return nil, fmt.Errorf("feeds: source %s: time zone %q: %w", src.ID, src.Timezone, err)
+	}
+	resp, err := f.Get(ctx, src.URL, v)
+	if err != nil {
+		return nil, err
+	}
+	res := &PollResult{NotModified: resp.NotModified, Validators: resp.Validators, FinalURL: resp.URL}
+	if resp.NotModified {
+		return res, nil
+	}
+	body := DecodeToUTF8(resp.Body, resp.ContentType)
+
+	var raws []RawItem
+	switch src.Type {
+	case "", "feed":
+		raws, err = f.parseFeed(body, resp.ContentType, resp.URL)
+	case "html":
+		raws, err = parseHTMLList(body, resp.URL, src.HTML)
+	default:
+		return nil, fmt.Errorf("feeds: source %s: unknown type %q (want feed or html)", src.ID, src.Type)
+	}
+	if err != nil {
+		if _, ok := errors.AsType[*Error](err); ok {
+			return nil, err
+		}
+		return nil, fmt.Errorf("feeds: source %s: %w", src.ID, err)
+	}
+
+	now := time.Now()
+	if src.FullText != nil {
+		f.fillFullText(ctx, src, loc, raws, known, now)
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("feeds: source %s: %w", src.ID, err)
+		}
+	}
+	res.Items = f.normalizeAll(src, loc, raws, now)
+	return res, nil
+}
+
+func (f *Fetcher) normalizeAll(src config.Source, loc *time.Location, raws []RawItem, now time.Time) []Item {
+	items := make([]Item, 0, len(raws))
+	seen := make(map[string]bool, len(raws))
+	for _, r := range raws {
+		if r.Published == "" && r.PublishedParsed.IsZero() {
+			// TRS list pages: the date is in the link (./202305/t20230525_1.html).
+			if t, ok := dateFromTRSURL(r.Link, loc); ok {
+				r.PublishedParsed = t
+			}
+		}
+		it := f.norm.Normalize(src, loc, r, now)
+		if seen[it.Key] {
+			continue
+		}
+		seen[it.Key] = true
+		items = append(items, it)
+	}
+	return items
+}
+
+// looksLikeHTML reports whether a body is an HTML page rather than a feed.
+func looksLikeHTML(body []byte) bool {
+	head := bytes.ToLower(body[:min(len(body), 1024)])
+	head = bytes.TrimLeft(head, " \t\r\n\ufeff")
+	return bytes.HasPrefix(head, []byte("<!doctype html")) || bytes.Contains(head, []byte("<html")) ||
+		bytes.Contains(head, []byte("<head")) || bytes.Contains(head, []byte("<body"))
+}
+
+// parseFeed parses UTF-8 RSS/Atom/JSON Feed bytes into raw items.
+func (f *Fetcher) parseFeed(body []byte, contentType, baseURL string) ([]RawItem, error) {
+	safe := RedactURL(baseURL)
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 {
+		return nil, notFeedError(safe, "the server sent an empty answer")
+	}
+	feed, err := f.feedParser.Parse(bytes.NewReader(body))
+	if err != nil {
+		if errors.Is(err, gofeed.ErrFeedTypeNotDetected) {
+			mt, _, _ := mime.ParseMediaType(contentType)
+			if mt == "" {
+				mt = "no content type"
+			}
+			if looksLikeHTML(body) {
+				return nil, notFeedError(safe, "the server sent an HTML page ("+mt+")")
+			}
+			return nil, notFeedError(safe, "the answer is not RSS, Atom or JSON Feed ("+mt+")")
+		}
+		return nil, parseError(safe, err)
+	}
+	// The XML decoders are lenient: a feed cut off in transfer parses
+	// "successfully" with the items read so far. Refuse it.
+	if trimmed[0] == '<' && trimmed[len(trimmed)-1] != '>' {
+		return nil, parseError(safe, errors.New("the document ends abruptly (truncated download?)"))
+	}
+	if trimmed[0] == '<' && !closesRoot(trimmed) {
+		return nil, parseError(safe, errors.New("the document's root element is not closed (truncated download?)"))
+	}
+	raws := make([]RawItem, 0, len(feed.Items))
+	for _, it := range feed.Items {
+		if it == nil {
+			continue
+		}
+		r := RawItem{
+			GUID:        it.GUID,
+			Link:        it.Link,
+			BaseURL:     baseURL,
+			Title:       it.Title,
+			ContentHTML: it.Content,
+			Summary:     it.Description,
+			Published:   it.Published,
+			Categories:  it.Categories,
+		}
+		if r.Link == "" && len(it.Links) > 0 {
+			r.Link = it.Links[0]
+		}
+		if r.Published == "" {
+			r.Published = it.Updated
+		}
+		switch {
+		case it.PublishedParsed != nil:
+			r.PublishedParsed = *it.PublishedParsed
+		case it.UpdatedParsed != nil:
+			r.PublishedParsed = *it.UpdatedParsed
+		}
+		if len(it.Authors) > 0 && it.Authors[0] != nil {
+			r.Author = it.Authors[0].Name
+			if r.Author == "" {
+				r.Author = it.Authors[0].Email
+			}
+		} else if it.DublinCoreExt != nil && len(it.DublinCoreExt.Creator) > 0 {
+			r.Author = it.DublinCoreExt.Creator[0]
+		}
+		if it.Image != nil {
+			r.ImageURL = it.Image.URL
+		}
+		if r.ImageURL == "" {
+			for _, e := range it.Enclosures {
+				if e != nil && strings.HasPrefix(e.Type, "image/") {
+					r.ImageURL = e.URL
+					break
+				}
+			}
+		}
+		raws = append(raws, r)
+	}
+	return raws, nil
+}
+
+// closesRoot reports whether an XML document ends with the end tag of a
+// feed root element (rss, feed, RDF), ignoring trailing comments.
+func closesRoot(doc []byte) bool {
+	tail := doc[max(0, len(doc)-512):]
+	for bytes.HasSuffix(tail, []byte("-->")) {
+		i := bytes.LastIndex(tail, []byte("<!--"))
+		if i < 0 {
+			break
+		}
+		tail = bytes.TrimSpace(tail[:i])
+	}
+	i := bytes.LastIndex(tail, []byte("</"))
+	if i < 0 {
+		return false
+	}
+	name := string(bytes.ToLower(bytes.TrimSpace(bytes.TrimSuffix(tail[i+2:], []byte(">")))))
+	if j := strings.IndexByte(name, ':'); j >= 0 {
+		name = name[j+1:]
+	}
+	return name == "rss" || name == "feed" || name == "rdf"
+}
+
+// listSelector is a compiled "selector@attribute" from an html source.
+type listSelector struct {
+	sel  cascadia.Selector // nil: the item element itself
+	attr string            // "": text
+}
+
+var attrNameRe = regexp.MustCompile(`^[A-Za-z_:][-A-Za-z0-9_:.]*$`)
+
+func compileListSelector(spec, defaultAttr string) (listSelector, error) {
+	spec = strings.TrimSpace(spec)
+	ls := listSelector{attr: defaultAttr}
+	if i := strings.LastIndexByte(spec, '@'); i >= 0 && attrNameRe.MatchString(spec[i+1:]) {
+		ls.attr = spec[i+1:]
+		spec = strings.TrimSpace(spec[:i])
+	}
+	if spec == "" {
+		return ls, nil
+	}
+	sel, err := cascadia.Compile(spec)
+	if err != nil {
+		return ls, fmt.Errorf("invalid CSS selector %q: %w", spec, err)
+	}
+	ls.sel = sel
+	return ls, nil
+}
+
+func (ls listSelector) value(item *goquery.Selection) (string, *goquery.Selection) {
+	s := item
+	if ls.sel != nil {
+		s = item.FindMatcher(ls.sel).First()
+	}
+	if s.Length() == 0 {
+		return "", s
+	}
+	if ls.attr != "" {
+		v, _ := s.Attr(ls.attr)
+		return strings.TrimSpace(v), s
+	}
+	return collapse(s.Text()), s
+}
+
+// parseHTMLList extracts posts from a UTF-8 list page.
+func parseHTMLList(body []byte, baseURL string, h *config.HTMLList) ([]RawItem, error) {
+	if h == nil || strings.TrimSpace(h.Item) == "" {
+		return nil, errors.New("html source needs html.item (a CSS selector for one post in the list)")
+	}
+	itemSel, err := cascadia.Compile(h.Item)
+	if err != nil {
+		return nil, fmt.Errorf("html.item: invalid CSS selector %q: %w", h.Item, err)
+	}
+	titleSpec := h.Title
+	if titleSpec == "" {
+		titleSpec = "a"
+	}
+	linkSpec := h.Link
+	if linkSpec == "" {
+		linkSpec = "a@href"
+	}
+	title, err := compileListSelector(titleSpec, "")
+	if err != nil {
+		return nil, fmt.Errorf("html.title: %w", err)
+	}
+	link, err := compileListSelector(linkSpec, "href")
+	if err != nil {
+		return nil, fmt.Errorf("html.link: %w", err)
+	}
+	var date, summary listSelector
+	hasDate, hasSummary := h.Date != "", h.Summary != ""
+	if hasDate {
+		if date, err = compileListSelector(h.Date, ""); err != nil {
+			return nil, fmt.Errorf("html.date: %w", err)
+		}
+	}
+	if hasSummary {
+		if summary, err = compileListSelector(h.Summary, ""); err != nil {
+			return nil, fmt.Errorf("html.summary: %w", err)
+		}
+	}
+
+	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(body))
+	if err != nil {
+		return nil, parseError(RedactURL(baseURL), err)
+	}
+	base := baseURL
+	if b, ok := doc.Find("base[href]").First().Attr("href"); ok {
+		if bu, err := url.Parse(baseURL); err == nil {
+			if r, err := bu.Parse(strings.TrimSpace(b)); err == nil {
+				base = r.String()
+			}
+		}
+	}
+	var raws []RawItem
+	doc.FindMatcher(itemSel).Each(func(_ int, s *goquery.Selection) {
+		t, tsel := title.value(s)
+		// Lists cut long titles ("…") and keep the full one in title="".
+		if full, ok := tsel.Attr("title"); ok && title.attr == "" && collapse(full) != "" &&
+			(t == "" || strings.HasSuffix(t, "..") || strings.HasSuffix(t, "…")) {
+			t = collapse(full)
+		}
+		l, _ := link.value(s)
+		if l == "" && t == "" {
+			return
+		}
+		if strings.HasPrefix(strings.ToLower(l), "javascript:") || l == "#" {
+			l = ""
+		}
+		r := RawItem{Title: t, Link: l, BaseURL: base}
+		if hasDate {
+			r.Published, _ = date.value(s)
+		}
+		if hasSummary {
+			r.Summary, _ = summary.value(s)
+		}
+		raws = append(raws, r)
+	})
+	return raws, nil
+}
+
+// fillFullText fetches the pages of new posts and puts their bodies (and
+// missing titles/dates) into raws. Failures are logged and leave the post
+// as the list described it.
+func (f *Fetcher) fillFullText(ctx context.Context, src config.Source, loc *time.Location, raws []RawItem, known func(string) bool, now time.Time) {
+	var todo []int
+	for i := range raws {
+		base, _ := url.Parse(raws[i].BaseURL)
+		link := resolveURL(base, raws[i].Link)
+		if !strings.HasPrefix(link, "http://") && !strings.HasPrefix(link, "https://") {
+			continue
+		}
+		if known != nil && known(f.norm.Key(src, loc, raws[i], now)) {
+			continue
+		}
+		raws[i].Link = link
+		todo = append(todo, i)
+	}
+	if len(todo) == 0 {
+		return
+	}
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for range min(len(todo), f.opts.PerHost*2, f.opts.Concurrency) {
+		wg.Go(func() {
+			for i := range jobs {
+				f.fillOne(ctx, src, &raws[i])
+			}
+		})
+	}
+	func() {
+		defer close(jobs)
+		for _, i := range todo {
+			select {
+			case jobs <- i:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	wg.Wait()
+}
+
+func (f *Fetcher) fillOne(ctx context.Context, src config.Source, r *RawItem) {
+	a, err := f.fetchArticle(ctx, r.Link, src.FullText)
+	if err != nil {
+		if ctx.Err() == nil {
+			f.logger.WarnContext(ctx, "feeds: full text not fetched; keeping the list summary",
+				slog.String("source", src.ID), slog.String("url", RedactURL(r.Link)), slog.Any("error", err))
+		}
+		return
+	}
+	r.ContentHTML = a.html
+	r.BaseURL = a.url
+	if a.title != "" && (r.Title == "" || strings.HasSuffix(r.Title, "...") || strings.HasSuffix(r.Title, "…")) {
+		r.Title = a.title
+	}
+	// The article's own date wins over a list date without a time of day.
+	if a.published != "" && (r.Published == "" && r.PublishedParsed.IsZero() || r.Published != "" && !strings.ContainsAny(r.Published, ":：时")) {
+		r.Published = a.published
+	}
+	if r.Author == "" {
+		r.Author = a.author
+	}
+}
+
+type article struct {
+	url, html, title, published, author string
+}
+
+var wechatCtRe = regexp.MustCompile(`\bct\s*=\s*["'](\d{9,11})["']`)
+
+func metaContent(doc *goquery.Document, sels ...string) string {
+	for _, s := range sels {
+		if v, ok := doc.Find(s).First().Attr("content"); ok && strings.TrimSpace(v) != "" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+// fetchArticle fetches one post's page and extracts its body.
+func (f *Fetcher) fetchArticle(ctx context.Context, link string, ft *config.FullText) (article, error) {
+	resp, err := f.Get(ctx, link, Validators{})
+	if err != nil {
+		return article{}, err
+	}
+	body := DecodeToUTF8(resp.Body, resp.ContentType)
+	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(body))
+	if err != nil {
+		return article{}, fmt.Errorf("feeds: article %s: %w", RedactURL(link), err)
+	}
+	a := article{url: resp.URL}
+	a.title = metaContent(doc, `meta[name="ArticleTitle"]`, `meta[name="articletitle"]`, `meta[property="og:title"]`)
+	a.published = metaContent(doc, `meta[name="PubDate"]`, `meta[name="pubdate"]`, `meta[name="publishdate"]`,
+		`meta[property="article:published_time"]`, `meta[name="firstpublishedtime"]`)
+	a.author = metaContent(doc, `meta[name="ContentSource"]`, `meta[name="author"]`)
+	if a.published == "" {
+		if m := wechatCtRe.FindSubmatch(body); m != nil {
+			if sec, err := strconv.ParseInt(string(m[1]), 10, 64); err == nil {
+				a.published = time.Unix(sec, 0).UTC().Format(time.RFC3339)
+			}
+		}
+	}
+
+	if ft != nil && strings.TrimSpace(ft.Selector) != "" {
+		sel, err := cascadia.Compile(ft.Selector)
+		if err != nil {
+			return article{}, fmt.Errorf("feeds: full_text.selector: invalid CSS selector %q: %w", ft.Selector, err)
+		}
+		s := doc.FindMatcher(sel).First()
+		if s.Length() == 0 {
+			return article{}, fmt.Errorf("feeds: full_text.selector %q matched nothing on %s (page layout changed?)", ft.Selector, RedactURL(resp.URL))
+		}
+		h, err := s.Html()
+		if err != nil {
+			return article{}, fmt.Errorf("feeds: article %s: %w", RedactURL(link), err)
+		}
+		a.html = h
+		return a, nil
+	}
+
+	pageURL, _ := url.Parse(resp.URL)
+	p := readability.NewParser()
+	art, err := p.ParseAndMutate(doc.Nodes[0], pageURL)
+	if err != nil {
+		return article{}, fmt.Errorf("feeds: readability on %s: %w", RedactURL(resp.URL), err)
+	}
+	if art.Node == nil {
+		return article{}, fmt.Errorf("feeds: readability found no article text on %s", RedactURL(resp.URL))
+	}
+	var b strings.Builder
+	if err := html.Render(&b, art.Node); err != nil {
+		return article{}, fmt.Errorf("feeds: article %s: %w", RedactURL(link), err)
+	}
+	a.html = b.String()
+	if a.title == "" {
+		a.title = art.Title()
+	}
+	if a.published == "" {
+		if t, err := art.PublishedTime(); err == nil {
+			a.published = t.Format(time.RFC3339)
+		}
+	}
+	if a.author == "" {
+		a.author = art.Byline()
+	}
+	return a, nil
+}

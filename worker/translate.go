@@ -1,0 +1,141 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/transfeed/transfeed/store"
+	"github.com/transfeed/transfeed/translate"
+)
+
+// translateLease is how long a claimed item belongs to this instance.
+const translateLease = 10 * time.Minute
+
+// TranslateDue translates (or passes through) every item that is due, in
+// batches, until none is left or ctx ends. It returns how many items it
+// handled.
+func (w *Worker) TranslateDue(ctx context.Context) (int, error) {
+	total := 0
+	for ctx.Err() == nil {
+		items, err := w.st.ClaimItems(ctx, w.owner, w.now(), 16, translateLease)
+		if err != nil {
+			return total, fmt.Errorf("worker: claim items: %w", err)
+		}
+		if len(items) == 0 {
+			return total, nil
+		}
+		for _, it := range items {
+			if ctx.Err() != nil {
+				break
+			}
+			if err := w.translateOne(ctx, it); err != nil {
+				return total, err
+			}
+			total++
+		}
+	}
+	return total, ctx.Err()
+}
+
+// translateOne moves one item on: ready (translated, or passed through), or
+// back to waiting with the reason on record. Only store errors are returned.
+func (w *Worker) translateOne(ctx context.Context, it store.Item) error {
+	log := w.log.With(slog.String("source", it.SourceID), slog.Int64("item", it.ID))
+	src, ok := w.cfg.Source(it.SourceID)
+	if !ok {
+		// The source left the config: keep the item as it is, try again much later.
+		return w.st.MarkTranslateFailed(ctx, it.ID, nil, "its source is no longer configured", w.now().Add(24*time.Hour))
+	}
+	now := w.now()
+	if !translate.NeedsTranslation(src.Translate, it) {
+		return w.ready(ctx, it, store.Translation{})
+	}
+	if w.engine == nil {
+		// translation.provider: none — publish the original, clearly marked.
+		return w.ready(ctx, it, store.Translation{Untranslated: true})
+	}
+	res, err := w.engine.TranslateItem(ctx, it)
+	if err == nil {
+		w.m.translated()
+		return w.ready(ctx, it, res.Translation)
+	}
+	if ctx.Err() != nil {
+		return nil // shutting down: the lease runs out and the item is picked up again
+	}
+	reason := err.Error()
+	var titleOnly *store.Translation
+	next := now.Add(backoff(it.Attempts+1, time.Minute))
+	var cerr *translate.CheckError
+	switch {
+	case errors.Is(err, translate.ErrBudget):
+		// Titles were translated within the budget; bodies wait for tomorrow.
+		if res != nil {
+			t := res.Translation
+			t.TitleOnly = true
+			titleOnly = &t
+		}
+		next = nextUTCMidnight(now)
+		reason = "daily character limit reached: the body waits until the limit resets (title translated)"
+	case translate.KindOf(err) == translate.KindQuota:
+		ps, _ := w.st.GetProviderState(ctx, w.provider)
+		if ps.PausedUntil.After(now) {
+			next = ps.PausedUntil
+		} else {
+			next = nextUTCMidnight(now)
+		}
+		w.alertQuota(ctx, ps, reason)
+	case errors.As(err, &cerr):
+		// The engine already retried the failing segment once.
+	}
+	// hold_for: after that long, on_failure decides.
+	if now.Sub(it.FirstSeen) >= w.cfg.Translation.HoldFor && w.cfg.Translation.OnFailure == "original" {
+		log.Warn("translation kept failing; publishing the original marked untranslated", slog.String("reason", reason))
+		return w.ready(ctx, it, store.Translation{Untranslated: true})
+	}
+	w.m.translateFailed()
+	log.Warn("translation failed; will retry", slog.String("reason", reason), slog.Time("next_attempt", next))
+	if err := w.st.MarkTranslateFailed(ctx, it.ID, titleOnly, reason, next); err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	return nil
+}
+
+func (w *Worker) ready(ctx context.Context, it store.Item, t store.Translation) error {
+	it.TitleEN, it.SummaryEN, it.ContentHTMLEN = t.TitleEN, t.SummaryEN, t.ContentHTMLEN
+	it.TranslatedBy, it.TitleOnly, it.Untranslated = t.TranslatedBy, t.TitleOnly, t.Untranslated
+	var channels []string
+	if w.route != nil {
+		channels = w.route(w.cfg, it)
+	}
+	if err := w.st.MarkReady(ctx, it.ID, t, channels, w.now()); err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	return nil
+}
+
+func (w *Worker) alertQuota(ctx context.Context, ps store.ProviderState, reason string) {
+	if w.alerter == nil || !ps.AlertedAt.IsZero() {
+		return
+	}
+	msg := fmt.Sprintf("⚠️ Translation provider %s is paused: %s", w.provider, reason)
+	if !ps.PausedUntil.IsZero() {
+		msg += fmt.Sprintf("\nPosts wait until %s.", ps.PausedUntil.In(shanghai()).Format("2006-01-02 15:04 CST"))
+	}
+	if err := w.alerter.AlertAdmins(ctx, msg); err != nil {
+		w.log.Warn("alerting admins failed", slog.Any("error", err))
+		return
+	}
+	ps.Provider = w.provider
+	ps.AlertedAt = w.now()
+	if err := w.st.SetProviderState(ctx, ps); err != nil {
+		w.log.Warn("recording alert failed", slog.Any("error", err))
+	}
+}
+
+func nextUTCMidnight(t time.Time) time.Time {
+	y, m, d := t.UTC().Date()
+	return time.Date(y, m, d+1, 0, 0, 0, 0, time.UTC)
+}

@@ -1,0 +1,379 @@
+// Package worker moves posts through their lifecycle: it polls sources on
+// their schedules (robfig/cron), stores what they carry, translates what
+// needs translating and hands ready posts to the Telegram outbox. Every stage
+// is driven by state in the store, so a crash or restart at any point loses
+// nothing and repeats nothing that already succeeded.
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/transfeed/transfeed/config"
+	"github.com/transfeed/transfeed/feeds"
+	"github.com/transfeed/transfeed/store"
+	"github.com/transfeed/transfeed/translate"
+)
+
+// Store is what the worker needs from the store.
+type Store interface {
+	SyncSources(ctx context.Context, ids map[string]string) error
+	GetSource(ctx context.Context, id string) (store.Source, error)
+	RecordPoll(ctx context.Context, r store.PollResult) (store.Source, error)
+	SetSourceAlerted(ctx context.Context, id string, at time.Time) error
+	ClaimSource(ctx context.Context, id, owner string, now time.Time, lease time.Duration) (bool, error)
+	ReleaseSource(ctx context.Context, id, owner string) error
+	ItemKeys(ctx context.Context, sourceID string) (map[string]string, error)
+	UpsertItems(ctx context.Context, sourceID string, items []store.Item, now time.Time) (store.UpsertResult, error)
+	ClaimItems(ctx context.Context, owner string, now time.Time, limit int, lease time.Duration) ([]store.Item, error)
+	MarkReady(ctx context.Context, id int64, t store.Translation, channels []string, now time.Time) error
+	MarkTranslateFailed(ctx context.Context, id int64, t *store.Translation, reason string, next time.Time) error
+	GetProviderState(ctx context.Context, provider string) (store.ProviderState, error)
+	SetProviderState(ctx context.Context, st store.ProviderState) error
+}
+
+// Fetcher polls one source.
+type Fetcher interface {
+	Poll(ctx context.Context, src config.Source, v feeds.Validators, known func(key string) bool) (*feeds.PollResult, error)
+}
+
+// Engine translates one item.
+type Engine interface {
+	TranslateItem(ctx context.Context, it store.Item) (*translate.Result, error)
+}
+
+// Alerter tells the admins about something that needs them (nil: nobody is told).
+type Alerter interface {
+	AlertAdmins(ctx context.Context, text string) error
+}
+
+// Router picks the Telegram channels a ready item goes to.
+type Router func(cfg *config.Config, it store.Item) []string
+
+// Deps are the worker's collaborators. Engine, Alerter and Route may be nil.
+type Deps struct {
+	Config  *config.Config
+	Store   Store
+	Fetcher Fetcher
+	Engine  Engine
+	// Provider is the translation provider's name (for its pause state).
+	Provider string
+	Alerter  Alerter
+	Route    Router
+	Logger   *slog.Logger
+	Metrics  *Metrics
+	// Owner names this instance in leases.
+	Owner string
+	Now   func() time.Time
+}
+
+// Worker runs the pipeline stages.
+type Worker struct {
+	cfg      *config.Config
+	st       Store
+	fetcher  Fetcher
+	engine   Engine
+	provider string
+	alerter  Alerter
+	route    Router
+	log      *slog.Logger
+	m        *Metrics
+	owner    string
+	now      func() time.Time
+
+	// wake nudges the translation loop when a poll stored something.
+	wake chan struct{}
+}
+
+// New builds a Worker.
+func New(d Deps) (*Worker, error) {
+	if d.Config == nil || d.Store == nil || d.Fetcher == nil {
+		return nil, errors.New("worker: config, store and fetcher are required")
+	}
+	w := &Worker{
+		cfg: d.Config, st: d.Store, fetcher: d.Fetcher, engine: d.Engine, provider: d.Provider,
+		alerter: d.Alerter, route: d.Route, log: d.Logger, m: d.Metrics, owner: d.Owner, now: d.Now,
+		wake: make(chan struct{}, 1),
+	}
+	if w.log == nil {
+		w.log = slog.New(slog.DiscardHandler)
+	}
+	if w.now == nil {
+		w.now = time.Now
+	}
+	if w.owner == "" {
+		w.owner = "transfeed"
+	}
+	return w, nil
+}
+
+// Sync makes sure every configured source has a row in the store.
+func (w *Worker) Sync(ctx context.Context) error {
+	ids := make(map[string]string, len(w.cfg.Sources))
+	for _, s := range w.cfg.Sources {
+		ids[s.ID] = s.URL
+	}
+	if err := w.st.SyncSources(ctx, ids); err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	return nil
+}
+
+// PollReport is the outcome of one poll, as `once` prints it.
+type PollReport struct {
+	Source  string
+	Status  string // "ok" | "not modified" | "error" | "skipped"
+	Reason  string
+	New     int
+	Updated int
+	Items   int
+}
+
+func (r PollReport) String() string {
+	switch r.Status {
+	case "ok":
+		return fmt.Sprintf("%-24s ok            new=%d updated=%d items=%d", r.Source, r.New, r.Updated, r.Items)
+	case "not modified":
+		return fmt.Sprintf("%-24s not modified  new=0 updated=0", r.Source)
+	case "skipped":
+		return fmt.Sprintf("%-24s skipped       %s", r.Source, r.Reason)
+	}
+	return fmt.Sprintf("%-24s error         %s", r.Source, r.Reason)
+}
+
+// pollLease is how long a poll may hold its source.
+const pollLease = 15 * time.Minute
+
+// maxBackoff caps the wait after consecutive failures: a failing source is
+// retried at least this often, forever.
+const maxBackoff = 6 * time.Hour
+
+// backoff is the wait after n consecutive failures: 1m, 2m, 4m, … capped.
+func backoff(n int, base time.Duration) time.Duration {
+	if n <= 0 {
+		return 0
+	}
+	if base <= 0 {
+		base = time.Minute
+	}
+	d := base
+	for i := 1; i < n && d < maxBackoff; i++ {
+		d *= 2
+	}
+	return min(d, maxBackoff)
+}
+
+// PollSource polls one source end to end: conditional fetch, parse,
+// normalise, store; then records the outcome and alerts the admins once when
+// the source has failed five polls in a row.
+func (w *Worker) PollSource(ctx context.Context, src config.Source) PollReport {
+	log := w.log.With(slog.String("source", src.ID))
+	now := w.now()
+	rep := PollReport{Source: src.ID}
+	// One instance polls a source at a time; the lease outlives any poll
+	// (fetch timeouts plus full-text pages) and is released when done.
+	claimed, err := w.st.ClaimSource(ctx, src.ID, w.owner, now, pollLease)
+	if err != nil {
+		rep.Status, rep.Reason = "error", err.Error()
+		return rep
+	}
+	if !claimed {
+		rep.Status, rep.Reason = "skipped", "another instance is polling it"
+		return rep
+	}
+	defer func() {
+		// Released even when ctx is done: use a short context of its own.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := w.st.ReleaseSource(rctx, src.ID, w.owner); err != nil {
+			log.Warn("releasing source lease failed", slog.Any("error", err))
+		}
+	}()
+	prev, err := w.st.GetSource(ctx, src.ID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		rep.Status, rep.Reason = "error", err.Error()
+		return rep
+	}
+	known, err := w.st.ItemKeys(ctx, src.ID)
+	if err != nil {
+		rep.Status, rep.Reason = "error", err.Error()
+		return rep
+	}
+	v := feeds.Validators{ETag: prev.ETag, LastModified: prev.LastModified}
+	if prev.URL != "" && prev.URL != src.URL {
+		v = feeds.Validators{} // the admin changed the URL: validators belong to the old one
+	}
+	res, perr := w.fetcher.Poll(ctx, src, v, func(k string) bool { _, ok := known[k]; return ok })
+	pr := store.PollResult{SourceID: src.ID, URL: src.URL, At: now, ETag: prev.ETag, LastModified: prev.LastModified}
+	var retryAfter time.Duration
+	switch {
+	case perr != nil:
+		if ctx.Err() != nil {
+			// Shutting down: leave the source as it was; the next start polls it.
+			rep.Status, rep.Reason = "error", "interrupted by shutdown"
+			return rep
+		}
+		pr.Status, pr.Error = "error", perr.Error()
+		var fe *feeds.Error
+		if errors.As(perr, &fe) {
+			retryAfter = fe.RetryAfter
+		}
+	case res.NotModified:
+		pr.Status = "not_modified"
+		pr.ItemCount = prev.LastItemCount
+	case len(res.Items) == 0 && prev.LastItemCount > 0:
+		pr.Status = "error"
+		pr.Error = fmt.Sprintf("the source returned no posts although it had %d last time: its selectors or route probably broke", prev.LastItemCount)
+	default:
+		items := StoreItems(src, res.Items, prev.PolledOnce)
+		up, err := w.st.UpsertItems(ctx, src.ID, items, now)
+		if err != nil {
+			pr.Status, pr.Error = "error", err.Error()
+			break
+		}
+		pr.Status = "ok"
+		pr.ETag, pr.LastModified = res.Validators.ETag, res.Validators.LastModified
+		pr.ItemCount = len(res.Items)
+		rep.New, rep.Updated, rep.Items = len(up.New), len(up.Updated), len(res.Items)
+		if len(up.New)+len(up.Updated) > 0 {
+			w.Wake()
+		}
+	}
+	errs := prev.ConsecutiveErrors
+	if pr.Status == "error" {
+		errs++
+	} else {
+		errs = 0
+	}
+	pr.NextPollAt = w.nextPoll(src, now, errs, retryAfter)
+	st, err := w.st.RecordPoll(ctx, pr)
+	if err != nil {
+		log.Error("recording poll failed", slog.Any("error", err))
+	}
+	w.m.poll(src.ID, pr.Status, rep.New)
+	switch pr.Status {
+	case "ok":
+		rep.Status = "ok"
+		log.Info("polled", slog.Int("new", rep.New), slog.Int("updated", rep.Updated), slog.Int("items", rep.Items))
+	case "not_modified":
+		rep.Status = "not modified"
+		log.Debug("not modified")
+	default:
+		rep.Status, rep.Reason = "error", pr.Error
+		log.Warn("poll failed", slog.String("reason", pr.Error), slog.Int("consecutive_errors", st.ConsecutiveErrors),
+			slog.Time("next_poll", pr.NextPollAt))
+		w.alertSource(ctx, src, st)
+	}
+	return rep
+}
+
+// AlertAfter is the number of consecutive failed polls that alerts the admins.
+const AlertAfter = 5
+
+func (w *Worker) alertSource(ctx context.Context, src config.Source, st store.Source) {
+	if w.alerter == nil || st.ConsecutiveErrors < AlertAfter || !st.AlertedAt.IsZero() {
+		return
+	}
+	since := st.FailingSince.In(shanghai()).Format("2006-01-02 15:04 CST")
+	msg := fmt.Sprintf("⚠️ Source %s (%s) has failed %d polls in a row since %s.\nLast error: %s",
+		src.ID, src.Name, st.ConsecutiveErrors, since, st.LastError)
+	if err := w.alerter.AlertAdmins(ctx, msg); err != nil {
+		w.log.Warn("alerting admins failed", slog.String("source", src.ID), slog.Any("error", err))
+		return
+	}
+	if err := w.st.SetSourceAlerted(ctx, src.ID, w.now()); err != nil {
+		w.log.Warn("recording alert failed", slog.String("source", src.ID), slog.Any("error", err))
+	}
+}
+
+// nextPoll is when the source may be polled again: its next scheduled time,
+// pushed back by exponential backoff after failures and by Retry-After.
+func (w *Worker) nextPoll(src config.Source, now time.Time, errs int, retryAfter time.Duration) time.Time {
+	next := now.Add(15 * time.Minute)
+	interval := 15 * time.Minute
+	if sch, err := config.ParseSchedule(src.Schedule); err == nil {
+		next = sch.Next(now)
+		interval = max(sch.Next(next).Sub(next), time.Minute)
+	}
+	if errs > 0 {
+		// Back off from a fraction of the interval so a 15-minute source is
+		// retried after 1–2 minutes first, then ever more slowly.
+		if b := now.Add(backoff(errs, min(interval/8, 10*time.Minute))); b.After(next) || errs > 1 {
+			next = b
+		}
+	}
+	if ra := now.Add(retryAfter); retryAfter > 0 && ra.After(next) {
+		next = ra
+	}
+	return next
+}
+
+// StoreItems turns normalised items into store rows. On a source's first
+// successful poll, items get their rank (0 = newest) for channels' backfill.
+func StoreItems(src config.Source, in []feeds.Item, polledOnce bool) []store.Item {
+	out := make([]store.Item, 0, len(in))
+	for _, it := range in {
+		out = append(out, store.Item{
+			SourceID: src.ID, Key: it.Key, GUID: it.GUID, Link: it.Link, Title: it.Title, Summary: it.Summary,
+			ContentHTML: it.ContentHTML, Author: it.Author, Language: it.Language, ImageURL: it.ImageURL,
+			Categories: it.Categories, Published: it.Published, ContentHash: it.ContentHash, BackfillRank: -1,
+		})
+	}
+	if !polledOnce {
+		idx := make([]int, len(out))
+		for i := range idx {
+			idx[i] = i
+		}
+		sort.SliceStable(idx, func(a, b int) bool { return out[idx[a]].Published.After(out[idx[b]].Published) })
+		for rank, i := range idx {
+			out[i].BackfillRank = rank
+		}
+	}
+	return out
+}
+
+// Wake nudges the translation loop.
+func (w *Worker) Wake() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// PollAll polls the given sources concurrently (the fetcher enforces the
+// global and per-host limits) and returns the reports in the given order.
+func (w *Worker) PollAll(ctx context.Context, srcs []config.Source) []PollReport {
+	reps := make([]PollReport, len(srcs))
+	var wg sync.WaitGroup
+	for i, s := range srcs {
+		wg.Go(func() { reps[i] = w.PollSource(ctx, s) })
+	}
+	wg.Wait()
+	return reps
+}
+
+// jitter spreads sources that share a schedule over a window (at most a
+// tenth of the interval, at most two minutes), by a stable hash of the id.
+func jitter(id string, interval time.Duration) time.Duration {
+	window := min(interval/10, 2*time.Minute)
+	if window <= 0 {
+		return 0
+	}
+	h := fnv.New64a()
+	h.Write([]byte(id))
+	return time.Duration(h.Sum64() % uint64(window))
+}
+
+func shanghai() *time.Location {
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		return time.FixedZone("CST", 8*3600)
+	}
+	return loc
+}

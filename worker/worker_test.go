@@ -1,0 +1,323 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/transfeed/transfeed/config"
+	"github.com/transfeed/transfeed/feeds"
+	"github.com/transfeed/transfeed/store"
+	"github.com/transfeed/transfeed/translate"
+)
+
+// fakeFetcher answers polls from a script.
+type fakeFetcher struct {
+	mu      sync.Mutex
+	results []func(v feeds.Validators) (*feeds.PollResult, error)
+	calls   int
+	gotV    []feeds.Validators
+}
+
+func (f *fakeFetcher) Poll(_ context.Context, _ config.Source, v feeds.Validators, _ func(string) bool) (*feeds.PollResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.gotV = append(f.gotV, v)
+	i := min(f.calls, len(f.results)-1)
+	f.calls++
+	return f.results[i](v)
+}
+
+func items(n int, prefix string) []feeds.Item {
+	var out []feeds.Item
+	base := time.Date(2023, 5, 25, 15, 31, 0, 0, time.UTC)
+	for i := range n {
+		out = append(out, feeds.Item{
+			Key: fmt.Sprintf("%s-%d", prefix, i), Title: fmt.Sprintf("标题 %d", i), Link: fmt.Sprintf("http://x.example/%d", i),
+			ContentHTML: "<p>内容</p>", Language: "zh", Published: base.Add(-time.Duration(i) * time.Hour),
+			ContentHash: fmt.Sprintf("h%d", i),
+		})
+	}
+	return out
+}
+
+func ok(its []feeds.Item, etag string) func(feeds.Validators) (*feeds.PollResult, error) {
+	return func(feeds.Validators) (*feeds.PollResult, error) {
+		return &feeds.PollResult{Items: its, Validators: feeds.Validators{ETag: etag}}, nil
+	}
+}
+
+func notModified(feeds.Validators) (*feeds.PollResult, error) {
+	return &feeds.PollResult{NotModified: true}, nil
+}
+
+func fail(msg string) func(feeds.Validators) (*feeds.PollResult, error) {
+	return func(feeds.Validators) (*feeds.PollResult, error) { return nil, errors.New(msg) }
+}
+
+type fakeAlerter struct {
+	mu   sync.Mutex
+	sent []string
+}
+
+func (a *fakeAlerter) AlertAdmins(_ context.Context, text string) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.sent = append(a.sent, text)
+	return nil
+}
+
+func testConfig(t *testing.T, extra string) *config.Config {
+	t.Helper()
+	y := `data_dir: ` + t.TempDir() + `
+sources:
+  - id: src
+    name: Source
+    url: http://x.example/rss.xml
+    schedule: "@every 15m"
+` + extra
+	cfg, err := config.Parse("test.yaml", []byte(y), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func openStore(t *testing.T) *store.Store {
+	t.Helper()
+	st, err := store.Open(t.Context(), store.Config{Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "t.db")}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func newTestWorker(t *testing.T, cfg *config.Config, st *store.Store, f Fetcher, now *time.Time, d Deps) *Worker {
+	t.Helper()
+	d.Config, d.Store, d.Fetcher = cfg, st, f
+	d.Now = func() time.Time { return *now }
+	w, err := New(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Sync(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func TestPollSourceLifecycle(t *testing.T) {
+	cfg := testConfig(t, "")
+	st := openStore(t)
+	now := time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
+	f := &fakeFetcher{results: []func(feeds.Validators) (*feeds.PollResult, error){
+		ok(items(3, "a"), `"v1"`),
+		notModified,
+		ok(append(items(3, "a"), items(1, "b")...), `"v2"`),
+		ok(nil, `"v3"`),
+	}}
+	al := &fakeAlerter{}
+	w := newTestWorker(t, cfg, st, f, &now, Deps{Alerter: al})
+	src, _ := cfg.Source("src")
+
+	steps := []struct {
+		status   string
+		new      int
+		wantErrs int
+	}{
+		{"ok", 3, 0},
+		{"not modified", 0, 0},
+		{"ok", 1, 0},
+		{"error", 0, 1}, // zero items where there were four: reported as failing
+	}
+	for i, s := range steps {
+		rep := w.PollSource(t.Context(), src)
+		if rep.Status != s.status || rep.New != s.new {
+			t.Fatalf("poll %d: %+v, want status %s new %d", i, rep, s.status, s.new)
+		}
+		got, err := st.GetSource(t.Context(), "src")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.ConsecutiveErrors != s.wantErrs {
+			t.Errorf("poll %d: consecutive errors %d, want %d", i, got.ConsecutiveErrors, s.wantErrs)
+		}
+		now = now.Add(20 * time.Minute)
+	}
+	if !strings.Contains(lastErr(t, st), "no posts") {
+		t.Errorf("last error %q does not say the source returned no posts", lastErr(t, st))
+	}
+	// Validators stored by the first poll are sent by the second.
+	if f.gotV[1].ETag != `"v1"` {
+		t.Errorf("second poll sent validators %+v, want ETag \"v1\"", f.gotV[1])
+	}
+	// First-poll items carry their backfill rank; later ones do not.
+	its, err := st.ListItems(t.Context(), store.ItemQuery{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ranks := map[string]int{}
+	for _, it := range its {
+		ranks[it.Key] = it.BackfillRank
+	}
+	want := map[string]int{"a-0": 0, "a-1": 1, "a-2": 2, "b-0": -1}
+	for k, r := range want {
+		if ranks[k] != r {
+			t.Errorf("item %s backfill rank %d, want %d", k, ranks[k], r)
+		}
+	}
+}
+
+func lastErr(t *testing.T, st *store.Store) string {
+	s, err := st.GetSource(t.Context(), "src")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.LastError
+}
+
+func TestFailingSourceBacksOffAndAlertsOnce(t *testing.T) {
+	cfg := testConfig(t, "")
+	st := openStore(t)
+	now := time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
+	f := &fakeFetcher{results: []func(feeds.Validators) (*feeds.PollResult, error){fail("HTTP 500 Internal Server Error")}}
+	al := &fakeAlerter{}
+	w := newTestWorker(t, cfg, st, f, &now, Deps{Alerter: al})
+	src, _ := cfg.Source("src")
+	var prevWait time.Duration
+	for i := range 12 {
+		w.PollSource(t.Context(), src)
+		s, err := st.GetSource(t.Context(), "src")
+		if err != nil {
+			t.Fatal(err)
+		}
+		wait := s.NextPollAt.Sub(now)
+		if wait <= 0 || wait > maxBackoff {
+			t.Fatalf("failure %d: next poll in %v, want within (0, %v]", i+1, wait, maxBackoff)
+		}
+		if i > 1 && wait < prevWait {
+			t.Errorf("failure %d: backoff shrank from %v to %v", i+1, prevWait, wait)
+		}
+		prevWait = wait
+		now = s.NextPollAt
+	}
+	if len(al.sent) != 1 {
+		t.Fatalf("admins alerted %d times, want once: %q", len(al.sent), al.sent)
+	}
+	if !strings.Contains(al.sent[0], "src") || !strings.Contains(al.sent[0], "HTTP 500") {
+		t.Errorf("alert %q does not name the source and the reason", al.sent[0])
+	}
+	// Recovery resets the counter, and a new failure run alerts again.
+	f.results = []func(feeds.Validators) (*feeds.PollResult, error){ok(items(1, "a"), "")}
+	f.calls = 0
+	w.PollSource(t.Context(), src)
+	s, _ := st.GetSource(t.Context(), "src")
+	if s.ConsecutiveErrors != 0 || !s.AlertedAt.IsZero() {
+		t.Errorf("after recovery: %d errors, alerted at %v", s.ConsecutiveErrors, s.AlertedAt)
+	}
+}
+
+func TestBackoffIsCappedAndNeverStops(t *testing.T) {
+	for n, want := range map[int]time.Duration{0: 0, 1: time.Minute, 2: 2 * time.Minute, 5: 16 * time.Minute, 50: maxBackoff, 1000: maxBackoff} {
+		if got := backoff(n, time.Minute); got != want {
+			t.Errorf("backoff(%d) = %v, want %v", n, got, want)
+		}
+	}
+}
+
+func TestJitterSpreadsSourcesOnOneSchedule(t *testing.T) {
+	seconds := map[int64]int{}
+	for i := range 100 {
+		d := jitter(fmt.Sprintf("source-%d", i), 15*time.Minute)
+		if d < 0 || d >= 90*time.Second {
+			t.Fatalf("jitter %v outside [0, 90s)", d)
+		}
+		if d != jitter(fmt.Sprintf("source-%d", i), 15*time.Minute) {
+			t.Fatal("jitter is not stable")
+		}
+		seconds[int64(d/time.Second)]++
+	}
+	for s, n := range seconds {
+		if n > 8 {
+			t.Errorf("%d sources fire in second %d", n, s)
+		}
+	}
+}
+
+// fakeEngine translates by prefixing, or fails as scripted.
+type fakeEngine struct {
+	err   error
+	calls int
+}
+
+func (e *fakeEngine) TranslateItem(_ context.Context, it store.Item) (*translate.Result, error) {
+	e.calls++
+	r := &translate.Result{Translation: store.Translation{TitleEN: "EN " + it.Key, SummaryEN: "s", ContentHTMLEN: "<p>body</p>", TranslatedBy: "fake/1"}}
+	if e.err != nil {
+		if errors.Is(e.err, translate.ErrBudget) {
+			r.Translation.ContentHTMLEN = ""
+			return r, e.err
+		}
+		return nil, e.err
+	}
+	return r, nil
+}
+
+func TestTranslationStage(t *testing.T) {
+	cases := []struct {
+		name      string
+		extra     string
+		err       error
+		age       time.Duration
+		wantState string
+		wantUntr  bool
+		wantTitle bool
+	}{
+		{"translated", "", nil, 0, store.StateReady, false, false},
+		{"engine down, held", "", &translate.Error{Provider: "fake", Kind: translate.KindRetryable, Err: errors.New("503")}, 0, store.StateTranslating, false, false},
+		{"budget: title only, body waits", "", translate.ErrBudget, 0, store.StateTranslating, false, true},
+		{"held past hold_for with on_failure original", "translation:\n  on_failure: original\n  hold_for: 1h\n",
+			&translate.Error{Provider: "fake", Kind: translate.KindRetryable, Err: errors.New("503")}, 2 * time.Hour, store.StateReady, true, false},
+		{"held past hold_for with on_failure hold", "translation:\n  on_failure: hold\n  hold_for: 1h\n",
+			&translate.Error{Provider: "fake", Kind: translate.KindRetryable, Err: errors.New("503")}, 2 * time.Hour, store.StateTranslating, false, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := testConfig(t, c.extra)
+			st := openStore(t)
+			now := time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
+			w := newTestWorker(t, cfg, st, &fakeFetcher{results: []func(feeds.Validators) (*feeds.PollResult, error){ok(items(1, "a"), "")}},
+				&now, Deps{Engine: &fakeEngine{err: c.err}, Provider: "fake"})
+			src, _ := cfg.Source("src")
+			w.PollSource(t.Context(), src)
+			now = now.Add(c.age)
+			if _, err := w.TranslateDue(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			its, err := st.ListItems(t.Context(), store.ItemQuery{})
+			if err != nil || len(its) != 1 {
+				t.Fatalf("items %v %v", its, err)
+			}
+			it := its[0]
+			if it.State != c.wantState || it.Untranslated != c.wantUntr {
+				t.Errorf("state %s untranslated %v, want %s %v (reason %q)", it.State, it.Untranslated, c.wantState, c.wantUntr, it.TranslateErr)
+			}
+			if c.wantTitle && (it.TitleEN == "" || !it.TitleOnly) {
+				t.Errorf("budget reached: title %q title-only %v, want the title translated", it.TitleEN, it.TitleOnly)
+			}
+			if c.wantState == store.StateTranslating && it.TranslateErr == "" {
+				t.Errorf("held without a reason on record")
+			}
+			// Nothing is due again before its next attempt.
+			if n, _ := w.TranslateDue(t.Context()); c.wantState == store.StateTranslating && n != 0 {
+				t.Errorf("retried %d item(s) before the next attempt time", n)
+			}
+		})
+	}
+}

@@ -1,0 +1,238 @@
+// Package deepl translates through the DeepL API v2 (POST /v2/translate with
+// a JSON body and the "DeepL-Auth-Key" header; the legacy auth_key
+// parameter is never sent).
+package deepl
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/transfeed/transfeed/translate"
+)
+
+// Hosts chosen from the key when Config.BaseURL is empty.
+const (
+	FreeBaseURL = "https://api-free.deepl.com"
+	ProBaseURL  = "https://api.deepl.com"
+)
+
+// Limits from DeepL's documentation: 50 texts and 128 KiB of request body.
+const (
+	MaxTexts = 50
+	MaxBytes = 128 * 1024
+)
+
+// Config configures the provider.
+type Config struct {
+	// BaseURL is the API host without /v2. Empty: FreeBaseURL for keys
+	// ending in ":fx", else ProBaseURL.
+	BaseURL string
+	APIKey  string // required
+}
+
+// Translator is the DeepL provider. It is safe for concurrent use.
+type Translator struct {
+	endpoint string
+	key      string
+	client   *http.Client
+	logger   *slog.Logger
+	now      func() time.Time
+}
+
+// New validates cfg and returns a Translator. It does no network I/O.
+func New(cfg Config, client *http.Client, logger *slog.Logger) (*Translator, error) {
+	if client == nil {
+		return nil, errors.New("deepl: nil http client")
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	key := strings.TrimSpace(cfg.APIKey)
+	if key == "" {
+		return nil, errors.New("deepl: api key is required")
+	}
+	base := strings.TrimSpace(cfg.BaseURL)
+	if base == "" {
+		base = BaseURLForKey(key)
+	}
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+		return nil, fmt.Errorf("deepl: base url %q: want an absolute http(s) URL without a query", redactURL(base))
+	}
+	return &Translator{
+		endpoint: strings.TrimSuffix(strings.TrimRight(base, "/"), "/v2") + "/v2/translate",
+		key:      key,
+		client:   client,
+		logger:   logger.With(slog.String("provider", "deepl")),
+		now:      time.Now,
+	}, nil
+}
+
+// BaseURLForKey returns FreeBaseURL for a free-plan key (suffix ":fx") and
+// ProBaseURL otherwise.
+func BaseURLForKey(key string) string {
+	if strings.HasSuffix(strings.TrimSpace(key), ":fx") {
+		return FreeBaseURL
+	}
+	return ProBaseURL
+}
+
+// Name is "deepl".
+func (t *Translator) Name() string { return "deepl" }
+
+// Limits returns DeepL's per-request limits.
+func (t *Translator) Limits() translate.Limits {
+	return translate.Limits{MaxTexts: MaxTexts, MaxBytes: MaxBytes}
+}
+
+type translateRequest struct {
+	Text        []string `json:"text"`
+	SourceLang  string   `json:"source_lang,omitempty"`
+	TargetLang  string   `json:"target_lang"`
+	TagHandling string   `json:"tag_handling,omitempty"`
+}
+
+type translateResponse struct {
+	Translations []struct {
+		Text string `json:"text"`
+	} `json:"translations"`
+}
+
+// Translate translates req.Texts in one request.
+func (t *Translator) Translate(ctx context.Context, req translate.Request) ([]string, error) {
+	if len(req.Texts) == 0 {
+		return []string{}, nil
+	}
+	body := translateRequest{
+		Text:       req.Texts,
+		SourceLang: sourceLang(req.Source),
+		TargetLang: targetLang(req.Target),
+	}
+	if req.Format == translate.FormatHTML {
+		body.TagHandling = "html"
+	}
+	raw, err := marshal(body)
+	if err != nil {
+		return nil, t.fail(translate.KindPermanent, 0, 0, fmt.Errorf("deepl: encode request: %w", err))
+	}
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, t.endpoint, bytes.NewReader(raw))
+	if err != nil {
+		return nil, t.fail(translate.KindPermanent, 0, 0, fmt.Errorf("deepl: build request: %w", redactErr(err, t.key)))
+	}
+	hreq.Header.Set("Content-Type", "application/json")
+	hreq.Header.Set("Accept", "application/json")
+	hreq.Header.Set("Authorization", "DeepL-Auth-Key "+t.key)
+	resp, err := t.client.Do(hreq)
+	if err != nil {
+		return nil, t.fail(translate.KindRetryable, 0, 0, fmt.Errorf("deepl: post: %w", redactErr(err, t.key)))
+	}
+	defer drainClose(resp.Body)
+	data, readErr := readBody(resp.Body, maxResponseBytes)
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, t.statusError(resp, data)
+	}
+	switch {
+	case errors.Is(readErr, errTooLarge):
+		return nil, t.fail(translate.KindBadAnswer, resp.StatusCode, 0, readErr)
+	case readErr != nil:
+		return nil, t.fail(translate.KindRetryable, resp.StatusCode, 0, fmt.Errorf("deepl: read response: %w", redactErr(readErr, t.key)))
+	}
+	var tr translateResponse
+	if err := json.Unmarshal(data, &tr); err != nil {
+		return nil, t.fail(translate.KindBadAnswer, resp.StatusCode, 0, fmt.Errorf("deepl: response is not JSON: %w: %s", err, scrub(snippet(data), t.key)))
+	}
+	if len(tr.Translations) != len(req.Texts) {
+		return nil, t.fail(translate.KindBadAnswer, resp.StatusCode, 0, fmt.Errorf("deepl: answer has %d translations, want %d", len(tr.Translations), len(req.Texts)))
+	}
+	out := make([]string, len(tr.Translations))
+	for i, x := range tr.Translations {
+		out[i] = x.Text
+	}
+	t.logger.DebugContext(ctx, "batch translated", slog.Int("texts", len(out)))
+	return out, nil
+}
+
+// sourceLang maps a BCP 47 tag to DeepL's source code (no variants: "zh-CN"
+// → "ZH"); empty lets DeepL detect the language.
+func sourceLang(tag string) string {
+	base, _, _ := strings.Cut(strings.TrimSpace(tag), "-")
+	return strings.ToUpper(base)
+}
+
+// targetLang maps a BCP 47 tag to DeepL's target code. Plain "en" becomes
+// "EN-US" (DeepL deprecates bare "EN"); Chinese becomes "ZH-HANS" or
+// "ZH-HANT".
+func targetLang(tag string) string {
+	switch t := strings.ToLower(strings.TrimSpace(tag)); t {
+	case "", "en", "en-us":
+		return "EN-US"
+	case "en-gb", "en-uk":
+		return "EN-GB"
+	case "zh", "zh-cn", "zh-hans", "zh-sg":
+		return "ZH-HANS"
+	case "zh-tw", "zh-hk", "zh-hant":
+		return "ZH-HANT"
+	case "pt":
+		return "PT-PT"
+	default:
+		return strings.ToUpper(t)
+	}
+}
+
+// marshal encodes JSON without escaping <, > and & (smaller bodies for HTML).
+func marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// statusError classifies a non-2xx answer. DeepL's error body is
+// {"message": "...", "detail": "..."} (detail or code optional).
+func (t *Translator) statusError(resp *http.Response, body []byte) error {
+	code := resp.StatusCode
+	var e struct {
+		Message string `json:"message"`
+		Detail  string `json:"detail"`
+	}
+	msg := snippet(body)
+	if json.Unmarshal(body, &e) == nil && e.Message != "" {
+		msg = e.Message
+		if e.Detail != "" {
+			msg += ": " + e.Detail
+		}
+	}
+	var kind translate.ErrorKind
+	switch {
+	case code == 456:
+		kind = translate.KindQuota
+		msg = "quota exceeded: " + msg
+	case code == http.StatusTooManyRequests, code == 529, code == http.StatusRequestTimeout, code >= 500:
+		kind = translate.KindRetryable
+	case code == http.StatusForbidden || code == http.StatusUnauthorized:
+		kind = translate.KindPermanent
+		msg = "bad or missing API key: " + msg
+	case code == http.StatusRequestEntityTooLarge:
+		// Not permanent for the texts themselves: a smaller batch can pass.
+		kind = translate.KindBadAnswer
+		msg = "request too large: " + msg
+	default:
+		kind = translate.KindPermanent
+	}
+	return t.fail(kind, code, retryAfter(resp.Header, t.now()), fmt.Errorf("deepl: server said: %s", scrub(msg, t.key)))
+}
+
+func (t *Translator) fail(kind translate.ErrorKind, status int, after time.Duration, err error) error {
+	return &translate.Error{Provider: "deepl", Kind: kind, StatusCode: status, RetryAfter: after, Err: err}
+}

@@ -1,0 +1,443 @@
+package openai
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/transfeed/transfeed/translate"
+	"github.com/transfeed/transfeed/translate/translatetest"
+)
+
+const testKey = "sk-test-9f8e7d6c5b4a"
+
+func sampleTexts() []string {
+	return []string{"肇庆市召开招商会议", "大湾区投资12.5亿元", "许晓雄出席"}
+}
+
+func answer(tr []string) string {
+	b, err := json.Marshal(map[string][]string{"translations": tr})
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+func newTranslator(t *testing.T, srv *translatetest.Server, key string) *Translator {
+	t.Helper()
+	tr, err := New(Config{BaseURL: srv.URL + "/v1", APIKey: key, Model: "test-model", Temperature: 0.2}, srv.Client(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.now = func() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) }
+	return tr
+}
+
+func TestTranslateSuccess(t *testing.T) {
+	texts := sampleTexts()
+	want := translatetest.TranslateAll(texts)
+	tests := []struct {
+		name   string
+		key    string
+		format translate.Format
+		texts  []string
+		reply  *translatetest.Reply
+		want   []string
+	}{
+		{name: "text batch", key: testKey, texts: texts, want: want},
+		{name: "no key (ollama)", key: "", texts: texts, want: want},
+		{
+			name: "html keeps tags", key: testKey, format: translate.FormatHTML,
+			texts: []string{`<a href="/x?a=1&b=2">肇庆</a>新闻`, "<b>招商</b>"},
+			want:  []string{`<a href="/x?a=1&b=2">Zhaoqing</a> news`, "<b>investment promotion</b>"},
+		},
+		{
+			name: "deepseek leading blank lines", key: testKey, texts: texts, want: want,
+			reply: &translatetest.Reply{Body: "\n\n\n\n" + translatetest.ChatCompletion(answer(want), "stop")},
+		},
+		{
+			name: "keep-alive comments", key: testKey, texts: texts, want: want,
+			reply: &translatetest.Reply{Body: ": keep-alive\n\n: keep-alive\n" + translatetest.ChatCompletion(answer(want), "stop")},
+		},
+		{
+			name: "markdown fenced json", key: testKey, texts: texts, want: want,
+			reply: &translatetest.Reply{Body: translatetest.ChatCompletion("```json\n"+answer(want)+"\n```", "stop")},
+		},
+		{
+			name: "prose around json", key: testKey, texts: texts, want: want,
+			reply: &translatetest.Reply{Body: translatetest.ChatCompletion("Here you go:\n"+answer(want)+"\nDone.", "stop")},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			format := "text"
+			if tc.format == translate.FormatHTML {
+				format = "html"
+			}
+			srv := translatetest.NewOpenAIServer(t, translatetest.Options{Key: tc.key, Model: "test-model", Format: format, Reply: tc.reply})
+			tr := newTranslator(t, srv, tc.key)
+			got, err := tr.Translate(context.Background(), translate.Request{
+				Source: "zh", Target: "en", Format: tc.format, Texts: tc.texts,
+				Glossary: map[string]string{"大湾区": "Greater Bay Area"},
+			})
+			if err != nil {
+				t.Fatalf("Translate: %v", err)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("translations (-want +got):\n%s", diff)
+			}
+			if n := srv.Requests(); n != 1 {
+				t.Errorf("%d requests, want 1 per batch", n)
+			}
+		})
+	}
+}
+
+func TestPrompt(t *testing.T) {
+	texts := sampleTexts()
+	srv := translatetest.NewOpenAIServer(t, translatetest.Options{Key: testKey, Model: "test-model"})
+	tr := newTranslator(t, srv, testKey)
+	req := translate.Request{
+		Source: "zh", Target: "en", Format: translate.FormatHTML, Texts: texts,
+		Glossary: map[string]string{"大湾区": "Greater Bay Area", "肇庆": "Zhaoqing"},
+	}
+	if _, err := tr.Translate(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	var body chatRequest
+	if err := json.Unmarshal(srv.Bodies()[0], &body); err != nil {
+		t.Fatal(err)
+	}
+	sys := body.Messages[0].Content
+	for _, want := range []string{
+		"Chinese government news into English", "Keep every number", "HTML tag and attribute",
+		"- 大湾区 => Greater Bay Area\n- 肇庆 => Zhaoqing", `{"translations": [...]}`, "exactly 3 strings",
+	} {
+		if !strings.Contains(sys, want) {
+			t.Errorf("system prompt lacks %q:\n%s", want, sys)
+		}
+	}
+	if body.Temperature != 0.2 {
+		t.Errorf("temperature %g, want 0.2", body.Temperature)
+	}
+	if strings.Contains(body.Messages[1].Content, `\u003c`) {
+		t.Errorf("user message escapes HTML: %s", body.Messages[1].Content)
+	}
+}
+
+func TestTranslateErrors(t *testing.T) {
+	texts := sampleTexts()
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	ok := translatetest.TranslateAll(texts)
+	tests := []struct {
+		name    string
+		reply   translatetest.Reply
+		kind    translate.ErrorKind
+		status  int
+		after   time.Duration
+		message string // must appear in err.Error()
+	}{
+		{
+			name:  "429 rate limit with Retry-After",
+			reply: translatetest.Reply{Status: 429, Header: map[string]string{"Retry-After": "7"}, Body: `{"error":{"message":"Rate limit reached for requests","type":"requests","code":"rate_limit_exceeded"}}`},
+			kind:  translate.KindRetryable, status: 429, after: 7 * time.Second, message: "Rate limit reached",
+		},
+		{
+			name:  "429 with Retry-After-Ms",
+			reply: translatetest.Reply{Status: 429, Header: map[string]string{"Retry-After-Ms": "1500", "Retry-After": "9"}, Body: `{"error":{"message":"slow down","type":"tokens","code":"rate_limit_exceeded"}}`},
+			kind:  translate.KindRetryable, status: 429, after: 1500 * time.Millisecond, message: "slow down",
+		},
+		{
+			name:  "429 insufficient_quota",
+			reply: translatetest.Reply{Status: 429, Body: `{"error":{"message":"You exceeded your current quota, please check your plan and billing details.","type":"insufficient_quota","param":null,"code":"insufficient_quota"}}`},
+			kind:  translate.KindQuota, status: 429, message: "exceeded your current quota",
+		},
+		{
+			name:  "deepseek 402 insufficient balance",
+			reply: translatetest.Reply{Status: 402, Body: `{"error":{"message":"Insufficient Balance","type":"unknown_error","param":null,"code":"invalid_request_error"}}`},
+			kind:  translate.KindQuota, status: 402, message: "Insufficient Balance",
+		},
+		{
+			name:  "401 bad key echoed by server",
+			reply: translatetest.Reply{Status: 401, Body: `{"error":{"message":"Incorrect API key provided: ` + testKey + `. You can find your API key at https://platform.openai.com/account/api-keys.","type":"invalid_request_error","code":"invalid_api_key"}}`},
+			kind:  translate.KindPermanent, status: 401, message: "Incorrect API key provided",
+		},
+		{
+			name:  "403 unsupported region",
+			reply: translatetest.Reply{Status: 403, Body: `{"error":{"code":"unsupported_country_region_territory","message":"Country, region, or territory not supported","type":"request_forbidden"}}`},
+			kind:  translate.KindPermanent, status: 403, message: "not supported",
+		},
+		{
+			name:  "400 bad request",
+			reply: translatetest.Reply{Status: 400, Body: `{"error":{"message":"model not found","type":"invalid_request_error","code":null}}`},
+			kind:  translate.KindPermanent, status: 400, message: "model not found",
+		},
+		{
+			name:  "404 error as plain string (ollama)",
+			reply: translatetest.Reply{Status: 404, Body: `{"error":"model \"qwen9\" not found, try pulling it first"}`},
+			kind:  translate.KindPermanent, status: 404, message: "try pulling it first",
+		},
+		{
+			name:  "408 timeout",
+			reply: translatetest.Reply{Status: 408, Body: `{"error":{"message":"request timeout"}}`},
+			kind:  translate.KindRetryable, status: 408, message: "request timeout",
+		},
+		{
+			name:  "409 conflict",
+			reply: translatetest.Reply{Status: 409, Body: `{"error":{"message":"conflict"}}`},
+			kind:  translate.KindRetryable, status: 409, message: "conflict",
+		},
+		{
+			name:  "500",
+			reply: translatetest.Reply{Status: 500, Body: `{"error":{"message":"The server had an error while processing your request.","type":"server_error"}}`},
+			kind:  translate.KindRetryable, status: 500, message: "server had an error",
+		},
+		{
+			name:  "503 overloaded with Retry-After date",
+			reply: translatetest.Reply{Status: 503, Header: map[string]string{"Retry-After": now.Add(90 * time.Second).Format(http.TimeFormat)}, Body: `{"error":{"message":"Server overloaded"}}`},
+			kind:  translate.KindRetryable, status: 503, after: 90 * time.Second, message: "Server overloaded",
+		},
+		{
+			name:  "nginx 502 html",
+			reply: translatetest.Reply{Status: 502, Header: map[string]string{"Content-Type": "text/html"}, Body: "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"},
+			kind:  translate.KindRetryable, status: 502, message: "502 Bad Gateway",
+		},
+		{
+			name:  "wrong count",
+			reply: translatetest.Reply{Body: translatetest.ChatCompletion(answer(ok[:2]), "stop")},
+			kind:  translate.KindBadAnswer, status: 200, message: "2 translations, want 3",
+		},
+		{
+			name:  "content not json",
+			reply: translatetest.Reply{Body: translatetest.ChatCompletion("Zhaoqing held a meeting.", "stop")},
+			kind:  translate.KindBadAnswer, status: 200, message: "not JSON",
+		},
+		{
+			name:  "truncated answer",
+			reply: translatetest.Reply{Body: translatetest.ChatCompletion(`{"translations":["Zhaoqing`, "length")},
+			kind:  translate.KindBadAnswer, status: 200, message: "truncated",
+		},
+		{
+			name:  "empty translation",
+			reply: translatetest.Reply{Body: translatetest.ChatCompletion(answer([]string{ok[0], "", ok[2]}), "stop")},
+			kind:  translate.KindBadAnswer, status: 200, message: "translation 1 is empty",
+		},
+		{
+			name:  "non-string translations",
+			reply: translatetest.Reply{Body: translatetest.ChatCompletion(`{"translations":[1,2,3]}`, "stop")},
+			kind:  translate.KindBadAnswer, status: 200, message: "not an array of strings",
+		},
+		{
+			name:  "body not json",
+			reply: translatetest.Reply{Body: "upstream connect error"},
+			kind:  translate.KindBadAnswer, status: 200, message: "upstream connect error",
+		},
+		{
+			name:  "no choices but error object",
+			reply: translatetest.Reply{Body: `{"error":{"message":"internal error"}}`},
+			kind:  translate.KindBadAnswer, status: 200, message: "internal error",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			reply := tc.reply
+			srv := translatetest.NewOpenAIServer(t, translatetest.Options{Key: testKey, Model: "test-model", Reply: &reply})
+			tr := newTranslator(t, srv, testKey)
+			tr.now = func() time.Time { return now }
+			_, err := tr.Translate(context.Background(), translate.Request{Source: "zh", Target: "en", Texts: texts})
+			assertError(t, err, tc.kind, tc.status, tc.after, tc.message)
+		})
+	}
+}
+
+func assertError(t *testing.T, err error, kind translate.ErrorKind, status int, after time.Duration, message string) {
+	t.Helper()
+	if err == nil {
+		t.Fatal("no error")
+	}
+	translatetest.AssertNoSecretLeak(t, err, testKey)
+	if got := translate.KindOf(err); got != kind {
+		t.Errorf("kind %v, want %v (%v)", got, kind, err)
+	}
+	var te *translate.Error
+	if !errors.As(err, &te) {
+		t.Fatalf("error %T is not *translate.Error", err)
+	}
+	if te.StatusCode != status {
+		t.Errorf("status %d, want %d", te.StatusCode, status)
+	}
+	if te.RetryAfter != after {
+		t.Errorf("RetryAfter %v, want %v", te.RetryAfter, after)
+	}
+	if te.Provider != "openai/test-model" {
+		t.Errorf("provider %q", te.Provider)
+	}
+	if !strings.Contains(err.Error(), message) {
+		t.Errorf("error %q does not contain %q", err, message)
+	}
+}
+
+func TestNetworkErrors(t *testing.T) {
+	texts := sampleTexts()
+	t.Run("connection refused", func(t *testing.T) {
+		srv := httptest.NewServer(http.NotFoundHandler())
+		base := srv.URL
+		srv.Close()
+		tr, err := New(Config{BaseURL: base + "/v1?token=" + testKey, Model: "m"}, http.DefaultClient, nil)
+		if err == nil {
+			t.Fatal("base url with query accepted")
+		}
+		translatetest.AssertNoSecretLeak(t, err, testKey)
+		tr, err = New(Config{BaseURL: base + "/v1", APIKey: testKey, Model: "m"}, &http.Client{Timeout: 5 * time.Second}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = tr.Translate(context.Background(), translate.Request{Texts: texts})
+		if translate.KindOf(err) != translate.KindRetryable {
+			t.Errorf("kind %v, want retryable: %v", translate.KindOf(err), err)
+		}
+		translatetest.AssertNoSecretLeak(t, err, testKey)
+	})
+	t.Run("context deadline", func(t *testing.T) {
+		block := make(chan struct{})
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case <-block:
+			case <-r.Context().Done():
+			}
+		}))
+		defer srv.Close()
+		defer close(block)
+		tr, err := New(Config{BaseURL: srv.URL, APIKey: testKey, Model: "m"}, srv.Client(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		_, err = tr.Translate(ctx, translate.Request{Texts: texts})
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("error %v does not wrap context.Canceled", err)
+		}
+		if translate.KindOf(err) != translate.KindRetryable {
+			t.Errorf("kind %v, want retryable", translate.KindOf(err))
+		}
+	})
+	t.Run("empty batch makes no request", func(t *testing.T) {
+		srv := translatetest.NewOpenAIServer(t, translatetest.Options{Key: testKey})
+		tr := newTranslator(t, srv, testKey)
+		got, err := tr.Translate(context.Background(), translate.Request{})
+		if err != nil || len(got) != 0 || srv.Requests() != 0 {
+			t.Errorf("got %v, %v, %d requests", got, err, srv.Requests())
+		}
+	})
+}
+
+func TestNew(t *testing.T) {
+	tests := []struct {
+		name    string
+		cfg     Config
+		client  *http.Client
+		wantErr string
+		limits  translate.Limits
+		nameOut string
+	}{
+		{name: "defaults", cfg: Config{Model: "gpt-4o-mini"}, client: http.DefaultClient, limits: translate.Limits{MaxTexts: 40, MaxChars: 6000}, nameOut: "openai/gpt-4o-mini"},
+		{name: "ollama limits", cfg: Config{BaseURL: "http://localhost:11434/v1/", Model: "qwen2.5:7b", MaxChars: 1500}, client: http.DefaultClient, limits: translate.Limits{MaxTexts: 40, MaxChars: 1500}, nameOut: "openai/qwen2.5:7b"},
+		{name: "no model", cfg: Config{}, client: http.DefaultClient, wantErr: "model is required"},
+		{name: "nil client", cfg: Config{Model: "m"}, wantErr: "nil http client"},
+		{name: "relative url", cfg: Config{BaseURL: "api.openai.com/v1", Model: "m"}, client: http.DefaultClient, wantErr: "absolute"},
+		{name: "temperature", cfg: Config{Model: "m", Temperature: 3}, client: http.DefaultClient, wantErr: "temperature"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tr, err := New(tc.cfg, tc.client, nil)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tr.Limits() != tc.limits {
+				t.Errorf("limits %+v, want %+v", tr.Limits(), tc.limits)
+			}
+			if tr.Name() != tc.nameOut {
+				t.Errorf("name %q, want %q", tr.Name(), tc.nameOut)
+			}
+			var _ translate.Translator = tr
+		})
+	}
+}
+
+func TestParseAnswer(t *testing.T) {
+	tests := []struct {
+		name    string
+		content string
+		n       int
+		want    []string
+		wantErr bool
+	}{
+		{name: "object", content: `{"translations":["a","b"]}`, n: 2, want: []string{"a", "b"}},
+		{name: "bare array", content: `["a","b"]`, n: 2, want: []string{"a", "b"}},
+		{name: "other key", content: `{"result":["a"]}`, n: 1, want: []string{"a"}},
+		{name: "fence without language", content: "```\n{\"translations\":[\"a\"]}\n```", n: 1, want: []string{"a"}},
+		{name: "think block", content: "<think>hmm {}</think>\n{\"translations\":[\"a\"]}", n: 1, want: []string{"a"}},
+		{name: "two keys without translations", content: `{"a":["x"],"b":["y"]}`, n: 1, wantErr: true},
+		{name: "count", content: `{"translations":["a"]}`, n: 2, wantErr: true},
+		{name: "garbage", content: `nope`, n: 1, wantErr: true},
+		{name: "objects", content: `{"translations":[{"text":"a"}]}`, n: 1, wantErr: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := parseAnswer(tc.content, tc.n)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("error %v, wantErr %v", err, tc.wantErr)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func FuzzParseAnswer(f *testing.F) {
+	f.Add(`{"translations":["a","b"]}`, 2)
+	f.Add("```json\n{\"translations\":[\"a\"]}\n```", 1)
+	f.Add(`["x"]`, 1)
+	f.Add("<think>", 0)
+	f.Add("```", 0)
+	f.Add(`{"t":[null]}`, 1)
+	f.Fuzz(func(t *testing.T, content string, n int) {
+		got, err := parseAnswer(content, n)
+		if err == nil && len(got) != n {
+			t.Errorf("parseAnswer returned %d strings, want %d", len(got), n)
+		}
+		if err != nil && got != nil {
+			t.Errorf("parseAnswer returned strings with an error")
+		}
+	})
+}
+
+func BenchmarkDecodeResponse(b *testing.B) {
+	src := make([]string, 40)
+	tr := make([]string, 40)
+	for i := range src {
+		src[i] = strings.Repeat("肇庆市召开招商会议。", 15)
+		tr[i] = translatetest.Translate(src[i])
+	}
+	body := []byte("\n\n" + translatetest.ChatCompletion("```json\n"+answer(tr)+"\n```", "stop"))
+	for b.Loop() {
+		if _, err := decodeResponse(body, src); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

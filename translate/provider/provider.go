@@ -1,0 +1,99 @@
+// Package provider builds the configured translation provider. It is the one
+// place that maps config.TranslationConfig to a concrete provider: one
+// explicit switch, no registry.
+package provider
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+
+	"github.com/transfeed/transfeed/config"
+	"github.com/transfeed/transfeed/translate"
+	"github.com/transfeed/transfeed/translate/deepl"
+	"github.com/transfeed/transfeed/translate/google"
+	"github.com/transfeed/transfeed/translate/libretranslate"
+	"github.com/transfeed/transfeed/translate/openai"
+)
+
+// OpenAITemperature is the sampling temperature used for OpenAI-compatible
+// providers: low, for literal and repeatable translations.
+const OpenAITemperature = 0.2
+
+// New returns the provider chosen by cfg.Provider, or (nil, nil) for "none"
+// (or empty). client is the HTTP client for translation requests (its
+// timeout is the per-request limit); logger is narrowed per provider. It does
+// no network I/O.
+func New(cfg config.TranslationConfig, client *http.Client, logger *slog.Logger) (translate.Translator, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	name := strings.ToLower(strings.TrimSpace(cfg.Provider))
+	switch name {
+	case "", "none":
+		return nil, nil
+	case "openai":
+		key, err := secret(cfg.OpenAI.APIKey, cfg.OpenAI.APIKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("provider: openai: %w", err)
+		}
+		t, err := openai.New(openai.Config{
+			BaseURL:     cfg.OpenAI.BaseURL,
+			APIKey:      key,
+			Model:       cfg.OpenAI.Model,
+			Temperature: OpenAITemperature,
+		}, client, logger)
+		return wrap(t, err)
+	case "deepl":
+		key, err := secret(cfg.DeepL.APIKey, cfg.DeepL.APIKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("provider: deepl: %w", err)
+		}
+		t, err := deepl.New(deepl.Config{BaseURL: cfg.DeepL.BaseURL, APIKey: key}, client, logger)
+		return wrap(t, err)
+	case "google":
+		key, err := secret(cfg.Google.APIKey, cfg.Google.APIKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("provider: google: %w", err)
+		}
+		t, err := google.New(google.Config{BaseURL: cfg.Google.BaseURL, APIKey: key}, client, logger)
+		return wrap(t, err)
+	case "libretranslate":
+		key, err := secret(cfg.LibreTranslate.APIKey, cfg.LibreTranslate.APIKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("provider: libretranslate: %w", err)
+		}
+		t, err := libretranslate.New(libretranslate.Config{BaseURL: cfg.LibreTranslate.BaseURL, APIKey: key}, client, logger)
+		return wrap(t, err)
+	}
+	return nil, fmt.Errorf("provider: unknown translation provider %q (want none, openai, deepl, google or libretranslate)", cfg.Provider)
+}
+
+// wrap converts a typed constructor result to the interface without turning
+// a nil *T into a non-nil interface.
+func wrap[T translate.Translator](t T, err error) (translate.Translator, error) {
+	if err != nil {
+		return nil, fmt.Errorf("provider: %w", err)
+	}
+	return t, nil
+}
+
+// secret returns the key's plaintext, reading keyFile when the key itself is
+// empty (the config loader normally resolves *_file already).
+func secret(key config.Secret, keyFile string) (string, error) {
+	if v := strings.TrimSpace(key.Reveal()); v != "" || keyFile == "" {
+		return v, nil
+	}
+	b, err := os.ReadFile(keyFile)
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			return "", fmt.Errorf("read api_key_file %s: %w", keyFile, pe.Err)
+		}
+		return "", fmt.Errorf("read api_key_file: %w", err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}

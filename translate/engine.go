@@ -1,0 +1,692 @@
+package translate
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/net/html"
+
+	"github.com/transfeed/transfeed/store"
+)
+
+// ErrBudget is returned when the daily character limit is reached; the
+// result then carries the title-only translation.
+var ErrBudget = errors.New("translate: daily character limit reached")
+
+// Retry policy inside one call: a few attempts, each delay taken from
+// Retry-After when the provider gave one, else exponential, and never more
+// than maxRetryDelay. A longer Retry-After goes back to the caller at once.
+const (
+	maxAttempts   = 3
+	baseDelay     = 500 * time.Millisecond
+	maxRetryDelay = 8 * time.Second
+	// perTextOverhead approximates the request bytes a text costs beyond
+	// its own (JSON quotes, comma, escaping).
+	perTextOverhead = 8
+	// tmKeyVersion changes when the key or the meaning of stored values changes.
+	tmKeyVersion = "tm1"
+)
+
+// EngineConfig configures an Engine.
+type EngineConfig struct {
+	SourceLang, TargetLang string    // default "zh", "en"
+	Glossary               *Glossary // nil: no glossary
+	DailyCharLimit         int64     // characters sent per UTC day; 0 = no limit
+	Now                    func() time.Time
+	Sleep                  func(ctx context.Context, d time.Duration) error // nil = real sleep
+}
+
+// Engine translates items with one provider: segmentation, glossary,
+// translation memory, batching, retries, quality checks and budget. It is
+// safe for concurrent use.
+type Engine struct {
+	cfg      EngineConfig
+	tr       Translator
+	mem      Memory
+	log      *slog.Logger
+	metrics  *Metrics
+	name     string
+	limits   Limits
+	resetLoc *time.Location // the provider's quota day ends at midnight here
+}
+
+// SegmentPair is one translated segment of an item.
+type SegmentPair struct {
+	Field      string // "title", "summary" or "content"
+	Original   string // FormatText: plain text; content blocks with inline tags: inner HTML
+	English    string
+	FromMemory bool
+}
+
+// Result is the translation of one item and what it cost.
+type Result struct {
+	Translation store.Translation
+	Segments    []SegmentPair
+	CharsSent   int64 // code points sent to the provider (answered requests)
+	Requests    int   // requests sent, failed attempts included
+	MemoryHits  int   // distinct segments served from the translation memory
+}
+
+// NewEngine builds an engine. logger and m may be nil.
+func NewEngine(cfg EngineConfig, tr Translator, mem Memory, logger *slog.Logger, m *Metrics) (*Engine, error) {
+	if tr == nil {
+		return nil, errors.New("translate: engine: no translator")
+	}
+	if mem == nil {
+		return nil, errors.New("translate: engine: no memory")
+	}
+	if cfg.DailyCharLimit < 0 {
+		return nil, fmt.Errorf("translate: engine: daily character limit %d is negative", cfg.DailyCharLimit)
+	}
+	if cfg.SourceLang == "" {
+		cfg.SourceLang = "zh"
+	}
+	if cfg.TargetLang == "" {
+		cfg.TargetLang = "en"
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Sleep == nil {
+		cfg.Sleep = sleepCtx
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	name := tr.Name()
+	if name == "" {
+		return nil, errors.New("translate: engine: translator has no name")
+	}
+	e := &Engine{cfg: cfg, tr: tr, mem: mem, log: logger.With("provider", name), metrics: m,
+		name: name, limits: tr.Limits(), resetLoc: time.UTC}
+	if strings.HasPrefix(name, "google") {
+		// Google's daily quotas reset at midnight Pacific time.
+		loc, err := time.LoadLocation("America/Los_Angeles")
+		if err != nil {
+			loc = time.FixedZone("PST", -8*3600)
+		}
+		e.resetLoc = loc
+	}
+	return e, nil
+}
+
+// Name returns the provider's name (the translation's TranslatedBy).
+func (e *Engine) Name() string { return e.name }
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// unit is one text sent to the provider (a segment, or a piece of a long
+// one), unique by key within an item.
+type unit struct {
+	text     string // original: plain text or inner HTML
+	format   Format
+	plain    string // text content of the original
+	send     string // glossary targets in place of the terms
+	terms    []termUse
+	key      string
+	title    bool // belongs to the title (sent even when the budget is used up)
+	english  string
+	done     bool
+	memory   bool
+	failed   *CheckError
+	sendRune int64
+}
+
+// slot is a field or content block made of units.
+type slot struct {
+	field    string
+	original string
+	units    []int // indices into job.units; empty: passes through
+	format   Format
+}
+
+type job struct {
+	units   []*unit
+	byKey   map[string]int
+	title   slot
+	summary slot
+	blocks  []slot
+	doc     *Document
+}
+
+// TranslateItem translates an item's title, summary and HTML body. On
+// ErrBudget the result holds the title-only translation; on any other error
+// the result is nil: nothing half-translated is returned as complete.
+// Segments translated before a failure are kept in the memory, so a later
+// attempt does not pay for them again.
+func (e *Engine) TranslateItem(ctx context.Context, it store.Item) (*Result, error) {
+	if err := e.checkPaused(ctx); err != nil {
+		return nil, err
+	}
+	j, err := e.plan(it)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{}
+	if err := e.lookup(ctx, j, res); err != nil {
+		return nil, err
+	}
+	var titleMisses, misses []int
+	var need int64
+	for i, u := range j.units {
+		if u.done {
+			continue
+		}
+		misses = append(misses, i)
+		need += u.sendRune
+		if u.title {
+			titleMisses = append(titleMisses, i)
+		}
+	}
+	if e.cfg.DailyCharLimit > 0 && need > 0 {
+		day := e.cfg.Now().UTC().Format(time.DateOnly)
+		usage, err := e.mem.GetUsage(ctx, day, e.name)
+		if err != nil {
+			return nil, fmt.Errorf("translate: usage: %w", err)
+		}
+		if usage.Chars+need > e.cfg.DailyCharLimit {
+			if err := e.translateUnits(ctx, j, titleMisses, res); err != nil {
+				return nil, err
+			}
+			e.metrics.failure(e.name, "budget")
+			res.Translation = store.Translation{TitleEN: e.slotEnglish(j, j.title), TranslatedBy: e.name, TitleOnly: true}
+			res.Segments = e.pairs(j, []slot{j.title})
+			e.log.Info("daily character limit reached: title only", "item_id", it.ID,
+				"used_today", usage.Chars, "limit", e.cfg.DailyCharLimit, "body_needs", need)
+			return res, fmt.Errorf("%w (%d of %d characters used today; the body needs %d more)",
+				ErrBudget, usage.Chars, e.cfg.DailyCharLimit, need)
+		}
+	}
+	if err := e.translateUnits(ctx, j, misses, res); err != nil {
+		return nil, err
+	}
+	blockEN := make([]string, len(j.blocks))
+	for i, b := range j.blocks {
+		blockEN[i] = e.slotEnglish(j, b)
+	}
+	content := it.ContentHTML
+	if j.doc != nil {
+		if content, err = j.doc.Assemble(blockEN); err != nil {
+			return nil, err
+		}
+	}
+	res.Translation = store.Translation{
+		TitleEN:       e.slotEnglish(j, j.title),
+		SummaryEN:     e.slotEnglish(j, j.summary),
+		ContentHTMLEN: content,
+		TranslatedBy:  e.name,
+	}
+	res.Segments = e.pairs(j, append([]slot{j.title, j.summary}, j.blocks...))
+	e.log.Debug("item translated", "item_id", it.ID, "segments", len(res.Segments),
+		"chars_sent", res.CharsSent, "requests", res.Requests, "memory_hits", res.MemoryHits)
+	return res, nil
+}
+
+// checkPaused refuses to work while the provider is paused for quota.
+func (e *Engine) checkPaused(ctx context.Context) error {
+	st, err := e.mem.GetProviderState(ctx, e.name)
+	if err != nil {
+		return fmt.Errorf("translate: provider state: %w", err)
+	}
+	now := e.cfg.Now()
+	if now.Before(st.PausedUntil) {
+		e.metrics.failure(e.name, "paused")
+		return &Error{Provider: e.name, Kind: KindQuota, RetryAfter: st.PausedUntil.Sub(now),
+			Err: fmt.Errorf("provider paused until %s: %s", st.PausedUntil.UTC().Format(time.RFC3339), st.Reason)}
+	}
+	return nil
+}
+
+// plan segments the item and builds its units.
+func (e *Engine) plan(it store.Item) (*job, error) {
+	j := &job{byKey: map[string]int{}}
+	j.title = e.textSlot(j, "title", it.Title, true)
+	j.summary = e.textSlot(j, "summary", it.Summary, false)
+	if strings.TrimSpace(it.ContentHTML) != "" {
+		doc, err := Segment(it.ContentHTML)
+		if err != nil {
+			return nil, err
+		}
+		j.doc = doc
+		for _, b := range doc.Blocks() {
+			if b.Format == FormatHTML {
+				s := slot{field: "content", original: b.Text, format: FormatHTML}
+				s.units = []int{e.addUnit(j, b.Text, FormatHTML, false)}
+				j.blocks = append(j.blocks, s)
+				continue
+			}
+			j.blocks = append(j.blocks, e.textSlot(j, "content", b.Text, false))
+		}
+	}
+	return j, nil
+}
+
+func (e *Engine) textSlot(j *job, field, text string, title bool) slot {
+	s := slot{field: field, original: text, format: FormatText}
+	t := strings.TrimSpace(text)
+	if !containsHan(t) {
+		return s
+	}
+	for _, piece := range splitLong(t, e.maxPieceRunes()) {
+		s.units = append(s.units, e.addUnit(j, piece, FormatText, title))
+	}
+	return s
+}
+
+// maxPieceRunes is the longest plain text sent as one text (0: no limit).
+func (e *Engine) maxPieceRunes() int {
+	n := 0
+	if e.limits.MaxChars > 0 {
+		n = e.limits.MaxChars * 9 / 10
+	}
+	if e.limits.MaxBytes > 0 {
+		// Chinese is 3 bytes a character in UTF-8; keep room for glossary
+		// targets and the request's own overhead.
+		b := (e.limits.MaxBytes - 512) / 4
+		if n == 0 || b < n {
+			n = b
+		}
+	}
+	if n != 0 && n < 50 {
+		n = 50
+	}
+	return n
+}
+
+func (e *Engine) addUnit(j *job, text string, f Format, title bool) int {
+	uses := map[string]string{}
+	u := &unit{text: text, format: f}
+	if f == FormatHTML {
+		u.plain = htmlText(text)
+		u.send = e.applyGlossaryHTML(text, uses)
+	} else {
+		u.plain = text
+		u.send = e.cfg.Glossary.apply(text, uses)
+	}
+	for _, src := range slices.Sorted(maps.Keys(uses)) {
+		u.terms = append(u.terms, termUse{Source: src, Target: uses[src]})
+	}
+	u.key = e.key(u)
+	if i, ok := j.byKey[u.key]; ok {
+		j.units[i].title = j.units[i].title || title
+		return i
+	}
+	u.title = title
+	u.sendRune = int64(utf8.RuneCountInString(u.send))
+	j.units = append(j.units, u)
+	j.byKey[u.key] = len(j.units) - 1
+	return len(j.units) - 1
+}
+
+// applyGlossaryHTML applies the glossary to the text of an HTML fragment,
+// leaving tags and attributes alone.
+func (e *Engine) applyGlossaryHTML(s string, uses map[string]string) string {
+	if e.cfg.Glossary.Len() == 0 {
+		return s
+	}
+	z := html.NewTokenizer(strings.NewReader(s))
+	var b strings.Builder
+	for {
+		tt := z.Next()
+		if tt == html.ErrorToken {
+			return b.String()
+		}
+		raw := string(z.Raw())
+		if tt == html.TextToken {
+			raw = e.cfg.Glossary.apply(raw, uses)
+		}
+		b.WriteString(raw)
+	}
+}
+
+// key is the translation-memory key of a unit: provider (with model),
+// languages, format, text and the glossary terms (with targets) it holds.
+func (e *Engine) key(u *unit) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%d\x00%s\x00", tmKeyVersion, e.name, e.cfg.SourceLang, e.cfg.TargetLang, u.format, u.text)
+	for _, t := range u.terms {
+		fmt.Fprintf(h, "%s\x1f%s\x1e", t.Source, t.Target)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// lookup fills units from the translation memory. A remembered answer that
+// fails today's checks is ignored and sent again.
+func (e *Engine) lookup(ctx context.Context, j *job, res *Result) error {
+	if len(j.units) == 0 {
+		return nil
+	}
+	keys := make([]string, len(j.units))
+	for i, u := range j.units {
+		keys[i] = u.key
+	}
+	hits, err := e.mem.TMGet(ctx, keys)
+	if err != nil {
+		return fmt.Errorf("translate: memory: %w", err)
+	}
+	for _, u := range j.units {
+		v, ok := hits[u.key]
+		if !ok {
+			continue
+		}
+		en, cerr := e.accept(u, v, u.format)
+		if cerr != nil {
+			e.log.Debug("remembered translation fails the checks; sending again", "check", cerr.Check, "reason", cerr.Reason)
+			continue
+		}
+		u.english, u.done, u.memory = en, true, true
+		res.MemoryHits++
+	}
+	e.metrics.memoryHits(e.name, res.MemoryHits)
+	return nil
+}
+
+// accept turns a provider answer into the unit's English and checks it.
+// sentAs is the format of the request the answer came from.
+func (e *Engine) accept(u *unit, answer string, sentAs Format) (string, *CheckError) {
+	en := strings.TrimSpace(answer)
+	plain := en
+	fail := func(check, reason string) *CheckError {
+		return &CheckError{Check: check, Segment: u.text, English: en, Reason: reason}
+	}
+	switch {
+	case u.format == FormatHTML:
+		restored, err := restoreTags(u.send, en)
+		if err != nil {
+			return "", fail(CheckMarkup, "markup changed: "+err.Error())
+		}
+		en = restored
+		plain = htmlText(en)
+	case sentAs == FormatHTML:
+		t, err := textAnswer(en)
+		if err != nil {
+			return "", fail(CheckMarkup, err.Error())
+		}
+		en, plain = strings.TrimSpace(t), strings.TrimSpace(t)
+	}
+	if check, reason := checkSegment(u.plain, plain, u.terms); check != "" {
+		return "", fail(check, reason)
+	}
+	return en, nil
+}
+
+// translateUnits sends the units in batches, checks the answers, stores
+// the good ones in the memory and sends the failing ones once more.
+func (e *Engine) translateUnits(ctx context.Context, j *job, idx []int, res *Result) error {
+	pending := idx
+	for round := range 2 {
+		var failed []int
+		for _, batch := range e.batches(j, pending) {
+			format := FormatText
+			for _, i := range batch {
+				if j.units[i].format == FormatHTML {
+					format = FormatHTML
+				}
+			}
+			req := Request{Source: e.cfg.SourceLang, Target: e.cfg.TargetLang, Format: format, Texts: make([]string, len(batch))}
+			for k, i := range batch {
+				u := j.units[i]
+				req.Texts[k] = u.send
+				if format == FormatHTML && u.format == FormatText {
+					req.Texts[k] = escapeText(u.send)
+				}
+				for _, t := range u.terms {
+					if req.Glossary == nil {
+						req.Glossary = map[string]string{}
+					}
+					req.Glossary[t.Source] = t.Target
+				}
+			}
+			answers, err := e.call(ctx, req, res)
+			if err != nil {
+				return err
+			}
+			var good []store.TMEntry
+			for k, i := range batch {
+				u := j.units[i]
+				en, cerr := e.accept(u, answers[k], format)
+				if cerr != nil {
+					u.failed = cerr
+					failed = append(failed, i)
+					continue
+				}
+				u.english, u.done, u.failed = en, true, nil
+				good = append(good, store.TMEntry{Key: u.key, Provider: e.name, Source: u.text, Target: en})
+			}
+			if len(good) > 0 {
+				if err := e.mem.TMPut(ctx, good); err != nil {
+					return fmt.Errorf("translate: memory: %w", err)
+				}
+			}
+		}
+		if len(failed) == 0 {
+			return nil
+		}
+		if round == 0 {
+			for _, i := range failed {
+				f := j.units[i].failed
+				e.log.Debug("segment failed a quality check; sending it again", "check", f.Check, "reason", f.Reason)
+			}
+		}
+		pending = failed
+	}
+	e.metrics.failure(e.name, "check")
+	return j.units[pending[0]].failed
+}
+
+// batches groups units into requests within the provider's limits, in
+// order. A unit larger than a limit goes alone.
+func (e *Engine) batches(j *job, idx []int) [][]int {
+	var out [][]int
+	var cur []int
+	var chars, size int
+	lim := e.limits
+	for _, i := range idx {
+		u := j.units[i]
+		c := int(u.sendRune)
+		b := len(u.send) + perTextOverhead
+		for _, t := range u.terms {
+			b += len(t.Source) + len(t.Target) + perTextOverhead
+		}
+		if len(cur) > 0 && ((lim.MaxTexts > 0 && len(cur)+1 > lim.MaxTexts) ||
+			(lim.MaxChars > 0 && chars+c > lim.MaxChars) ||
+			(lim.MaxBytes > 0 && size+b > lim.MaxBytes)) {
+			out = append(out, cur)
+			cur, chars, size = nil, 0, 0
+		}
+		cur = append(cur, i)
+		chars += c
+		size += b
+	}
+	if len(cur) > 0 {
+		out = append(out, cur)
+	}
+	return out
+}
+
+// call sends one request, retrying temporary failures a few times.
+func (e *Engine) call(ctx context.Context, req Request, res *Result) ([]string, error) {
+	var chars int64
+	for _, t := range req.Texts {
+		chars += int64(utf8.RuneCountInString(t))
+	}
+	var lastErr error
+	for attempt := range maxAttempts {
+		if attempt > 0 {
+			d := baseDelay << (attempt - 1)
+			if ra := retryAfter(lastErr); ra > 0 {
+				d = ra
+			}
+			if err := e.cfg.Sleep(ctx, min(d, maxRetryDelay)); err != nil {
+				return nil, fmt.Errorf("translate: waiting to retry: %w", err)
+			}
+		}
+		e.metrics.request(e.name)
+		res.Requests++
+		out, err := e.tr.Translate(ctx, req)
+		if err == nil && len(out) != len(req.Texts) {
+			err = &Error{Provider: e.name, Kind: KindBadAnswer,
+				Err: fmt.Errorf("%d texts answered for %d sent", len(out), len(req.Texts))}
+		}
+		if err == nil {
+			res.CharsSent += chars
+			e.metrics.sent(e.name, chars)
+			e.addUsage(ctx, chars)
+			return out, nil
+		}
+		e.addUsage(ctx, 0)
+		if cerr := ctx.Err(); cerr != nil {
+			return nil, fmt.Errorf("translate: %s: %w", e.name, cerr)
+		}
+		kind := KindOf(err)
+		e.metrics.failure(e.name, failureKind(kind))
+		switch kind {
+		case KindQuota:
+			e.pause(ctx, err)
+			return nil, err
+		case KindRetryable, KindBadAnswer:
+			lastErr = err
+			if retryAfter(err) > maxRetryDelay {
+				// The provider asks for a longer wait than a call should
+				// take: the caller schedules the next attempt.
+				return nil, err
+			}
+			e.log.Debug("provider failed; retrying", "attempt", attempt+1, slog.Any("error", err))
+		case KindPermanent:
+			return nil, err
+		default:
+			// Providers are meant to return *Error; anything else is
+			// treated as temporary, for the caller to try again later.
+			return nil, &Error{Provider: e.name, Kind: KindRetryable, Err: err}
+		}
+	}
+	return nil, lastErr
+}
+
+func retryAfter(err error) time.Duration {
+	if pe, ok := errors.AsType[*Error](err); ok {
+		return pe.RetryAfter
+	}
+	return 0
+}
+
+// addUsage records one request; a store failure only costs accuracy of
+// the budget, so it is logged, not returned.
+func (e *Engine) addUsage(ctx context.Context, chars int64) {
+	day := e.cfg.Now().UTC().Format(time.DateOnly)
+	if err := e.mem.AddUsage(ctx, day, e.name, chars, 1); err != nil && ctx.Err() == nil {
+		e.log.Warn("recording translation usage failed", slog.Any("error", err))
+	}
+}
+
+// pause records that the provider's quota is used up until its next day.
+func (e *Engine) pause(ctx context.Context, cause error) {
+	now := e.cfg.Now()
+	until := nextMidnight(now, e.resetLoc)
+	st := store.ProviderState{Provider: e.name, PausedUntil: until.UTC(),
+		Reason: "quota exhausted: " + cause.Error()}
+	if err := e.mem.SetProviderState(ctx, st); err != nil {
+		e.log.Error("recording provider pause failed", slog.Any("error", err))
+	}
+	e.log.Warn("translation provider paused: quota exhausted", "until", until.UTC().Format(time.RFC3339), slog.Any("error", cause))
+}
+
+// nextMidnight returns the next 00:00 in loc after t.
+func nextMidnight(t time.Time, loc *time.Location) time.Time {
+	l := t.In(loc)
+	return time.Date(l.Year(), l.Month(), l.Day()+1, 0, 0, 0, 0, loc)
+}
+
+// slotEnglish joins a slot's units; a slot without units passes through.
+func (e *Engine) slotEnglish(j *job, s slot) string {
+	if len(s.units) == 0 {
+		return s.original
+	}
+	parts := make([]string, len(s.units))
+	for i, ui := range s.units {
+		parts[i] = j.units[ui].english
+	}
+	return strings.Join(parts, " ")
+}
+
+func (e *Engine) pairs(j *job, slots []slot) []SegmentPair {
+	var out []SegmentPair
+	for _, s := range slots {
+		if len(s.units) == 0 {
+			continue
+		}
+		mem := true
+		for _, ui := range s.units {
+			mem = mem && j.units[ui].memory
+		}
+		out = append(out, SegmentPair{Field: s.field, Original: strings.TrimSpace(s.original),
+			English: e.slotEnglish(j, s), FromMemory: mem})
+	}
+	return out
+}
+
+// splitLong splits a plain text longer than limit characters after sentence
+// ends (or, for a sentence that is itself too long, anywhere).
+func splitLong(s string, limit int) []string {
+	if limit <= 0 || utf8.RuneCountInString(s) <= limit {
+		return []string{s}
+	}
+	var sentences []string
+	start := 0
+	for i, r := range s {
+		switch r {
+		case '。', '！', '？', '；', '!', '?', ';', '\n':
+			end := i + utf8.RuneLen(r)
+			sentences = append(sentences, s[start:end])
+			start = end
+		}
+	}
+	if start < len(s) {
+		sentences = append(sentences, s[start:])
+	}
+	var out []string
+	var cur strings.Builder
+	curN := 0
+	flush := func() {
+		if t := strings.TrimSpace(cur.String()); t != "" {
+			out = append(out, t)
+		}
+		cur.Reset()
+		curN = 0
+	}
+	for _, sen := range sentences {
+		n := utf8.RuneCountInString(sen)
+		if curN > 0 && curN+n > limit {
+			flush()
+		}
+		for n > limit { // one sentence over the limit: cut it
+			rs := []rune(sen)
+			cur.WriteString(string(rs[:limit]))
+			flush()
+			sen = string(rs[limit:])
+			n -= limit
+		}
+		cur.WriteString(sen)
+		curN += n
+	}
+	flush()
+	return out
+}

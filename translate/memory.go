@@ -1,0 +1,133 @@
+package translate
+
+import (
+	"context"
+	"sync"
+
+	"github.com/transfeed/transfeed/store"
+)
+
+// Memory is what the engine keeps between calls: the translation memory,
+// the daily usage per provider and the providers' pause state. *store.Store
+// implements it.
+type Memory interface {
+	TMGet(ctx context.Context, keys []string) (map[string]string, error)
+	TMPut(ctx context.Context, entries []store.TMEntry) error
+	AddUsage(ctx context.Context, day, provider string, chars, requests int64) error
+	GetUsage(ctx context.Context, day, provider string) (store.Usage, error)
+	GetProviderState(ctx context.Context, provider string) (store.ProviderState, error)
+	SetProviderState(ctx context.Context, st store.ProviderState) error
+}
+
+// MapMemory is a Memory held in maps, for `transfeed preview` and tests.
+// It is safe for concurrent use; it keeps everything until dropped.
+type MapMemory struct {
+	mu     sync.Mutex
+	tm     map[string]store.TMEntry
+	usage  map[[2]string]store.Usage
+	states map[string]store.ProviderState
+}
+
+// NewMapMemory returns an empty MapMemory.
+func NewMapMemory() *MapMemory {
+	return &MapMemory{
+		tm:     map[string]store.TMEntry{},
+		usage:  map[[2]string]store.Usage{},
+		states: map[string]store.ProviderState{},
+	}
+}
+
+// NewMemoryOnly is NewMapMemory under the name `transfeed preview` uses:
+// a memory that lives only as long as the command.
+func NewMemoryOnly() *MapMemory { return NewMapMemory() }
+
+// TMGet returns the stored translations of the keys it has.
+func (m *MapMemory) TMGet(ctx context.Context, keys []string) (map[string]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := map[string]string{}
+	for _, k := range keys {
+		if e, ok := m.tm[k]; ok {
+			out[k] = e.Target
+		}
+	}
+	return out, nil
+}
+
+// TMPut stores (or replaces) entries.
+func (m *MapMemory) TMPut(ctx context.Context, entries []store.TMEntry) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, e := range entries {
+		m.tm[e.Key] = e
+	}
+	return nil
+}
+
+// TMLen returns the number of translation-memory entries.
+func (m *MapMemory) TMLen() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.tm)
+}
+
+// AddUsage adds to a provider's usage of one day.
+func (m *MapMemory) AddUsage(ctx context.Context, day, provider string, chars, requests int64) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k := [2]string{day, provider}
+	u := m.usage[k]
+	u.Day, u.Provider = day, provider
+	u.Chars += chars
+	u.Requests += requests
+	m.usage[k] = u
+	return nil
+}
+
+// GetUsage returns a provider's usage of one day (zero when none).
+func (m *MapMemory) GetUsage(ctx context.Context, day, provider string) (store.Usage, error) {
+	if err := ctx.Err(); err != nil {
+		return store.Usage{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	u, ok := m.usage[[2]string{day, provider}]
+	if !ok {
+		return store.Usage{Day: day, Provider: provider}, nil
+	}
+	return u, nil
+}
+
+// GetProviderState returns a provider's pause state (zero when none).
+func (m *MapMemory) GetProviderState(ctx context.Context, provider string) (store.ProviderState, error) {
+	if err := ctx.Err(); err != nil {
+		return store.ProviderState{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	st, ok := m.states[provider]
+	if !ok {
+		return store.ProviderState{Provider: provider}, nil
+	}
+	return st, nil
+}
+
+// SetProviderState stores a provider's pause state.
+func (m *MapMemory) SetProviderState(ctx context.Context, st store.ProviderState) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.states[st.Provider] = st
+	return nil
+}

@@ -1,0 +1,340 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	tgbot "github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+
+	"github.com/transfeed/transfeed/config"
+	"github.com/transfeed/transfeed/store"
+)
+
+// metaUpdateOffset is the store meta key holding the last handled update id.
+const metaUpdateOffset = "telegram.update_offset"
+
+// pollTimeout bounds one /poll command.
+const pollTimeout = 5 * time.Minute
+
+// Admin answers the admin commands, by long polling, to the user ids in
+// telegram.admins; anyone else gets no answer at all.
+type Admin struct {
+	cfg    *config.Config
+	st     AdminStore
+	api    *Bot
+	poll   func(ctx context.Context, sourceID string) (string, error)
+	logger *slog.Logger
+	cmdRe  *regexp.Regexp
+
+	// owned by the polling worker (handlers run one at a time)
+	offset int64
+}
+
+// NewAdmin builds the command handler. poll runs one poll of a source for
+// /poll and returns a one-line summary (nil: /poll is unavailable).
+func NewAdmin(cfg *config.Config, st AdminStore, api *Bot, poll func(ctx context.Context, sourceID string) (string, error), logger *slog.Logger) *Admin {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Admin{
+		cfg:    cfg,
+		st:     st,
+		api:    api,
+		poll:   poll,
+		logger: logger,
+		cmdRe:  regexp.MustCompile(`^/([A-Za-z_]+)(?:@(\w+))?\b\s*(.*)$`),
+	}
+}
+
+// commands are registered with setMyCommands.
+func adminCommands() []models.BotCommand {
+	return []models.BotCommand{
+		{Command: "status", Description: "Channels and delivery backlog"},
+		{Command: "sources", Description: "Sources: last poll, errors"},
+		{Command: "poll", Description: "Poll a source now: /poll <source>"},
+		{Command: "pause", Description: "Pause a channel: /pause <channel>"},
+		{Command: "resume", Description: "Resume a channel: /resume <channel>"},
+		{Command: "retry", Description: "Re-queue failed deliveries: /retry [channel]"},
+	}
+}
+
+// Run registers the commands and long-polls for updates until ctx is
+// cancelled; it returns nil then. Only one process may poll one token.
+func (a *Admin) Run(ctx context.Context) error {
+	if v, err := a.st.GetMeta(ctx, metaUpdateOffset); err != nil {
+		return fmt.Errorf("bot: read update offset: %w", err)
+	} else if v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return fmt.Errorf("bot: stored update offset %q: %w", v, err)
+		}
+		a.offset = n
+	}
+	if err := a.api.setCommands(ctx, adminCommands()); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		a.logger.Warn("register admin commands", slog.Any("error", err))
+	}
+	poller, err := a.api.newPoller(a.offset, a.handle)
+	if err != nil {
+		return fmt.Errorf("bot: %w", err)
+	}
+	poller.Start(ctx) // blocks; owns its goroutines and waits for them on ctx cancel
+	return nil
+}
+
+func (a *Admin) handle(ctx context.Context, _ *tgbot.Bot, upd *models.Update) {
+	if upd == nil || upd.ID <= a.offset {
+		return // already handled before a restart
+	}
+	defer func() {
+		a.offset = upd.ID
+		if err := a.st.SetMeta(context.WithoutCancel(ctx), metaUpdateOffset, strconv.FormatInt(upd.ID, 10)); err != nil {
+			a.logger.Warn("store update offset", slog.Any("error", err))
+		}
+	}()
+	m := upd.Message
+	if m == nil || m.From == nil {
+		return
+	}
+	if !slices.Contains(a.cfg.Telegram.Admins, m.From.ID) {
+		a.logger.Debug("ignored a message from a non-admin", slog.Int64("user_id", m.From.ID))
+		return
+	}
+	sub := a.cmdRe.FindStringSubmatch(strings.TrimSpace(m.Text))
+	if sub == nil {
+		return
+	}
+	cmd, mention, arg := strings.ToLower(sub[1]), sub[2], strings.TrimSpace(sub[3])
+	if me := a.api.Username(); mention != "" && me != "" && !strings.EqualFold(mention, me) {
+		return // addressed to another bot in a group
+	}
+	reply := a.exec(ctx, cmd, arg)
+	if reply == "" {
+		return
+	}
+	if err := a.api.sendPlain(ctx, m.Chat.ID, reply); err != nil {
+		a.logger.Warn("answer admin command", slog.String("command", cmd), slog.Any("error", err))
+	}
+}
+
+// exec runs one command and returns the answer.
+func (a *Admin) exec(ctx context.Context, cmd, arg string) string {
+	var (
+		out string
+		err error
+	)
+	switch cmd {
+	case "status":
+		out, err = a.status(ctx)
+	case "sources":
+		out, err = a.sources(ctx)
+	case "poll":
+		out, err = a.pollSource(ctx, arg)
+	case "pause":
+		out, err = a.setPaused(ctx, arg, true)
+	case "resume":
+		out, err = a.setPaused(ctx, arg, false)
+	case "retry":
+		out, err = a.retry(ctx, arg)
+	case "start", "help":
+		var b strings.Builder
+		b.WriteString("transfeed admin commands:\n")
+		for _, c := range adminCommands() {
+			fmt.Fprintf(&b, "/%s — %s\n", c.Command, c.Description)
+		}
+		out = b.String()
+	default:
+		out = "Unknown command. Send /help for the list."
+	}
+	if err != nil {
+		a.logger.Warn("admin command failed", slog.String("command", cmd), slog.Any("error", err))
+		return "/" + cmd + " failed: " + err.Error()
+	}
+	return out
+}
+
+func cst(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	return t.In(time.FixedZone("CST", 8*3600)).Format("2006-01-02 15:04:05 MST")
+}
+
+func (a *Admin) status(ctx context.Context) (string, error) {
+	backlogs, err := a.st.DeliveryBacklogs(ctx)
+	if err != nil {
+		return "", err
+	}
+	states, err := a.st.ListChannelStates(ctx)
+	if err != nil {
+		return "", err
+	}
+	byKey := map[string]store.ChannelState{}
+	for _, s := range states {
+		byKey[s.Channel] = s
+	}
+	backlog := map[string]store.DeliveryBacklog{}
+	for _, b := range backlogs {
+		backlog[b.Channel] = b
+	}
+	var b strings.Builder
+	b.WriteString("Channels:\n")
+	if len(a.cfg.Telegram.Channels) == 0 {
+		b.WriteString("(none configured)\n")
+	}
+	for _, ch := range a.cfg.Telegram.Channels {
+		key := ChannelKey(ch)
+		st, bl := byKey[key], backlog[key]
+		state := "active"
+		switch {
+		case st.Paused:
+			state = "PAUSED"
+			if st.Reason != "" {
+				state += " (" + st.Reason + ")"
+			}
+		case st.PausedUntil.After(time.Now()):
+			state = "rate-limited until " + cst(st.PausedUntil)
+		}
+		fmt.Fprintf(&b, "%s — %s; pending %d, sent %d, failed %d", key, state, bl.Pending, bl.Sent, bl.Failed)
+		if st.ChatID != "" && st.ChatID != ch.Chat {
+			fmt.Fprintf(&b, "; now chat %s", st.ChatID)
+		}
+		b.WriteString("\n")
+	}
+	srcs, err := a.st.ListSources(ctx, time.Now())
+	if err != nil {
+		return "", err
+	}
+	failing := 0
+	for _, s := range srcs {
+		if s.ConsecutiveErrors > 0 {
+			failing++
+		}
+	}
+	fmt.Fprintf(&b, "\nSources: %d, failing: %d (/sources for details)", len(srcs), failing)
+	return b.String(), nil
+}
+
+func (a *Admin) sources(ctx context.Context) (string, error) {
+	srcs, err := a.st.ListSources(ctx, time.Now())
+	if err != nil {
+		return "", err
+	}
+	if len(srcs) == 0 {
+		return "No sources yet.", nil
+	}
+	var b strings.Builder
+	for _, s := range srcs {
+		fmt.Fprintf(&b, "%s — last poll %s", s.ID, cst(s.LastPollAt))
+		if s.LastStatus != "" {
+			fmt.Fprintf(&b, " (%s)", s.LastStatus)
+		}
+		fmt.Fprintf(&b, ", %d items, %d in 24 h", s.ItemCount, s.ItemsLast24h)
+		if s.ConsecutiveErrors > 0 {
+			fmt.Fprintf(&b, "\n  FAILING since %s, %d errors in a row: %s", cst(s.FailingSince), s.ConsecutiveErrors, s.LastError)
+		}
+		b.WriteString("\n")
+	}
+	return b.String(), nil
+}
+
+func (a *Admin) pollSource(ctx context.Context, id string) (string, error) {
+	if a.poll == nil {
+		return "Polling on demand is not available here.", nil
+	}
+	if id == "" {
+		return "Usage: /poll <source>. Sources: " + a.sourceIDs(), nil
+	}
+	if !slices.ContainsFunc(a.cfg.Sources, func(s config.Source) bool { return s.ID == id }) {
+		return fmt.Sprintf("Unknown source %q. Sources: %s", id, a.sourceIDs()), nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, pollTimeout)
+	defer cancel()
+	res, err := a.poll(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	if res == "" {
+		res = "done"
+	}
+	return id + ": " + res, nil
+}
+
+func (a *Admin) sourceIDs() string {
+	var ids []string
+	for _, s := range a.cfg.Sources {
+		ids = append(ids, s.ID)
+	}
+	return strings.Join(ids, ", ")
+}
+
+// channel finds a configured channel key, case-insensitively.
+func (a *Admin) channel(arg string) (string, bool) {
+	for _, ch := range a.cfg.Telegram.Channels {
+		if strings.EqualFold(ChannelKey(ch), arg) {
+			return ChannelKey(ch), true
+		}
+	}
+	return "", false
+}
+
+func (a *Admin) channelKeys() string {
+	var keys []string
+	for _, ch := range a.cfg.Telegram.Channels {
+		keys = append(keys, ChannelKey(ch))
+	}
+	return strings.Join(keys, ", ")
+}
+
+func (a *Admin) setPaused(ctx context.Context, arg string, pause bool) (string, error) {
+	verb := "resume"
+	if pause {
+		verb = "pause"
+	}
+	key, ok := a.channel(arg)
+	if !ok {
+		return fmt.Sprintf("Usage: /%s <channel>. Channels: %s", verb, a.channelKeys()), nil
+	}
+	st, err := a.st.GetChannelState(ctx, key)
+	if err != nil {
+		return "", err
+	}
+	st.Channel = key
+	if pause {
+		st.Paused, st.Reason = true, "paused by an admin"
+	} else {
+		st.Paused, st.Reason, st.AlertedAt = false, "", time.Time{}
+	}
+	if err := a.st.SetChannelState(ctx, st); err != nil {
+		return "", err
+	}
+	if pause {
+		return key + " paused. /resume " + key + " to continue.", nil
+	}
+	return key + " resumed. Pending posts go out now; /retry " + key + " re-queues failed ones.", nil
+}
+
+func (a *Admin) retry(ctx context.Context, arg string) (string, error) {
+	key := ""
+	if arg != "" {
+		k, ok := a.channel(arg)
+		if !ok {
+			return fmt.Sprintf("Unknown channel %q. Channels: %s", arg, a.channelKeys()), nil
+		}
+		key = k
+	}
+	n, err := a.st.RetryFailedDeliveries(ctx, key)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("Re-queued %d failed deliveries.", n), nil
+}

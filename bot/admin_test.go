@@ -1,0 +1,138 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/transfeed/transfeed/bot/telegramtest"
+	"github.com/transfeed/transfeed/config"
+	"github.com/transfeed/transfeed/store"
+)
+
+func TestAdminCommands(t *testing.T) {
+	const stranger = 424242
+	srv := telegramtest.New(t, telegramtest.Options{})
+	cfg := testConfig(config.Channel{Chat: "@chan_one"}, config.Channel{Chat: "@forum", Thread: 3})
+	st := newFakeStore(t)
+	st.sources = []store.Source{
+		{ID: "zhaoqing-news", LastStatus: "ok", LastPollAt: time.Now(), ItemCount: 12},
+		{ID: "gd-wechat", LastStatus: "error", ConsecutiveErrors: 5, LastError: "HTTP 412 环境异常", FailingSince: time.Now().Add(-time.Hour)},
+	}
+	fill(t, st, cfg, makeItems(t, 2))
+	for _, d := range st.snapshot() {
+		if err := st.MarkDeliveryFailed(t.Context(), d.ID, "Forbidden: bot was kicked"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var (
+		mu     sync.Mutex
+		polled []string
+	)
+	poll := func(_ context.Context, id string) (string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		polled = append(polled, id)
+		return "3 new items", nil
+	}
+	api := newTestBot(t, srv)
+	if err := api.Check(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	a := NewAdmin(cfg, st, api, poll, discardLogger())
+	ctx, cancel := context.WithCancel(t.Context())
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := a.Run(ctx); err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	defer func() { cancel(); wg.Wait() }()
+
+	admin := fmt.Sprint(adminID)
+	replies := 0
+	// ask sends text as the admin and returns the answer.
+	ask := func(t *testing.T, text string) string {
+		t.Helper()
+		srv.PushMessage(adminID, text)
+		replies++
+		waitFor(t, 10*time.Second, "an answer to "+text, func() bool { return len(srv.Messages(admin)) >= replies })
+		return srv.Messages(admin)[replies-1].Text
+	}
+
+	t.Run("non-admin gets nothing", func(t *testing.T) {
+		srv.PushMessage(stranger, "/status")
+		srv.PushMessage(stranger, "/pause @chan_one")
+		ask(t, "/help") // handled after the stranger's updates (one at a time, in order)
+		if got := srv.Messages(fmt.Sprint(stranger)); len(got) != 0 {
+			t.Errorf("non-admin got %d answers: %v", len(got), got)
+		}
+		if cs, _ := st.GetChannelState(t.Context(), "@chan_one"); cs.Paused {
+			t.Errorf("a non-admin paused the channel")
+		}
+	})
+	tests := []struct {
+		name, text string
+		want       []string
+		check      func(t *testing.T)
+	}{
+		{name: "status", text: "/status", want: []string{"@chan_one — active", "@forum#3", "failed 2", "Sources: 2, failing: 1"}},
+		{name: "status with bot mention", text: "/status@" + srv.BotUsername(), want: []string{"@chan_one"}},
+		{name: "sources", text: "/sources", want: []string{"zhaoqing-news", "gd-wechat", "FAILING", "HTTP 412 环境异常"}},
+		{name: "poll", text: "/poll zhaoqing-news", want: []string{"zhaoqing-news: 3 new items"}, check: func(t *testing.T) {
+			mu.Lock()
+			defer mu.Unlock()
+			if len(polled) != 1 || polled[0] != "zhaoqing-news" {
+				t.Errorf("polled %v", polled)
+			}
+		}},
+		{name: "poll unknown source", text: "/poll nope", want: []string{"Unknown source"}},
+		{name: "pause", text: "/pause @chan_one", want: []string{"@chan_one paused"}, check: func(t *testing.T) {
+			if cs, _ := st.GetChannelState(t.Context(), "@chan_one"); !cs.Paused {
+				t.Errorf("channel not paused: %+v", cs)
+			}
+		}},
+		{name: "status shows the pause", text: "/status", want: []string{"@chan_one — PAUSED (paused by an admin)"}},
+		{name: "resume", text: "/resume @CHAN_ONE", want: []string{"@chan_one resumed"}, check: func(t *testing.T) {
+			if cs, _ := st.GetChannelState(t.Context(), "@chan_one"); cs.Paused || !cs.AlertedAt.IsZero() {
+				t.Errorf("channel still paused: %+v", cs)
+			}
+		}},
+		{name: "pause unknown channel", text: "/pause @nope", want: []string{"Usage: /pause <channel>", "@chan_one, @forum#3"}},
+		{name: "retry one channel", text: "/retry @forum#3", want: []string{"Re-queued 2 failed deliveries."}},
+		{name: "retry all", text: "/retry", want: []string{"Re-queued 2 failed deliveries."}, check: func(t *testing.T) {
+			if n := st.countState(store.DeliveryFailed); n != 0 {
+				t.Errorf("%d deliveries still failed", n)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := ask(t, tt.text)
+			for _, w := range tt.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("%s: answer lacks %q:\n%s", tt.text, w, got)
+				}
+			}
+			if tt.check != nil {
+				tt.check(t)
+			}
+		})
+	}
+	t.Run("command for another bot is ignored", func(t *testing.T) {
+		srv.PushMessage(adminID, "/status@some_other_bot")
+		ask(t, "/help")
+		if got := srv.Messages(admin)[replies-1].Text; !strings.Contains(got, "admin commands") {
+			t.Errorf("the last answer is not /help's: %q", got)
+		}
+	})
+	if cmds := srv.Commands(); len(cmds) != 6 {
+		t.Errorf("setMyCommands registered %d commands, want 6", len(cmds))
+	}
+	if off, _ := st.GetMeta(t.Context(), metaUpdateOffset); off == "" {
+		t.Errorf("update offset not stored")
+	}
+}

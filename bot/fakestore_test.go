@@ -1,0 +1,256 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/transfeed/transfeed/store"
+)
+
+// fakeStore is an in-memory store with the outbox semantics of store/API.md.
+// It fails the test when a sent delivery is marked again (a double send) or
+// put back to pending.
+type fakeStore struct {
+	t *testing.T
+
+	mu         sync.Mutex
+	items      map[int64]store.Item
+	deliveries map[int64]*store.Delivery
+	nextID     int64
+	states     map[string]store.ChannelState
+	meta       map[string]string
+	sources    []store.Source
+}
+
+var (
+	_ SenderStore = (*fakeStore)(nil)
+	_ AdminStore  = (*fakeStore)(nil)
+)
+
+func newFakeStore(t *testing.T) *fakeStore {
+	return &fakeStore{
+		t:          t,
+		items:      map[int64]store.Item{},
+		deliveries: map[int64]*store.Delivery{},
+		nextID:     1,
+		states:     map[string]store.ChannelState{},
+		meta:       map[string]string{},
+	}
+}
+
+// addReady stores a ready item and one pending delivery per channel, as
+// store.MarkReady does.
+func (f *fakeStore) addReady(it store.Item, channels []string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	it.State = store.StateReady
+	f.items[it.ID] = it
+	for _, ch := range channels {
+		id := f.nextID
+		f.nextID++
+		f.deliveries[id] = &store.Delivery{ID: id, ItemID: it.ID, Channel: ch, State: store.DeliveryPending, CreatedAt: time.Now()}
+	}
+}
+
+func (f *fakeStore) snapshot() []store.Delivery {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []store.Delivery
+	for _, d := range f.deliveries {
+		out = append(out, *d)
+	}
+	slices.SortFunc(out, func(a, b store.Delivery) int { return int(a.ID - b.ID) })
+	return out
+}
+
+func (f *fakeStore) countState(state string) int {
+	n := 0
+	for _, d := range f.snapshot() {
+		if d.State == state {
+			n++
+		}
+	}
+	return n
+}
+
+func (f *fakeStore) ClaimDeliveries(_ context.Context, owner string, now time.Time, limit int, lease time.Duration) ([]store.Delivery, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ids := make([]int64, 0, len(f.deliveries))
+	for id := range f.deliveries {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	var out []store.Delivery
+	for _, id := range ids {
+		if len(out) >= limit {
+			break
+		}
+		d := f.deliveries[id]
+		if d.State != store.DeliveryPending || d.NextAttemptAt.After(now) {
+			continue
+		}
+		if d.LeaseOwner != "" && d.LeaseUntil.After(now) {
+			continue
+		}
+		st := f.states[d.Channel]
+		if st.Paused || st.PausedUntil.After(now) {
+			continue
+		}
+		d.LeaseOwner, d.LeaseUntil = owner, now.Add(lease)
+		out = append(out, *d)
+	}
+	return out, nil
+}
+
+func (f *fakeStore) get(id int64) (*store.Delivery, error) {
+	d, ok := f.deliveries[id]
+	if !ok {
+		return nil, fmt.Errorf("store: delivery %d: %w", id, store.ErrNotFound)
+	}
+	return d, nil
+}
+
+func (f *fakeStore) MarkDelivered(_ context.Context, id int64, messageID int64, at time.Time) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	d, err := f.get(id)
+	if err != nil {
+		return err
+	}
+	if d.State != store.DeliveryPending {
+		f.t.Errorf("fakestore: delivery %d marked delivered while %s (sent twice?)", id, d.State)
+	}
+	d.State, d.MessageID, d.SentAt, d.LeaseOwner, d.LeaseUntil = store.DeliverySent, messageID, at, "", time.Time{}
+	return nil
+}
+
+func (f *fakeStore) MarkDeliveryRetry(_ context.Context, id int64, reason string, next time.Time) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	d, err := f.get(id)
+	if err != nil {
+		return err
+	}
+	if d.State != store.DeliveryPending {
+		f.t.Errorf("fakestore: delivery %d put back for retry while %s", id, d.State)
+		return nil
+	}
+	d.Attempts++
+	d.Error, d.NextAttemptAt, d.LeaseOwner, d.LeaseUntil = reason, next, "", time.Time{}
+	return nil
+}
+
+func (f *fakeStore) MarkDeliveryFailed(_ context.Context, id int64, reason string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	d, err := f.get(id)
+	if err != nil {
+		return err
+	}
+	if d.State == store.DeliverySent {
+		f.t.Errorf("fakestore: delivery %d marked failed after it was sent", id)
+	}
+	d.State, d.Error, d.LeaseOwner, d.LeaseUntil = store.DeliveryFailed, reason, "", time.Time{}
+	return nil
+}
+
+func (f *fakeStore) RetryFailedDeliveries(_ context.Context, channel string) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, d := range f.deliveries {
+		if d.State == store.DeliveryFailed && (channel == "" || d.Channel == channel) {
+			d.State, d.NextAttemptAt, d.Error = store.DeliveryPending, time.Time{}, ""
+			n++
+		}
+	}
+	return n, nil
+}
+
+func (f *fakeStore) DeliveryBacklogs(context.Context) ([]store.DeliveryBacklog, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	m := map[string]*store.DeliveryBacklog{}
+	for _, d := range f.deliveries {
+		b, ok := m[d.Channel]
+		if !ok {
+			b = &store.DeliveryBacklog{Channel: d.Channel}
+			m[d.Channel] = b
+		}
+		switch d.State {
+		case store.DeliveryPending:
+			b.Pending++
+		case store.DeliverySent:
+			b.Sent++
+		case store.DeliveryFailed:
+			b.Failed++
+		}
+	}
+	var out []store.DeliveryBacklog
+	for _, b := range m {
+		out = append(out, *b)
+	}
+	return out, nil
+}
+
+func (f *fakeStore) GetItem(_ context.Context, id int64) (store.Item, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	it, ok := f.items[id]
+	if !ok {
+		return store.Item{}, fmt.Errorf("store: item %d: %w", id, store.ErrNotFound)
+	}
+	return it, nil
+}
+
+func (f *fakeStore) GetChannelState(_ context.Context, channel string) (store.ChannelState, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	st := f.states[channel]
+	st.Channel = channel
+	return st, nil
+}
+
+func (f *fakeStore) SetChannelState(_ context.Context, st store.ChannelState) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if st.Channel == "" {
+		f.t.Errorf("fakestore: SetChannelState without a channel")
+	}
+	f.states[st.Channel] = st
+	return nil
+}
+
+func (f *fakeStore) ListChannelStates(context.Context) ([]store.ChannelState, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []store.ChannelState
+	for _, st := range f.states {
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+func (f *fakeStore) ListSources(context.Context, time.Time) ([]store.Source, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.sources), nil
+}
+
+func (f *fakeStore) GetMeta(_ context.Context, key string) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.meta[key], nil
+}
+
+func (f *fakeStore) SetMeta(_ context.Context, key, value string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.meta[key] = value
+	return nil
+}

@@ -1,0 +1,503 @@
+package bot
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+
+	"github.com/transfeed/transfeed/config"
+	"github.com/transfeed/transfeed/store"
+)
+
+// Telegram's limits on visible text (after entity parsing), counted here in
+// UTF-16 code units, the safe reading of "characters".
+const (
+	maxText    = 4096
+	maxCaption = 1024
+
+	defaultSummaryChars = 600
+	maxTitleUnits       = 256
+	maxSourceUnits      = 128
+	maxTags             = 10
+	maxTagUnits         = 32
+)
+
+// Message is one formatted post.
+type Message struct {
+	Text  string // Telegram HTML; the caption when Photo is set
+	Photo string // URL of the image to send with sendPhoto, or ""
+}
+
+// Format renders an item as a Telegram HTML post for channel ch: the English
+// title in bold; the source name and the time in China Standard Time; a
+// summary of the leading paragraph(s) of the English body cut at a sentence
+// end to ch.SummaryChars; "Read in English" ({baseURL}/posts/{id}) and
+// "Original" links; the original Chinese title; hashtags from the source's
+// tags. With photo and an item image, Photo is set and Text is a caption of
+// at most 1024 characters (the summary is shortened to fit); otherwise Text
+// has at most 4096. Untranslated items are marked "[untranslated]".
+func Format(it store.Item, src config.Source, ch config.Channel, baseURL string, photo bool) Message {
+	translated := it.TranslatedBy != ""
+	title, summary, body := it.Title, it.Summary, it.ContentHTML
+	if translated {
+		if it.TitleEN != "" {
+			title = it.TitleEN
+		}
+		// Never mix an English title with a Chinese body: without an English
+		// body or summary there is no summary.
+		summary, body = it.SummaryEN, it.ContentHTMLEN
+	}
+	title = oneLine(title)
+	if title == "" {
+		title = "(untitled)"
+	}
+	if it.Untranslated {
+		title = "[untranslated] " + title
+	}
+	head := post{
+		title:  cutUnits(title, maxTitleUnits),
+		source: cutUnits(oneLine(firstNonEmpty(src.Name, src.ID, it.SourceID)), maxSourceUnits),
+	}
+	if t := firstTime(it.Published, it.FirstSeen); !t.IsZero() {
+		head.when = t.In(time.FixedZone("CST", 8*3600)).Format("2006-01-02 15:04 MST")
+	}
+	if base := strings.TrimRight(baseURL, "/"); it.ID > 0 && isWebURL(base) {
+		head.readURL = base + "/posts/" + strconv.FormatInt(it.ID, 10)
+		head.readLabel = "Read in English"
+		if !translated && it.Language != "en" {
+			head.readLabel = "Read online"
+		}
+	}
+	if isWebURL(it.Link) {
+		head.origURL = it.Link
+	}
+	if orig := oneLine(it.Title); translated && orig != "" && orig != oneLine(it.TitleEN) {
+		head.origTitle = cutUnits(orig, maxTitleUnits)
+	}
+	head.tags = hashtags(src.Tags)
+
+	limit := ch.SummaryChars
+	if limit <= 0 {
+		limit = defaultSummaryChars
+	}
+	if photo && isWebURL(it.ImageURL) {
+		if fixed := head.render(""); fixed.units <= maxCaption {
+			room := min(limit, maxCaption-fixed.units-2)
+			s := ""
+			if room > 0 {
+				s = summarize(paragraphs(body, summary, room), room)
+			}
+			return Message{Text: head.render(s).html, Photo: it.ImageURL}
+		}
+	}
+	fixed := head.render("")
+	room := min(limit, maxText-fixed.units-2)
+	s := ""
+	if room > 0 {
+		s = summarize(paragraphs(body, summary, room), room)
+	}
+	return Message{Text: head.render(s).html}
+}
+
+// post holds the parts of a message other than the summary.
+type post struct {
+	title, source, when         string
+	readURL, readLabel, origURL string
+	origTitle                   string
+	tags                        []string
+}
+
+type rendered struct {
+	html  string
+	units int // visible length in UTF-16 code units
+}
+
+// render assembles the message. The visible length is counted as the text
+// is written, so it is exact for what Telegram will see.
+func (p post) render(summary string) rendered {
+	var w htmlWriter
+	w.b.Grow(256 + len(summary)*5/4)
+	w.raw("<b>")
+	w.text(p.title)
+	w.raw("</b>\n<i>")
+	w.text(p.source)
+	if p.when != "" {
+		w.text(" · " + p.when)
+	}
+	w.raw("</i>")
+	if summary != "" {
+		w.text("\n\n")
+		w.text(summary)
+	}
+	if p.readURL != "" || p.origURL != "" {
+		w.text("\n\n")
+		if p.readURL != "" {
+			w.link(p.readURL, p.readLabel)
+		}
+		if p.origURL != "" {
+			if p.readURL != "" {
+				w.text(" · ")
+			}
+			w.link(p.origURL, "Original")
+		}
+	}
+	if p.origTitle != "" {
+		w.text("\n")
+		w.text(p.origTitle)
+	}
+	if len(p.tags) > 0 {
+		w.text("\n")
+		w.text(strings.Join(p.tags, " "))
+	}
+	return rendered{html: w.b.String(), units: w.units}
+}
+
+type htmlWriter struct {
+	b     strings.Builder
+	units int
+}
+
+func (w *htmlWriter) raw(s string) { w.b.WriteString(s) }
+
+// text writes visible text, escaping the three characters Telegram parses.
+func (w *htmlWriter) text(s string) {
+	for _, r := range s {
+		switch r {
+		case '<':
+			w.b.WriteString("&lt;")
+		case '>':
+			w.b.WriteString("&gt;")
+		case '&':
+			w.b.WriteString("&amp;")
+		default:
+			w.b.WriteRune(r)
+		}
+		w.units += utf16Len(r)
+	}
+}
+
+func (w *htmlWriter) link(href, label string) {
+	w.raw(`<a href="`)
+	w.raw(escapeAttr(href))
+	w.raw(`">`)
+	w.text(label)
+	w.raw("</a>")
+}
+
+func escapeAttr(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch r {
+		case '<':
+			b.WriteString("&lt;")
+		case '>':
+			b.WriteString("&gt;")
+		case '&':
+			b.WriteString("&amp;")
+		case '"':
+			b.WriteString("&quot;")
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func utf16Len(r rune) int {
+	if n := utf16.RuneLen(r); n > 0 {
+		return n
+	}
+	return 1 // U+FFFD after sanitising
+}
+
+// unitsLen is the UTF-16 length of s.
+func unitsLen(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16Len(r)
+	}
+	return n
+}
+
+// isWebURL accepts absolute http(s) URLs Telegram will take as a link.
+func isWebURL(s string) bool {
+	if s == "" || len(s) > 2048 || strings.ContainsAny(s, " \t\r\n<>\"") || !utf8.ValidString(s) {
+		return false
+	}
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if strings.TrimSpace(s) != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+func firstTime(ts ...time.Time) time.Time {
+	for _, t := range ts {
+		if !t.IsZero() {
+			return t
+		}
+	}
+	return time.Time{}
+}
+
+// clean makes s valid UTF-8 without control characters other than '\n'.
+func clean(s string) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	ok := true
+	for _, r := range s {
+		if r != '\n' && (unicode.IsControl(r) || r == '\uFEFF' || r == 0x2028 || r == 0x2029) {
+			ok = false
+			break
+		}
+	}
+	if ok {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if r == '\n' {
+			return r
+		}
+		if r == '\t' || r == 0x2028 || r == 0x2029 {
+			return ' '
+		}
+		if unicode.IsControl(r) || r == '\uFEFF' {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// oneLine cleans s and collapses all white space to single spaces.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(clean(s)), " ")
+}
+
+// hashtags turns source tags into "#tag", keeping letters, digits and '_'.
+func hashtags(tags []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, t := range tags {
+		var b strings.Builder
+		for _, r := range clean(t) {
+			if unicode.IsLetter(r) || unicode.IsNumber(r) || r == '_' {
+				b.WriteRune(r)
+			}
+		}
+		tag := cutRunesUnits(b.String(), maxTagUnits)
+		if tag == "" || seen[strings.ToLower(tag)] {
+			continue
+		}
+		seen[strings.ToLower(tag)] = true
+		out = append(out, "#"+tag)
+		if len(out) == maxTags {
+			break
+		}
+	}
+	return out
+}
+
+// cutRunesUnits returns the longest prefix of s with at most max UTF-16 units.
+func cutRunesUnits(s string, max int) string {
+	n := 0
+	for i, r := range s {
+		n += utf16Len(r)
+		if n > max {
+			return s[:i]
+		}
+	}
+	return s
+}
+
+// cutUnits shortens s to at most max UTF-16 units, at a word boundary when
+// there is one in the second half, ending with "…".
+func cutUnits(s string, max int) string {
+	if unitsLen(s) <= max {
+		return s
+	}
+	if max <= 1 {
+		return cutRunesUnits("…", max)
+	}
+	prefix := cutRunesUnits(s, max-1)
+	if i := strings.LastIndexFunc(prefix, unicode.IsSpace); i > len(prefix)/2 {
+		prefix = prefix[:i]
+	}
+	prefix = strings.TrimRightFunc(prefix, func(r rune) bool {
+		return unicode.IsSpace(r) || r == ',' || r == ';' || r == ':' || r == '，' || r == '、'
+	})
+	return prefix + "…"
+}
+
+// paragraphs returns the leading paragraphs of body (HTML) — or of summary
+// (plain text) when the body has none — with entities decoded and white
+// space collapsed. It stops once it has more than enough text for want units.
+func paragraphs(body, summary string, want int) []string {
+	var out []string
+	if strings.TrimSpace(body) != "" {
+		out = htmlParagraphs(body, want)
+	}
+	if len(out) == 0 && strings.TrimSpace(summary) != "" {
+		for _, p := range strings.Split(clean(summary), "\n") {
+			if p = oneLine(p); p != "" {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// htmlParagraphs splits HTML into text paragraphs at block elements and <br>.
+func htmlParagraphs(body string, want int) []string {
+	var (
+		out   []string
+		cur   strings.Builder
+		total int
+		skip  int // depth inside script/style/etc.
+	)
+	flush := func() bool {
+		if p := oneLine(cur.String()); p != "" {
+			out = append(out, p)
+			total += unitsLen(p) + 2
+		}
+		cur.Reset()
+		return total > want
+	}
+	z := html.NewTokenizer(strings.NewReader(body))
+	for {
+		tt := z.Next()
+		switch tt {
+		case html.ErrorToken:
+			flush()
+			return out
+		case html.TextToken:
+			if skip == 0 {
+				cur.Write(z.Text()) // entities decoded (&nbsp; → U+00A0)
+			}
+		case html.StartTagToken, html.EndTagToken, html.SelfClosingTagToken:
+			name, _ := z.TagName()
+			a := atom.Lookup(name)
+			switch a {
+			case atom.Script, atom.Style, atom.Noscript, atom.Template, atom.Head, atom.Title, atom.Svg, atom.Math:
+				if tt == html.StartTagToken {
+					skip++
+				} else if tt == html.EndTagToken && skip > 0 {
+					skip--
+				}
+				continue
+			}
+			if isBlock(a) {
+				if flush() {
+					return out
+				}
+			} else if a == atom.Img || a == atom.Td || a == atom.Th {
+				cur.WriteByte(' ')
+			}
+		}
+	}
+}
+
+func isBlock(a atom.Atom) bool {
+	switch a {
+	case atom.P, atom.Div, atom.Br, atom.Li, atom.Ul, atom.Ol, atom.H1, atom.H2, atom.H3, atom.H4,
+		atom.H5, atom.H6, atom.Tr, atom.Table, atom.Blockquote, atom.Section, atom.Article,
+		atom.Header, atom.Footer, atom.Figure, atom.Figcaption, atom.Pre, atom.Hr, atom.Dl,
+		atom.Dt, atom.Dd, atom.Aside, atom.Main, atom.Nav, atom.Center, atom.Body:
+		return true
+	}
+	return false
+}
+
+// summarize joins whole paragraphs while they fit in limit units, then
+// whole sentences of the next one. When not even the first sentence fits, it
+// cuts the first paragraph at a word boundary with "…".
+func summarize(paras []string, limit int) string {
+	var b strings.Builder
+	used := 0
+	for _, p := range paras {
+		sep := 0
+		if used > 0 {
+			sep = 2
+		}
+		room := limit - used - sep
+		if room <= 0 {
+			break
+		}
+		n := unitsLen(p)
+		if n <= room {
+			if sep > 0 {
+				b.WriteString("\n\n")
+			}
+			b.WriteString(p)
+			used += sep + n
+			continue
+		}
+		part := sentences(p, room)
+		if part == "" && used == 0 {
+			part = cutUnits(p, room)
+		}
+		if part != "" {
+			if sep > 0 {
+				b.WriteString("\n\n")
+			}
+			b.WriteString(part)
+		}
+		break
+	}
+	return b.String()
+}
+
+// sentences returns the longest run of whole sentences at the start of p
+// within room units ("" when the first sentence is longer).
+func sentences(p string, room int) string {
+	end, n := 0, 0
+	rs := []rune(p)
+	for i, r := range rs {
+		n += utf16Len(r)
+		if n > room {
+			break
+		}
+		if !isSentenceEnd(r) {
+			continue
+		}
+		j, nj := i+1, n
+		for j < len(rs) && isCloser(rs[j]) {
+			nj += utf16Len(rs[j])
+			j++
+		}
+		cjk := r == '。' || r == '！' || r == '？'
+		if (j == len(rs) || unicode.IsSpace(rs[j]) || cjk) && nj <= room {
+			end = j
+		}
+	}
+	return strings.TrimSpace(string(rs[:end]))
+}
+
+func isSentenceEnd(r rune) bool {
+	switch r {
+	case '.', '!', '?', '…', '。', '！', '？':
+		return true
+	}
+	return false
+}
+
+func isCloser(r rune) bool {
+	switch r {
+	case '"', '\'', ')', ']', '”', '’', '」', '』', '）', '.', '!', '?':
+		return true
+	}
+	return false
+}

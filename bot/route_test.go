@@ -1,0 +1,50 @@
+package bot
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/transfeed/transfeed/config"
+	"github.com/transfeed/transfeed/store"
+)
+
+func TestRoute(t *testing.T) {
+	cfg := testConfig(
+		config.Channel{Chat: "@all"},
+		config.Channel{Chat: "@zq", Sources: []string{"zhaoqing-news"}},
+		config.Channel{Chat: "@wechat", Tags: []string{"wechat"}},
+		config.Channel{Chat: "@econ", Include: []string{"investment", "/GDP \\d/"}, Exclude: []string{"Typhoon"}},
+		config.Channel{Chat: "@forum", Thread: 9, Backfill: 3},
+	)
+	item := func(src, titleEN string, rank int) store.Item {
+		return store.Item{SourceID: src, Title: "中文", TitleEN: titleEN, SummaryEN: "", TranslatedBy: "deepl", BackfillRank: rank}
+	}
+	tests := []struct {
+		name string
+		it   store.Item
+		want []string
+	}{
+		{"by source id", item("zhaoqing-news", "Weather", -1), []string{"@all", "@zq", "@forum#9"}},
+		{"by tag", item("gd-wechat", "Weather", -1), []string{"@all", "@wechat", "@forum#9"}},
+		{"include keyword, case-insensitive", item("gd-wechat", "INVESTMENT rose", -1), []string{"@all", "@wechat", "@econ", "@forum#9"}},
+		{"include regex", item("gd-wechat", "GDP 5% up", -1), []string{"@all", "@wechat", "@econ", "@forum#9"}},
+		{"regex is case-sensitive as written", item("gd-wechat", "gdp 5% up", -1), []string{"@all", "@wechat", "@forum#9"}},
+		{"exclude wins", item("gd-wechat", "Typhoon hits investment", -1), []string{"@all", "@wechat", "@forum#9"}},
+		{"summary is searched too", store.Item{SourceID: "gd-wechat", TitleEN: "x", SummaryEN: "new investment", TranslatedBy: "deepl", BackfillRank: -1}, []string{"@all", "@wechat", "@econ", "@forum#9"}},
+		{"untranslated uses the original", store.Item{SourceID: "gd-wechat", Title: "investment", BackfillRank: -1}, []string{"@all", "@wechat", "@econ", "@forum#9"}},
+		{"first poll, newest: backfill 3 only", item("zhaoqing-news", "x", 0), []string{"@forum#9"}},
+		{"first poll, third newest", item("zhaoqing-news", "x", 2), []string{"@forum#9"}},
+		{"first poll, fourth newest: nowhere", item("zhaoqing-news", "x", 3), nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, Route(cfg, tt.it)); diff != "" {
+				t.Errorf("Route (-want +got):\n%s", diff)
+			}
+		})
+	}
+	if got := Route(nil, store.Item{}); got != nil {
+		t.Errorf("Route(nil) = %v", got)
+	}
+}

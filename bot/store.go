@@ -1,0 +1,33 @@
+package bot
+
+import (
+	"context"
+	"time"
+
+	"github.com/transfeed/transfeed/store"
+)
+
+// SenderStore is what the Sender needs from the store (*store.Store
+// implements it; signatures as in store/API.md).
+type SenderStore interface {
+	ClaimDeliveries(ctx context.Context, owner string, now time.Time, limit int, lease time.Duration) ([]store.Delivery, error)
+	MarkDelivered(ctx context.Context, id int64, messageID int64, at time.Time) error
+	MarkDeliveryRetry(ctx context.Context, id int64, reason string, next time.Time) error
+	MarkDeliveryFailed(ctx context.Context, id int64, reason string) error
+	GetItem(ctx context.Context, id int64) (store.Item, error)
+	GetChannelState(ctx context.Context, channel string) (store.ChannelState, error)
+	SetChannelState(ctx context.Context, st store.ChannelState) error
+}
+
+// AdminStore is what the admin commands need from the store (*store.Store
+// implements it).
+type AdminStore interface {
+	ListSources(ctx context.Context, now time.Time) ([]store.Source, error)
+	DeliveryBacklogs(ctx context.Context) ([]store.DeliveryBacklog, error)
+	ListChannelStates(ctx context.Context) ([]store.ChannelState, error)
+	GetChannelState(ctx context.Context, channel string) (store.ChannelState, error)
+	SetChannelState(ctx context.Context, st store.ChannelState) error
+	RetryFailedDeliveries(ctx context.Context, channel string) (int, error)
+	GetMeta(ctx context.Context, key string) (string, error)
+	SetMeta(ctx context.Context, key, value string) error
+}

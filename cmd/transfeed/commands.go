@@ -1,0 +1,436 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/transfeed/transfeed/bot"
+	"github.com/transfeed/transfeed/config"
+	"github.com/transfeed/transfeed/feeds"
+	"github.com/transfeed/transfeed/server"
+	"github.com/transfeed/transfeed/store"
+	"github.com/transfeed/transfeed/translate"
+	"github.com/transfeed/transfeed/translate/provider"
+	"github.com/transfeed/transfeed/worker"
+)
+
+// app is everything a command wired from the config.
+type app struct {
+	cfg      *config.Config
+	log      *slog.Logger
+	st       *store.Store
+	reg      *prometheus.Registry
+	fetcher  *feeds.Fetcher
+	engine   *translate.Engine // nil: translation.provider none
+	provider string
+	tg       *bot.Bot // nil: Telegram disabled
+	botM     *bot.Metrics
+	w        *worker.Worker
+}
+
+// buildEngine builds the translation engine over mem (nil engine when the
+// provider is none).
+func buildEngine(cfg *config.Config, mem translate.Memory, logger *slog.Logger, m *translate.Metrics) (*translate.Engine, string, error) {
+	tr, err := provider.New(cfg.Translation, translationClient(cfg), logger)
+	if err != nil || tr == nil {
+		return nil, "", err
+	}
+	entries := map[string]string{}
+	if p := cfg.GlossaryFilePath(); p != "" {
+		fromFile, err := translate.LoadGlossaryFile(p)
+		if err != nil {
+			return nil, "", err
+		}
+		for k, v := range fromFile {
+			entries[k] = v
+		}
+	}
+	for k, v := range cfg.Translation.Glossary { // the config's own entries win
+		entries[k] = v
+	}
+	g, err := translate.NewGlossary(entries)
+	if err != nil {
+		return nil, "", err
+	}
+	eng, err := translate.NewEngine(translate.EngineConfig{
+		SourceLang:     cfg.Translation.SourceLang,
+		TargetLang:     cfg.Translation.TargetLang,
+		Glossary:       g,
+		DailyCharLimit: cfg.Translation.DailyCharLimit,
+	}, tr, mem, logger, m)
+	if err != nil {
+		return nil, "", err
+	}
+	return eng, tr.Name(), nil
+}
+
+// newApp opens the store and wires every part. The caller closes a.st.
+func newApp(ctx context.Context, cfg *config.Config, stderr io.Writer) (*app, error) {
+	a := &app{cfg: cfg, log: newLogger(cfg, stderr), reg: prometheus.NewRegistry()}
+	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	st, err := openStore(ctx, cfg, a.log)
+	if err != nil {
+		return nil, err
+	}
+	a.st = st
+	a.fetcher = newFetcher(cfg, a.log)
+	a.engine, a.provider, err = buildEngine(cfg, st, a.log, translate.NewMetrics(a.reg))
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	var alerter worker.Alerter
+	if cfg.Telegram.Token != "" {
+		a.tg, err = bot.NewBot(cfg.Telegram, bot.BotOptions{}, a.log.With(slog.String("component", "telegram")))
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
+		a.botM = bot.NewMetrics(a.reg)
+		alerter = a.tg
+	}
+	deps := worker.Deps{
+		Config: cfg, Store: st, Fetcher: a.fetcher, Provider: a.provider, Route: bot.Route,
+		Logger: a.log, Metrics: worker.NewMetrics(a.reg), Owner: instanceName(),
+	}
+	if a.engine != nil {
+		deps.Engine = a.engine
+	}
+	if alerter != nil {
+		deps.Alerter = alerter
+	}
+	a.w, err = worker.New(deps)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func instanceName() string {
+	h, _ := os.Hostname()
+	return fmt.Sprintf("%s-%d", h, os.Getpid())
+}
+
+func cmdOnce(ctx context.Context, args []string, stdout, stderr io.Writer, getenv getenvFunc) int {
+	fs, cfgFlag := newFlagSet("once", stderr)
+	var only multiFlag
+	fs.Var(&only, "source", "poll only this source (repeatable)")
+	if err := fs.Parse(args); err != nil {
+		return exitInvalid
+	}
+	cfg, ok := loadConfig(configPath(*cfgFlag, getenv), stderr, getenv)
+	if !ok {
+		return exitInvalid
+	}
+	srcs := cfg.Sources
+	if len(only) > 0 {
+		srcs = nil
+		for _, id := range only {
+			s, ok := cfg.Source(id)
+			if !ok {
+				fmt.Fprintf(stderr, "transfeed: no source with id %q in the config\n", id)
+				return exitInvalid
+			}
+			srcs = append(srcs, s)
+		}
+	}
+	a, err := newApp(ctx, cfg, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "transfeed: %v\n", err)
+		return exitFailure
+	}
+	defer a.st.Close()
+	if err := a.w.Sync(ctx); err != nil {
+		fmt.Fprintf(stderr, "transfeed: %v\n", err)
+		return exitFailure
+	}
+	for _, r := range a.w.PollAll(ctx, srcs) {
+		fmt.Fprintln(stdout, r.String())
+	}
+	n, err := a.w.TranslateDue(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "transfeed: %v\n", err)
+		return exitFailure
+	}
+	if n > 0 {
+		fmt.Fprintf(stdout, "translation stage: %d post(s) handled\n", n)
+	}
+	if a.tg != nil {
+		if err := a.tg.Check(ctx); err != nil {
+			fmt.Fprintf(stderr, "transfeed: %v\n", err)
+			return exitFailure
+		}
+		sender := bot.NewSender(cfg, a.st, a.tg, a.log, a.botM, instanceName())
+		sent, err := sender.RunOnce(ctx)
+		fmt.Fprintf(stdout, "telegram: %d message(s) sent\n", sent)
+		if err != nil && ctx.Err() == nil {
+			fmt.Fprintf(stderr, "transfeed: telegram: %v\n", err)
+		}
+	}
+	return exitOK
+}
+
+func cmdItems(ctx context.Context, args []string, stdout, stderr io.Writer, getenv getenvFunc) int {
+	fs, cfgFlag := newFlagSet("items", stderr)
+	source := fs.String("source", "", "only this source")
+	limit := fs.Int("limit", 50, "at most this many posts")
+	asJSON := fs.Bool("json", false, "print a JSON array")
+	if err := fs.Parse(args); err != nil {
+		return exitInvalid
+	}
+	cfg, ok := loadConfig(configPath(*cfgFlag, getenv), stderr, getenv)
+	if !ok {
+		return exitInvalid
+	}
+	logger := newLogger(cfg, stderr)
+	st, err := openStore(ctx, cfg, logger)
+	if err != nil {
+		fmt.Fprintf(stderr, "transfeed: %v\n", err)
+		return exitFailure
+	}
+	defer st.Close()
+	q := store.ItemQuery{Limit: *limit}
+	if *source != "" {
+		q.SourceIDs = []string{*source}
+	}
+	items, err := st.ListItems(ctx, q)
+	if err != nil {
+		fmt.Fprintf(stderr, "transfeed: %v\n", err)
+		return exitFailure
+	}
+	if *asJSON {
+		if err := writeJSON(stdout, items); err != nil {
+			fmt.Fprintf(stderr, "transfeed: %v\n", err)
+			return exitFailure
+		}
+		return exitOK
+	}
+	writeText(stdout, items)
+	return exitOK
+}
+
+func cmdPreview(ctx context.Context, args []string, stdout, stderr io.Writer, getenv getenvFunc) int {
+	fs, cfgFlag := newFlagSet("preview", stderr)
+	source := fs.String("source", "", "the source to preview (required)")
+	doTranslate := fs.Bool("translate", false, "translate the posts too (sends text to the provider; stores nothing)")
+	asJSON := fs.Bool("json", false, "print a JSON array")
+	limit := fs.Int("limit", 0, "show at most this many posts (0: all)")
+	if err := fs.Parse(args); err != nil {
+		return exitInvalid
+	}
+	cfg, ok := loadConfig(configPath(*cfgFlag, getenv), stderr, getenv)
+	if !ok {
+		return exitInvalid
+	}
+	src, ok := cfg.Source(*source)
+	if !ok {
+		fmt.Fprintf(stderr, "transfeed: preview needs -source ID naming a configured source (got %q)\n", *source)
+		return exitInvalid
+	}
+	logger := newLogger(cfg, stderr)
+	res, err := newFetcher(cfg, logger).Poll(ctx, src, feeds.Validators{}, nil)
+	if err != nil {
+		fmt.Fprintf(stderr, "transfeed: %s: %v\n", src.ID, err)
+		return exitFailure
+	}
+	items := worker.StoreItems(src, res.Items, true)
+	now := time.Now()
+	for i := range items {
+		items[i].ID = int64(i + 1)
+		items[i].State = "preview"
+		if items[i].Published.IsZero() {
+			items[i].Published = now
+		}
+	}
+	if *limit > 0 && len(items) > *limit {
+		items = items[:*limit]
+	}
+	var pairs [][]translate.SegmentPair
+	if *doTranslate {
+		eng, _, err := buildEngine(cfg, translate.NewMemoryOnly(), logger, nil)
+		if err != nil {
+			fmt.Fprintf(stderr, "transfeed: %v\n", err)
+			return exitFailure
+		}
+		if eng == nil {
+			fmt.Fprintln(stderr, "transfeed: -translate needs translation.provider set in the config")
+			return exitInvalid
+		}
+		for i, it := range items {
+			if !translate.NeedsTranslation(src.Translate, it) {
+				pairs = append(pairs, nil)
+				continue
+			}
+			r, err := eng.TranslateItem(ctx, it)
+			if r != nil {
+				t := r.Translation
+				items[i].TitleEN, items[i].SummaryEN, items[i].ContentHTMLEN, items[i].TranslatedBy = t.TitleEN, t.SummaryEN, t.ContentHTMLEN, t.TranslatedBy
+				pairs = append(pairs, r.Segments)
+			} else {
+				pairs = append(pairs, nil)
+			}
+			if err != nil {
+				items[i].TranslateErr = err.Error()
+			}
+		}
+	}
+	if *asJSON {
+		if err := writeJSON(stdout, items); err != nil {
+			fmt.Fprintf(stderr, "transfeed: %v\n", err)
+			return exitFailure
+		}
+		return exitOK
+	}
+	loc := cst()
+	fmt.Fprintf(stdout, "%s: %d post(s)\n", src.ID, len(items))
+	for i, it := range items {
+		fmt.Fprintf(stdout, "\n[%d] %s\n    %s · %s · lang=%s\n", i+1, it.Title, it.Published.In(loc).Format("2006-01-02 15:04 CST"), it.Link, it.Language)
+		if it.Summary != "" {
+			fmt.Fprintf(stdout, "    %s\n", it.Summary)
+		}
+		if i < len(pairs) && pairs[i] != nil {
+			for _, p := range pairs[i] {
+				mark := ""
+				if p.FromMemory {
+					mark = " (memory)"
+				}
+				fmt.Fprintf(stdout, "    ZH: %s\n    EN%s: %s\n", oneLine(p.Original), mark, oneLine(p.English))
+			}
+		}
+		if it.TranslateErr != "" {
+			fmt.Fprintf(stdout, "    translation failed: %s\n", it.TranslateErr)
+		}
+	}
+	return exitOK
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, getenv getenvFunc) int {
+	fs, cfgFlag := newFlagSet("run", stderr)
+	if err := fs.Parse(args); err != nil {
+		return exitInvalid
+	}
+	path := configPath(*cfgFlag, getenv)
+	cfg, ok := loadConfig(path, stderr, getenv)
+	if !ok {
+		return exitInvalid
+	}
+	// SIGHUP reloads the config: the new one is validated first; an invalid
+	// config is refused and the running one goes on.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		next, err := runUntilReload(ctx, cfg, path, stderr, getenv, hup)
+		if err != nil {
+			fmt.Fprintf(stderr, "transfeed: %v\n", err)
+			return exitFailure
+		}
+		if next == nil {
+			return exitOK
+		}
+		cfg = next
+	}
+}
+
+// runUntilReload runs the daemon on cfg until ctx ends (returns nil, nil) or
+// a SIGHUP brings a valid new config (returns it after a clean stop).
+func runUntilReload(ctx context.Context, cfg *config.Config, path string, stderr io.Writer, getenv getenvFunc, hup <-chan os.Signal) (*config.Config, error) {
+	a, err := newApp(ctx, cfg, stderr)
+	if err != nil {
+		return nil, err
+	}
+	defer a.st.Close()
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	done := make(chan error, 1)
+	go func() { done <- runDaemon(runCtx, a) }()
+	var next *config.Config
+	for {
+		select {
+		case err := <-done:
+			if err != nil && !errors.Is(err, context.Canceled) {
+				a.log.Error("transfeed stopped", slog.Any("error", err))
+				return nil, err
+			}
+			if next != nil {
+				a.log.Info("restarting with the reloaded config", slog.String("config", path))
+				return next, nil
+			}
+			a.log.Info("transfeed stopped cleanly")
+			return nil, nil
+		case <-hup:
+			var buf strings.Builder
+			c, ok := loadConfig(path, &buf, getenv)
+			if !ok {
+				a.log.Error("config reload refused; the running config stays", slog.String("config", path),
+					slog.String("problems", strings.TrimSpace(buf.String())))
+				continue
+			}
+			a.log.Info("config reloaded; stopping the running parts", slog.String("config", path))
+			next = c
+			stop()
+		}
+	}
+}
+
+// runDaemon runs every long-lived part until ctx ends, then waits for all of
+// them. The first part to fail stops the others.
+func runDaemon(ctx context.Context, a *app) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	if a.tg != nil {
+		if err := a.tg.Check(ctx); err != nil {
+			return err
+		}
+	}
+	srv, err := server.New(a.cfg, a.st, a.reg, a.log.With(slog.String("component", "server")))
+	if err != nil {
+		return err
+	}
+	errc := make(chan error, 4)
+	parts := 0
+	start := func(name string, f func(context.Context) error) {
+		parts++
+		go func() {
+			err := f(ctx)
+			if err != nil && ctx.Err() == nil {
+				err = fmt.Errorf("%s: %w", name, err)
+				cancel(err)
+			}
+			errc <- err
+		}()
+	}
+	start("worker", a.w.Run)
+	if a.cfg.Server.Listen != "" {
+		start("server", srv.Run)
+	}
+	if a.tg != nil {
+		start("telegram sender", bot.NewSender(a.cfg, a.st, a.tg, a.log, a.botM, instanceName()).Run)
+		if len(a.cfg.Telegram.Admins) > 0 {
+			start("telegram admin", bot.NewAdmin(a.cfg, a.st, a.tg, a.w.PollNow, a.log).Run)
+		}
+	}
+	a.log.Info("transfeed running", slog.Int("sources", len(a.cfg.Sources)), slog.String("listen", a.cfg.Server.Listen),
+		slog.String("translation", a.cfg.Translation.Provider), slog.Bool("telegram", a.tg != nil))
+	var first error
+	for range parts {
+		if err := <-errc; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}

@@ -1,0 +1,200 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func itemsJSON(t *testing.T, cfgPath string, extra ...string) []itemJSON {
+	t.Helper()
+	code, out, errOut := runCmd(t, append([]string{"items", "-config", cfgPath, "-json", "-limit", "1000"}, extra...)...)
+	if code != 0 {
+		t.Fatalf("items exit %d: %s", code, errOut)
+	}
+	var items []itemJSON
+	if err := json.Unmarshal([]byte(out), &items); err != nil {
+		t.Fatalf("items -json is not a JSON array: %v\n%s", err, out)
+	}
+	return items
+}
+
+func TestOnceStoresEveryGoodPostOnceAndReportsBrokenSources(t *testing.T) {
+	s := newSite(t)
+	dir := t.TempDir()
+	cfg := s.writeConfig(t, dir, "")
+
+	code, out, errOut := runCmd(t, "once", "-config", cfg)
+	if code != 0 {
+		t.Fatalf("once exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	wantLines := map[string]*regexp.Regexp{
+		"tzzq-wechat":      regexp.MustCompile(`ok .*new=2 `),
+		"zq-notices":       regexp.MustCompile(`ok .*new=2 `),
+		"zq-news":          regexp.MustCompile(`ok .*new=2 `),
+		"gd-digest":        regexp.MustCompile(`ok .*new=1 `),
+		"hostile":          regexp.MustCompile(`ok .*new=1 `),
+		"broken-500":       regexp.MustCompile(`error .*500`),
+		"broken-html":      regexp.MustCompile(`error .*(?i)not a feed`),
+		"broken-truncated": regexp.MustCompile(`error .*(?i)pars`),
+		"broken-stall":     regexp.MustCompile(`error .*(?i)timed out`),
+		"broken-loop":      regexp.MustCompile(`error .*(?i)redirect`),
+		"broken-huge":      regexp.MustCompile(`error .*(?i)(larger|too large|limit)`),
+		"broken-bomb":      regexp.MustCompile(`error .*(?i)(larger|too large|limit)`),
+	}
+	for src, re := range wantLines {
+		l := lineFor(out, src)
+		if l == "" || !re.MatchString(l) {
+			t.Errorf("once line for %s = %q, want match %v\nall output:\n%s", src, l, re, out)
+		}
+	}
+
+	items := itemsJSON(t, cfg)
+	if len(items) != 8 {
+		t.Fatalf("stored %d items, want 8", len(items))
+	}
+	byTitle := map[string]itemJSON{}
+	for _, it := range items {
+		if _, dup := byTitle[it.Title]; dup {
+			t.Errorf("post %q stored twice", it.Title)
+		}
+		byTitle[it.Title] = it
+		if !strings.HasPrefix(it.Link, "http") {
+			t.Errorf("%s: link %q is not absolute", it.Title, it.Link)
+		}
+		for _, bad := range []string{"<script", "onerror", "onclick", "onload", "javascript:", "<iframe", "<svg", "style="} {
+			if strings.Contains(strings.ToLower(it.ContentHTML+it.Title), bad) {
+				t.Errorf("%s: stored content contains %q: %s", it.Title, bad, it.ContentHTML)
+			}
+		}
+	}
+	cases := []struct {
+		title, published, source, lang string
+		contains                       []string
+	}{
+		{"许晓雄率队赴深圳开展招商考察活动", "2023-05-25T15:31:00Z", "tzzq-wechat", "zh",
+			[]string{`src="https://mmbiz.qpic.cn/mmbiz_jpg/abc123/640?wx_fmt=jpeg"`, "粤港澳大湾区", "走访了3家企业"}},
+		{"肇庆高新区举行重点项目集中签约仪式", "2023-05-24T10:00:00Z", "tzzq-wechat", "zh", []string{"85亿元"}},
+		{"关于开展2023年度企业安全生产检查的通知", "2023-05-20T01:15:00Z", "zq-notices", "zh",
+			[]string{s.URL + "/gb/"}},
+		{"肇庆市2023年第一季度经济运行情况", "2023-04-18T08:00:00Z", "zq-notices", "zh", []string{"4.5%"}},
+		{"肇庆市召开市政府常务会议", "", "zq-news", "zh", []string{"全年新签约项目不少于200个"}},
+		{"副市长调研农业农村工作", "", "zq-news", "zh", []string{"乡村振兴"}},
+		{"Zhaoqing opens new logistics hub", "2023-05-25T00:00:00Z", "gd-digest", "en", []string{"Greater Bay Area"}},
+	}
+	for _, c := range cases {
+		it, ok := byTitle[c.title]
+		if !ok {
+			t.Errorf("post %q not stored; stored: %v", c.title, keys(byTitle))
+			continue
+		}
+		if c.published != "" && it.Published != c.published {
+			t.Errorf("%s: published %s, want %s", c.title, it.Published, c.published)
+		}
+		if it.Source != c.source || it.Language != c.lang {
+			t.Errorf("%s: source %s language %s, want %s %s", c.title, it.Source, it.Language, c.source, c.lang)
+		}
+		for _, want := range c.contains {
+			if !strings.Contains(it.ContentHTML, want) {
+				t.Errorf("%s: content lacks %q:\n%s", c.title, want, it.ContentHTML)
+			}
+		}
+	}
+	wechat := byTitle["许晓雄率队赴深圳开展招商考察活动"]
+	if strings.Contains(wechat.Link, "chksm") || strings.Contains(wechat.Link, "scene") {
+		t.Errorf("tracking parameters kept in %s", wechat.Link)
+	}
+	if strings.Contains(wechat.ContentHTML, "阅读原文") || strings.Contains(wechat.ContentHTML, "发表于") {
+		t.Errorf("RSSHub trailer kept: %s", wechat.ContentHTML)
+	}
+	for _, title := range []string{"肇庆市召开市政府常务会议", "副市长调研农业农村工作"} {
+		if p := byTitle[title].Published; !strings.HasPrefix(p, "2023-05-2") {
+			t.Errorf("%s: published %q, want the list's or page's date", title, p)
+		}
+	}
+
+	// An immediate second run sends conditional requests and creates nothing.
+	code, out, errOut = runCmd(t, "once", "-config", cfg)
+	if code != 0 {
+		t.Fatalf("second once exit %d: %s", code, errOut)
+	}
+	for _, src := range []string{"tzzq-wechat", "zq-notices", "zq-news", "gd-digest", "hostile"} {
+		if l := lineFor(out, src); !strings.Contains(l, "not modified") {
+			t.Errorf("second once, %s: %q, want not modified", src, l)
+		}
+	}
+	for _, p := range []string{"/wechat/mp/homepage/MzA3/0", "/gb/rss.xml", "/zqyw/index.html", "/en/atom.xml"} {
+		if s.conditional(p) == 0 {
+			t.Errorf("second once sent no conditional request for %s", p)
+		}
+	}
+	if n := len(itemsJSON(t, cfg)); n != 8 {
+		t.Errorf("after the second once: %d items, want 8", n)
+	}
+	if items := itemsJSON(t, cfg, "-source", "zq-news"); len(items) != 2 {
+		t.Errorf("items -source zq-news: %d, want 2", len(items))
+	}
+}
+
+func keys(m map[string]itemJSON) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func TestValidateReportsEveryProblemWithFileLine(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "bad.yaml")
+	bad := `sources:
+  - id: one
+    url: http://example.org/rss.xml
+    schedule: "every fifteen minutes"
+  - id: one
+    url: http://example.org/other.xml
+feeds:
+  - id: out
+    sources: [nope]
+`
+	if err := os.WriteFile(path, []byte(bad), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runCmd(t, "validate", "-config", path)
+	if code != 2 {
+		t.Fatalf("validate exit %d, want 2\n%s", code, errOut)
+	}
+	re := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(path) + `:(\d+): `)
+	got := re.FindAllStringSubmatch(errOut, -1)
+	if len(got) != 3 {
+		t.Fatalf("want three file:line problems, got %d:\n%s", len(got), errOut)
+	}
+	wantLines := []string{"4", "5", "9"}
+	for i, m := range got {
+		if m[1] != wantLines[i] {
+			t.Errorf("problem %d at line %s, want %s\n%s", i, m[1], wantLines[i], errOut)
+		}
+	}
+	// Nothing was touched: no data directory appeared.
+	if _, err := os.Stat(filepath.Join(dir, "data")); !os.IsNotExist(err) {
+		t.Errorf("validate created the data directory")
+	}
+}
+
+func TestCommandsRefuseAnInvalidConfigBeforeTouchingTheStore(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(path, []byte("data_dir: "+dir+"/data\nsourcez: []\n"), 0o600)
+	for _, cmd := range []string{"once", "items", "run", "preview"} {
+		code, _, errOut := runCmd(t, cmd, "-config", path)
+		if code != 2 {
+			t.Errorf("%s on an invalid config: exit %d, want 2 (%s)", cmd, code, errOut)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "data")); !os.IsNotExist(err) {
+		t.Errorf("an invalid config touched the data directory")
+	}
+}

@@ -1,0 +1,227 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+)
+
+// Poll statuses (PollResult.Status, Source.LastStatus).
+const (
+	PollOK          = "ok"
+	PollNotModified = "not_modified"
+	PollError       = "error"
+)
+
+// sourceSelect reads a source with its item counts from one grouped query;
+// its single parameter is the "last 24 h" cut-off in unix milliseconds.
+const sourceSelect = `SELECT s.id, s.url, s.etag, s.last_modified, s.last_poll_at, s.last_status, s.last_error,
+	s.last_success_at, s.next_poll_at, s.consecutive_errors, s.failing_since, s.alerted_at,
+	s.last_item_count, s.polled_once, COALESCE(c.n, 0), COALESCE(c.n24, 0)
+FROM sources s
+LEFT JOIN (
+	SELECT source_id, COUNT(*) AS n, SUM(CASE WHEN first_seen >= ? THEN 1 ELSE 0 END) AS n24
+	FROM items GROUP BY source_id
+) c ON c.source_id = s.id`
+
+type rowScanner interface {
+	Scan(dest ...any) error
+}
+
+func scanSource(sc rowScanner) (Source, error) {
+	var (
+		src                                                      Source
+		lastPoll, lastSuccess, nextPoll, failingSince, alertedAt int64
+	)
+	err := sc.Scan(&src.ID, &src.URL, &src.ETag, &src.LastModified, &lastPoll, &src.LastStatus, &src.LastError,
+		&lastSuccess, &nextPoll, &src.ConsecutiveErrors, &failingSince, &alertedAt,
+		&src.LastItemCount, &src.PolledOnce, &src.ItemCount, &src.ItemsLast24h)
+	if err != nil {
+		return Source{}, err
+	}
+	src.LastPollAt = fromMS(lastPoll)
+	src.LastSuccessAt = fromMS(lastSuccess)
+	src.NextPollAt = fromMS(nextPoll)
+	src.FailingSince = fromMS(failingSince)
+	src.AlertedAt = fromMS(alertedAt)
+	return src, nil
+}
+
+// SyncSources creates a row for every configured source that has none and
+// updates the URL of those whose URL changed. It never deletes anything:
+// a source removed from the config keeps its items.
+func (s *Store) SyncSources(ctx context.Context, ids map[string]string) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, s.d.rebind(`INSERT INTO sources (id, url) VALUES (?, ?)
+			ON CONFLICT (id) DO UPDATE SET url = excluded.url WHERE sources.url <> excluded.url`))
+		if err != nil {
+			return fmt.Errorf("store: sync sources: %w", err)
+		}
+		defer stmt.Close()
+		for _, id := range slices.Sorted(maps.Keys(ids)) {
+			if _, err := stmt.ExecContext(ctx, id, ids[id]); err != nil {
+				return fmt.Errorf("store: sync source %q: %w", id, err)
+			}
+		}
+		return nil
+	})
+}
+
+// GetSource returns one source with its item counts (last 24 h by the wall
+// clock). ErrNotFound when there is no such source.
+func (s *Store) GetSource(ctx context.Context, id string) (Source, error) {
+	return s.getSource(ctx, s.r, id, s.now())
+}
+
+type queryRower interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func (s *Store) getSource(ctx context.Context, q queryRower, id string, now time.Time) (Source, error) {
+	src, err := scanSource(q.QueryRowContext(ctx, s.d.rebind(sourceSelect+` WHERE s.id = ?`),
+		ms(now.Add(-24*time.Hour)), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Source{}, fmt.Errorf("store: source %q: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return Source{}, fmt.Errorf("store: get source %q: %w", id, err)
+	}
+	return src, nil
+}
+
+// ListSources returns every stored source ordered by id, with ItemCount and
+// ItemsLast24h (first seen at or after now-24h).
+func (s *Store) ListSources(ctx context.Context, now time.Time) ([]Source, error) {
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(sourceSelect+` ORDER BY s.id`), ms(now.Add(-24*time.Hour)))
+	if err != nil {
+		return nil, fmt.Errorf("store: list sources: %w", err)
+	}
+	defer rows.Close()
+	var out []Source
+	for rows.Next() {
+		src, err := scanSource(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: list sources: %w", err)
+		}
+		out = append(out, src)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: list sources: %w", err)
+	}
+	return out, nil
+}
+
+// RecordPoll records the outcome of one poll and returns the source's new
+// state (item counts relative to r.At). The row is created when missing.
+//
+//   - "ok": errors reset (ConsecutiveErrors, LastError, FailingSince,
+//     AlertedAt), LastSuccessAt = At, validators replaced, LastItemCount set,
+//     PolledOnce.
+//   - "not_modified": a success that keeps validators and LastItemCount.
+//   - "error": ConsecutiveErrors+1, LastError, FailingSince (when not already
+//     failing); validators kept.
+//
+// Every status sets LastPollAt, LastStatus and NextPollAt; a non-empty URL
+// replaces the stored one.
+func (s *Store) RecordPoll(ctx context.Context, r PollResult) (Source, error) {
+	var (
+		query string
+		args  []any
+	)
+	at := ms(r.At)
+	switch r.Status {
+	case PollOK:
+		query = `UPDATE sources SET url = COALESCE(NULLIF(?, ''), url), last_poll_at = ?, last_status = ?,
+			next_poll_at = ?, last_success_at = ?, consecutive_errors = 0, failing_since = 0, alerted_at = 0,
+			last_error = '', etag = ?, last_modified = ?, last_item_count = ?, polled_once = TRUE
+			WHERE id = ?`
+		args = []any{r.URL, at, r.Status, ms(r.NextPollAt), at, r.ETag, r.LastModified, r.ItemCount, r.SourceID}
+	case PollNotModified:
+		query = `UPDATE sources SET url = COALESCE(NULLIF(?, ''), url), last_poll_at = ?, last_status = ?,
+			next_poll_at = ?, last_success_at = ?, consecutive_errors = 0, failing_since = 0, alerted_at = 0,
+			last_error = ''
+			WHERE id = ?`
+		args = []any{r.URL, at, r.Status, ms(r.NextPollAt), at, r.SourceID}
+	case PollError:
+		query = `UPDATE sources SET url = COALESCE(NULLIF(?, ''), url), last_poll_at = ?, last_status = ?,
+			next_poll_at = ?, consecutive_errors = consecutive_errors + 1, last_error = ?,
+			failing_since = CASE WHEN failing_since = 0 THEN ? ELSE failing_since END
+			WHERE id = ?`
+		args = []any{r.URL, at, r.Status, ms(r.NextPollAt), r.Error, at, r.SourceID}
+	default:
+		return Source{}, fmt.Errorf("store: record poll %q: unknown status %q", r.SourceID, r.Status)
+	}
+	if r.SourceID == "" {
+		return Source{}, fmt.Errorf("store: record poll: empty source id")
+	}
+	var src Source
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO sources (id, url) VALUES (?, ?) ON CONFLICT (id) DO NOTHING`),
+			r.SourceID, r.URL)
+		if err != nil {
+			return fmt.Errorf("store: record poll %q: %w", r.SourceID, err)
+		}
+		if _, err := tx.ExecContext(ctx, s.d.rebind(query), args...); err != nil {
+			return fmt.Errorf("store: record poll %q: %w", r.SourceID, err)
+		}
+		src, err = s.getSource(ctx, tx, r.SourceID, r.At)
+		return err
+	})
+	if err != nil {
+		return Source{}, err
+	}
+	return src, nil
+}
+
+// SetSourceAlerted records when admins were told about the source's current
+// failure run. ErrNotFound when there is no such source.
+func (s *Store) SetSourceAlerted(ctx context.Context, id string, at time.Time) error {
+	return s.execOne(ctx, "set source alerted", `UPDATE sources SET alerted_at = ? WHERE id = ?`, ms(at), id)
+}
+
+// ClaimSource leases the source to owner until now+lease when nobody else
+// holds an unexpired lease on it (the holder may renew its own lease), and
+// reports whether owner now holds the lease. A source without a row (not
+// synced yet) gets one.
+func (s *Store) ClaimSource(ctx context.Context, id, owner string, now time.Time, lease time.Duration) (bool, error) {
+	if owner == "" {
+		return false, fmt.Errorf("store: claim source %q: empty owner", id)
+	}
+	if id == "" {
+		return false, errors.New("store: claim source: empty source id")
+	}
+	var ok bool
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO sources (id) VALUES (?) ON CONFLICT (id) DO NOTHING`), id)
+		if err != nil {
+			return fmt.Errorf("store: claim source %q: %w", id, err)
+		}
+		res, err := tx.ExecContext(ctx, s.d.rebind(`UPDATE sources SET lease_owner = ?, lease_until = ?
+			WHERE id = ? AND (lease_until <= ? OR lease_owner = ?)`),
+			owner, ms(now.Add(lease)), id, ms(now), owner)
+		if err != nil {
+			return fmt.Errorf("store: claim source %q: %w", id, err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("store: claim source %q: %w", id, err)
+		}
+		ok = n > 0
+		return nil
+	})
+	return ok, err
+}
+
+// ReleaseSource ends owner's lease on the source. Releasing a lease held by
+// someone else, or none, does nothing.
+func (s *Store) ReleaseSource(ctx context.Context, id, owner string) error {
+	_, err := s.exec(ctx, `UPDATE sources SET lease_owner = '', lease_until = 0 WHERE id = ? AND lease_owner = ?`, id, owner)
+	if err != nil {
+		return fmt.Errorf("store: release source %q: %w", id, err)
+	}
+	return nil
+}

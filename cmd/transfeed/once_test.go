@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -50,6 +51,13 @@ func TestOnceStoresEveryGoodPostOnceAndReportsBrokenSources(t *testing.T) {
 		if l == "" || !re.MatchString(l) {
 			t.Errorf("once line for %s = %q, want match %v\nall output:\n%s", src, l, re, out)
 		}
+	}
+
+	// The whole process (this test, its site and transfeed) stayed small
+	// although the site served a 60 MB body and a 64 MiB gzip bomb.
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil && ru.Maxrss > 200*1024 {
+		t.Errorf("peak RSS %d MiB, want under 200 MiB", ru.Maxrss/1024)
 	}
 
 	items := itemsJSON(t, cfg)

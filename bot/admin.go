@@ -2,6 +2,9 @@ package bot
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"regexp"
@@ -23,6 +26,42 @@ const metaUpdateOffset = "telegram.update_offset"
 // pollTimeout bounds one /poll command.
 const pollTimeout = 5 * time.Minute
 
+// leaderLease names the store lease held by the one instance that
+// long-polls Telegram (Telegram answers 409 Conflict to a second poller).
+const leaderLease = "telegram.admin_poller"
+
+// AdminOptions tunes the admin poller. Zero values take the defaults.
+type AdminOptions struct {
+	// Owner names this instance in the leader lease (e.g. hostname+pid);
+	// default: a random name, unique to this Admin.
+	Owner string
+	// Lease is how long the leader lease lasts; it is renewed every Lease/3,
+	// and another instance takes over within Lease of this one dying.
+	// Default 1 min.
+	Lease time.Duration
+	// ConflictBackoff is how long to stay off after Telegram answers 409
+	// Conflict (someone else polls the token); default 30 s.
+	ConflictBackoff time.Duration
+}
+
+func (o AdminOptions) withDefaults() AdminOptions {
+	if o.Owner == "" {
+		b := make([]byte, 8)
+		_, _ = rand.Read(b)
+		o.Owner = "admin-" + hex.EncodeToString(b)
+	}
+	if o.Lease <= 0 {
+		o.Lease = time.Minute
+	}
+	if o.ConflictBackoff <= 0 {
+		o.ConflictBackoff = 30 * time.Second
+	}
+	return o
+}
+
+// errConflict: Telegram said another process polls this token.
+var errConflict = errors.New("bot: telegram answered 409 Conflict: another process polls this bot token")
+
 // Admin answers the admin commands, by long polling, to the user ids in
 // telegram.admins; anyone else gets no answer at all.
 type Admin struct {
@@ -32,6 +71,7 @@ type Admin struct {
 	poll   func(ctx context.Context, sourceID string) (string, error)
 	logger *slog.Logger
 	cmdRe  *regexp.Regexp
+	opts   AdminOptions
 
 	// owned by the polling worker (handlers run one at a time)
 	offset int64
@@ -40,6 +80,12 @@ type Admin struct {
 // NewAdmin builds the command handler. poll runs one poll of a source for
 // /poll and returns a one-line summary (nil: /poll is unavailable).
 func NewAdmin(cfg *config.Config, st AdminStore, api *Bot, poll func(ctx context.Context, sourceID string) (string, error), logger *slog.Logger) *Admin {
+	return NewAdminWithOptions(cfg, st, api, poll, logger, AdminOptions{})
+}
+
+// NewAdminWithOptions builds the command handler; zero AdminOptions fields
+// take defaults.
+func NewAdminWithOptions(cfg *config.Config, st AdminStore, api *Bot, poll func(ctx context.Context, sourceID string) (string, error), logger *slog.Logger, opts AdminOptions) *Admin {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -50,6 +96,7 @@ func NewAdmin(cfg *config.Config, st AdminStore, api *Bot, poll func(ctx context
 		poll:   poll,
 		logger: logger,
 		cmdRe:  regexp.MustCompile(`^/([A-Za-z_]+)(?:@(\w+))?\b\s*(.*)$`),
+		opts:   opts.withDefaults(),
 	}
 }
 
@@ -65,9 +112,46 @@ func adminCommands() []models.BotCommand {
 	}
 }
 
-// Run registers the commands and long-polls for updates until ctx is
-// cancelled; it returns nil then. Only one process may poll one token.
+// Run long-polls for admin commands until ctx is cancelled; it returns nil
+// then. Only one process may poll one token, so among the instances sharing
+// the database only the holder of the leader lease polls; the others wait
+// and take over within the lease time when it stops or dies. When Telegram
+// answers 409 Conflict all the same (a process outside the database polls
+// the token), Run stays off for ConflictBackoff before trying again.
 func (a *Admin) Run(ctx context.Context) error {
+	for {
+		wait := a.opts.Lease / 3
+		ok, err := a.st.ClaimLeader(ctx, leaderLease, a.opts.Owner, time.Now(), a.opts.Lease)
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case err != nil:
+			a.logger.Warn("claim the admin poller lease", slog.Any("error", err))
+		case ok:
+			err := a.lead(ctx)
+			if ctx.Err() != nil {
+				return nil
+			}
+			if errors.Is(err, errConflict) {
+				a.logger.Warn("telegram says another process polls this bot token; admin commands paused",
+					slog.Duration("retry_in", a.opts.ConflictBackoff))
+				wait = a.opts.ConflictBackoff
+			} else if err != nil {
+				return err
+			}
+		}
+		if sleep(ctx, wait) != nil {
+			return nil
+		}
+	}
+}
+
+// lead polls while this instance holds the leader lease: it renews the
+// lease every Lease/3 and stops polling when a renewal fails, Telegram
+// answers 409 Conflict (errConflict), or ctx ends (then it releases the
+// lease so another instance takes over at once).
+func (a *Admin) lead(ctx context.Context) error {
+	// Another instance may have handled updates since this one last led.
 	if v, err := a.st.GetMeta(ctx, metaUpdateOffset); err != nil {
 		return fmt.Errorf("bot: read update offset: %w", err)
 	} else if v != "" {
@@ -75,20 +159,89 @@ func (a *Admin) Run(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("bot: stored update offset %q: %w", v, err)
 		}
-		a.offset = n
+		a.offset = max(a.offset, n)
 	}
+	a.logger.Info("polling telegram for admin commands", slog.String("owner", a.opts.Owner))
+	defer func() {
+		if err := a.st.ReleaseLeader(context.WithoutCancel(ctx), leaderLease, a.opts.Owner); err != nil {
+			a.logger.Warn("release the admin poller lease", slog.Any("error", err))
+		}
+	}()
 	if err := a.api.setCommands(ctx, adminCommands()); err != nil {
 		if ctx.Err() != nil {
 			return nil
 		}
 		a.logger.Warn("register admin commands", slog.Any("error", err))
 	}
-	poller, err := a.api.newPoller(a.offset, a.handle)
+	pollCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	conflict := make(chan struct{}, 1)
+	poller, err := a.newPoller(func(err error) {
+		if errors.Is(err, tgbot.ErrorConflict) {
+			select {
+			case conflict <- struct{}{}:
+			default:
+			}
+			stop()
+			return
+		}
+		a.logger.Warn("telegram client error", slog.Any("error", a.api.redact(err)))
+	})
 	if err != nil {
 		return fmt.Errorf("bot: %w", err)
 	}
-	poller.Start(ctx) // blocks; owns its goroutines and waits for them on ctx cancel
-	return nil
+	done := make(chan struct{})
+	go func() { // renews the lease; stops polling when it is lost
+		defer close(done)
+		t := time.NewTicker(a.opts.Lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-pollCtx.Done():
+				return
+			case <-t.C:
+			}
+			ok, err := a.st.ClaimLeader(pollCtx, leaderLease, a.opts.Owner, time.Now(), a.opts.Lease)
+			if pollCtx.Err() != nil {
+				return
+			}
+			if err != nil || !ok {
+				a.logger.Warn("lost the admin poller lease; polling stops", slog.Any("error", err))
+				stop()
+				return
+			}
+		}
+	}()
+	poller.Start(pollCtx) // blocks; owns its goroutines and waits for them on cancel
+	stop()
+	<-done
+	select {
+	case <-conflict:
+		return errConflict
+	default:
+		return nil
+	}
+}
+
+// newPoller builds a go-telegram/bot client for long polling (its own HTTP
+// client, whose timeout exceeds the poll timeout), handing every update
+// after the offset to handle, one at a time; onError sees the client's
+// errors (409 Conflict among them).
+func (a *Admin) newPoller(onError func(error)) (*tgbot.Bot, error) {
+	b := a.api
+	opts := b.libOptions(b.opts.PollTimeout, b.opts.PollClient)
+	opts = append(opts,
+		tgbot.WithDefaultHandler(a.handle),
+		tgbot.WithNotAsyncHandlers(),
+		tgbot.WithInitialOffset(a.offset),
+		tgbot.WithAllowedUpdates(tgbot.AllowedUpdates{"message"}),
+		tgbot.WithErrorsHandler(onError),
+	)
+	tg, err := tgbot.New(b.token, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("telegram: %w", b.redact(err))
+	}
+	return tg, nil
 }
 
 func (a *Admin) handle(ctx context.Context, _ *tgbot.Bot, upd *models.Update) {

@@ -3,6 +3,9 @@ package bot
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -134,5 +137,142 @@ func TestAdminCommands(t *testing.T) {
 	}
 	if off, _ := st.GetMeta(t.Context(), metaUpdateOffset); off == "" {
 		t.Errorf("update offset not stored")
+	}
+}
+
+// TestAdminOneLeader runs two instances on one store: only the lease holder
+// polls (two pollers would both answer each command: the fake hands every
+// update to every poller), and when it stops the other takes over and
+// carries on from the stored offset, answering each command once.
+func TestAdminOneLeader(t *testing.T) {
+	srv := telegramtest.New(t, telegramtest.Options{})
+	cfg := testConfig(config.Channel{Chat: "@chan_one"})
+	st := newFakeStore(t)
+	api := newTestBot(t, srv)
+	opts := func(owner string) AdminOptions {
+		return AdminOptions{Owner: owner, Lease: 600 * time.Millisecond, ConflictBackoff: time.Second}
+	}
+	start := func(owner string) (stop func()) {
+		a := NewAdminWithOptions(cfg, st, api, nil, discardLogger(), opts(owner))
+		ctx, cancel := context.WithCancel(t.Context())
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			if err := a.Run(ctx); err != nil {
+				t.Errorf("Run %s: %v", owner, err)
+			}
+		})
+		return func() { cancel(); wg.Wait() }
+	}
+	leader := func() string {
+		st.mu.Lock()
+		defer st.mu.Unlock()
+		l := st.leaders[leaderLease]
+		if l.until.Before(time.Now()) {
+			return ""
+		}
+		return l.owner
+	}
+	admin := fmt.Sprint(adminID)
+	asked := 0
+	ask := func(text string) {
+		t.Helper()
+		srv.PushMessage(adminID, text)
+		asked++
+		waitFor(t, 10*time.Second, "an answer to "+text, func() bool { return len(srv.Messages(admin)) >= asked })
+	}
+
+	stopA, stopB := start("A"), start("B")
+	defer stopB()
+	waitFor(t, 5*time.Second, "a leader", func() bool { return leader() != "" })
+	first := leader()
+	for _, cmd := range []string{"/help", "/status", "/help"} {
+		ask(cmd)
+	}
+	// Leases are renewed: several lease periods later the same instance leads.
+	time.Sleep(1200 * time.Millisecond)
+	if got := leader(); got != first {
+		t.Errorf("leader changed from %s to %q while both ran", first, got)
+	}
+	// Stop the leader: the other takes over and answers what comes next.
+	if first == "A" {
+		stopA()
+	} else {
+		stopB()
+		stopB, stopA = stopA, func() {}
+	}
+	waitFor(t, 5*time.Second, "a new leader", func() bool { l := leader(); return l != "" && l != first })
+	ask("/help")
+	ask("/status")
+	stopA()
+
+	// A command answered twice means two pollers handled it.
+	if got := len(srv.Messages(admin)); got != asked {
+		t.Errorf("%d answers to %d commands", got, asked)
+	}
+	if off, _ := st.GetMeta(t.Context(), metaUpdateOffset); off != fmt.Sprint(asked) {
+		t.Errorf("stored offset %q, want %d", off, asked)
+	}
+}
+
+// TestAdminBacksOffOn409: a 409 Conflict (another process polls the token
+// outside our database) stops polling for ConflictBackoff instead of the
+// client's quick retries.
+func TestAdminBacksOffOn409(t *testing.T) {
+	var (
+		mu      sync.Mutex
+		polls   int
+		badPath []string
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		method := r.URL.Path[strings.LastIndex(r.URL.Path, "/")+1:]
+		if !strings.HasPrefix(r.URL.Path, "/bot123456:test-token/") || r.Method != http.MethodPost {
+			mu.Lock()
+			badPath = append(badPath, r.Method+" "+r.URL.Path)
+			mu.Unlock()
+		}
+		w.Header().Set("Content-Type", "application/json")
+		switch strings.ToLower(method) {
+		case "getupdates":
+			mu.Lock()
+			polls++
+			mu.Unlock()
+			w.WriteHeader(http.StatusConflict)
+			_, _ = io.WriteString(w, `{"ok":false,"error_code":409,"description":"Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"}`)
+		case "setmycommands":
+			_, _ = io.WriteString(w, `{"ok":true,"result":true}`)
+		default:
+			t.Errorf("unexpected method %s", method)
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = io.WriteString(w, `{"ok":false,"error_code":404,"description":"Not Found"}`)
+		}
+	}))
+	defer srv.Close()
+	api, err := NewBot(config.TelegramConfig{Token: "123456:test-token", APIURL: srv.URL, Admins: []int64{adminID}},
+		BotOptions{PollTimeout: 2 * time.Second, Client: srv.Client()}, discardLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := newFakeStore(t)
+	a := NewAdminWithOptions(testConfig(), st, api, nil, discardLogger(),
+		AdminOptions{Owner: "A", Lease: time.Minute, ConflictBackoff: time.Hour})
+	ctx, cancel := context.WithCancel(t.Context())
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := a.Run(ctx); err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	waitFor(t, 5*time.Second, "the first poll", func() bool { mu.Lock(); defer mu.Unlock(); return polls > 0 })
+	// The client alone would retry after 100, 200, 400 ms…
+	time.Sleep(800 * time.Millisecond)
+	cancel()
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	if polls != 1 {
+		t.Errorf("getUpdates called %d times after a 409; want 1 (back off for an hour)", polls)
+	}
+	if len(badPath) > 0 {
+		t.Errorf("malformed requests: %v", badPath)
 	}
 }

@@ -24,6 +24,13 @@ type fakeStore struct {
 	states     map[string]store.ChannelState
 	meta       map[string]string
 	sources    []store.Source
+	pacing     map[string]time.Time // chat → next free send slot
+	leaders    map[string]fakeLease
+}
+
+type fakeLease struct {
+	owner string
+	until time.Time
 }
 
 var (
@@ -39,6 +46,8 @@ func newFakeStore(t *testing.T) *fakeStore {
 		nextID:     1,
 		states:     map[string]store.ChannelState{},
 		meta:       map[string]string{},
+		pacing:     map[string]time.Time{},
+		leaders:    map[string]fakeLease{},
 	}
 }
 
@@ -252,5 +261,49 @@ func (f *fakeStore) SetMeta(_ context.Context, key, value string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.meta[key] = value
+	return nil
+}
+
+func (f *fakeStore) ReleaseDelivery(_ context.Context, id int64, next time.Time) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	d, err := f.get(id)
+	if err != nil {
+		return err
+	}
+	if d.State == store.DeliveryPending {
+		d.NextAttemptAt = next
+	}
+	d.LeaseOwner, d.LeaseUntil = "", time.Time{}
+	return nil
+}
+
+func (f *fakeStore) ReserveSend(_ context.Context, channel string, now time.Time, minGap time.Duration) (bool, time.Duration, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if next := f.pacing[channel]; next.After(now) {
+		return false, next.Sub(now), nil
+	}
+	f.pacing[channel] = now.Add(minGap)
+	return true, 0, nil
+}
+
+func (f *fakeStore) ClaimLeader(_ context.Context, name, owner string, now time.Time, lease time.Duration) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	cur := f.leaders[name]
+	if cur.owner != owner && cur.until.After(now) {
+		return false, nil
+	}
+	f.leaders[name] = fakeLease{owner: owner, until: now.Add(lease)}
+	return true, nil
+}
+
+func (f *fakeStore) ReleaseLeader(_ context.Context, name, owner string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.leaders[name].owner == owner {
+		delete(f.leaders, name)
+	}
 	return nil
 }

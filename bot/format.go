@@ -45,6 +45,10 @@ type Message struct {
 // has at most 4096. Untranslated items are marked "[untranslated]".
 func Format(it store.Item, src config.Source, ch config.Channel, baseURL string, photo bool) Message {
 	translated := it.TranslatedBy != ""
+	// Invalid UTF-8 would be counted one way here and another by Telegram.
+	for _, f := range []*string{&it.Title, &it.Summary, &it.ContentHTML, &it.TitleEN, &it.SummaryEN, &it.ContentHTMLEN, &it.Link, &src.Name} {
+		*f = strings.ToValidUTF8(*f, "\uFFFD")
+	}
 	title, summary, body := it.Title, it.Summary, it.ContentHTML
 	if translated {
 		if it.TitleEN != "" {
@@ -89,21 +93,26 @@ func Format(it store.Item, src config.Source, ch config.Channel, baseURL string,
 	}
 	if photo && isWebURL(it.ImageURL) {
 		if fixed := head.render(""); fixed.units <= maxCaption {
-			room := min(limit, maxCaption-fixed.units-2)
-			s := ""
-			if room > 0 {
-				s = summarize(paragraphs(body, summary, room), room)
-			}
-			return Message{Text: head.render(s).html, Photo: it.ImageURL}
+			return Message{Text: fit(head, body, summary, min(limit, maxCaption-fixed.units-2), maxCaption), Photo: it.ImageURL}
 		}
 	}
 	fixed := head.render("")
-	room := min(limit, maxText-fixed.units-2)
-	s := ""
-	if room > 0 {
-		s = summarize(paragraphs(body, summary, room), room)
+	return Message{Text: fit(head, body, summary, min(limit, maxText-fixed.units-2), maxText)}
+}
+
+// fit renders the message with the longest summary of at most room units
+// that keeps the whole message within max units. The summary's own count
+// can differ from the rendered one by a unit or two (a cut ellipsis,
+// separators), so the rendered length has the last word.
+func fit(head post, body, summary string, room, max int) string {
+	for room > 0 {
+		r := head.render(summarize(paragraphs(body, summary, room), room))
+		if r.units <= max {
+			return r.html
+		}
+		room -= r.units - max
 	}
-	return Message{Text: head.render(s).html}
+	return head.render("").html
 }
 
 // post holds the parts of a message other than the summary.
@@ -126,7 +135,9 @@ func (p post) render(summary string) rendered {
 	w.b.Grow(256 + len(summary)*5/4)
 	w.raw("<b>")
 	w.text(p.title)
-	w.raw("</b>\n<i>")
+	w.raw("</b>")
+	w.text("\n")
+	w.raw("<i>")
 	w.text(p.source)
 	if p.when != "" {
 		w.text(" · " + p.when)

@@ -86,6 +86,11 @@ const onceMaxWait = 5 * time.Minute
 // of that one message. This is the usual at-least-once outbox: exactly-once
 // is impossible without an idempotency key, which the Bot API lacks.
 //
+// Several instances may share one database: the claim leases keep each
+// delivery to one of them, and every send first takes the chat's slot in the
+// store (ReserveSend), so a chat's pace (1 s apart, 20 a minute for groups)
+// holds across instances, not just within one.
+//
 // Each channel has its own lane (goroutine, queue and limiters), so a chat
 // that is rate-limited (429 retry_after, kept in ChannelState.PausedUntil),
 // backing off, or gone does not hold up the others.
@@ -302,7 +307,7 @@ func (s *Sender) claim(ctx context.Context) (int, error) {
 			next := now.Add(time.Duration(pos) * l.every)
 			s.deferredUntil = maxTime(s.deferredUntil, next)
 			s.mu.Unlock()
-			if err := s.st.MarkDeliveryRetry(ctx, d.ID, "waiting for the chat's rate limit", next); err != nil {
+			if err := s.st.ReleaseDelivery(ctx, d.ID, next); err != nil {
 				s.logger.Warn("defer delivery", slog.Int64("delivery", d.ID), slog.Any("error", err))
 			}
 			continue
@@ -368,7 +373,7 @@ func (s *Sender) releaseQueued(ctx context.Context) {
 	s.mu.Unlock()
 	now := time.Now()
 	for _, j := range jobs {
-		if err := s.st.MarkDeliveryRetry(ctx, j.d.ID, "not sent before shutdown", now); err != nil {
+		if err := s.st.ReleaseDelivery(ctx, j.d.ID, now); err != nil {
 			s.logger.Warn("release delivery", slog.Int64("delivery", j.d.ID), slog.Any("error", err))
 		}
 		s.done(j)
@@ -458,7 +463,7 @@ func (s *Sender) deliver(ctx context.Context, l *lane, j *job) bool {
 		// Paused by an admin or a permanent error: hand it back; the store
 		// keeps it pending and does not offer it until /resume.
 		s.record(ctx, "release", d.ID, func(ctx context.Context) error {
-			return s.st.MarkDeliveryRetry(ctx, d.ID, "channel paused", time.Now())
+			return s.st.ReleaseDelivery(ctx, d.ID, time.Now())
 		})
 		return true
 	}
@@ -466,7 +471,7 @@ func (s *Sender) deliver(ctx context.Context, l *lane, j *job) bool {
 	if time.Until(wait) > 0 {
 		if !s.leaseCovers(j, wait) {
 			s.record(ctx, "release", d.ID, func(ctx context.Context) error {
-				return s.st.MarkDeliveryRetry(ctx, d.ID, "chat paused", wait)
+				return s.st.ReleaseDelivery(ctx, d.ID, wait)
 			})
 			return true
 		}
@@ -498,8 +503,23 @@ func (s *Sender) deliver(ctx context.Context, l *lane, j *job) bool {
 		if err := s.pace(ctx, l); err != nil {
 			return false
 		}
+		reserved, err := s.reserveSlot(ctx, l, j, chat)
+		if err != nil {
+			if ctx.Err() != nil {
+				return false
+			}
+			log.Warn("reserve the chat's send slot", slog.Any("error", err))
+			s.retryLater(ctx, l, d, err.Error())
+			return true
+		}
+		if !reserved {
+			return true // handed back: other instances keep the chat busy beyond the lease
+		}
 		if until, ok := s.leaseOK(j); !ok {
-			log.Debug("lease too short to send; left for a later claim")
+			log.Debug("lease too short to send; handed back")
+			s.record(ctx, "release", d.ID, func(ctx context.Context) error {
+				return s.st.ReleaseDelivery(ctx, d.ID, time.Now())
+			})
 			s.noteDeferred(until)
 			return true
 		}
@@ -547,7 +567,7 @@ func (s *Sender) deliver(ctx context.Context, l *lane, j *job) bool {
 				return s.st.MarkDeliveryRetry(ctx, d.ID, ae.Description, until)
 			})
 			s.noteDeferred(until)
-			s.releaseLane(ctx, l, until, "chat rate-limited by Telegram")
+			s.releaseLane(ctx, l, until)
 			return true
 		case KindChatGone:
 			s.fail(ctx, l, d, ae.Description)
@@ -584,6 +604,41 @@ func (s *Sender) pace(ctx context.Context, l *lane) error {
 	}
 	l.lastSent = time.Now()
 	return nil
+}
+
+// pacingKeyPrefix marks a chat's row in the store's shared pacing table.
+const pacingKeyPrefix = "chat:"
+
+// reserveSlot takes the chat's send slot in the store, which every instance
+// sharing the database uses, so the chat's pace holds across instances (the
+// in-process limiters of pace keep it within this one). The gap is the
+// lane's slowest pace (1 s a private chat, 3 s a group: 20 a minute). While
+// another instance holds the slot it waits, as long as j's lease covers the
+// wait; otherwise it hands j back, due when the slot frees, and reports
+// false. It is keyed by chat, not channel, so two topics of one chat share
+// the chat's pace.
+func (s *Sender) reserveSlot(ctx context.Context, l *lane, j *job, chat string) (bool, error) {
+	for {
+		ok, wait, err := s.st.ReserveSend(ctx, pacingKeyPrefix+chat, time.Now(), l.every)
+		if err != nil {
+			return false, fmt.Errorf("bot: %w", err)
+		}
+		if ok {
+			l.lastSent = time.Now()
+			return true, nil
+		}
+		next := time.Now().Add(wait)
+		if !s.leaseCovers(j, next) {
+			s.record(ctx, "release", j.d.ID, func(ctx context.Context) error {
+				return s.st.ReleaseDelivery(ctx, j.d.ID, next)
+			})
+			s.noteDeferred(next)
+			return false, nil
+		}
+		if err := sleep(ctx, wait); err != nil {
+			return false, err
+		}
+	}
 }
 
 // retryLater backs the lane off exponentially and puts the delivery back.
@@ -625,19 +680,20 @@ func (s *Sender) pauseChannel(ctx context.Context, l *lane, reason string) {
 		}
 	})
 	s.logger.Error("telegram channel paused", slog.String("channel", l.key), slog.String("reason", reason))
-	s.releaseLane(ctx, l, time.Now(), "channel paused")
+	s.releaseLane(ctx, l, time.Now())
 }
 
-// releaseLane empties the lane's queue, putting the deliveries back in the
-// store due at next (a paused channel's are not offered until /resume).
-func (s *Sender) releaseLane(ctx context.Context, l *lane, next time.Time, reason string) {
+// releaseLane empties the lane's queue, handing the deliveries back to the
+// store due at next without counting an attempt (they were not tried); a
+// paused channel's are not offered until /resume.
+func (s *Sender) releaseLane(ctx context.Context, l *lane, next time.Time) {
 	s.mu.Lock()
 	jobs := l.queue
 	l.queue = nil
 	s.mu.Unlock()
 	for _, j := range jobs {
-		s.record(ctx, "retry", j.d.ID, func(ctx context.Context) error {
-			return s.st.MarkDeliveryRetry(ctx, j.d.ID, reason, next)
+		s.record(ctx, "release", j.d.ID, func(ctx context.Context) error {
+			return s.st.ReleaseDelivery(ctx, j.d.ID, next)
 		})
 		s.done(j)
 	}

@@ -14,6 +14,10 @@ type SenderStore interface {
 	MarkDelivered(ctx context.Context, id int64, messageID int64, at time.Time) error
 	MarkDeliveryRetry(ctx context.Context, id int64, reason string, next time.Time) error
 	MarkDeliveryFailed(ctx context.Context, id int64, reason string) error
+	ReleaseDelivery(ctx context.Context, id int64, next time.Time) error
+	// ReserveSend takes the chat's shared send slot (every instance on the
+	// database), or says how long until it is free.
+	ReserveSend(ctx context.Context, channel string, now time.Time, minGap time.Duration) (bool, time.Duration, error)
 	GetItem(ctx context.Context, id int64) (store.Item, error)
 	GetChannelState(ctx context.Context, channel string) (store.ChannelState, error)
 	SetChannelState(ctx context.Context, st store.ChannelState) error
@@ -30,4 +34,8 @@ type AdminStore interface {
 	RetryFailedDeliveries(ctx context.Context, channel string) (int, error)
 	GetMeta(ctx context.Context, key string) (string, error)
 	SetMeta(ctx context.Context, key, value string) error
+	// ClaimLeader and ReleaseLeader keep the admin long-polling to one
+	// instance among those sharing the database.
+	ClaimLeader(ctx context.Context, name, owner string, now time.Time, lease time.Duration) (bool, error)
+	ReleaseLeader(ctx context.Context, name, owner string) error
 }

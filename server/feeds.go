@@ -8,12 +8,10 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/transfeed/transfeed/config"
 	"github.com/transfeed/transfeed/feeds/syndicate"
 	"github.com/transfeed/transfeed/store"
 )
@@ -63,26 +61,6 @@ func formatOf(ext string) (format, bool) {
 	return format{}, false
 }
 
-// feedSourceIDs is a feed's sources: those named, plus those carrying any of
-// its tags, in config order.
-func feedSourceIDs(cfg *config.Config, f config.Feed) []string {
-	var ids []string
-	for _, src := range cfg.Sources {
-		named := slices.Contains(f.Sources, src.ID)
-		tagged := false
-		for _, t := range f.Tags {
-			if slices.Contains(src.Tags, t) {
-				tagged = true
-				break
-			}
-		}
-		if named || tagged {
-			ids = append(ids, src.ID)
-		}
-	}
-	return ids
-}
-
 func (s *Server) buildFeeds() {
 	s.byFeed = make(map[string]*outFeed)
 	s.bySrc = make(map[string]*outFeed)
@@ -106,7 +84,7 @@ func (s *Server) buildFeeds() {
 		of := &outFeed{
 			kind: "feeds", id: f.ID, path: "/feeds/" + f.ID,
 			title: f.Title, description: f.Description,
-			sourceIDs: feedSourceIDs(s.cfg, f), limit: f.Limit, bilingual: f.Bilingual,
+			sourceIDs: s.cfg.FeedSourceIDs(f), limit: f.Limit, bilingual: f.Bilingual,
 		}
 		if of.title == "" {
 			of.title = f.ID

@@ -552,14 +552,7 @@ func BenchmarkFeed304(b *testing.B) {
 	req := httptest.NewRequest(http.MethodGet, "/feeds/zhaoqing.rss", nil)
 	req.Header.Set("If-None-Match", etag)
 	req.Header.Set("Accept-Encoding", "gzip")
-	b.ReportAllocs()
-	for b.Loop() {
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		if rec.Code != http.StatusNotModified {
-			b.Fatalf("status %d", rec.Code)
-		}
-	}
+	benchServe(b, h, req, http.StatusNotModified)
 }
 
 // BenchmarkFeed200 is a full response of the cached, gzipped 50-post feed.
@@ -568,12 +561,18 @@ func BenchmarkFeed200(b *testing.B) {
 	get(b, h, "/feeds/zhaoqing.rss", nil)
 	req := httptest.NewRequest(http.MethodGet, "/feeds/zhaoqing.rss", nil)
 	req.Header.Set("Accept-Encoding", "gzip")
+	benchServe(b, h, req, http.StatusOK)
+}
+
+// benchServe serves req over and over, failing on any status but want.
+func benchServe(b *testing.B, h http.Handler, req *http.Request, want int) {
+	b.Helper()
 	b.ReportAllocs()
 	for b.Loop() {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
-		if rec.Code != http.StatusOK {
-			b.Fatalf("status %d", rec.Code)
+		if rec.Code != want {
+			b.Fatalf("status %d, want %d", rec.Code, want)
 		}
 	}
 }

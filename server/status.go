@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/transfeed/transfeed/feeds/syndicate"
@@ -86,15 +85,6 @@ func (s *Server) cst(t time.Time) string {
 	return syndicate.FormatCST(t, s.loc)
 }
 
-// channelKey is how the store names a Telegram channel: the chat as written,
-// plus "#thread" when a forum topic is set.
-func channelKey(chat string, thread int) string {
-	if thread != 0 {
-		return chat + "#" + strconv.Itoa(thread)
-	}
-	return chat
-}
-
 func (s *Server) collectStatus(ctx context.Context, now time.Time) (*statusView, error) {
 	v := &statusView{GeneratedAt: now.UTC(), GeneratedCST: s.cst(now)}
 
@@ -165,7 +155,7 @@ func (s *Server) collectStatus(ctx context.Context, now time.Time) (*statusView,
 		return c
 	}
 	for _, ch := range s.cfg.Telegram.Channels {
-		get(channelKey(ch.Chat, ch.Thread))
+		get(ch.Key())
 	}
 	for _, b := range backlogs {
 		c := get(b.Channel)

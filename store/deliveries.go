@@ -104,6 +104,17 @@ func (s *Store) MarkDeliveryRetry(ctx context.Context, id int64, reason string, 
 		WHERE id = ?`, reason, ms(next), id)
 }
 
+// ReleaseDelivery hands a claimed delivery back without counting an
+// attempt: lease cleared, due again at next; Attempts and Error are left as
+// they are. For deliveries the sender claimed but did not try (pacing,
+// shutdown, another delivery's 429). A sent or failed delivery keeps its
+// state and due time. ErrNotFound when there is no such delivery.
+func (s *Store) ReleaseDelivery(ctx context.Context, id int64, next time.Time) error {
+	return s.execOne(ctx, fmt.Sprintf("release delivery %d", id),
+		`UPDATE deliveries SET next_attempt_at = CASE WHEN state = 'pending' THEN ? ELSE next_attempt_at END,
+		lease_owner = '', lease_until = 0 WHERE id = ?`, ms(next), id)
+}
+
 // MarkDeliveryFailed marks a delivery permanently failed (Attempts+1, the
 // reason, lease cleared). A sent delivery stays sent. ErrNotFound when there
 // is no such delivery.

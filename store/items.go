@@ -102,8 +102,10 @@ type storedHash struct {
 // and its BackfillRank. An item whose ContentHash differs from the stored one
 // gets its original fields replaced (Published only when the new one is set),
 // UpdatedAt = now, StateNew, Attempts 0 and no translation error or retry
-// time; its translation slot stays until the next translation replaces it.
-// Items with an equal hash are left alone and counted in Unchanged.
+// time, and no lease (a translation of the old original in progress
+// elsewhere is refused by MarkReady with ErrStale, and the new one can be
+// claimed at once); its translation slot stays until the next translation
+// replaces it. Items with an equal hash are left alone and counted in Unchanged.
 // Item.SourceID is ignored: every item is stored under sourceID.
 func (s *Store) UpsertItems(ctx context.Context, sourceID string, items []Item, now time.Time) (UpsertResult, error) {
 	var res UpsertResult
@@ -138,7 +140,8 @@ func (s *Store) UpsertItems(ctx context.Context, sourceID string, items []Item, 
 		upd, err := tx.PrepareContext(ctx, s.d.rebind(`UPDATE items SET guid = ?, link = ?, title = ?, summary = ?,
 			content_html = ?, author = ?, language = ?, image_url = ?, categories = ?,
 			published = ?,
-			content_hash = ?, updated_at = ?, state = 'new', attempts = 0, translate_err = '', next_attempt_at = 0
+			content_hash = ?, updated_at = ?, state = 'new', attempts = 0, translate_err = '', next_attempt_at = 0,
+			lease_owner = '', lease_until = 0
 			WHERE id = ?`))
 		if err != nil {
 			return fmt.Errorf("store: upsert items %q: %w", sourceID, err)
@@ -411,7 +414,11 @@ func (s *Store) SetItemState(ctx context.Context, id int64, state string) error 
 // clears the lease, the error and the retry time, and creates one pending
 // delivery per channel (due now), all in one transaction. A delivery that
 // already exists for (item, channel) is left alone, so an item translated
-// again is not delivered twice. ErrNotFound when there is no such item.
+// again is not delivered twice. When t.OriginalHash is set and the item's
+// content hash is no longer that (the original changed while it was being
+// translated), nothing changes and ErrStale is returned: the item is back in
+// StateNew, unleased, and is translated again. ErrNotFound when there is no
+// such item.
 func (s *Store) MarkReady(ctx context.Context, id int64, t Translation, channels []string, now time.Time) error {
 	nowMS := ms(now)
 	translatedAt := int64(0)
@@ -419,19 +426,32 @@ func (s *Store) MarkReady(ctx context.Context, id int64, t Translation, channels
 		translatedAt = nowMS
 	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.d.rebind(`UPDATE items SET title_en = ?, summary_en = ?, content_html_en = ?,
+		query := `UPDATE items SET title_en = ?, summary_en = ?, content_html_en = ?,
 			translated_by = ?, translated_at = ?, title_only = ?, untranslated = ?, state = 'ready', ready_at = ?,
 			translate_err = '', next_attempt_at = 0, lease_owner = '', lease_until = 0
-			WHERE id = ?`),
-			t.TitleEN, t.SummaryEN, t.ContentHTMLEN, t.TranslatedBy, translatedAt, t.TitleOnly, t.Untranslated,
-			nowMS, id)
+			WHERE id = ?`
+		args := []any{t.TitleEN, t.SummaryEN, t.ContentHTMLEN, t.TranslatedBy, translatedAt, t.TitleOnly, t.Untranslated,
+			nowMS, id}
+		if t.OriginalHash != "" {
+			query += ` AND content_hash = ?`
+			args = append(args, t.OriginalHash)
+		}
+		res, err := tx.ExecContext(ctx, s.d.rebind(query), args...)
 		if err != nil {
 			return fmt.Errorf("store: mark item %d ready: %w", id, err)
 		}
 		if n, err := res.RowsAffected(); err != nil {
 			return fmt.Errorf("store: mark item %d ready: %w", id, err)
 		} else if n == 0 {
-			return fmt.Errorf("store: mark item %d ready: %w", id, ErrNotFound)
+			var one int
+			err := tx.QueryRowContext(ctx, s.d.rebind(`SELECT 1 FROM items WHERE id = ?`), id).Scan(&one)
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
+				return fmt.Errorf("store: mark item %d ready: %w", id, ErrNotFound)
+			case err != nil:
+				return fmt.Errorf("store: mark item %d ready: %w", id, err)
+			}
+			return fmt.Errorf("store: mark item %d ready: %w", id, ErrStale)
 		}
 		if len(channels) == 0 {
 			return nil

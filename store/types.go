@@ -118,6 +118,10 @@ type Translation struct {
 	TranslatedBy  string
 	TitleOnly     bool
 	Untranslated  bool
+	// OriginalHash is the ContentHash of the original that was translated.
+	// When set, MarkReady applies only while the item still has that hash
+	// (ErrStale otherwise). It is not stored.
+	OriginalHash string
 }
 
 // TMEntry is one translation-memory segment.

@@ -95,6 +95,11 @@ func (w *Worker) translateOne(ctx context.Context, it store.Item) error {
 		log.Warn("translation kept failing; publishing the original marked untranslated", slog.String("reason", reason))
 		return w.ready(ctx, it, store.Translation{Untranslated: true})
 	}
+	// With on_failure: original the post must not wait past its hold_for
+	// deadline, however long the provider is paused or the backoff runs.
+	if deadline := it.FirstSeen.Add(w.cfg.Translation.HoldFor); w.cfg.Translation.OnFailure == "original" && next.After(deadline) && deadline.After(now) {
+		next = deadline
+	}
 	w.m.translateFailed()
 	log.Warn("translation failed; will retry", slog.String("reason", reason), slog.Time("next_attempt", next))
 	if err := w.st.MarkTranslateFailed(ctx, it.ID, titleOnly, reason, next); err != nil {
@@ -110,7 +115,17 @@ func (w *Worker) ready(ctx context.Context, it store.Item, t store.Translation) 
 	if w.route != nil {
 		channels = w.route(w.cfg, it)
 	}
-	if err := w.st.MarkReady(ctx, it.ID, t, channels, w.now()); err != nil {
+	t.OriginalHash = it.ContentHash // refused (ErrStale) when the original changed meanwhile
+	err := w.st.MarkReady(ctx, it.ID, t, channels, w.now())
+	if errors.Is(err, store.ErrStale) {
+		// The post changed while it was being translated: this translation is
+		// of the old text. The item is back in StateNew and unleased; the next
+		// claim translates the new text.
+		w.log.Info("original changed during translation; translating it again",
+			slog.String("source", it.SourceID), slog.Int64("item", it.ID))
+		return nil
+	}
+	if err != nil {
 		return fmt.Errorf("worker: %w", err)
 	}
 	return nil

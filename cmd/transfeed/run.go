@@ -45,6 +45,8 @@ Commands:
                                fetch and show one source's posts; stores and sends nothing
   items [-source ID] [-limit N] [-json]
                                the stored posts, newest first
+  migrate-store -from DRIVER:DSN -to DRIVER:DSN
+                               copy the whole database into a new, empty one (e.g. SQLite to PostgreSQL)
   version                      version, commit, Go version
 
 FILE defaults to $TRANSFEED_CONFIG, then config.yaml.
@@ -76,6 +78,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv ge
 		return cmdItems(ctx, rest, stdout, stderr, getenv)
 	case "run":
 		return cmdRun(ctx, rest, stdout, stderr, getenv)
+	case "migrate-store":
+		return cmdMigrateStore(ctx, rest, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "transfeed: unknown command %q\n\n%s", cmd, usage)
 	return exitInvalid

@@ -52,6 +52,12 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 		{"ChannelState", testChannelState},
 		{"Meta", testMeta},
 		{"ConcurrentWriters", testConcurrentWriters},
+		{"MarkReadyStale", testMarkReadyStale},
+		{"ReleaseDelivery", testReleaseDelivery},
+		{"ReserveSend", testReserveSend},
+		{"ReserveSendConcurrent", testReserveSendConcurrent},
+		{"ClaimLeader", testClaimLeader},
+		{"ClaimLeaderConcurrent", testClaimLeaderConcurrent},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -4,18 +4,17 @@
 package deepl
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
 	"github.com/transfeed/transfeed/translate"
+	"github.com/transfeed/transfeed/translate/internal/httpx"
 )
 
 // Hosts chosen from the key when Config.BaseURL is empty.
@@ -63,9 +62,8 @@ func New(cfg Config, client *http.Client, logger *slog.Logger) (*Translator, err
 	if base == "" {
 		base = BaseURLForKey(key)
 	}
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
-		return nil, fmt.Errorf("deepl: base url %q: want an absolute http(s) URL without a query", redactURL(base))
+	if u, ok := httpx.HTTPURL(base); !ok || u.RawQuery != "" {
+		return nil, fmt.Errorf("deepl: base url %q: want an absolute http(s) URL without a query", httpx.RedactURL(base))
 	}
 	return &Translator{
 		endpoint: strings.TrimSuffix(strings.TrimRight(base, "/"), "/v2") + "/v2/translate",
@@ -119,38 +117,24 @@ func (t *Translator) Translate(ctx context.Context, req translate.Request) ([]st
 	if req.Format == translate.FormatHTML {
 		body.TagHandling = "html"
 	}
-	raw, err := marshal(body)
+	raw, err := httpx.EncodeJSON(body)
 	if err != nil {
 		return nil, t.fail(translate.KindPermanent, 0, 0, fmt.Errorf("deepl: encode request: %w", err))
 	}
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, t.endpoint, bytes.NewReader(raw))
+	header := make(http.Header)
+	header.Set("Content-Type", "application/json")
+	header.Set("Accept", "application/json")
+	header.Set("Authorization", "DeepL-Auth-Key "+t.key)
+	code, data, err := httpx.Post(ctx, t.client, httpx.Request{Provider: "deepl", URL: t.endpoint, Header: header, Body: raw, Secret: t.key}, t.statusError)
 	if err != nil {
-		return nil, t.fail(translate.KindPermanent, 0, 0, fmt.Errorf("deepl: build request: %w", redactErr(err, t.key)))
-	}
-	hreq.Header.Set("Content-Type", "application/json")
-	hreq.Header.Set("Accept", "application/json")
-	hreq.Header.Set("Authorization", "DeepL-Auth-Key "+t.key)
-	resp, err := t.client.Do(hreq)
-	if err != nil {
-		return nil, t.fail(translate.KindRetryable, 0, 0, fmt.Errorf("deepl: post: %w", redactErr(err, t.key)))
-	}
-	defer drainClose(resp.Body)
-	data, readErr := readBody(resp.Body, maxResponseBytes)
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, t.statusError(resp, data)
-	}
-	switch {
-	case errors.Is(readErr, errTooLarge):
-		return nil, t.fail(translate.KindBadAnswer, resp.StatusCode, 0, readErr)
-	case readErr != nil:
-		return nil, t.fail(translate.KindRetryable, resp.StatusCode, 0, fmt.Errorf("deepl: read response: %w", redactErr(readErr, t.key)))
+		return nil, err
 	}
 	var tr translateResponse
 	if err := json.Unmarshal(data, &tr); err != nil {
-		return nil, t.fail(translate.KindBadAnswer, resp.StatusCode, 0, fmt.Errorf("deepl: response is not JSON: %w: %s", err, scrub(snippet(data), t.key)))
+		return nil, t.fail(translate.KindBadAnswer, code, 0, fmt.Errorf("deepl: response is not JSON: %w: %s", err, httpx.Scrub(httpx.Snippet(data), t.key)))
 	}
 	if len(tr.Translations) != len(req.Texts) {
-		return nil, t.fail(translate.KindBadAnswer, resp.StatusCode, 0, fmt.Errorf("deepl: answer has %d translations, want %d", len(tr.Translations), len(req.Texts)))
+		return nil, t.fail(translate.KindBadAnswer, code, 0, fmt.Errorf("deepl: answer has %d translations, want %d", len(tr.Translations), len(req.Texts)))
 	}
 	out := make([]string, len(tr.Translations))
 	for i, x := range tr.Translations {
@@ -187,17 +171,6 @@ func targetLang(tag string) string {
 	}
 }
 
-// marshal encodes JSON without escaping <, > and & (smaller bodies for HTML).
-func marshal(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
-
 // statusError classifies a non-2xx answer. DeepL's error body is
 // {"message": "...", "detail": "..."} (detail or code optional).
 func (t *Translator) statusError(resp *http.Response, body []byte) error {
@@ -206,7 +179,7 @@ func (t *Translator) statusError(resp *http.Response, body []byte) error {
 		Message string `json:"message"`
 		Detail  string `json:"detail"`
 	}
-	msg := snippet(body)
+	msg := httpx.Snippet(body)
 	if json.Unmarshal(body, &e) == nil && e.Message != "" {
 		msg = e.Message
 		if e.Detail != "" {
@@ -230,7 +203,7 @@ func (t *Translator) statusError(resp *http.Response, body []byte) error {
 	default:
 		kind = translate.KindPermanent
 	}
-	return t.fail(kind, code, retryAfter(resp.Header, t.now()), fmt.Errorf("deepl: server said: %s", scrub(msg, t.key)))
+	return t.fail(kind, code, httpx.RetryAfter(resp.Header, t.now()), fmt.Errorf("deepl: server said: %s", httpx.Scrub(msg, t.key)))
 }
 
 func (t *Translator) fail(kind translate.ErrorKind, status int, after time.Duration, err error) error {

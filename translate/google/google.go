@@ -5,7 +5,6 @@
 package google
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/transfeed/transfeed/translate"
+	"github.com/transfeed/transfeed/translate/internal/httpx"
 )
 
 // DefaultBaseURL is used when Config.BaseURL is empty.
@@ -62,9 +62,8 @@ func New(cfg Config, client *http.Client, logger *slog.Logger) (*Translator, err
 	if base == "" {
 		base = DefaultBaseURL
 	}
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
-		return nil, fmt.Errorf("google: base url %q: want an absolute http(s) URL without a query", redactURL(base))
+	if u, ok := httpx.HTTPURL(base); !ok || u.RawQuery != "" {
+		return nil, fmt.Errorf("google: base url %q: want an absolute http(s) URL without a query", httpx.RedactURL(base))
 	}
 	return &Translator{
 		endpoint: strings.TrimRight(base, "/") + "/language/translate/v2",
@@ -111,37 +110,23 @@ func (t *Translator) Translate(ctx context.Context, req translate.Request) ([]st
 	if req.Format == translate.FormatHTML {
 		body.Format = "html"
 	}
-	raw, err := marshal(body)
+	raw, err := httpx.EncodeJSON(body)
 	if err != nil {
 		return nil, t.fail(translate.KindPermanent, 0, 0, fmt.Errorf("google: encode request: %w", err))
 	}
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, t.endpoint+"?key="+url.QueryEscape(t.key), bytes.NewReader(raw))
+	header := make(http.Header)
+	header.Set("Content-Type", "application/json; charset=utf-8")
+	header.Set("Accept", "application/json")
+	code, data, err := httpx.Post(ctx, t.client, httpx.Request{Provider: "google", URL: t.endpoint + "?key=" + url.QueryEscape(t.key), Header: header, Body: raw, Secret: t.key}, t.statusError)
 	if err != nil {
-		return nil, t.fail(translate.KindPermanent, 0, 0, fmt.Errorf("google: build request: %w", redactErr(err, t.key)))
-	}
-	hreq.Header.Set("Content-Type", "application/json; charset=utf-8")
-	hreq.Header.Set("Accept", "application/json")
-	resp, err := t.client.Do(hreq)
-	if err != nil {
-		return nil, t.fail(translate.KindRetryable, 0, 0, fmt.Errorf("google: post: %w", redactErr(err, t.key)))
-	}
-	defer drainClose(resp.Body)
-	data, readErr := readBody(resp.Body, maxResponseBytes)
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, t.statusError(resp, data)
-	}
-	switch {
-	case errors.Is(readErr, errTooLarge):
-		return nil, t.fail(translate.KindBadAnswer, resp.StatusCode, 0, readErr)
-	case readErr != nil:
-		return nil, t.fail(translate.KindRetryable, resp.StatusCode, 0, fmt.Errorf("google: read response: %w", redactErr(readErr, t.key)))
+		return nil, err
 	}
 	var tr translateResponse
 	if err := json.Unmarshal(data, &tr); err != nil {
-		return nil, t.fail(translate.KindBadAnswer, resp.StatusCode, 0, fmt.Errorf("google: response is not JSON: %w: %s", err, scrub(snippet(data), t.key)))
+		return nil, t.fail(translate.KindBadAnswer, code, 0, fmt.Errorf("google: response is not JSON: %w: %s", err, httpx.Scrub(httpx.Snippet(data), t.key)))
 	}
 	if n := len(tr.Data.Translations); n != len(req.Texts) {
-		return nil, t.fail(translate.KindBadAnswer, resp.StatusCode, 0, fmt.Errorf("google: answer has %d translations, want %d", n, len(req.Texts)))
+		return nil, t.fail(translate.KindBadAnswer, code, 0, fmt.Errorf("google: answer has %d translations, want %d", n, len(req.Texts)))
 	}
 	out := make([]string, len(req.Texts))
 	for i, x := range tr.Data.Translations {
@@ -164,17 +149,6 @@ func googleLang(tag string) string {
 	}
 }
 
-// marshal encodes JSON without escaping <, > and &.
-func marshal(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
-
 // googleError is the standard Google API error body.
 type googleError struct {
 	Error struct {
@@ -195,7 +169,7 @@ type googleError struct {
 func (t *Translator) statusError(resp *http.Response, body []byte) error {
 	code := resp.StatusCode
 	var ge googleError
-	msg := snippet(body)
+	msg := httpx.Snippet(body)
 	var reasons []string
 	if json.Unmarshal(body, &ge) == nil && ge.Error.Message != "" {
 		msg = ge.Error.Message
@@ -244,7 +218,7 @@ func (t *Translator) statusError(resp *http.Response, body []byte) error {
 	if len(reasons) > 0 {
 		msg += " (" + strings.Join(reasons, ", ") + ")"
 	}
-	return t.fail(kind, code, retryAfter(resp.Header, t.now()), fmt.Errorf("google: server said: %s", scrub(msg, t.key)))
+	return t.fail(kind, code, httpx.RetryAfter(resp.Header, t.now()), fmt.Errorf("google: server said: %s", httpx.Scrub(msg, t.key)))
 }
 
 func (t *Translator) fail(kind translate.ErrorKind, status int, after time.Duration, err error) error {

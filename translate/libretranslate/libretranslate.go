@@ -4,18 +4,17 @@
 package libretranslate
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
 	"github.com/transfeed/transfeed/translate"
+	"github.com/transfeed/transfeed/translate/internal/httpx"
 )
 
 // Default limits. Servers set their own (--char-limit per text,
@@ -57,9 +56,8 @@ func New(cfg Config, client *http.Client, logger *slog.Logger) (*Translator, err
 	if base == "" {
 		return nil, errors.New("libretranslate: base url is required")
 	}
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
-		return nil, fmt.Errorf("libretranslate: base url %q: want an absolute http(s) URL without a query", redactURL(base))
+	if u, ok := httpx.HTTPURL(base); !ok || u.RawQuery != "" {
+		return nil, fmt.Errorf("libretranslate: base url %q: want an absolute http(s) URL without a query", httpx.RedactURL(base))
 	}
 	if cfg.MaxTexts < 0 || cfg.MaxChars < 0 {
 		return nil, errors.New("libretranslate: negative limits")
@@ -110,44 +108,30 @@ func (t *Translator) Translate(ctx context.Context, req translate.Request) ([]st
 	if req.Format == translate.FormatHTML {
 		body.Format = "html"
 	}
-	raw, err := marshal(body)
+	raw, err := httpx.EncodeJSON(body)
 	if err != nil {
 		return nil, t.fail(translate.KindPermanent, 0, 0, fmt.Errorf("libretranslate: encode request: %w", err))
 	}
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, t.endpoint, bytes.NewReader(raw))
+	header := make(http.Header)
+	header.Set("Content-Type", "application/json")
+	header.Set("Accept", "application/json")
+	code, data, err := httpx.Post(ctx, t.client, httpx.Request{Provider: "libretranslate", URL: t.endpoint, Header: header, Body: raw, Secret: t.key}, t.statusError)
 	if err != nil {
-		return nil, t.fail(translate.KindPermanent, 0, 0, fmt.Errorf("libretranslate: build request: %w", redactErr(err, t.key)))
-	}
-	hreq.Header.Set("Content-Type", "application/json")
-	hreq.Header.Set("Accept", "application/json")
-	resp, err := t.client.Do(hreq)
-	if err != nil {
-		return nil, t.fail(translate.KindRetryable, 0, 0, fmt.Errorf("libretranslate: post: %w", redactErr(err, t.key)))
-	}
-	defer drainClose(resp.Body)
-	data, readErr := readBody(resp.Body, maxResponseBytes)
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, t.statusError(resp, data)
-	}
-	switch {
-	case errors.Is(readErr, errTooLarge):
-		return nil, t.fail(translate.KindBadAnswer, resp.StatusCode, 0, readErr)
-	case readErr != nil:
-		return nil, t.fail(translate.KindRetryable, resp.StatusCode, 0, fmt.Errorf("libretranslate: read response: %w", redactErr(readErr, t.key)))
+		return nil, err
 	}
 	var tr struct {
 		TranslatedText json.RawMessage `json:"translatedText"`
 	}
 	if err := json.Unmarshal(data, &tr); err != nil {
-		return nil, t.fail(translate.KindBadAnswer, resp.StatusCode, 0, fmt.Errorf("libretranslate: response is not JSON: %w: %s", err, scrub(snippet(data), t.key)))
+		return nil, t.fail(translate.KindBadAnswer, code, 0, fmt.Errorf("libretranslate: response is not JSON: %w: %s", err, httpx.Scrub(httpx.Snippet(data), t.key)))
 	}
 	var out []string
 	if err := json.Unmarshal(tr.TranslatedText, &out); err != nil {
 		// An old server answers a batch with one string: unusable.
-		return nil, t.fail(translate.KindBadAnswer, resp.StatusCode, 0, fmt.Errorf("libretranslate: translatedText is not an array of strings (server too old for batches?): %s", scrub(snippet(tr.TranslatedText), t.key)))
+		return nil, t.fail(translate.KindBadAnswer, code, 0, fmt.Errorf("libretranslate: translatedText is not an array of strings (server too old for batches?): %s", httpx.Scrub(httpx.Snippet(tr.TranslatedText), t.key)))
 	}
 	if len(out) != len(req.Texts) {
-		return nil, t.fail(translate.KindBadAnswer, resp.StatusCode, 0, fmt.Errorf("libretranslate: answer has %d translations, want %d", len(out), len(req.Texts)))
+		return nil, t.fail(translate.KindBadAnswer, code, 0, fmt.Errorf("libretranslate: answer has %d translations, want %d", len(out), len(req.Texts)))
 	}
 	t.logger.DebugContext(ctx, "batch translated", slog.Int("texts", len(out)))
 	return out, nil
@@ -170,24 +154,13 @@ func libreLang(tag, fallback string) string {
 	}
 }
 
-// marshal encodes JSON without escaping <, > and &.
-func marshal(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
-
 // statusError classifies a non-2xx answer ({"error": "..."}).
 func (t *Translator) statusError(resp *http.Response, body []byte) error {
 	code := resp.StatusCode
 	var e struct {
 		Error string `json:"error"`
 	}
-	msg := snippet(body)
+	msg := httpx.Snippet(body)
 	if json.Unmarshal(body, &e) == nil && e.Error != "" {
 		msg = e.Error
 	}
@@ -206,7 +179,7 @@ func (t *Translator) statusError(resp *http.Response, body []byte) error {
 	default: // 400 bad parameters / key required, 403 "Invalid API key", 404…
 		kind = translate.KindPermanent
 	}
-	return t.fail(kind, code, retryAfter(resp.Header, t.now()), fmt.Errorf("libretranslate: server said: %s", scrub(msg, t.key)))
+	return t.fail(kind, code, httpx.RetryAfter(resp.Header, t.now()), fmt.Errorf("libretranslate: server said: %s", httpx.Scrub(msg, t.key)))
 }
 
 func (t *Translator) fail(kind translate.ErrorKind, status int, after time.Duration, err error) error {

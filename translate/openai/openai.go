@@ -13,12 +13,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/transfeed/transfeed/translate"
+	"github.com/transfeed/transfeed/translate/internal/httpx"
 )
 
 // DefaultBaseURL is used when Config.BaseURL is empty.
@@ -75,12 +76,12 @@ func New(cfg Config, client *http.Client, logger *slog.Logger) (*Translator, err
 	if base == "" {
 		base = DefaultBaseURL
 	}
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("openai: base url %q: want an absolute http(s) URL", redactURL(base))
+	u, ok := httpx.HTTPURL(base)
+	if !ok {
+		return nil, fmt.Errorf("openai: base url %q: want an absolute http(s) URL", httpx.RedactURL(base))
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("openai: base url %q must not have a query or fragment", redactURL(base))
+		return nil, fmt.Errorf("openai: base url %q must not have a query or fragment", httpx.RedactURL(base))
 	}
 	model := strings.TrimSpace(cfg.Model)
 	if model == "" {
@@ -167,33 +168,19 @@ func (t *Translator) Translate(ctx context.Context, req translate.Request) ([]st
 	if err != nil {
 		return nil, t.fail(translate.KindPermanent, 0, 0, fmt.Errorf("openai: encode request: %w", err))
 	}
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, t.endpoint, bytes.NewReader(body))
-	if err != nil {
-		return nil, t.fail(translate.KindPermanent, 0, 0, fmt.Errorf("openai: build request: %w", redactErr(err, t.key)))
-	}
-	hreq.Header.Set("Content-Type", "application/json")
-	hreq.Header.Set("Accept", "application/json")
+	header := make(http.Header)
+	header.Set("Content-Type", "application/json")
+	header.Set("Accept", "application/json")
 	if t.key != "" {
-		hreq.Header.Set("Authorization", "Bearer "+t.key)
+		header.Set("Authorization", "Bearer "+t.key)
 	}
-	resp, err := t.client.Do(hreq)
+	code, raw, err := httpx.Post(ctx, t.client, httpx.Request{Provider: "openai", URL: t.endpoint, Header: header, Body: body, Secret: t.key}, t.statusError)
 	if err != nil {
-		return nil, t.fail(translate.KindRetryable, 0, 0, fmt.Errorf("openai: post: %w", redactErr(err, t.key)))
-	}
-	defer drainClose(resp.Body)
-	raw, readErr := readBody(resp.Body, maxResponseBytes)
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, t.statusError(resp, raw)
-	}
-	switch {
-	case errors.Is(readErr, errTooLarge):
-		return nil, t.fail(translate.KindBadAnswer, resp.StatusCode, 0, readErr)
-	case readErr != nil:
-		return nil, t.fail(translate.KindRetryable, resp.StatusCode, 0, fmt.Errorf("openai: read response: %w", redactErr(readErr, t.key)))
+		return nil, err
 	}
 	out, err := decodeResponse(raw, req.Texts)
 	if err != nil {
-		return nil, t.fail(translate.KindBadAnswer, resp.StatusCode, 0, errors.New(scrub(err.Error(), t.key)))
+		return nil, t.fail(translate.KindBadAnswer, code, 0, errors.New(httpx.Scrub(err.Error(), t.key)))
 	}
 	t.logger.DebugContext(ctx, "batch translated", slog.Int("texts", len(out)))
 	return out, nil
@@ -204,13 +191,13 @@ func decodeResponse(raw []byte, src []string) ([]string, error) {
 	raw = skipKeepAlive(raw)
 	var cr chatResponse
 	if err := json.Unmarshal(raw, &cr); err != nil {
-		return nil, fmt.Errorf("openai: response is not JSON: %w: %s", err, snippet(raw))
+		return nil, fmt.Errorf("openai: response is not JSON: %w: %s", err, httpx.Snippet(raw))
 	}
 	if len(cr.Choices) == 0 {
 		if msg, _, _ := apiError(raw); msg != "" {
 			return nil, fmt.Errorf("openai: no choices: %s", msg)
 		}
-		return nil, fmt.Errorf("openai: response has no choices: %s", snippet(raw))
+		return nil, fmt.Errorf("openai: response has no choices: %s", httpx.Snippet(raw))
 	}
 	ch := cr.Choices[0]
 	switch ch.FinishReason {
@@ -221,7 +208,7 @@ func decodeResponse(raw []byte, src []string) ([]string, error) {
 	}
 	if ch.Message.Content == nil || *ch.Message.Content == "" {
 		if ch.Message.Refusal != "" {
-			return nil, fmt.Errorf("openai: model refused: %s", snippet([]byte(ch.Message.Refusal)))
+			return nil, fmt.Errorf("openai: model refused: %s", httpx.Snippet([]byte(ch.Message.Refusal)))
 		}
 		return nil, errors.New("openai: empty answer")
 	}
@@ -268,7 +255,7 @@ func parseAnswer(content string, n int) ([]string, error) {
 	if !strings.HasPrefix(s, "{") && !strings.HasPrefix(s, "[") {
 		i, j := strings.IndexByte(s, '{'), strings.LastIndexByte(s, '}')
 		if i < 0 || j < i {
-			return nil, fmt.Errorf("openai: answer is not JSON: %s", snippet([]byte(s)))
+			return nil, fmt.Errorf("openai: answer is not JSON: %s", httpx.Snippet([]byte(s)))
 		}
 		s = s[i : j+1]
 	}
@@ -280,7 +267,7 @@ func parseAnswer(content string, n int) ([]string, error) {
 	} else {
 		var obj map[string]json.RawMessage
 		if err := json.Unmarshal([]byte(s), &obj); err != nil {
-			return nil, fmt.Errorf("openai: answer is not a JSON object: %w: %s", err, snippet([]byte(s)))
+			return nil, fmt.Errorf("openai: answer is not a JSON object: %w: %s", err, httpx.Snippet([]byte(s)))
 		}
 		field, ok := obj["translations"]
 		if !ok && len(obj) == 1 {
@@ -361,13 +348,8 @@ func langName(code, fallback string) string {
 // marshal encodes JSON without escaping <, > and & (HTML stays readable for
 // the model) and without the trailing newline.
 func marshal(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+	b, err := httpx.EncodeJSON(v)
+	return bytes.TrimRight(b, "\n"), err
 }
 
 // apiError reads {"error":{"message","type","code"}} or {"error":"…"}.
@@ -406,9 +388,9 @@ func (t *Translator) statusError(resp *http.Response, body []byte) error {
 	code := resp.StatusCode
 	msg, typ, ecode := apiError(body)
 	if msg == "" {
-		msg = snippet(body)
+		msg = httpx.Snippet(body)
 	}
-	msg = scrub(msg, t.key)
+	msg = httpx.Scrub(msg, t.key)
 	after := retryAfter(resp.Header, t.now())
 	var kind translate.ErrorKind
 	switch {
@@ -435,4 +417,15 @@ func (t *Translator) statusError(resp *http.Response, body []byte) error {
 
 func (t *Translator) fail(kind translate.ErrorKind, status int, after time.Duration, err error) error {
 	return &translate.Error{Provider: t.Name(), Kind: kind, StatusCode: status, RetryAfter: after, Err: err}
+}
+
+// retryAfter reads Retry-After-Ms (milliseconds, OpenAI) and then
+// Retry-After (seconds or an HTTP-date).
+func retryAfter(h http.Header, now time.Time) time.Duration {
+	if v := strings.TrimSpace(h.Get("Retry-After-Ms")); v != "" {
+		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms >= 0 && ms < 1e12 {
+			return time.Duration(ms * float64(time.Millisecond))
+		}
+	}
+	return httpx.RetryAfter(h, now)
 }

@@ -1,0 +1,137 @@
+package bot
+
+import (
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/transfeed/transfeed/bot/telegramtest"
+	"github.com/transfeed/transfeed/config"
+	"github.com/transfeed/transfeed/store"
+)
+
+// realStores opens the real store engines: SQLite always, PostgreSQL (a
+// fresh schema, dropped afterwards) when TRANSFEED_TEST_POSTGRES_DSN is set.
+func realStores(t *testing.T) map[string]func(t *testing.T) *store.Store {
+	out := map[string]func(t *testing.T) *store.Store{
+		"sqlite": func(t *testing.T) *store.Store {
+			return openStore(t, store.Config{Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "transfeed.db")})
+		},
+	}
+	dsn := os.Getenv("TRANSFEED_TEST_POSTGRES_DSN")
+	if dsn == "" {
+		t.Log("TRANSFEED_TEST_POSTGRES_DSN not set: PostgreSQL case skipped")
+		return out
+	}
+	out["postgres"] = func(t *testing.T) *store.Store {
+		admin, err := sql.Open("pgx", dsn)
+		if err != nil {
+			t.Fatal("open postgres: invalid TRANSFEED_TEST_POSTGRES_DSN")
+		}
+		t.Cleanup(func() { _ = admin.Close() })
+		b := make([]byte, 6)
+		_, _ = rand.Read(b)
+		schema := "transfeed_bot_" + hex.EncodeToString(b)
+		if _, err := admin.ExecContext(t.Context(), "CREATE SCHEMA "+schema); err != nil {
+			t.Fatalf("create schema: %v", err)
+		}
+		t.Cleanup(func() {
+			if _, err := admin.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
+				t.Errorf("drop schema: %v", err)
+			}
+		})
+		u, err := url.Parse(dsn)
+		if err != nil || !strings.HasPrefix(u.Scheme, "postgres") {
+			t.Fatal("TRANSFEED_TEST_POSTGRES_DSN: want a postgres:// URL")
+		}
+		q := u.Query()
+		q.Set("search_path", schema)
+		u.RawQuery = q.Encode()
+		return openStore(t, store.Config{Driver: "postgres", DSN: u.String()})
+	}
+	return out
+}
+
+func openStore(t *testing.T, cfg store.Config) *store.Store {
+	t.Helper()
+	s, err := store.Open(t.Context(), cfg, nil)
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// TestSendersShareOneDatabase runs two Senders (two instances) on one real
+// store, claiming one delivery at a time so both hold deliveries for the
+// same chats at once. The fake fails the test on messages to one chat
+// closer than the pace (the in-process limiters alone cannot stop that:
+// only the store's shared send slot does) and checkOnce on duplicates.
+func TestSendersShareOneDatabase(t *testing.T) {
+	const gap = 500 * time.Millisecond
+	for name, open := range realStores(t) {
+		t.Run(name, func(t *testing.T) {
+			srv := telegramtest.New(t, telegramtest.Options{MinInterval: gap - 100*time.Millisecond})
+			chats := []string{"@chan_one", "@chan_two", "-1001234567"}
+			var chans []config.Channel
+			for _, c := range chats {
+				chans = append(chans, config.Channel{Chat: c})
+			}
+			cfg := testConfig(chans...)
+			st := open(t)
+			ctx := t.Context()
+			items := makeItems(t, 5)
+			want := 0
+			for _, it := range items {
+				it.Key = fmt.Sprintf("k%d", it.ID)
+				it.ContentHash = "h"
+				res, err := st.UpsertItems(ctx, it.SourceID, []store.Item{it}, time.Now())
+				if err != nil || len(res.New) != 1 {
+					t.Fatalf("upsert: %v, %v", res, err)
+				}
+				tr := store.Translation{TitleEN: it.TitleEN, SummaryEN: it.SummaryEN, ContentHTMLEN: it.ContentHTMLEN,
+					TranslatedBy: it.TranslatedBy, Untranslated: it.Untranslated}
+				keys := Route(cfg, it)
+				want += len(keys)
+				if err := st.MarkReady(ctx, res.New[0], tr, keys, time.Now()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			opts := Options{ChatRate: rate.Every(gap), GroupRate: rate.Every(gap), GlobalRate: rate.Inf,
+				Batch: 1, PollEvery: 10 * time.Millisecond, BackoffMin: 20 * time.Millisecond, BackoffMax: 200 * time.Millisecond}
+			var stops []func()
+			for _, owner := range []string{"instance-1", "instance-2"} {
+				stops = append(stops, runSender(t, NewSenderWithOptions(cfg, st, newTestBot(t, srv), discardLogger(), nil, owner, opts)))
+			}
+			waitFor(t, 30*time.Second, "every delivery sent", func() bool {
+				bl, err := st.DeliveryBacklogs(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sent := 0
+				for _, b := range bl {
+					sent += b.Sent
+				}
+				return sent == want
+			})
+			for _, stop := range stops {
+				stop()
+			}
+			for _, c := range chats {
+				checkOnce(t, srv, c, len(items))
+			}
+			if want != len(chats)*len(items) {
+				t.Errorf("%d deliveries, want %d", want, len(chats)*len(items))
+			}
+		})
+	}
+}

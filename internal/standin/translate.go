@@ -1,0 +1,143 @@
+package standin
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/transfeed/transfeed/translate/translatetest"
+)
+
+// translator is the OpenAI-compatible chat-completions stand-in. It answers
+// with translatetest.TranslateAll, the deterministic dictionary "engine".
+type translator struct {
+	s *Server
+
+	requests, texts, chars, errors, malformed, ok atomic.Int64
+	nextID                                        atomic.Int64
+}
+
+type chatRequest struct {
+	Model    string `json:"model"`
+	Messages []struct {
+		Role    string `json:"role"`
+		Content string `json:"content"`
+	} `json:"messages"`
+	Temperature    *float64 `json:"temperature"`
+	Stream         bool     `json:"stream"`
+	ResponseFormat *struct {
+		Type string `json:"type"`
+	} `json:"response_format"`
+}
+
+func openAIError(w http.ResponseWriter, code int, typ, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{"message": msg, "type": typ, "param": nil, "code": nil}})
+}
+
+func (t *translator) serve(w http.ResponseWriter, r *http.Request) {
+	t.requests.Add(1)
+	texts, err := t.parse(r)
+	if err != nil {
+		t.malformed.Add(1)
+		t.s.logger.Warn("standin: malformed chat completion request", slog.Any("error", err))
+		openAIError(w, http.StatusBadRequest, "invalid_request_error", err.Error())
+		return
+	}
+	n := 0
+	for _, s := range texts {
+		n += utf8.RuneCountInString(s)
+	}
+	t.texts.Add(int64(len(texts)))
+	t.chars.Add(int64(n))
+	if d := t.s.opts.TrLatency; d > 0 {
+		tm := time.NewTimer(d)
+		select {
+		case <-r.Context().Done():
+			tm.Stop()
+			return
+		case <-tm.C:
+		}
+	}
+	if t.s.chance(t.s.opts.TrErrorRate) {
+		t.errors.Add(1)
+		if t.s.intn(2) == 0 {
+			w.Header().Set("Retry-After", "1")
+			openAIError(w, http.StatusTooManyRequests, "rate_limit_exceeded", "Rate limit reached for requests. Please try again in 1s.")
+			return
+		}
+		openAIError(w, http.StatusServiceUnavailable, "server_error", "The server is overloaded. Please retry.")
+		return
+	}
+	content, err := json.Marshal(map[string][]string{"translations": translatetest.TranslateAll(texts)})
+	if err != nil {
+		openAIError(w, http.StatusInternalServerError, "server_error", "encode: "+err.Error())
+		return
+	}
+	id := t.nextID.Add(1)
+	resp := map[string]any{
+		"id":      fmt.Sprintf("chatcmpl-standin-%d", id),
+		"object":  "chat.completion",
+		"created": t.s.now().Unix(),
+		"model":   "standin",
+		"choices": []any{map[string]any{
+			"index":         0,
+			"message":       map[string]any{"role": "assistant", "content": string(content)},
+			"finish_reason": "stop",
+		}},
+		"usage": map[string]int{"prompt_tokens": n, "completion_tokens": n, "total_tokens": 2 * n},
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if err := json.NewEncoder(w).Encode(resp); err == nil {
+		t.ok.Add(1)
+	}
+}
+
+// parse checks the request the way translate/openai sends it and returns the
+// texts of the user message (a JSON array of strings).
+func (t *translator) parse(r *http.Request) ([]string, error) {
+	if ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || ct != "application/json" {
+		return nil, fmt.Errorf("content type %q, want application/json", r.Header.Get("Content-Type"))
+	}
+	if auth := r.Header.Get("Authorization"); auth != "" && (!strings.HasPrefix(auth, "Bearer ") || strings.TrimSpace(auth[len("Bearer "):]) == "") {
+		return nil, fmt.Errorf("malformed Authorization header")
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, 8<<20))
+	if err != nil {
+		return nil, fmt.Errorf("read body: %w", err)
+	}
+	var req chatRequest
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		return nil, fmt.Errorf("body is not a chat completion request: %w", err)
+	}
+	switch {
+	case req.Model == "":
+		return nil, fmt.Errorf("model is required")
+	case req.Stream:
+		return nil, fmt.Errorf("stream must be false")
+	case req.ResponseFormat == nil || req.ResponseFormat.Type != "json_object":
+		return nil, fmt.Errorf(`response_format must be {"type":"json_object"}`)
+	case len(req.Messages) != 2 || req.Messages[0].Role != "system" || req.Messages[1].Role != "user":
+		return nil, fmt.Errorf("want a system and a user message")
+	case !strings.Contains(req.Messages[0].Content, "translations"):
+		return nil, fmt.Errorf(`system prompt does not ask for {"translations": [...]}`)
+	}
+	var texts []string
+	if err := json.Unmarshal([]byte(req.Messages[1].Content), &texts); err != nil {
+		return nil, fmt.Errorf("user message is not a JSON array of strings: %w", err)
+	}
+	if len(texts) == 0 {
+		return nil, fmt.Errorf("no texts")
+	}
+	return texts, nil
+}

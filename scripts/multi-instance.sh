@@ -1,0 +1,219 @@
+#!/usr/bin/env bash
+# Whole-system check of several `transfeed run` instances on one PostgreSQL
+# database against the stand-ins (internal/standin):
+#
+#   scripts/multi-instance.sh check       # N instances, one killed -9 mid-run, vs 1 instance
+#   scripts/multi-instance.sh poll304     # throughput: polling SOURCES static sources (304s), 1 vs N
+#   scripts/multi-instance.sh translate   # throughput: translating SOURCES*POSTS new posts at 50 ms, 1 vs N
+#
+# Environment (defaults in brackets):
+#   PGDSN     admin DSN [postgres://transfeed:tfpass@localhost:5432/transfeed?sslmode=disable]
+#   SOURCES   sources [200]      INSTANCES instances [3]     RUN_FOR seconds per run [240]
+#   KILL_AT   seconds before one instance gets SIGKILL [60]  POSTS initial posts per source [2]
+#   BACKFILL  posts of each source's first poll pushed per channel [1]
+#   WORK      scratch directory [mktemp]
+# Every run uses a fresh schema (search_path) and a fresh stand-in with the same
+# seed, so the single-instance run sees the same posts. Prints a summary and
+# exits non-zero when a check fails. Processes are stopped by pid.
+set -euo pipefail
+export PGOPTIONS_BASE="-c client_min_messages=warning"
+
+MODE=${1:-check}
+PGDSN=${PGDSN:-postgres://transfeed:tfpass@localhost:5432/transfeed?sslmode=disable}
+SOURCES=${SOURCES:-200}
+INSTANCES=${INSTANCES:-3}
+RUN_FOR=${RUN_FOR:-240}
+KILL_AT=${KILL_AT:-60}
+POSTS=${POSTS:-2}
+BACKFILL=${BACKFILL:-1}
+WORK=${WORK:-$(mktemp -d /tmp/tf-multi.XXXXXX)}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+
+PIDS=()
+cleanup() {
+	for p in "${PIDS[@]:-}"; do
+		[ -n "$p" ] && kill "$p" 2>/dev/null || true
+	done
+	wait 2>/dev/null || true
+}
+trap cleanup EXIT
+
+echo "work dir: $WORK"
+(cd "$ROOT" && go build -o "$WORK/transfeed" ./cmd/transfeed && go build -o "$WORK/standin" ./internal/tools/standin)
+
+# new_schema NAME: creates the schema and prints a DSN using it.
+new_schema() {
+	PGOPTIONS="$PGOPTIONS_BASE" psql -q "$PGDSN" -c "DROP SCHEMA IF EXISTS $1 CASCADE; CREATE SCHEMA $1;" >/dev/null
+	case "$PGDSN" in
+	*\?*) echo "$PGDSN&search_path=$1" ;;
+	*) echo "$PGDSN?search_path=$1" ;;
+	esac
+}
+
+# start_standin DIR ARGS…: starts a stand-in, sets BASE and SPID.
+start_standin() {
+	local dir=$1
+	shift
+	mkdir -p "$dir"
+	"$WORK/standin" -seed 7 -sources "$SOURCES" "$@" >"$dir/standin.out" 2>"$dir/standin.err" &
+	SPID=$!
+	PIDS+=("$SPID")
+	for _ in $(seq 100); do
+		BASE=$(sed -n 's/^listening //p' "$dir/standin.out")
+		[ -n "$BASE" ] && return 0
+		sleep 0.1
+	done
+	echo "stand-in did not start" >&2
+	exit 1
+}
+
+# start_instances DIR DSN N: generates one config per instance (own port and
+# data dir, shared database) and starts them; sets IPIDS.
+start_instances() {
+	local dir=$1 dsn=$2 n=$3
+	IPIDS=()
+	for i in $(seq "$n"); do
+		"$WORK/standin" -gen-config -sources "$SOURCES" -base "$BASE" -channels 3 -backfill "$BACKFILL" \
+			-data "$dir/data$i" -listen-http "127.0.0.1:$((18080 + i))" -base-url "http://transfeed.test" \
+			-storage-dsn "$dsn" -log-level info >"$dir/config$i.yaml"
+		"$WORK/transfeed" run -config "$dir/config$i.yaml" >"$dir/instance$i.log" 2>&1 &
+		IPIDS+=($!)
+		PIDS+=($!)
+	done
+}
+
+stop_instances() {
+	for p in "${IPIDS[@]}"; do
+		kill -TERM "$p" 2>/dev/null || true
+	done
+	for p in "${IPIDS[@]}"; do
+		wait "$p" 2>/dev/null || true
+	done
+}
+
+# sql SCHEMA QUERY (psql takes no search_path in the URI: PGOPTIONS does it)
+sql() { PGOPTIONS="$PGOPTIONS_BASE -c search_path=$1" psql -qtA "$PGDSN" -c "$2"; }
+
+# run_check DIR N KILL: one run; writes DIR/summary.json.
+run_check() {
+	local dir=$1 n=$2 kill=$3 schema
+	schema="tf_multi_$(basename "$dir")_$$"
+	local dsn
+	dsn=$(new_schema "$schema")
+	start_standin "$dir" -initial-posts "$POSTS" -new-every 0 -tr-latency 50ms -tg-min-gap 3s
+	local t0=$SECONDS
+	start_instances "$dir" "$dsn" "$n"
+	if [ "$kill" = 1 ]; then
+		sleep "$KILL_AT"
+		echo "  SIGKILL instance 1 (pid ${IPIDS[0]}) at ${KILL_AT}s"
+		kill -KILL "${IPIDS[0]}"
+		wait "${IPIDS[0]}" 2>/dev/null || true
+		IPIDS=("${IPIDS[@]:1}")
+	fi
+	# Run until every post is ready and every delivery sent, or RUN_FOR.
+	while [ $((SECONDS - t0)) -lt "$RUN_FOR" ]; do
+		sleep 5
+		local notready pending
+		notready=$(sql "$schema" "SELECT count(*) FROM items WHERE state <> 'ready'")
+		pending=$(sql "$schema" "SELECT count(*) FROM deliveries WHERE state = 'pending'")
+		local items
+		items=$(sql "$schema" "SELECT count(*) FROM items")
+		if [ "$items" -ge $((SOURCES * POSTS)) ] && [ "$notready" = 0 ] && [ "$pending" = 0 ]; then
+			break
+		fi
+	done
+	local elapsed=$((SECONDS - t0))
+	curl -s "$BASE/stats" >"$dir/stats.json"
+	curl -s "$BASE/published" >"$dir/published.json"
+	stop_instances
+	local served stored distinct ready dsent dpending dfailed dupdeliv
+	served=$(jq '[.[] | select(.first_served != null)] | length' "$dir/published.json")
+	stored=$(sql "$schema" "SELECT count(*) FROM items")
+	distinct=$(sql "$schema" "SELECT count(DISTINCT guid) FROM items")
+	ready=$(sql "$schema" "SELECT count(*) FROM items WHERE state = 'ready'")
+	dsent=$(sql "$schema" "SELECT count(*) FROM deliveries WHERE state = 'sent'")
+	dpending=$(sql "$schema" "SELECT count(*) FROM deliveries WHERE state = 'pending'")
+	dfailed=$(sql "$schema" "SELECT count(*) FROM deliveries WHERE state = 'failed'")
+	dupdeliv=$(sql "$schema" "SELECT count(*) FROM (SELECT item_id, channel FROM deliveries GROUP BY 1, 2 HAVING count(*) > 1) d")
+	jq -n --argjson served "$served" --argjson stored "$stored" --argjson distinct "$distinct" \
+		--argjson ready "$ready" --argjson sent "$dsent" --argjson pending "$dpending" --argjson failed "$dfailed" \
+		--argjson dupdeliv "$dupdeliv" --argjson elapsed "$elapsed" --slurpfile st "$dir/stats.json" \
+		'{elapsed_s: $elapsed, posts_served: $served, items_stored: $stored, distinct_guids: $distinct, ready: $ready,
+		  deliveries_sent: $sent, deliveries_pending: $pending, deliveries_failed: $failed, duplicate_delivery_rows: $dupdeliv,
+		  tr_chars: $st[0].translate.chars, tr_requests: $st[0].translate.requests,
+		  tg_messages: $st[0].telegram.messages, tg_duplicates: $st[0].telegram.duplicates,
+		  tg_pacing_violations: $st[0].telegram.pacing_violations,
+		  tg_retry_after_violations: $st[0].telegram.retry_after_violations,
+		  getupdates_conflicts: $st[0].telegram.getupdates_conflicts}' >"$dir/summary.json"
+	kill "$SPID" 2>/dev/null || true
+	wait "$SPID" 2>/dev/null || true
+	PGOPTIONS="$PGOPTIONS_BASE" psql -q "$PGDSN" -c "DROP SCHEMA $schema CASCADE" >/dev/null
+	cat "$dir/summary.json"
+}
+
+check() {
+	echo "== $INSTANCES instances, instance 1 killed -9 at ${KILL_AT}s"
+	run_check "$WORK/multi" "$INSTANCES" 1
+	echo "== 1 instance, fresh database"
+	run_check "$WORK/single" 1 0
+	local m=$WORK/multi/summary.json s=$WORK/single/summary.json fail=0
+	jq -e '.items_stored == .distinct_guids and .items_stored >= .posts_served' "$m" >/dev/null || { echo "FAIL: posts not stored exactly once"; fail=1; }
+	jq -e '.tg_duplicates == 0 and .duplicate_delivery_rows == 0 and .tg_pacing_violations == 0 and .tg_retry_after_violations == 0' "$m" >/dev/null || { echo "FAIL: duplicates or pacing violations"; fail=1; }
+	jq -e '.ready == .items_stored and .deliveries_pending == 0' "$m" >/dev/null || { echo "FAIL: work left unfinished (killed instance's leases not taken over?)"; fail=1; }
+	# One translation request per post in both runs. Characters may differ a
+	# little: instances translating at the same time can each miss the
+	# translation memory for a shared boilerplate segment the other is about
+	# to store; a post translated twice would add a whole post's characters.
+	jq -e --slurpfile s "$s" '.tr_requests == $s[0].tr_requests and .deliveries_sent == $s[0].deliveries_sent and .items_stored == $s[0].items_stored
+		and (.tr_chars - $s[0].tr_chars) * 100 <= $s[0].tr_chars' "$m" >/dev/null ||
+		{ echo "FAIL: multi-instance run differs from the single-instance run (requests, chars > 1%, deliveries or posts)"; fail=1; }
+	jq -r --slurpfile s "$s" '"characters: \(.tr_chars) with \(env.INSTANCES // "3") instances, \($s[0].tr_chars) with one (\(.tr_chars - $s[0].tr_chars) more)"' "$m"
+	[ "$fail" = 0 ] && echo "OK: stored once, translated once (same characters as one instance), delivered once per channel, nothing lost"
+	return "$fail"
+}
+
+# throughput MODE N: seconds for N instances to finish the work.
+throughput_run() {
+	local what=$1 n=$2 dir=$WORK/$1-$2 dsn schema
+	schema="tf_tp_${what}_${n}_$$"
+	dsn=$(new_schema "$schema")
+	if [ "$what" = poll304 ]; then
+		start_standin "$dir" -static -initial-posts 1 -tg-min-gap 0
+	else
+		start_standin "$dir" -initial-posts "$POSTS" -new-every 0 -tr-latency 50ms -tg-min-gap 0
+	fi
+	start_instances "$dir" "$dsn" "$n"
+	local t0 start end target
+	if [ "$what" = poll304 ]; then
+		# The first cycle stores the posts; the second (a minute later) is all 304s.
+		target=$SOURCES
+		until [ "$(curl -s "$BASE/stats" | jq .sources.not_modified)" -ge 1 ]; do sleep 0.2; done
+		start=$(date +%s.%N)
+		until [ "$(curl -s "$BASE/stats" | jq .sources.not_modified)" -ge "$target" ]; do sleep 0.2; done
+		end=$(date +%s.%N)
+	else
+		target=$((SOURCES * POSTS))
+		until [ "$(sql "$schema" "SELECT count(*) FROM items")" -ge 1 ]; do sleep 0.2; done
+		start=$(date +%s.%N)
+		until [ "$(sql "$schema" "SELECT count(*) FROM items WHERE state = 'ready'")" -ge "$target" ]; do sleep 0.5; done
+		end=$(date +%s.%N)
+	fi
+	stop_instances
+	kill "$SPID" 2>/dev/null || true
+	wait "$SPID" 2>/dev/null || true
+	PGOPTIONS="$PGOPTIONS_BASE" psql -q "$PGDSN" -c "DROP SCHEMA $schema CASCADE" >/dev/null
+	awk -v s="$start" -v e="$end" -v n="$n" -v w="$what" -v t="$target" \
+		'BEGIN { d = e - s; printf "%s: %d instance(s): %d in %.1f s = %.1f/s\n", w, n, t, d, t / d }'
+}
+
+case "$MODE" in
+check) check ;;
+poll304 | translate)
+	throughput_run "$MODE" 1
+	throughput_run "$MODE" "$INSTANCES"
+	;;
+*)
+	echo "usage: $0 check|poll304|translate" >&2
+	exit 2
+	;;
+esac

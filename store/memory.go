@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 )
 
 // TMGet looks segments up in the translation memory and returns key →
@@ -40,7 +42,10 @@ func (s *Store) TMGet(ctx context.Context, keys []string) (map[string]string, er
 }
 
 // TMPut stores segments in the translation memory, replacing any entry with
-// the same key, in one transaction.
+// the same key, and ends the reservations (TMReserve) of those keys, whoever
+// holds them, in one transaction. Entries are written in key order, so
+// concurrent writers never deadlock; for a key given twice the last entry
+// wins.
 func (s *Store) TMPut(ctx context.Context, entries []TMEntry) error {
 	if len(entries) == 0 {
 		return nil
@@ -50,6 +55,8 @@ func (s *Store) TMPut(ctx context.Context, entries []TMEntry) error {
 			return errors.New("store: tm put: entry with empty key")
 		}
 	}
+	sorted := slices.Clone(entries)
+	slices.SortStableFunc(sorted, func(a, b TMEntry) int { return strings.Compare(a.Key, b.Key) })
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		stmt, err := tx.PrepareContext(ctx, s.d.rebind(`INSERT INTO translation_memory (key, provider, source, target)
 			VALUES (?, ?, ?, ?)
@@ -58,8 +65,16 @@ func (s *Store) TMPut(ctx context.Context, entries []TMEntry) error {
 			return fmt.Errorf("store: tm put: %w", err)
 		}
 		defer stmt.Close()
-		for _, e := range entries {
+		done, err := tx.PrepareContext(ctx, s.d.rebind(`DELETE FROM tm_pending WHERE key = ?`))
+		if err != nil {
+			return fmt.Errorf("store: tm put: %w", err)
+		}
+		defer done.Close()
+		for _, e := range sorted {
 			if _, err := stmt.ExecContext(ctx, e.Key, e.Provider, e.Source, e.Target); err != nil {
+				return fmt.Errorf("store: tm put: %w", err)
+			}
+			if _, err := done.ExecContext(ctx, e.Key); err != nil {
 				return fmt.Errorf("store: tm put: %w", err)
 			}
 		}

@@ -2,6 +2,7 @@ package translate
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -9,7 +10,9 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -34,6 +37,18 @@ const (
 	perTextOverhead = 8
 	// tmKeyVersion changes when the key or the meaning of stored values changes.
 	tmKeyVersion = "tm1"
+
+	// Reservations of segments shared by several instances (see
+	// translateShared): how long a reservation holds unless renewed by a
+	// store of the segment, how often a waiting call reads the memory
+	// again, and every how many reads it also tries to take over the
+	// reservation (released by a failed holder, or expired).
+	defaultReserveLease = 2 * time.Minute
+	reservePoll         = 200 * time.Millisecond
+	reserveEvery        = 5
+	// releaseTimeout bounds the release of reservations at the end of a
+	// call, which runs even when the call's context is done.
+	releaseTimeout = 5 * time.Second
 )
 
 // EngineConfig configures an Engine.
@@ -43,6 +58,13 @@ type EngineConfig struct {
 	DailyCharLimit         int64     // characters sent per UTC day; 0 = no limit
 	Now                    func() time.Time
 	Sleep                  func(ctx context.Context, d time.Duration) error // nil = real sleep
+	// Owner names this engine in translation-memory reservations (each
+	// call adds its own suffix); "" = a random id.
+	Owner string
+	// ReserveLease is how long a reservation of a segment holds when its
+	// holder dies before storing it; 0 = 2 minutes. A call waits for a
+	// segment another instance holds at most twice this long.
+	ReserveLease time.Duration
 }
 
 // Engine translates items with one provider: segmentation, glossary,
@@ -57,6 +79,7 @@ type Engine struct {
 	name     string
 	limits   Limits
 	resetLoc *time.Location // the provider's quota day ends at midnight here
+	calls    atomic.Uint64  // numbers the calls: reservation owners
 }
 
 // SegmentPair is one translated segment of an item.
@@ -86,6 +109,15 @@ func NewEngine(cfg EngineConfig, tr Translator, mem Memory, logger *slog.Logger,
 	}
 	if cfg.DailyCharLimit < 0 {
 		return nil, fmt.Errorf("translate: engine: daily character limit %d is negative", cfg.DailyCharLimit)
+	}
+	if cfg.ReserveLease < 0 {
+		return nil, fmt.Errorf("translate: engine: reservation lease %s is negative", cfg.ReserveLease)
+	}
+	if cfg.ReserveLease == 0 {
+		cfg.ReserveLease = defaultReserveLease
+	}
+	if cfg.Owner == "" {
+		cfg.Owner = rand.Text()[:12]
 	}
 	if cfg.SourceLang == "" {
 		cfg.SourceLang = "zh"
@@ -146,6 +178,8 @@ type unit struct {
 	english  string
 	done     bool
 	memory   bool
+	stale    bool // the memory's answer failed today's checks: sent without reservation
+	stored   bool // translated by this call and stored in the memory
 	failed   *CheckError
 	sendRune int64
 }
@@ -203,7 +237,7 @@ func (e *Engine) TranslateItem(ctx context.Context, it store.Item) (*Result, err
 			return nil, fmt.Errorf("translate: usage: %w", err)
 		}
 		if usage.Chars+need > e.cfg.DailyCharLimit {
-			if err := e.translateUnits(ctx, j, titleMisses, res); err != nil {
+			if err := e.translateShared(ctx, j, titleMisses, res); err != nil {
 				return nil, err
 			}
 			e.metrics.failure(e.name, "budget")
@@ -215,7 +249,7 @@ func (e *Engine) TranslateItem(ctx context.Context, it store.Item) (*Result, err
 				ErrBudget, usage.Chars, e.cfg.DailyCharLimit, need)
 		}
 	}
-	if err := e.translateUnits(ctx, j, misses, res); err != nil {
+	if err := e.translateShared(ctx, j, misses, res); err != nil {
 		return nil, err
 	}
 	blockEN := make([]string, len(j.blocks))
@@ -390,6 +424,7 @@ func (e *Engine) lookup(ctx context.Context, j *job, res *Result) error {
 		en, cerr := e.accept(u, v, u.format)
 		if cerr != nil {
 			e.log.Debug("remembered translation fails the checks; sending again", "check", cerr.Check, "reason", cerr.Reason)
+			u.stale = true
 			continue
 		}
 		u.english, u.done, u.memory = en, true, true
@@ -426,6 +461,166 @@ func (e *Engine) accept(u *unit, answer string, sentAs Format) (string, *CheckEr
 		return "", fail(check, reason)
 	}
 	return en, nil
+}
+
+// translateShared translates the units idx (not done) once across every
+// instance sharing the memory. It reserves the segments nobody else is
+// translating (one store write) and sends those; for a segment another
+// instance holds it reads the memory every reservePoll until that
+// instance's translation appears (used as a memory hit), taking the
+// segment over when its holder releases it (a failed call) or its
+// reservation expires (a dead instance). Own segments go first, so two
+// calls waiting for each other's segments both finish. A segment whose
+// remembered translation failed today's checks is sent without
+// reservation, as is everything when the memory cannot reserve.
+// Reservations not ended by a store are released on return.
+func (e *Engine) translateShared(ctx context.Context, j *job, idx []int, res *Result) error {
+	var direct, waiting []int
+	for _, i := range idx {
+		if j.units[i].stale {
+			direct = append(direct, i)
+		} else {
+			waiting = append(waiting, i)
+		}
+	}
+	if len(waiting) == 0 {
+		return e.translateUnits(ctx, j, direct, res)
+	}
+	owner := e.cfg.Owner + "-" + strconv.FormatUint(e.calls.Add(1), 36)
+	var held []int
+	defer func() { e.release(ctx, j, held, owner) }()
+	deadline := e.cfg.Now().Add(2 * e.cfg.ReserveLease)
+	for poll := 0; ; poll++ {
+		if poll > 0 {
+			if err := e.cfg.Sleep(ctx, reservePoll); err != nil {
+				return fmt.Errorf("translate: waiting for a segment another instance translates: %w", err)
+			}
+		}
+		var mine []int
+		switch {
+		case !e.cfg.Now().Before(deadline):
+			e.log.Info("segments still reserved by another instance: sending them", "segments", len(waiting))
+			mine, waiting = waiting, nil
+		case poll%reserveEvery == 0:
+			var err error
+			if mine, waiting, err = e.reserve(ctx, j, waiting, owner); err != nil {
+				return err
+			}
+			held = append(held, mine...)
+			if poll == 0 && len(waiting) > 0 {
+				e.log.Debug("segments being translated by another instance: waiting for them", "segments", len(waiting))
+			}
+		}
+		// Read the memory for the segments waited for and for those just
+		// reserved: on PostgreSQL another instance's store that committed
+		// during the reservation may not have been seen by it.
+		if check := append(slices.Clone(waiting), mine...); poll > 0 || len(mine) > 0 {
+			found, resend, err := e.recall(ctx, j, check, res)
+			if err != nil {
+				return err
+			}
+			direct = append(direct, resend...)
+			mine = slices.DeleteFunc(mine, func(i int) bool { return found[i] || slices.Contains(resend, i) })
+			waiting = slices.DeleteFunc(waiting, func(i int) bool { return found[i] || slices.Contains(resend, i) })
+		}
+		if send := append(direct, mine...); len(send) > 0 {
+			slices.Sort(send) // document order, as batched without reservations
+			if err := e.translateUnits(ctx, j, send, res); err != nil {
+				return err
+			}
+			direct = nil
+		}
+		if len(waiting) == 0 {
+			return nil
+		}
+	}
+}
+
+// reserve reserves the units' keys for owner and splits the units into
+// those owner holds and the others. When the memory cannot reserve, the
+// call goes on without coordination: every unit is the caller's.
+func (e *Engine) reserve(ctx context.Context, j *job, idx []int, owner string) (mine, others []int, err error) {
+	keys := make([]string, len(idx))
+	for k, i := range idx {
+		keys[k] = j.units[i].key
+	}
+	owned, err := e.mem.TMReserve(ctx, keys, owner, e.cfg.Now(), e.cfg.ReserveLease)
+	if err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			return nil, nil, fmt.Errorf("translate: memory: %w", cerr)
+		}
+		e.log.Warn("reserving segments failed: translating without coordination", slog.Any("error", err))
+		return nil, idx, nil // not held: nothing to release
+	}
+	got := make(map[string]bool, len(owned))
+	for _, k := range owned {
+		got[k] = true
+	}
+	for _, i := range idx {
+		if got[j.units[i].key] {
+			mine = append(mine, i)
+		} else {
+			others = append(others, i)
+		}
+	}
+	return mine, others, nil
+}
+
+// recall reads the memory for units: those found and accepted are done
+// (memory hits); those found but failing the checks are to be sent again.
+func (e *Engine) recall(ctx context.Context, j *job, idx []int, res *Result) (found map[int]bool, resend []int, err error) {
+	keys := make([]string, len(idx))
+	for k, i := range idx {
+		keys[k] = j.units[i].key
+	}
+	hits, err := e.mem.TMGet(ctx, keys)
+	if err != nil {
+		return nil, nil, fmt.Errorf("translate: memory: %w", err)
+	}
+	found = map[int]bool{}
+	n := 0
+	for _, i := range idx {
+		u := j.units[i]
+		v, ok := hits[u.key]
+		if !ok {
+			continue
+		}
+		en, cerr := e.accept(u, v, u.format)
+		if cerr != nil {
+			e.log.Debug("translation from another instance fails the checks; sending again", "check", cerr.Check, "reason", cerr.Reason)
+			u.stale = true
+			resend = append(resend, i)
+			continue
+		}
+		u.english, u.done, u.memory = en, true, true
+		found[i] = true
+		n++
+	}
+	if n > 0 {
+		res.MemoryHits += n
+		e.metrics.memoryHits(e.name, n)
+	}
+	return found, resend, nil
+}
+
+// release ends the reservations of the held units this call did not store
+// (failed, abandoned, or found in the memory after all). It runs even when
+// ctx is done, so other instances need not wait for the lease to run out.
+func (e *Engine) release(ctx context.Context, j *job, held []int, owner string) {
+	var keys []string
+	for _, i := range held {
+		if !j.units[i].stored {
+			keys = append(keys, j.units[i].key)
+		}
+	}
+	if len(keys) == 0 {
+		return
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+	defer cancel()
+	if err := e.mem.TMRelease(rctx, keys, owner); err != nil {
+		e.log.Warn("releasing segment reservations failed; they expire by themselves", "segments", len(keys), slog.Any("error", err))
+	}
 }
 
 // translateUnits sends the units in batches, checks the answers, stores
@@ -474,6 +669,9 @@ func (e *Engine) translateUnits(ctx context.Context, j *job, idx []int, res *Res
 			if len(good) > 0 {
 				if err := e.mem.TMPut(ctx, good); err != nil {
 					return fmt.Errorf("translate: memory: %w", err)
+				}
+				for _, i := range batch {
+					j.units[i].stored = j.units[i].done
 				}
 			}
 		}

@@ -533,6 +533,7 @@ func TestNewEngineErrors(t *testing.T) {
 		{name: "no translator", mem: NewMapMemory()},
 		{name: "no memory", tr: f},
 		{name: "negative limit", tr: f, mem: NewMapMemory(), cfg: EngineConfig{DailyCharLimit: -1}},
+		{name: "negative reservation lease", tr: f, mem: NewMapMemory(), cfg: EngineConfig{ReserveLease: -time.Second}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

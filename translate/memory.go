@@ -2,17 +2,27 @@ package translate
 
 import (
 	"context"
+	"errors"
+	"slices"
 	"sync"
+	"time"
 
 	"github.com/transfeed/transfeed/store"
 )
 
-// Memory is what the engine keeps between calls: the translation memory,
-// the daily usage per provider and the providers' pause state. *store.Store
-// implements it.
+// Memory is what the engine keeps between calls: the translation memory
+// with its reservations, the daily usage per provider and the providers'
+// pause state. *store.Store implements it.
 type Memory interface {
 	TMGet(ctx context.Context, keys []string) (map[string]string, error)
+	// TMPut stores entries and ends the reservations of their keys.
 	TMPut(ctx context.Context, entries []store.TMEntry) error
+	// TMReserve reserves for owner, until now+lease, the keys that are not
+	// in the memory and not held unexpired by another owner, and returns
+	// the keys owner holds (see store.Store.TMReserve).
+	TMReserve(ctx context.Context, keys []string, owner string, now time.Time, lease time.Duration) ([]string, error)
+	// TMRelease ends owner's reservations of keys.
+	TMRelease(ctx context.Context, keys []string, owner string) error
 	AddUsage(ctx context.Context, day, provider string, chars, requests int64) error
 	GetUsage(ctx context.Context, day, provider string) (store.Usage, error)
 	GetProviderState(ctx context.Context, provider string) (store.ProviderState, error)
@@ -22,18 +32,20 @@ type Memory interface {
 // MapMemory is a Memory held in maps, for `transfeed preview` and tests.
 // It is safe for concurrent use; it keeps everything until dropped.
 type MapMemory struct {
-	mu     sync.Mutex
-	tm     map[string]store.TMEntry
-	usage  map[[2]string]store.Usage
-	states map[string]store.ProviderState
+	mu      sync.Mutex
+	tm      map[string]store.TMEntry
+	pending map[string]reservation
+	usage   map[[2]string]store.Usage
+	states  map[string]store.ProviderState
 }
 
 // NewMapMemory returns an empty MapMemory.
 func NewMapMemory() *MapMemory {
 	return &MapMemory{
-		tm:     map[string]store.TMEntry{},
-		usage:  map[[2]string]store.Usage{},
-		states: map[string]store.ProviderState{},
+		tm:      map[string]store.TMEntry{},
+		pending: map[string]reservation{},
+		usage:   map[[2]string]store.Usage{},
+		states:  map[string]store.ProviderState{},
 	}
 }
 
@@ -66,6 +78,55 @@ func (m *MapMemory) TMPut(ctx context.Context, entries []store.TMEntry) error {
 	defer m.mu.Unlock()
 	for _, e := range entries {
 		m.tm[e.Key] = e
+		delete(m.pending, e.Key)
+	}
+	return nil
+}
+
+// reservation is a key held by owner until a time.
+type reservation struct {
+	owner string
+	until time.Time
+}
+
+// TMReserve reserves, as store.Store.TMReserve does, the keys not in the
+// memory that nobody else holds unexpired, and returns the keys owner
+// holds (sorted, without duplicates).
+func (m *MapMemory) TMReserve(ctx context.Context, keys []string, owner string, now time.Time, lease time.Duration) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if owner == "" || lease <= 0 {
+		return nil, errors.New("translate: memory: reserve: empty owner or lease")
+	}
+	keys = slices.Compact(slices.Sorted(slices.Values(keys)))
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var owned []string
+	for _, k := range keys {
+		if _, ok := m.tm[k]; ok {
+			continue
+		}
+		if r, ok := m.pending[k]; ok && r.owner != owner && now.Before(r.until) {
+			continue
+		}
+		m.pending[k] = reservation{owner: owner, until: now.Add(lease)}
+		owned = append(owned, k)
+	}
+	return owned, nil
+}
+
+// TMRelease ends owner's reservations of keys.
+func (m *MapMemory) TMRelease(ctx context.Context, keys []string, owner string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, k := range keys {
+		if r, ok := m.pending[k]; ok && r.owner == owner {
+			delete(m.pending, k)
+		}
 	}
 	return nil
 }

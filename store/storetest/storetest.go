@@ -58,6 +58,8 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 		{"ReserveSendConcurrent", testReserveSendConcurrent},
 		{"ClaimLeader", testClaimLeader},
 		{"ClaimLeaderConcurrent", testClaimLeaderConcurrent},
+		{"TMReserve", testTMReserve},
+		{"TMReserveConcurrent", testTMReserveConcurrent},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -6,12 +6,25 @@
 #   scripts/multi-instance.sh poll304     # throughput: polling SOURCES static sources (304s), 1 vs N
 #   scripts/multi-instance.sh translate   # throughput: translating SOURCES*POSTS new posts at 50 ms, 1 vs N
 #
+# poll304: a first run of the instances stores every source's post and is
+# stopped; every source is then made due (next_poll_at = 0) and the instances
+# are started again, so all SOURCES conditional polls are due at once. (Left
+# to the schedule, a second cycle would be spread over the scheduler's jitter
+# window — 6 s for "@every 1m" — and would measure the schedule, not the
+# instances.) translate: SOURCES*POSTS posts, backfill 0, translated at
+# -tr-latency 50ms. Both print wall time, rate, characters sent, duplicate
+# polls, load average and the CPU seconds used in the measured window by the
+# instances, PostgreSQL (every postgres process, reaped backends included:
+# other users of the server count too) and the stand-in, and the machine's
+# busy share (/proc/stat).
+#
 # Environment (defaults in brackets):
 #   PGDSN     admin DSN [postgres://transfeed:tfpass@localhost:5432/transfeed?sslmode=disable]
 #   SOURCES   sources [200]      INSTANCES instances [3]     RUN_FOR seconds per run [240]
 #   KILL_AT   seconds before one instance gets SIGKILL [60]  POSTS initial posts per source [2]
 #   BACKFILL  posts of each source's first poll pushed per channel [1]
 #   WORK      scratch directory [mktemp]
+#   ROOT      repository to build [the script's ..]
 # Every run uses a fresh schema (search_path) and a fresh stand-in with the same
 # seed, so the single-instance run sees the same posts. Prints a summary and
 # exits non-zero when a check fails. Processes are stopped by pid.
@@ -27,7 +40,7 @@ KILL_AT=${KILL_AT:-60}
 POSTS=${POSTS:-2}
 BACKFILL=${BACKFILL:-1}
 WORK=${WORK:-$(mktemp -d /tmp/tf-multi.XXXXXX)}
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
+ROOT=${ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
 
 PIDS=()
 cleanup() {
@@ -70,13 +83,13 @@ start_standin() {
 # start_instances DIR DSN N: generates one config per instance (own port and
 # data dir, shared database) and starts them; sets IPIDS.
 start_instances() {
-	local dir=$1 dsn=$2 n=$3
+	local dir=$1 dsn=$2 n=$3 backfill=${4:-$BACKFILL}
 	IPIDS=()
 	for i in $(seq "$n"); do
-		"$WORK/standin" -gen-config -sources "$SOURCES" -base "$BASE" -channels 3 -backfill "$BACKFILL" \
+		"$WORK/standin" -gen-config -sources "$SOURCES" -base "$BASE" -channels 3 -backfill "$backfill" \
 			-data "$dir/data$i" -listen-http "127.0.0.1:$((18080 + i))" -base-url "http://transfeed.test" \
 			-storage-dsn "$dsn" -log-level info >"$dir/config$i.yaml"
-		"$WORK/transfeed" run -config "$dir/config$i.yaml" >"$dir/instance$i.log" 2>&1 &
+		"$WORK/transfeed" run -config "$dir/config$i.yaml" >>"$dir/instance$i.log" 2>&1 &
 		IPIDS+=($!)
 		PIDS+=($!)
 	done
@@ -93,6 +106,13 @@ stop_instances() {
 
 # sql SCHEMA QUERY (psql takes no search_path in the URI: PGOPTIONS does it)
 sql() { PGOPTIONS="$PGOPTIONS_BASE -c search_path=$1" psql -qtA "$PGDSN" -c "$2"; }
+
+# count SCHEMA QUERY: the query's number, 0 while the tables do not exist yet.
+count() {
+	local c
+	c=$(sql "$1" "$2" 2>/dev/null) || c=0
+	echo "${c:-0}"
+}
 
 # run_check DIR N KILL: one run; writes DIR/summary.json.
 run_check() {
@@ -172,38 +192,99 @@ check() {
 	return "$fail"
 }
 
-# throughput MODE N: seconds for N instances to finish the work.
+# cpu_ticks PID…: user+system clock ticks of the processes (0 for gone ones).
+cpu_ticks() {
+	local t=0 p f
+	for p in "$@"; do
+		f=$(cut -d')' -f2- "/proc/$p/stat" 2>/dev/null) || continue
+		# after "pid (comm)": state is field 1, utime 12, stime 13
+		t=$((t + $(echo "$f" | awk '{print $12 + $13}')))
+	done
+	echo "$t"
+}
+
+# pg_ticks: clock ticks of every postgres process, plus the children the
+# postmaster has reaped (backends closed by the pools during the window).
+pg_ticks() {
+	local t=0 p f
+	for p in $(pgrep -x postgres); do
+		f=$(cut -d')' -f2- "/proc/$p/stat" 2>/dev/null) || continue
+		t=$((t + $(echo "$f" | awk '{print $12 + $13 + $14 + $15}')))
+	done
+	echo "$t"
+}
+
+# busy_ticks: "busy total" jiffies of the whole machine (/proc/stat).
+busy_ticks() { awk '/^cpu / { idle = $5 + $6; tot = 0; for (i = 2; i <= NF; i++) tot += $i; print tot - idle, tot }' /proc/stat; }
+
+# snapshot: one line of counters for the measured window.
+snapshot() {
+	echo "$(date +%s.%N) $(cpu_ticks "${IPIDS[@]}") $(pg_ticks) $(cpu_ticks "$SPID") $(busy_ticks) $(cut -d' ' -f1 /proc/loadavg)"
+}
+
+# throughput_run MODE N: seconds for N instances to finish the work; writes
+# $WORK/MODE-N/result.json and prints a line.
 throughput_run() {
-	local what=$1 n=$2 dir=$WORK/$1-$2 dsn schema
+	local what=$1 n=$2 dir=$WORK/$1-$2 dsn schema target
 	schema="tf_tp_${what}_${n}_$$"
 	dsn=$(new_schema "$schema")
 	if [ "$what" = poll304 ]; then
-		start_standin "$dir" -static -initial-posts 1 -tg-min-gap 0
-	else
-		start_standin "$dir" -initial-posts "$POSTS" -new-every 0 -tr-latency 50ms -tg-min-gap 0
-	fi
-	start_instances "$dir" "$dsn" "$n"
-	local t0 start end target
-	if [ "$what" = poll304 ]; then
-		# The first cycle stores the posts; the second (a minute later) is all 304s.
 		target=$SOURCES
-		until [ "$(curl -s "$BASE/stats" | jq .sources.not_modified)" -ge 1 ]; do sleep 0.2; done
-		start=$(date +%s.%N)
-		until [ "$(curl -s "$BASE/stats" | jq .sources.not_modified)" -ge "$target" ]; do sleep 0.2; done
-		end=$(date +%s.%N)
+		start_standin "$dir" -static -initial-posts 1 -tg-min-gap 0
+		# Priming run: store every source's post, then stop.
+		start_instances "$dir" "$dsn" "$n" 0
+		until [ "$(count "$schema" "SELECT count(*) FROM sources WHERE polled_once AND last_status = 'ok'")" -ge "$target" ] &&
+			[ "$(count "$schema" "SELECT count(*) FROM items WHERE state <> 'ready'")" = 0 ]; do sleep 0.5; done
+		stop_instances
+		sql "$schema" "UPDATE sources SET next_poll_at = 0" >/dev/null
 	else
 		target=$((SOURCES * POSTS))
-		until [ "$(sql "$schema" "SELECT count(*) FROM items")" -ge 1 ]; do sleep 0.2; done
-		start=$(date +%s.%N)
-		until [ "$(sql "$schema" "SELECT count(*) FROM items WHERE state = 'ready'")" -ge "$target" ]; do sleep 0.5; done
+		start_standin "$dir" -initial-posts "$POSTS" -new-every 0 -tr-latency 50ms -tg-min-gap 0
+	fi
+	local st0 st1 launch t0ms first end snap0 snap1
+	st0=$(curl -s "$BASE/stats")
+	IPIDS=()
+	snap0=$(snapshot) # the instances' CPU starts at 0
+	launch=${snap0%% *}
+	t0ms=$(date +%s%3N)
+	start_instances "$dir" "$dsn" "$n" 0
+	if [ "$what" = poll304 ]; then
+		until [ "$(count "$schema" "SELECT count(*) FROM sources WHERE last_status = 'not_modified' AND last_poll_at >= $t0ms")" -ge "$target" ]; do sleep 0.2; done
 		end=$(date +%s.%N)
+		first=$(sql "$schema" "SELECT min(last_poll_at) FROM sources WHERE last_poll_at >= $t0ms")
+	else
+		until [ "$(count "$schema" "SELECT count(*) FROM items WHERE state = 'ready'")" -ge "$target" ]; do sleep 0.2; done
+		end=$(date +%s.%N)
+		first=$(sql "$schema" "SELECT min(first_seen) FROM items")
+	fi
+	snap1=$(snapshot)
+	st1=$(curl -s "$BASE/stats")
+	local owners
+	if [ "$what" = poll304 ]; then
+		owners="n/a"
+	else
+		owners=$(sql "$schema" "SELECT string_agg(c::text, '/') FROM (SELECT count(*) c FROM items GROUP BY lease_owner ORDER BY 1 DESC) x")
 	fi
 	stop_instances
 	kill "$SPID" 2>/dev/null || true
 	wait "$SPID" 2>/dev/null || true
 	PGOPTIONS="$PGOPTIONS_BASE" psql -q "$PGDSN" -c "DROP SCHEMA $schema CASCADE" >/dev/null
-	awk -v s="$start" -v e="$end" -v n="$n" -v w="$what" -v t="$target" \
-		'BEGIN { d = e - s; printf "%s: %d instance(s): %d in %.1f s = %.1f/s\n", w, n, t, d, t / d }'
+	jq -n --arg what "$what" --argjson n "$n" --argjson target "$target" --arg launch "$launch" --arg first "$first" \
+		--arg end "$end" --arg s0 "$snap0" --arg s1 "$snap1" --argjson st0 "$st0" --argjson st1 "$st1" --arg owners "$owners" '
+		($s0 | split(" ") | map(tonumber)) as $a | ($s1 | split(" ") | map(tonumber)) as $b |
+		($end | tonumber) as $e | ($first | tonumber / 1000) as $f |
+		{mode: $what, instances: $n, work: $target,
+		 wall_from_launch_s: ($e - ($launch | tonumber)), wall_from_first_s: ($e - $f),
+		 rate_per_s: ($target / ($e - $f)),
+		 feed_requests: ($st1.sources.polls - $st0.sources.polls),
+		 not_modified: ($st1.sources.not_modified - $st0.sources.not_modified),
+		 tr_requests: ($st1.translate.requests - $st0.translate.requests),
+		 tr_chars: ($st1.translate.chars - $st0.translate.chars),
+		 items_per_owner: $owners,
+		 window_s: ($b[0] - $a[0]),
+		 cpu_s: {instances: (($b[1] - $a[1]) / 100), postgres: (($b[2] - $a[2]) / 100), standin: (($b[3] - $a[3]) / 100)},
+		 machine_busy_pct: (100 * ($b[4] - $a[4]) / ($b[5] - $a[5])),
+		 load1: {start: $a[6], end: $b[6]}}' | tee "$dir/result.json" | jq -c .
 }
 
 case "$MODE" in

@@ -83,7 +83,6 @@ report() {
 	# shellcheck disable=SC1091
 	. "$WORK/end.env"
 	# The store's view.
-	"$WORK/transfeed" items -config "$WORK/config.yaml" -json -limit 1000000 >"$WORK/items.json"
 	DB=$WORK/data/transfeed.db
 	q() { sqlite3 -readonly "$DB" "$1"; }
 	ITEMS_STATES=$(q "SELECT group_concat(state || '=' || n, ' ') FROM (SELECT state, count(*) n FROM items GROUP BY state ORDER BY state)")
@@ -148,9 +147,9 @@ report() {
 	fail=0
 	check() { # NAME OK VALUE
 		if [ "$2" = 1 ]; then
-			printf '  %-34s %-24s ok\n' "$1" "$3"
+			printf '  %-46s %-20s ok\n' "$1" "$3"
 		else
-			printf '  %-34s %-24s FAIL\n' "$1" "$3"
+			printf '  %-46s %-20s FAIL\n' "$1" "$3"
 			fail=1
 		fi
 	}
@@ -201,8 +200,8 @@ fi
 SPID=
 TPID=
 cleanup() {
-	[ -n "$TPID" ] && kill -KILL "$TPID" 2>/dev/null || true
-	[ -n "$SPID" ] && kill -TERM "$SPID" 2>/dev/null || true
+	if [ -n "$TPID" ]; then kill -KILL "$TPID" 2>/dev/null || true; fi
+	if [ -n "$SPID" ]; then kill -TERM "$SPID" 2>/dev/null || true; fi
 	wait 2>/dev/null || true
 }
 trap cleanup EXIT
@@ -287,6 +286,8 @@ curl -s "$BASE/published" >"$WORK/published.json"
 kill -TERM "$SPID" 2>/dev/null || true
 wait "$SPID" 2>/dev/null || true
 SPID=
+
+"$WORK/transfeed" items -config "$WORK/config.yaml" -json -limit 1000000 >"$WORK/items.json"
 
 # What the report needs besides the files (so `soak.sh -report DIR` can redo it).
 {

@@ -107,7 +107,37 @@ type feedVersion struct {
 	count   int
 }
 
+// versionTTL is how long a feed's version is trusted before the store is
+// asked again. A second keeps conditional requests (the bulk of a feed's
+// traffic) off the database while a new post still shows within a second;
+// feeds are served with a much longer max-age anyway.
+const versionTTL = time.Second
+
+type memoVersion struct {
+	v  feedVersion
+	at time.Time
+}
+
 func (s *Server) version(ctx context.Context, sourceIDs []string) (feedVersion, error) {
+	key := strings.Join(sourceIDs, "\x00")
+	now := s.now()
+	s.verMu.Lock()
+	m, ok := s.versions[key]
+	s.verMu.Unlock()
+	if ok && s.versionTTL > 0 && now.Sub(m.at) < s.versionTTL {
+		return m.v, nil
+	}
+	v, err := s.loadVersion(ctx, sourceIDs)
+	if err != nil {
+		return v, err
+	}
+	s.verMu.Lock()
+	s.versions[key] = memoVersion{v: v, at: now}
+	s.verMu.Unlock()
+	return v, nil
+}
+
+func (s *Server) loadVersion(ctx context.Context, sourceIDs []string) (feedVersion, error) {
 	changed, err := s.st.ItemsChangedSince(ctx, sourceIDs)
 	if err != nil {
 		return feedVersion{}, fmt.Errorf("server: items changed: %w", err)

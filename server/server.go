@@ -19,6 +19,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/microcosm-cc/bluemonday"
@@ -89,8 +90,12 @@ type Server struct {
 	srcInfo map[string]syndicate.SourceInfo
 	cache   *renderCache
 	metrics *httpMetrics
-	started time.Time
-	now     func() time.Time // the clock of /status
+	// versions memoises feed versions for versionTTL (see version).
+	verMu      sync.Mutex
+	versions   map[string]memoVersion
+	versionTTL time.Duration
+	started    time.Time
+	now        func() time.Time // the clock of /status
 	// fingerprint covers the configuration that shapes rendered output.
 	fingerprint string
 	handler     http.Handler
@@ -130,19 +135,21 @@ func New(cfg *config.Config, st Store, reg *prometheus.Registry, logger *slog.Lo
 		return nil, err
 	}
 	s := &Server{
-		cfg:     cfg,
-		st:      st,
-		logger:  logger,
-		reg:     reg,
-		b:       b,
-		policy:  policy,
-		loc:     loc,
-		title:   cfg.Server.Title,
-		tmpl:    tmpl,
-		cache:   newRenderCache(maxCacheEntries),
-		metrics: m,
-		started: time.Now().UTC(),
-		now:     time.Now,
+		cfg:        cfg,
+		st:         st,
+		logger:     logger,
+		reg:        reg,
+		b:          b,
+		policy:     policy,
+		loc:        loc,
+		title:      cfg.Server.Title,
+		tmpl:       tmpl,
+		cache:      newRenderCache(maxCacheEntries),
+		versions:   map[string]memoVersion{},
+		versionTTL: versionTTL,
+		metrics:    m,
+		started:    time.Now().UTC(),
+		now:        time.Now,
 	}
 	if s.title == "" {
 		s.title = "transfeed"

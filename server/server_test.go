@@ -206,6 +206,8 @@ func TestConditionalRequests(t *testing.T) {
 
 func TestChangeInvalidatesFeed(t *testing.T) {
 	s, st := newTestServer(t)
+	clock := testNow
+	s.now = func() time.Time { return clock }
 	h := s.Handler()
 	const p = "/feeds/zhaoqing.rss"
 	first := get(t, h, p, nil)
@@ -218,6 +220,11 @@ func TestChangeInvalidatesFeed(t *testing.T) {
 	if err := st.UpdateItem(it); err != nil {
 		t.Fatal(err)
 	}
+	// Within versionTTL the feed's version is trusted; past it, the change shows.
+	if rec := get(t, h, p, map[string]string{"If-None-Match": first.Header().Get("ETag")}); rec.Code != 304 {
+		t.Errorf("within versionTTL: %d, want 304 (version memoised)", rec.Code)
+	}
+	clock = clock.Add(versionTTL)
 	rec := get(t, h, p, map[string]string{"If-None-Match": first.Header().Get("ETag")})
 	if rec.Code != 200 || !strings.Contains(rec.Body.String(), "(revised)") {
 		t.Fatalf("after a change: %d, revised title present %v", rec.Code, strings.Contains(rec.Body.String(), "(revised)"))
@@ -230,6 +237,7 @@ func TestChangeInvalidatesFeed(t *testing.T) {
 	if err := st.UpdateItem(it); err != nil {
 		t.Fatal(err)
 	}
+	clock = clock.Add(versionTTL)
 	if again := get(t, h, p, map[string]string{"If-None-Match": rec.Header().Get("ETag")}); again.Code != 200 || strings.Contains(again.Body.String(), "Xu Xiaoxiong") {
 		t.Errorf("item no longer ready still served (code %d)", again.Code)
 	}

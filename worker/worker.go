@@ -210,6 +210,10 @@ func (w *Worker) PollSource(ctx context.Context, src config.Source) PollReport {
 		v = feeds.Validators{} // the admin changed the URL: validators belong to the old one
 	}
 	res, perr := w.fetcher.Poll(ctx, src, v, func(k string) bool { _, ok := known[k]; return ok })
+	// What was fetched is stored even when shutdown begins now: the writes
+	// get a short context of their own.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
 	pr := store.PollResult{SourceID: src.ID, URL: src.URL, At: now, ETag: prev.ETag, LastModified: prev.LastModified}
 	var retryAfter time.Duration
 	switch {
@@ -232,7 +236,7 @@ func (w *Worker) PollSource(ctx context.Context, src config.Source) PollReport {
 		pr.Error = fmt.Sprintf("the source returned no posts although it had %d last time: its selectors or route probably broke", prev.LastItemCount)
 	default:
 		items := StoreItems(src, res.Items, prev.PolledOnce)
-		up, err := w.st.UpsertItems(ctx, src.ID, items, now)
+		up, err := w.st.UpsertItems(wctx, src.ID, items, now)
 		if err != nil {
 			pr.Status, pr.Error = "error", err.Error()
 			break
@@ -252,7 +256,7 @@ func (w *Worker) PollSource(ctx context.Context, src config.Source) PollReport {
 		errs = 0
 	}
 	pr.NextPollAt = w.nextPoll(src, now, errs, retryAfter)
-	st, err := w.st.RecordPoll(ctx, pr)
+	st, err := w.st.RecordPoll(wctx, pr)
 	if err != nil {
 		log.Error("recording poll failed", slog.Any("error", err))
 	}
@@ -358,10 +362,11 @@ func (w *Worker) PollAll(ctx context.Context, srcs []config.Source) []PollReport
 	return reps
 }
 
-// jitter spreads sources that share a schedule over a window (at most a
-// tenth of the interval, at most two minutes), by a stable hash of the id.
+// jitter spreads sources that share a schedule over a window (half the
+// interval, at most five minutes), by a stable hash of the id, so that
+// hundreds of sources on one schedule poll a few per second, not all at once.
 func jitter(id string, interval time.Duration) time.Duration {
-	window := min(interval/10, 2*time.Minute)
+	window := min(interval/2, 5*time.Minute)
 	if window <= 0 {
 		return 0
 	}

@@ -43,6 +43,9 @@ for at in $KILL_AT; do
 		if "$TF" once -config "$D/config.yaml" >"$D/once.$r.out" 2>"$D/once.$r.err"; then rc=0; else rc=$?; fi
 		check "[$at s] once #$r after the kill exits 0" "$rc == 0" "rc $rc, $(elapsed "$t0") s, $(grep -c . "$D/once.$r.err" || true) stderr line(s)"
 	done
+	skipped=$(grep -c ' skipped ' "$D/once.1.out" || true)
+	check "[$at s] once #1 after the kill polled every source" "$skipped == 0" \
+		"$skipped of $SOURCES skipped as \"another instance is polling it\" (the killed process's 15-min poll leases)"
 	read -r total distinct <<<"$(guid_counts "$D/config.yaml")"
 	check "[$at s] no duplicate item" "$total == $distinct" "$total items, $distinct distinct GUIDs"
 	lost=$(lost_posts "$D/config.yaml" | wc -l)
@@ -53,7 +56,7 @@ for at in $KILL_AT; do
 	echo "   item states after the runs: $states; still leased by the killed process:" \
 		"$(sqlite3 "$db" "select count(*) from sources where lease_owner <> ''") source(s)," \
 		"$(sqlite3 "$db" "select count(*) from items where lease_owner <> ''") item(s)" \
-		"(leases end $(sqlite3 "$db" "select datetime(max(lease_until) / 1000, 'unixepoch') from sources") UTC; now $(date -u +%T))"
+		"(leases end $(sqlite3 "$db" "select datetime(max(u) / 1000, 'unixepoch') from (select lease_until u from sources union all select lease_until from items)") UTC; now $(date -u +%T))"
 	if [ "$lost" -gt 0 ]; then
 		# Are the posts delayed or gone for good? Let the killed process's
 		# leases end (WAIT_LEASE=1: really wait; default: expire them in our

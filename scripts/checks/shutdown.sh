@@ -7,21 +7,22 @@
 #   - `run` again: no item twice, every served post stored, no Telegram message
 #     twice, every sent delivery really sent.
 #
-#   scripts/checks/shutdown.sh     # env: SOURCES [300] POSTS [5] BUSY [12] (seconds before SIGTERM)
+#   scripts/checks/shutdown.sh     # env: SOURCES [300] POSTS [5] BUSY [12] (seconds before SIGTERM) NEW_EVERY [5m]
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 SOURCES=${SOURCES:-300}
 POSTS=${POSTS:-5}
 BUSY=${BUSY:-12}
+NEW_EVERY=${NEW_EVERY:-5m}
 D=$WORK/shutdown
 rm -rf "$D"
 mkdir -p "$D"
 build
 
-start_standin "$D" -sources "$SOURCES" -initial-posts "$POSTS" -new-every 1m -tr-latency 50ms -tg-min-gap 3s
+start_standin "$D" -sources "$SOURCES" -initial-posts "$POSTS" -new-every "$NEW_EVERY" -tr-latency 50ms -tg-min-gap 3s
 gen_config "$D/config.yaml" -sources "$SOURCES" -channels 3 -backfill 1 -data "$D/data" -per-host 16 -concurrency 16 -log-level info
 cp "$D/config.yaml" "$D/config.good"
-echo "config: $SOURCES sources x $POSTS posts (a new one per source every minute), translation latency 50 ms," \
+echo "config: $SOURCES sources x $POSTS posts (a new one per source every $NEW_EVERY), translation latency 50 ms," \
 	"3 channels with backfill 1, fetch.per_host 16, concurrency 16, server 127.0.0.1:$TF_PORT"
 
 start_run() {
@@ -89,11 +90,16 @@ leased=$(sqlite3 "$D/data/transfeed.db" "select (select count(*) from sources wh
 echo "   leases left behind by the stopped process: $leased"
 sent_before=$(stat .telegram.messages)
 
-# Run again until every item is ready, then compare.
+# Items the stopped process had claimed for translation and did not hand back.
+stranded=$(sqlite3 "$D/data/transfeed.db" "select count(*) from items where lease_owner <> '' and state <> 'ready'")
+stranded_ids=$(sqlite3 "$D/data/transfeed.db" "select coalesce(group_concat(id), '0') from items where lease_owner <> '' and state <> 'ready'")
+stranded_until=$(sqlite3 "$D/data/transfeed.db" "select coalesce(datetime(max(lease_until) / 1000, 'unixepoch'), '-') from items where lease_owner <> '' and state <> 'ready'")
+
+# Run again until every other item is ready, then compare.
 start_run
 ready=0
 for i in $(seq 1 240); do
-	n=$(sqlite3 "$D/data/transfeed.db" "select count(*) from items where state <> 'ready'")
+	n=$(sqlite3 "$D/data/transfeed.db" "select count(*) from items where state <> 'ready' and id not in ($stranded_ids)")
 	if [ "$n" -eq 0 ]; then
 		ready=1
 		break
@@ -101,11 +107,14 @@ for i in $(seq 1 240); do
 	sleep 1
 done
 sleep 5
+still=$(sqlite3 "$D/data/transfeed.db" "select count(*) from items where state <> 'ready'")
 kill -TERM "$TF_PID"
 wait "$TF_PID" || true
+check "the clean stop handed back every item it had claimed for translation" "$stranded == 0" \
+	"$stranded item(s) left leased until $stranded_until UTC (now $(date -u +%T)); $still item(s) not ready when the second run was stopped"
 db=$D/data/transfeed.db
 items_after=$(sqlite3 "$db" "select group_concat(state || '=' || n, ' ') from (select state, count(*) n from items group by state)")
-check "second run: every item ready within 240 s" "$ready == 1" "items $items_after; leased: $(sqlite3 "$db" "select count(*) from items where lease_owner <> ''")"
+check "second run: every item not stranded by the stop is ready within 240 s" "$ready == 1" "items $items_after"
 read -r total distinct <<<"$(guid_counts "$D/config.yaml")"
 check "no item stored twice" "$total == $distinct" "$total items, $distinct distinct GUIDs"
 lost=$(lost_posts "$D/config.yaml" | wc -l)

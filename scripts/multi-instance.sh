@@ -6,6 +6,9 @@
 #   scripts/multi-instance.sh poll304     # throughput: polling SOURCES static sources (304s), 1 vs N
 #   scripts/multi-instance.sh translate   # throughput: translating SOURCES*POSTS new posts at 50 ms, 1 vs N
 #
+# Rates are over the span the database records: poll304 from the first to the
+# last poll's start (sources.last_poll_at), translate from the first post
+# stored to the last post ready (items.first_seen, ready_at).
 # poll304: a first run of the instances stores every source's post and is
 # stopped; every source is then made due (next_poll_at = 0) and the instances
 # are started again, so all SOURCES conditional polls are due at once. (Left
@@ -24,6 +27,7 @@
 #   KILL_AT   seconds before one instance gets SIGKILL [60]  POSTS initial posts per source [2]
 #   BACKFILL  posts of each source's first poll pushed per channel [1]
 #   WORK      scratch directory [mktemp]
+#   REPEAT    throughput modes: runs of each (1 and N instances) [1]
 #   ROOT      repository to build [the script's ..]
 # Every run uses a fresh schema (search_path) and a fresh stand-in with the same
 # seed, so the single-instance run sees the same posts. Prints a summary and
@@ -68,6 +72,7 @@ start_standin() {
 	local dir=$1
 	shift
 	mkdir -p "$dir"
+	: >"$dir/standin.out" # exists before sed reads it (the child opens it later)
 	"$WORK/standin" -seed 7 -sources "$SOURCES" "$@" >"$dir/standin.out" 2>"$dir/standin.err" &
 	SPID=$!
 	PIDS+=("$SPID")
@@ -225,15 +230,17 @@ snapshot() {
 # throughput_run MODE N: seconds for N instances to finish the work; writes
 # $WORK/MODE-N/result.json and prints a line.
 throughput_run() {
-	local what=$1 n=$2 dir=$WORK/$1-$2 dsn schema target
-	schema="tf_tp_${what}_${n}_$$"
+	local what=$1 n=$2 dir=$WORK/$1-$2-${WORK_RUN:-1} dsn schema target
+	schema="tf_tp_${what}_${n}_${WORK_RUN:-1}_$$"
 	dsn=$(new_schema "$schema")
 	if [ "$what" = poll304 ]; then
 		target=$SOURCES
 		start_standin "$dir" -static -initial-posts 1 -tg-min-gap 0
 		# Priming run: store every source's post, then stop.
 		start_instances "$dir" "$dsn" "$n" 0
-		until [ "$(count "$schema" "SELECT count(*) FROM sources WHERE polled_once AND last_status = 'ok'")" -ge "$target" ] &&
+		# (polled_once, not last_status = 'ok': with several instances a source
+		# can be polled again, and answer 304, right after its first poll)
+		until [ "$(count "$schema" "SELECT count(*) FROM sources WHERE polled_once")" -ge "$target" ] &&
 			[ "$(count "$schema" "SELECT count(*) FROM items WHERE state <> 'ready'")" = 0 ]; do sleep 0.5; done
 		stop_instances
 		sql "$schema" "UPDATE sources SET next_poll_at = 0" >/dev/null
@@ -249,38 +256,45 @@ throughput_run() {
 	t0ms=$(date +%s%3N)
 	start_instances "$dir" "$dsn" "$n" 0
 	if [ "$what" = poll304 ]; then
-		until [ "$(count "$schema" "SELECT count(*) FROM sources WHERE last_status = 'not_modified' AND last_poll_at >= $t0ms")" -ge "$target" ]; do sleep 0.2; done
+		until [ "$(count "$schema" "SELECT count(*) FROM sources WHERE last_status = 'not_modified' AND last_poll_at >= $t0ms")" -ge "$target" ]; do sleep 0.1; done
 		end=$(date +%s.%N)
-		first=$(sql "$schema" "SELECT min(last_poll_at) FROM sources WHERE last_poll_at >= $t0ms")
+		# first and last poll start (ms), from the database
+		first=$(sql "$schema" "SELECT min(last_poll_at) || ' ' || max(last_poll_at) FROM sources WHERE last_poll_at >= $t0ms")
 	else
-		until [ "$(count "$schema" "SELECT count(*) FROM items WHERE state = 'ready'")" -ge "$target" ]; do sleep 0.2; done
+		until [ "$(count "$schema" "SELECT count(*) FROM items WHERE state = 'ready'")" -ge "$target" ]; do sleep 0.1; done
 		end=$(date +%s.%N)
-		first=$(sql "$schema" "SELECT min(first_seen) FROM items")
+		# first post stored and last post ready (ms), from the database
+		first=$(sql "$schema" "SELECT min(first_seen) || ' ' || max(ready_at) FROM items")
 	fi
 	snap1=$(snapshot)
 	st1=$(curl -s "$BASE/stats")
-	local owners
-	if [ "$what" = poll304 ]; then
-		owners="n/a"
-	else
-		owners=$(sql "$schema" "SELECT string_agg(c::text, '/') FROM (SELECT count(*) c FROM items GROUP BY lease_owner ORDER BY 1 DESC) x")
-	fi
+	# Work done by each instance (its /metrics): 304 polls, or posts translated.
+	local owners="" i m
+	for i in $(seq "$n"); do
+		if [ "$what" = poll304 ]; then
+			m=$(curl -s "http://127.0.0.1:$((18080 + i))/metrics" | awk '/^transfeed_polls_total\{.*result="not_modified"/ { s += $NF } END { print s + 0 }')
+		else
+			m=$(curl -s "http://127.0.0.1:$((18080 + i))/metrics" | awk '/^transfeed_posts_translated_total/ { s += $NF } END { print s + 0 }')
+		fi
+		owners="${owners:+$owners/}$m"
+	done
+	printf '%s\n' "launch=$launch first=$first end=$end owners=$owners" "snap0=$snap0" "snap1=$snap1" "st0=$st0" "st1=$st1" >"$dir/raw.txt"
 	stop_instances
 	kill "$SPID" 2>/dev/null || true
 	wait "$SPID" 2>/dev/null || true
 	PGOPTIONS="$PGOPTIONS_BASE" psql -q "$PGDSN" -c "DROP SCHEMA $schema CASCADE" >/dev/null
-	jq -n --arg what "$what" --argjson n "$n" --argjson target "$target" --arg launch "$launch" --arg first "$first" \
-		--arg end "$end" --arg s0 "$snap0" --arg s1 "$snap1" --argjson st0 "$st0" --argjson st1 "$st1" --arg owners "$owners" '
+	jq -n --arg what "$what" --argjson n "$n" --argjson target "$target" --arg launch "$launch" --arg firstt "$first" \
+		--arg endt "$end" --arg s0 "$snap0" --arg s1 "$snap1" --argjson st0 "$st0" --argjson st1 "$st1" --arg owners "$owners" '
 		($s0 | split(" ") | map(tonumber)) as $a | ($s1 | split(" ") | map(tonumber)) as $b |
-		($end | tonumber) as $e | ($first | tonumber / 1000) as $f |
+		($endt | tonumber) as $e | ($firstt | split(" ") | map(tonumber / 1000)) as [$f, $l] |
 		{mode: $what, instances: $n, work: $target,
-		 wall_from_launch_s: ($e - ($launch | tonumber)), wall_from_first_s: ($e - $f),
-		 rate_per_s: ($target / ($e - $f)),
+		 wall_from_launch_s: ($e - ($launch | tonumber)), span_s: ($l - $f),
+		 rate_per_s: ($target / ($l - $f)),
 		 feed_requests: ($st1.sources.polls - $st0.sources.polls),
 		 not_modified: ($st1.sources.not_modified - $st0.sources.not_modified),
 		 tr_requests: ($st1.translate.requests - $st0.translate.requests),
 		 tr_chars: ($st1.translate.chars - $st0.translate.chars),
-		 items_per_owner: $owners,
+		 work_per_instance: $owners,
 		 window_s: ($b[0] - $a[0]),
 		 cpu_s: {instances: (($b[1] - $a[1]) / 100), postgres: (($b[2] - $a[2]) / 100), standin: (($b[3] - $a[3]) / 100)},
 		 machine_busy_pct: (100 * ($b[4] - $a[4]) / ($b[5] - $a[5])),
@@ -290,8 +304,10 @@ throughput_run() {
 case "$MODE" in
 check) check ;;
 poll304 | translate)
-	throughput_run "$MODE" 1
-	throughput_run "$MODE" "$INSTANCES"
+	for r in $(seq "${REPEAT:-1}"); do
+		WORK_RUN=$r throughput_run "$MODE" 1
+		WORK_RUN=$r throughput_run "$MODE" "$INSTANCES"
+	done
 	;;
 *)
 	echo "usage: $0 check|poll304|translate" >&2

@@ -497,3 +497,15 @@ func (s *Store) TranslationBacklog(ctx context.Context) (int, error) {
 	}
 	return n, nil
 }
+
+// ReleaseItems ends owner's translation leases on the given items, so that
+// items claimed but not worked on (a clean stop, a reload) are due again at
+// once. Leases held by someone else are left alone.
+func (s *Store) ReleaseItems(ctx context.Context, owner string, ids []int64) error {
+	for _, id := range ids {
+		if _, err := s.exec(ctx, `UPDATE items SET lease_owner = '', lease_until = 0 WHERE id = ? AND lease_owner = ?`, id, owner); err != nil {
+			return fmt.Errorf("store: release item %d: %w", id, err)
+		}
+	}
+	return nil
+}

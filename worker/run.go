@@ -53,12 +53,13 @@ func (w *Worker) Run(ctx context.Context) error {
 	// Poll at start whatever is due (never polled, or past its next poll),
 	// so a restart does not wait a whole interval.
 	wg.Go(func() {
+		var due []config.Source
 		for _, src := range w.cfg.Sources {
-			if ctx.Err() != nil {
-				return
+			if w.isDue(ctx, src) {
+				due = append(due, src)
 			}
-			wg.Go(func() { w.pollIfDue(ctx, src) })
 		}
+		w.PollAll(ctx, due)
 	})
 	c.Start()
 	wg.Go(func() { w.translateLoop(ctx) })
@@ -70,11 +71,16 @@ func (w *Worker) Run(ctx context.Context) error {
 
 // pollIfDue polls the source unless it is backing off.
 func (w *Worker) pollIfDue(ctx context.Context, src config.Source) {
-	st, err := w.st.GetSource(ctx, src.ID)
-	if err == nil && !st.LastPollAt.IsZero() && w.now().Before(st.NextPollAt.Add(-30*time.Second)) {
-		return
+	if w.isDue(ctx, src) {
+		w.PollSource(ctx, src)
 	}
-	w.PollSource(ctx, src)
+}
+
+// isDue tells whether a source may be polled now: never polled, or past its
+// next poll time (backoff and Retry-After push that time back).
+func (w *Worker) isDue(ctx context.Context, src config.Source) bool {
+	st, err := w.st.GetSource(ctx, src.ID)
+	return err != nil || st.LastPollAt.IsZero() || !w.now().Before(st.NextPollAt.Add(-30*time.Second))
 }
 
 // PollNow polls one source at once (admin /poll) and describes the result.

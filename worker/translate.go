@@ -27,18 +27,48 @@ func (w *Worker) TranslateDue(ctx context.Context) (int, error) {
 		if len(items) == 0 {
 			return total, nil
 		}
+		done := 0
 		for _, it := range items {
 			if ctx.Err() != nil {
 				break
 			}
-			if err := w.translateOne(ctx, it); err != nil {
+			err := w.translateOne(ctx, it)
+			if errors.Is(err, errInterrupted) {
+				break // left as it was: handed back below
+			}
+			if err != nil {
+				w.releaseItems(ctx, items[done:])
 				return total, err
 			}
+			done++
 			total++
 		}
+		w.releaseItems(ctx, items[done:])
 	}
 	return total, ctx.Err()
 }
+
+// releaseItems hands back items claimed but not worked on (shutdown, a
+// reload, a store error), so that they are due again at once instead of
+// after translateLease.
+func (w *Worker) releaseItems(ctx context.Context, items []store.Item) {
+	if len(items) == 0 {
+		return
+	}
+	ids := make([]int64, len(items))
+	for i, it := range items {
+		ids[i] = it.ID
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := w.st.ReleaseItems(rctx, w.owner, ids); err != nil {
+		w.log.Warn("handing back claimed items failed; they are due again when their lease ends",
+			slog.Int("items", len(ids)), slog.Any("error", err))
+	}
+}
+
+// errInterrupted says translateOne left the item as it was because ctx ended.
+var errInterrupted = errors.New("worker: interrupted")
 
 // translateOne moves one item on: ready (translated, or passed through), or
 // back to waiting with the reason on record. Only store errors are returned.
@@ -63,7 +93,7 @@ func (w *Worker) translateOne(ctx context.Context, it store.Item) error {
 		return w.ready(ctx, it, res.Translation)
 	}
 	if ctx.Err() != nil {
-		return nil // shutting down: the lease runs out and the item is picked up again
+		return errInterrupted // shutting down: the item is handed back as it was
 	}
 	reason := err.Error()
 	var titleOnly *store.Translation
@@ -116,7 +146,10 @@ func (w *Worker) ready(ctx context.Context, it store.Item, t store.Translation) 
 		channels = w.route(w.cfg, it)
 	}
 	t.OriginalHash = it.ContentHash // refused (ErrStale) when the original changed meanwhile
-	err := w.st.MarkReady(ctx, it.ID, t, channels, w.now())
+	// The work is done: record it even if shutdown begins now.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	err := w.st.MarkReady(wctx, it.ID, t, channels, w.now())
 	if errors.Is(err, store.ErrStale) {
 		// The post changed while it was being translated: this translation is
 		// of the old text. The item is back in StateNew and unleased; the next

@@ -32,6 +32,7 @@ type Store interface {
 	ItemKeys(ctx context.Context, sourceID string) (map[string]string, error)
 	UpsertItems(ctx context.Context, sourceID string, items []store.Item, now time.Time) (store.UpsertResult, error)
 	ClaimItems(ctx context.Context, owner string, now time.Time, limit int, lease time.Duration) ([]store.Item, error)
+	ReleaseItems(ctx context.Context, owner string, ids []int64) error
 	MarkReady(ctx context.Context, id int64, t store.Translation, channels []string, now time.Time) error
 	MarkTranslateFailed(ctx context.Context, id int64, t *store.Translation, reason string, next time.Time) error
 	GetProviderState(ctx context.Context, provider string) (store.ProviderState, error)
@@ -147,8 +148,25 @@ func (r PollReport) String() string {
 	return fmt.Sprintf("%-24s error         %s", r.Source, r.Reason)
 }
 
-// pollLease is how long a poll may hold its source.
-const pollLease = 15 * time.Minute
+// pollLease is how long a poll holds its source without renewing the
+// lease; a running poll renews it every pollLease/3.
+const pollLease = 90 * time.Second
+
+// renewSource keeps this instance's lease on a source while its poll runs.
+func (w *Worker) renewSource(ctx context.Context, id string) {
+	t := time.NewTicker(pollLease / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := w.st.ClaimSource(ctx, id, w.owner, w.now(), pollLease); err != nil && ctx.Err() == nil {
+				w.log.Warn("renewing source lease failed", slog.String("source", id), slog.Any("error", err))
+			}
+		}
+	}
+}
 
 // maxBackoff caps the wait after consecutive failures: a failing source is
 // retried at least this often, forever.
@@ -187,7 +205,14 @@ func (w *Worker) PollSource(ctx context.Context, src config.Source) PollReport {
 		rep.Status, rep.Reason = "skipped", "another instance is polling it"
 		return rep
 	}
+	// The lease is short and renewed while the poll runs, so a killed
+	// process holds its sources for at most pollLease.
+	renewCtx, stopRenew := context.WithCancel(ctx)
+	var renew sync.WaitGroup
+	renew.Go(func() { w.renewSource(renewCtx, src.ID) })
 	defer func() {
+		stopRenew()
+		renew.Wait()
 		// Released even when ctx is done: use a short context of its own.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
@@ -353,10 +378,22 @@ func (w *Worker) Wake() {
 // PollAll polls the given sources concurrently (the fetcher enforces the
 // global and per-host limits) and returns the reports in the given order.
 func (w *Worker) PollAll(ctx context.Context, srcs []config.Source) []PollReport {
+	// As many polls at once as the fetcher may fetch at once: a poll leases
+	// its source, so only sources really being fetched should be leased.
 	reps := make([]PollReport, len(srcs))
+	sem := make(chan struct{}, max(w.cfg.Fetch.Concurrency, 1))
 	var wg sync.WaitGroup
 	for i, s := range srcs {
-		wg.Go(func() { reps[i] = w.PollSource(ctx, s) })
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			reps[i] = PollReport{Source: s.ID, Status: "error", Reason: "interrupted by shutdown"}
+			continue
+		}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			reps[i] = w.PollSource(ctx, s)
+		})
 	}
 	wg.Wait()
 	return reps

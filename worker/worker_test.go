@@ -321,3 +321,38 @@ func TestTranslationStage(t *testing.T) {
 		})
 	}
 }
+
+// cancellingEngine translates one item, then shuts the worker down.
+type cancellingEngine struct {
+	fakeEngine
+	cancel context.CancelFunc
+}
+
+func (e *cancellingEngine) TranslateItem(ctx context.Context, it store.Item) (*translate.Result, error) {
+	r, err := e.fakeEngine.TranslateItem(ctx, it)
+	e.cancel()
+	return r, err
+}
+
+func TestCleanStopHandsBackClaimedItems(t *testing.T) {
+	cfg := testConfig(t, "")
+	st := openStore(t)
+	now := time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
+	ctx, cancel := context.WithCancel(t.Context())
+	eng := &cancellingEngine{cancel: cancel}
+	w := newTestWorker(t, cfg, st, &fakeFetcher{results: []func(feeds.Validators) (*feeds.PollResult, error){ok(items(5, "a"), "")}},
+		&now, Deps{Engine: eng, Provider: "fake"})
+	src, _ := cfg.Source("src")
+	w.PollSource(t.Context(), src)
+	if n, _ := w.TranslateDue(ctx); n != 1 {
+		t.Fatalf("translated %d before the stop, want 1", n)
+	}
+	// The four items claimed but not translated are due at once for anyone.
+	rest, err := st.ClaimItems(t.Context(), "another-instance", now, 16, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rest) != 4 {
+		t.Errorf("after a clean stop %d items are claimable, want 4 (the rest stay leased)", len(rest))
+	}
+}

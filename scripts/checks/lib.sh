@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers of the whole-system checks in scripts/checks/ (sourced, not run).
 #
 # Environment (defaults in brackets):
@@ -61,8 +62,8 @@ start_standin() {
 	"$SI" "$@" >"$dir/standin.out" 2>"$dir/standin.err" &
 	SI_PID=$!
 	PIDS+=("$SI_PID")
-	local i
-	for i in $(seq 1 100); do
+
+	for _ in $(seq 1 100); do
 		BASE=$(sed -n 's/^listening //p' "$dir/standin.out" 2>/dev/null || true)
 		[ -n "$BASE" ] && return 0
 		sleep 0.1

@@ -32,8 +32,7 @@ start_run() {
 }
 healthz() { curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$TF_PORT/healthz" || true; }
 wait_log() { # wait_log PATTERN SECONDS
-	local i
-	for i in $(seq 1 $(($2 * 10))); do
+	for _ in $(seq 1 $(($2 * 10))); do
 		grep -q "$1" "$D/run.err" && return 0
 		sleep 0.1
 	done
@@ -62,7 +61,7 @@ kill -HUP "$TF_PID"
 reloaded=0
 wait_log "restarting with the reloaded config" 15 && reloaded=1
 title=0
-for i in $(seq 1 50); do
+for _ in $(seq 1 50); do
 	if curl -fsS "http://127.0.0.1:$TF_PORT/" 2>/dev/null | grep -q "Reloaded Title Check"; then
 		title=1
 		break
@@ -98,7 +97,7 @@ stranded_until=$(sqlite3 "$D/data/transfeed.db" "select coalesce(datetime(max(le
 # Run again until every other item is ready, then compare.
 start_run
 ready=0
-for i in $(seq 1 240); do
+for _ in $(seq 1 240); do
 	n=$(sqlite3 "$D/data/transfeed.db" "select count(*) from items where state <> 'ready' and id not in ($stranded_ids)")
 	if [ "$n" -eq 0 ]; then
 		ready=1

@@ -175,9 +175,9 @@ print(f"{(after[0] - up).total_seconds():.1f} {len(during)} {(last - up).total_s
 }
 
 case $PART in
-a) part_a ;;
-b) part_b ;;
-c) part_c ;;
+a) build && part_a ;;
+b) build && part_b ;;
+c) build && part_c ;;
 d)
 	echo "SKIP d: the Bot API stand-in cannot inject updates (getUpdates always answers []); bot/admin_test.go covers admin commands"
 	exit 0

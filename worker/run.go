@@ -9,6 +9,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/transfeed/transfeed/config"
+	"github.com/transfeed/transfeed/store"
 )
 
 // cronLogger routes robfig/cron's logging to slog.
@@ -53,13 +54,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	// Poll at start whatever is due (never polled, or past its next poll),
 	// so a restart does not wait a whole interval.
 	wg.Go(func() {
-		var due []config.Source
-		for _, src := range w.cfg.Sources {
-			if w.isDue(ctx, src) {
-				due = append(due, src)
-			}
-		}
-		w.PollAll(ctx, due)
+		w.pollAll(ctx, w.cfg.Sources, true)
 	})
 	c.Start()
 	wg.Go(func() { w.translateLoop(ctx) })
@@ -69,18 +64,20 @@ func (w *Worker) Run(ctx context.Context) error {
 	return nil
 }
 
-// pollIfDue polls the source unless it is backing off.
+// pollIfDue polls the source unless it is backing off or another instance
+// has just polled it.
 func (w *Worker) pollIfDue(ctx context.Context, src config.Source) {
-	if w.isDue(ctx, src) {
-		w.PollSource(ctx, src)
+	st, err := w.st.GetSource(ctx, src.ID)
+	if err == nil && !due(st, w.now()) {
+		return // cheap check first; pollSource checks again under the lease
 	}
+	w.pollSource(ctx, src, true)
 }
 
-// isDue tells whether a source may be polled now: never polled, or past its
-// next poll time (backoff and Retry-After push that time back).
-func (w *Worker) isDue(ctx context.Context, src config.Source) bool {
-	st, err := w.st.GetSource(ctx, src.ID)
-	return err != nil || st.LastPollAt.IsZero() || !w.now().Before(st.NextPollAt.Add(-30*time.Second))
+// due tells whether a source may be polled now: never polled, or past its
+// next poll time (the schedule, pushed back by backoff and Retry-After).
+func due(st store.Source, now time.Time) bool {
+	return st.LastPollAt.IsZero() || !now.Before(st.NextPollAt.Add(-30*time.Second))
 }
 
 // PollNow polls one source at once (admin /poll) and describes the result.

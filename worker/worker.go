@@ -191,6 +191,13 @@ func backoff(n int, base time.Duration) time.Duration {
 // normalise, store; then records the outcome and alerts the admins once when
 // the source has failed five polls in a row.
 func (w *Worker) PollSource(ctx context.Context, src config.Source) PollReport {
+	return w.pollSource(ctx, src, false)
+}
+
+// pollSource polls src; with onlyIfDue it first checks, under the source's
+// lease, that no other instance polled it meanwhile (the due check before
+// the claim can be overtaken).
+func (w *Worker) pollSource(ctx context.Context, src config.Source, onlyIfDue bool) PollReport {
 	log := w.log.With(slog.String("source", src.ID))
 	now := w.now()
 	rep := PollReport{Source: src.ID}
@@ -223,6 +230,10 @@ func (w *Worker) PollSource(ctx context.Context, src config.Source) PollReport {
 	prev, err := w.st.GetSource(ctx, src.ID)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		rep.Status, rep.Reason = "error", err.Error()
+		return rep
+	}
+	if onlyIfDue && !due(prev, now) {
+		rep.Status, rep.Reason = "skipped", "polled by another instance moments ago"
 		return rep
 	}
 	known, err := w.st.ItemKeys(ctx, src.ID)
@@ -378,6 +389,10 @@ func (w *Worker) Wake() {
 // PollAll polls the given sources concurrently (the fetcher enforces the
 // global and per-host limits) and returns the reports in the given order.
 func (w *Worker) PollAll(ctx context.Context, srcs []config.Source) []PollReport {
+	return w.pollAll(ctx, srcs, false)
+}
+
+func (w *Worker) pollAll(ctx context.Context, srcs []config.Source, onlyIfDue bool) []PollReport {
 	// As many polls at once as the fetcher may fetch at once: a poll leases
 	// its source, so only sources really being fetched should be leased.
 	reps := make([]PollReport, len(srcs))
@@ -392,7 +407,7 @@ func (w *Worker) PollAll(ctx context.Context, srcs []config.Source) []PollReport
 		}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			reps[i] = w.PollSource(ctx, s)
+			reps[i] = w.pollSource(ctx, s, onlyIfDue)
 		})
 	}
 	wg.Wait()

@@ -71,7 +71,14 @@ type Deps struct {
 	Metrics  *Metrics
 	// Owner names this instance in leases.
 	Owner string
-	Now   func() time.Time
+	// SourceOwner names this installation in source-poll leases (default
+	// Owner). It should stay the same across restarts of one installation,
+	// so that a process killed mid-poll does not keep a restarted one from
+	// polling its sources: a poll done twice is harmless (items are unique),
+	// unlike a Telegram message sent twice, which is why translation and
+	// delivery leases use Owner.
+	SourceOwner string
+	Now         func() time.Time
 }
 
 // Worker runs the pipeline stages.
@@ -86,7 +93,9 @@ type Worker struct {
 	log      *slog.Logger
 	m        *Metrics
 	owner    string
-	now      func() time.Time
+	// sourceOwner names this installation in source-poll leases.
+	sourceOwner string
+	now         func() time.Time
 
 	// wake nudges the translation loop when a poll stored something.
 	wake chan struct{}
@@ -99,7 +108,7 @@ func New(d Deps) (*Worker, error) {
 	}
 	w := &Worker{
 		cfg: d.Config, st: d.Store, fetcher: d.Fetcher, engine: d.Engine, provider: d.Provider,
-		alerter: d.Alerter, route: d.Route, log: d.Logger, m: d.Metrics, owner: d.Owner, now: d.Now,
+		alerter: d.Alerter, route: d.Route, log: d.Logger, m: d.Metrics, owner: d.Owner, sourceOwner: d.SourceOwner, now: d.Now,
 		wake: make(chan struct{}, 1),
 	}
 	if w.log == nil {
@@ -110,6 +119,9 @@ func New(d Deps) (*Worker, error) {
 	}
 	if w.owner == "" {
 		w.owner = "transfeed"
+	}
+	if w.sourceOwner == "" {
+		w.sourceOwner = w.owner
 	}
 	return w, nil
 }
@@ -161,7 +173,7 @@ func (w *Worker) renewSource(ctx context.Context, id string) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if _, err := w.st.ClaimSource(ctx, id, w.owner, w.now(), pollLease); err != nil && ctx.Err() == nil {
+			if _, err := w.st.ClaimSource(ctx, id, w.sourceOwner, w.now(), pollLease); err != nil && ctx.Err() == nil {
 				w.log.Warn("renewing source lease failed", slog.String("source", id), slog.Any("error", err))
 			}
 		}
@@ -203,7 +215,7 @@ func (w *Worker) pollSource(ctx context.Context, src config.Source, onlyIfDue bo
 	rep := PollReport{Source: src.ID}
 	// One instance polls a source at a time; the lease outlives any poll
 	// (fetch timeouts plus full-text pages) and is released when done.
-	claimed, err := w.st.ClaimSource(ctx, src.ID, w.owner, now, pollLease)
+	claimed, err := w.st.ClaimSource(ctx, src.ID, w.sourceOwner, now, pollLease)
 	if err != nil {
 		rep.Status, rep.Reason = "error", err.Error()
 		return rep
@@ -223,7 +235,7 @@ func (w *Worker) pollSource(ctx context.Context, src config.Source, onlyIfDue bo
 		// Released even when ctx is done: use a short context of its own.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
-		if err := w.st.ReleaseSource(rctx, src.ID, w.owner); err != nil {
+		if err := w.st.ReleaseSource(rctx, src.ID, w.sourceOwner); err != nil {
 			log.Warn("releasing source lease failed", slog.Any("error", err))
 		}
 	}()

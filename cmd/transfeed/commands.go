@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -103,6 +105,7 @@ func newApp(ctx context.Context, cfg *config.Config, stderr io.Writer) (*app, er
 	deps := worker.Deps{
 		Config: cfg, Store: st, Fetcher: a.fetcher, Provider: a.provider, Route: bot.Route,
 		Logger: a.log, Metrics: worker.NewMetrics(a.reg), Owner: instanceName(),
+		SourceOwner: installationName(cfg),
 	}
 	if a.engine != nil {
 		deps.Engine = a.engine
@@ -116,6 +119,19 @@ func newApp(ctx context.Context, cfg *config.Config, stderr io.Writer) (*app, er
 		return nil, err
 	}
 	return a, nil
+}
+
+// installationName is the same for every process of one installation on
+// one host (the config file's absolute path), and differs between instances
+// that run with their own config files.
+func installationName(cfg *config.Config) string {
+	h, _ := os.Hostname()
+	p, err := filepath.Abs(cfg.Path)
+	if err != nil {
+		p = cfg.Path
+	}
+	sum := sha256.Sum256([]byte(p))
+	return fmt.Sprintf("%s-%x", h, sum[:6])
 }
 
 func instanceName() string {

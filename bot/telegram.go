@@ -215,24 +215,6 @@ func (b *Bot) setCommands(ctx context.Context, cmds []models.BotCommand) error {
 	return nil
 }
 
-// newPoller builds a second go-telegram/bot client for long polling (its own
-// HTTP client, whose timeout exceeds the poll timeout), handing every update
-// after offset to h, one at a time, in the goroutines Start owns.
-func (b *Bot) newPoller(offset int64, h tgbot.HandlerFunc) (*tgbot.Bot, error) {
-	opts := b.libOptions(b.opts.PollTimeout, b.opts.PollClient)
-	opts = append(opts,
-		tgbot.WithDefaultHandler(h),
-		tgbot.WithNotAsyncHandlers(),
-		tgbot.WithInitialOffset(offset),
-		tgbot.WithAllowedUpdates(tgbot.AllowedUpdates{"message"}),
-	)
-	tg, err := tgbot.New(b.token, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("telegram: %w", b.redact(err))
-	}
-	return tg, nil
-}
-
 // chatParam turns a configured chat into the chat_id parameter: numeric ids
 // as int64, @usernames as strings.
 func chatParam(chat string) any {

@@ -123,12 +123,6 @@ func (f *faultyAPI) requests() int {
 	return f.n
 }
 
-func (f *faultyAPI) setFail(fail func(n int) *translatetest.Reply) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.fail = fail
-}
-
 // providerSetup is one translation provider behind a fake.
 type providerSetup struct {
 	name         string // translation.provider

@@ -290,12 +290,12 @@ func TestNetworkErrors(t *testing.T) {
 		srv := httptest.NewServer(http.NotFoundHandler())
 		base := srv.URL
 		srv.Close()
-		tr, err := New(Config{BaseURL: base + "/v1?token=" + testKey, Model: "m"}, http.DefaultClient, nil)
+		_, err := New(Config{BaseURL: base + "/v1?token=" + testKey, Model: "m"}, http.DefaultClient, nil)
 		if err == nil {
 			t.Fatal("base url with query accepted")
 		}
 		translatetest.AssertNoSecretLeak(t, err, testKey)
-		tr, err = New(Config{BaseURL: base + "/v1", APIKey: testKey, Model: "m"}, &http.Client{Timeout: 5 * time.Second}, nil)
+		tr, err := New(Config{BaseURL: base + "/v1", APIKey: testKey, Model: "m"}, &http.Client{Timeout: 5 * time.Second}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

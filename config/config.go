@@ -78,6 +78,9 @@ type TranslationConfig struct {
 	OnFailure      string               `yaml:"on_failure"` // hold (default) | original
 	HoldFor        time.Duration        `yaml:"hold_for"`   // default 6h
 	Timeout        time.Duration        `yaml:"timeout"`    // per provider request, default 60s
+	// Concurrency is how many posts are translated at once (default 1).
+	// Above 1, daily_char_limit may be overshot by the posts in flight.
+	Concurrency int `yaml:"concurrency"`
 }
 
 // OpenAIConfig is any OpenAI-compatible chat-completions server.

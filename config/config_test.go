@@ -68,6 +68,7 @@ func TestLoadGood(t *testing.T) {
 			OnFailure:      "original",
 			HoldFor:        2 * time.Hour,
 			Timeout:        20 * time.Second,
+			Concurrency:    1,
 		},
 		Sources: []Source{
 			{
@@ -141,7 +142,7 @@ func TestDefaults(t *testing.T) {
 			OpenAI:         OpenAIConfig{BaseURL: "https://api.openai.com/v1", Model: "gpt-4o-mini"},
 			Google:         GoogleConfig{BaseURL: "https://translation.googleapis.com"},
 			LibreTranslate: LibreTranslateConfig{BaseURL: "http://localhost:5000"},
-			OnFailure:      "hold", HoldFor: 6 * time.Hour, Timeout: 60 * time.Second,
+			OnFailure:      "hold", HoldFor: 6 * time.Hour, Timeout: 60 * time.Second, Concurrency: 1,
 		},
 		Sources: []Source{{
 			ID: "news", Name: "news", URL: "https://example.gov.cn/rss.xml", Type: "feed",

@@ -95,6 +95,7 @@ func (l *loader) applyDefaults(c *Config) {
 	str(&t.OnFailure, "hold")
 	dur("translation.hold_for", &t.HoldFor, DefaultHoldFor)
 	dur("translation.timeout", &t.Timeout, DefaultTranslateLimit)
+	num("translation.concurrency", &t.Concurrency, 1)
 
 	for i := range c.Sources {
 		s := &c.Sources[i]

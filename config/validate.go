@@ -135,6 +135,9 @@ func (l *loader) validateTranslation(c *Config) {
 	if t.Timeout <= 0 {
 		l.add("translation.timeout", "must be greater than 0")
 	}
+	if t.Concurrency < 1 || t.Concurrency > 32 {
+		l.add("translation.concurrency", "must be between 1 and 32")
+	}
 }
 
 // validateSources checks every source and returns the set of tags in use.

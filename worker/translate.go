@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/transfeed/transfeed/store"
@@ -16,7 +17,7 @@ const translateLease = 10 * time.Minute
 
 // TranslateDue translates (or passes through) every item that is due, in
 // batches, until none is left or ctx ends. It returns how many items it
-// handled.
+// handled. Up to TranslateWorkers items are translated at once.
 func (w *Worker) TranslateDue(ctx context.Context) (int, error) {
 	total := 0
 	for ctx.Err() == nil {
@@ -27,25 +28,69 @@ func (w *Worker) TranslateDue(ctx context.Context) (int, error) {
 		if len(items) == 0 {
 			return total, nil
 		}
-		done := 0
-		for _, it := range items {
-			if ctx.Err() != nil {
-				break
-			}
-			err := w.translateOne(ctx, it)
-			if errors.Is(err, errInterrupted) {
-				break // left as it was: handed back below
-			}
-			if err != nil {
-				w.releaseItems(ctx, items[done:])
-				return total, err
-			}
-			done++
-			total++
+		n, err := w.translateBatch(ctx, items)
+		total += n
+		if err != nil {
+			return total, err
 		}
-		w.releaseItems(ctx, items[done:])
 	}
 	return total, ctx.Err()
+}
+
+// translateBatch works through claimed items with up to w.workers at once.
+// Items not worked on (shutdown, a store error) are handed back.
+func (w *Worker) translateBatch(ctx context.Context, items []store.Item) (int, error) {
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	var (
+		mu      sync.Mutex
+		handled = make([]bool, len(items))
+		count   int
+		wg      sync.WaitGroup
+		next    = make(chan int)
+	)
+	for range min(w.workers, len(items)) {
+		wg.Go(func() {
+			for i := range next {
+				if ctx.Err() != nil {
+					continue // shutting down: handed back below
+				}
+				err := w.translateOne(ctx, items[i])
+				if errors.Is(err, errInterrupted) {
+					continue // left as it was: handed back below
+				}
+				if err != nil {
+					stop(err)
+					continue
+				}
+				mu.Lock()
+				handled[i] = true
+				count++
+				mu.Unlock()
+			}
+		})
+	}
+feed:
+	for i := range items {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	var rest []store.Item
+	for i, ok := range handled {
+		if !ok {
+			rest = append(rest, items[i])
+		}
+	}
+	w.releaseItems(ctx, rest)
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return count, err
+	}
+	return count, nil
 }
 
 // releaseItems hands back items claimed but not worked on (shutdown, a

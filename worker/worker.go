@@ -78,7 +78,11 @@ type Deps struct {
 	// unlike a Telegram message sent twice, which is why translation and
 	// delivery leases use Owner.
 	SourceOwner string
-	Now         func() time.Time
+	// TranslateWorkers is how many posts are translated at once (default 1;
+	// translation.concurrency). Above 1 the daily budget check and the send
+	// are not one step, so posts in flight can overshoot the limit.
+	TranslateWorkers int
+	Now              func() time.Time
 }
 
 // Worker runs the pipeline stages.
@@ -95,6 +99,7 @@ type Worker struct {
 	owner    string
 	// sourceOwner names this installation in source-poll leases.
 	sourceOwner string
+	workers     int
 	now         func() time.Time
 
 	// wake nudges the translation loop when a poll stored something.
@@ -108,7 +113,7 @@ func New(d Deps) (*Worker, error) {
 	}
 	w := &Worker{
 		cfg: d.Config, st: d.Store, fetcher: d.Fetcher, engine: d.Engine, provider: d.Provider,
-		alerter: d.Alerter, route: d.Route, log: d.Logger, m: d.Metrics, owner: d.Owner, sourceOwner: d.SourceOwner, now: d.Now,
+		alerter: d.Alerter, route: d.Route, log: d.Logger, m: d.Metrics, owner: d.Owner, sourceOwner: d.SourceOwner, workers: max(d.TranslateWorkers, 1), now: d.Now,
 		wake: make(chan struct{}, 1),
 	}
 	if w.log == nil {

@@ -356,3 +356,56 @@ func TestCleanStopHandsBackClaimedItems(t *testing.T) {
 		t.Errorf("after a clean stop %d items are claimable, want 4 (the rest stay leased)", len(rest))
 	}
 }
+
+// pairEngine answers only when two posts are being translated at once (or
+// after a timeout), and records the most calls in flight.
+type pairEngine struct {
+	mu       sync.Mutex
+	inFlight int
+	most     int
+	both     chan struct{}
+}
+
+func (e *pairEngine) TranslateItem(ctx context.Context, it store.Item) (*translate.Result, error) {
+	e.mu.Lock()
+	e.inFlight++
+	e.most = max(e.most, e.inFlight)
+	if e.inFlight == 2 {
+		select {
+		case <-e.both:
+		default:
+			close(e.both)
+		}
+	}
+	e.mu.Unlock()
+	select {
+	case <-e.both:
+	case <-time.After(3 * time.Second):
+	}
+	e.mu.Lock()
+	e.inFlight--
+	e.mu.Unlock()
+	return &translate.Result{Translation: store.Translation{TitleEN: "EN " + it.Key, ContentHTMLEN: "<p>b</p>", TranslatedBy: "fake/1"}}, nil
+}
+
+func TestTranslateWorkersRunInParallel(t *testing.T) {
+	cfg := testConfig(t, "")
+	st := openStore(t)
+	now := time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
+	eng := &pairEngine{both: make(chan struct{})}
+	w := newTestWorker(t, cfg, st, &fakeFetcher{results: []func(feeds.Validators) (*feeds.PollResult, error){ok(items(10, "a"), "")}},
+		&now, Deps{Engine: eng, Provider: "fake", TranslateWorkers: 4})
+	src, _ := cfg.Source("src")
+	w.PollSource(t.Context(), src)
+	n, err := w.TranslateDue(t.Context())
+	if err != nil || n != 10 {
+		t.Fatalf("translated %d (%v), want 10", n, err)
+	}
+	if eng.most < 2 || eng.most > 4 {
+		t.Errorf("at most %d posts in flight, want 2 to 4", eng.most)
+	}
+	ready, err := st.CountItems(t.Context(), store.ItemQuery{States: []string{store.StateReady}})
+	if err != nil || ready != 10 {
+		t.Errorf("%d ready (%v), want 10", ready, err)
+	}
+}

@@ -105,7 +105,8 @@ func newApp(ctx context.Context, cfg *config.Config, stderr io.Writer) (*app, er
 	deps := worker.Deps{
 		Config: cfg, Store: st, Fetcher: a.fetcher, Provider: a.provider, Route: bot.Route,
 		Logger: a.log, Metrics: worker.NewMetrics(a.reg), Owner: instanceName(),
-		SourceOwner: installationName(cfg),
+		SourceOwner:      installationName(cfg),
+		TranslateWorkers: cfg.Translation.Concurrency,
 	}
 	if a.engine != nil {
 		deps.Engine = a.engine

@@ -218,8 +218,8 @@ func (w *Worker) pollSource(ctx context.Context, src config.Source, onlyIfDue bo
 	log := w.log.With(slog.String("source", src.ID))
 	now := w.now()
 	rep := PollReport{Source: src.ID}
-	// One instance polls a source at a time; the lease outlives any poll
-	// (fetch timeouts plus full-text pages) and is released when done.
+	// One installation polls a source at a time: the lease is taken here,
+	// renewed while the poll runs and released when it ends.
 	claimed, err := w.st.ClaimSource(ctx, src.ID, w.sourceOwner, now, pollLease)
 	if err != nil {
 		rep.Status, rep.Reason = "error", err.Error()
@@ -229,8 +229,8 @@ func (w *Worker) pollSource(ctx context.Context, src config.Source, onlyIfDue bo
 		rep.Status, rep.Reason = "skipped", "another instance is polling it"
 		return rep
 	}
-	// The lease is short and renewed while the poll runs, so a killed
-	// process holds its sources for at most pollLease.
+	// A killed process holds its sources for at most pollLease, and a
+	// restart of the same installation takes them over at once.
 	renewCtx, stopRenew := context.WithCancel(ctx)
 	var renew sync.WaitGroup
 	renew.Go(func() { w.renewSource(renewCtx, src.ID) })

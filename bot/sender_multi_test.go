@@ -1,14 +1,8 @@
 package bot
 
 import (
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"fmt"
-	"net/url"
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -17,48 +11,21 @@ import (
 	"github.com/transfeed/transfeed/bot/telegramtest"
 	"github.com/transfeed/transfeed/config"
 	"github.com/transfeed/transfeed/store"
+	"github.com/transfeed/transfeed/store/storetest"
 )
 
 // realStores opens the real store engines: SQLite always, PostgreSQL (a
-// fresh schema, dropped afterwards) when TRANSFEED_TEST_POSTGRES_DSN is set.
-func realStores(t *testing.T) map[string]func(t *testing.T) *store.Store {
-	out := map[string]func(t *testing.T) *store.Store{
+// fresh schema, dropped afterwards; skipped when
+// TRANSFEED_TEST_POSTGRES_DSN is unset).
+func realStores() map[string]func(t *testing.T) *store.Store {
+	return map[string]func(t *testing.T) *store.Store{
 		"sqlite": func(t *testing.T) *store.Store {
 			return openStore(t, store.Config{Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "transfeed.db")})
 		},
+		"postgres": func(t *testing.T) *store.Store {
+			return openStore(t, store.Config{Driver: "postgres", DSN: storetest.PostgresDSN(t)})
+		},
 	}
-	dsn := os.Getenv("TRANSFEED_TEST_POSTGRES_DSN")
-	if dsn == "" {
-		t.Log("TRANSFEED_TEST_POSTGRES_DSN not set: PostgreSQL case skipped")
-		return out
-	}
-	out["postgres"] = func(t *testing.T) *store.Store {
-		admin, err := sql.Open("pgx", dsn)
-		if err != nil {
-			t.Fatal("open postgres: invalid TRANSFEED_TEST_POSTGRES_DSN")
-		}
-		t.Cleanup(func() { _ = admin.Close() })
-		b := make([]byte, 6)
-		_, _ = rand.Read(b)
-		schema := "transfeed_bot_" + hex.EncodeToString(b)
-		if _, err := admin.ExecContext(t.Context(), "CREATE SCHEMA "+schema); err != nil {
-			t.Fatalf("create schema: %v", err)
-		}
-		t.Cleanup(func() {
-			if _, err := admin.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
-				t.Errorf("drop schema: %v", err)
-			}
-		})
-		u, err := url.Parse(dsn)
-		if err != nil || !strings.HasPrefix(u.Scheme, "postgres") {
-			t.Fatal("TRANSFEED_TEST_POSTGRES_DSN: want a postgres:// URL")
-		}
-		q := u.Query()
-		q.Set("search_path", schema)
-		u.RawQuery = q.Encode()
-		return openStore(t, store.Config{Driver: "postgres", DSN: u.String()})
-	}
-	return out
 }
 
 func openStore(t *testing.T, cfg store.Config) *store.Store {
@@ -78,7 +45,7 @@ func openStore(t *testing.T, cfg store.Config) *store.Store {
 // only the store's shared send slot does) and checkOnce on duplicates.
 func TestSendersShareOneDatabase(t *testing.T) {
 	const gap = 500 * time.Millisecond
-	for name, open := range realStores(t) {
+	for name, open := range realStores() {
 		t.Run(name, func(t *testing.T) {
 			srv := telegramtest.New(t, telegramtest.Options{MinInterval: gap - 100*time.Millisecond})
 			chats := []string{"@chan_one", "@chan_two", "-1001234567"}

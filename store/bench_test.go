@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/transfeed/transfeed/store"
+	"github.com/transfeed/transfeed/store/storetest"
 )
 
 func benchT0() time.Time { return time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC) }
@@ -15,8 +16,8 @@ func benchT0() time.Time { return time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC) }
 func benchEngines(b *testing.B, fn func(b *testing.B, s *store.Store)) {
 	b.Run("sqlite", func(b *testing.B) { fn(b, openSQLite(b)) })
 	b.Run("postgres", func(b *testing.B) {
-		if os.Getenv(postgresEnv) == "" {
-			b.Skipf("%s not set", postgresEnv)
+		if os.Getenv(storetest.PostgresEnv) == "" {
+			b.Skipf("%s not set", storetest.PostgresEnv)
 		}
 		fn(b, openPostgres(b))
 	})

@@ -2,12 +2,8 @@ package translate
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
 	"errors"
 	"fmt"
-	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -17,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/transfeed/transfeed/store"
+	"github.com/transfeed/transfeed/store/storetest"
 )
 
 // Boilerplate paragraphs that government posts repeat.
@@ -71,40 +68,11 @@ func openTestStore(t testing.TB) *store.Store {
 // TRANSFEED_TEST_POSTGRES_DSN (skipping when unset), dropped at the end.
 func openTestPostgres(t testing.TB) *store.Store {
 	t.Helper()
-	dsn := os.Getenv("TRANSFEED_TEST_POSTGRES_DSN")
-	if dsn == "" {
-		t.Skip("TRANSFEED_TEST_POSTGRES_DSN not set: skipping the PostgreSQL run")
-	}
-	admin, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal("open postgres: invalid TRANSFEED_TEST_POSTGRES_DSN")
-	}
-	t.Cleanup(func() { _ = admin.Close() })
-	schema := "transfeed_translate_" + strings.ToLower(rand.Text()[:10])
-	if _, err := admin.ExecContext(t.Context(), "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal("parse TRANSFEED_TEST_POSTGRES_DSN: want a postgres:// URL")
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	s, err := store.Open(t.Context(), store.Config{Driver: store.DriverPostgres, DSN: u.String()}, nil)
+	s, err := store.Open(t.Context(), store.Config{Driver: store.DriverPostgres, DSN: storetest.PostgresDSN(t)}, nil)
 	if err != nil {
 		t.Fatalf("open postgres store: %v", err)
 	}
-	t.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			t.Errorf("close store: %v", err)
-		}
-	})
+	t.Cleanup(func() { s.Close() })
 	return s
 }
 

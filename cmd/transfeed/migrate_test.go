@@ -3,12 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"fmt"
-	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/transfeed/transfeed/store"
+	"github.com/transfeed/transfeed/store/storetest"
 )
 
 func migT0() time.Time { return time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC) }
@@ -182,39 +178,6 @@ func sameInstallation(t *testing.T, want, got *store.Store) {
 	}
 }
 
-// postgresTargetDSN returns a DSN whose connections use a fresh schema
-// (dropped afterwards); "" when TRANSFEED_TEST_POSTGRES_DSN is unset.
-func postgresTargetDSN(t *testing.T) string {
-	dsn := os.Getenv("TRANSFEED_TEST_POSTGRES_DSN")
-	if dsn == "" {
-		return ""
-	}
-	admin, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal("open postgres: invalid TRANSFEED_TEST_POSTGRES_DSN")
-	}
-	t.Cleanup(func() { _ = admin.Close() })
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema := "transfeed_migrate_" + hex.EncodeToString(b)
-	if _, err := admin.ExecContext(t.Context(), "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
-			t.Errorf("drop schema: %v", err)
-		}
-	})
-	u, err := url.Parse(dsn)
-	if err != nil || !strings.HasPrefix(u.Scheme, "postgres") {
-		t.Fatal("TRANSFEED_TEST_POSTGRES_DSN: want a postgres:// URL")
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
 func TestMigrateStore(t *testing.T) {
 	targets := []struct {
 		name string
@@ -225,10 +188,7 @@ func TestMigrateStore(t *testing.T) {
 			return "sqlite:" + p, store.Config{Driver: "sqlite", DSN: p}
 		}},
 		{"sqlite to postgres", func(t *testing.T) (string, store.Config) {
-			dsn := postgresTargetDSN(t)
-			if dsn == "" {
-				t.Skip("TRANSFEED_TEST_POSTGRES_DSN not set: skipping the PostgreSQL target")
-			}
+			dsn := storetest.PostgresDSN(t)
 			return "postgres:" + dsn, store.Config{Driver: "postgres", DSN: dsn}
 		}},
 	}

@@ -3,9 +3,7 @@ package deepl
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -16,10 +14,6 @@ import (
 )
 
 const testKey = "0a1b2c3d-4e5f-6789-abcd-ef0123456789:fx"
-
-func sampleTexts() []string {
-	return []string{"肇庆市召开招商会议", "大湾区投资12.5亿元", "许晓雄出席"}
-}
 
 func newTranslator(t *testing.T, srv *translatetest.Server) *Translator {
 	t.Helper()
@@ -41,8 +35,8 @@ func TestTranslateSuccess(t *testing.T) {
 		want       []string
 	}{
 		{
-			name: "text", format: translate.FormatText, fakeFormat: "text", texts: sampleTexts(),
-			target: "en", wantTarget: "EN-US", want: translatetest.TranslateAll(sampleTexts()),
+			name: "text", format: translate.FormatText, fakeFormat: "text", texts: translatetest.SampleTexts(),
+			target: "en", wantTarget: "EN-US", want: translatetest.TranslateAll(translatetest.SampleTexts()),
 		},
 		{
 			name: "html", format: translate.FormatHTML, fakeFormat: "html",
@@ -76,54 +70,28 @@ func TestTranslateSuccess(t *testing.T) {
 }
 
 func TestTranslateErrors(t *testing.T) {
-	tests := []struct {
-		name    string
-		reply   translatetest.Reply
-		kind    translate.ErrorKind
-		status  int
-		after   time.Duration
-		message string
-	}{
-		{name: "456 quota", reply: translatetest.Reply{Status: 456, Body: `{"message":"Quota exceeded"}`}, kind: translate.KindQuota, status: 456, message: "Quota exceeded"},
-		{name: "429 with Retry-After", reply: translatetest.Reply{Status: 429, Header: map[string]string{"Retry-After": "12"}, Body: `{"message":"Too many requests"}`}, kind: translate.KindRetryable, status: 429, after: 12 * time.Second, message: "Too many requests"},
-		{name: "429 without Retry-After", reply: translatetest.Reply{Status: 429, Body: `{"message":"Too many requests"}`}, kind: translate.KindRetryable, status: 429, message: "Too many requests"},
-		{name: "529", reply: translatetest.Reply{Status: 529, Body: `{"message":"Too many requests, DeepL servers are currently experiencing high load"}`}, kind: translate.KindRetryable, status: 529, message: "high load"},
-		{name: "500", reply: translatetest.Reply{Status: 500, Body: `{"message":"Internal server error"}`}, kind: translate.KindRetryable, status: 500, message: "Internal server error"},
-		{name: "503", reply: translatetest.Reply{Status: 503, Body: `{"message":"Service unavailable"}`}, kind: translate.KindRetryable, status: 503, message: "Service unavailable"},
-		{name: "504", reply: translatetest.Reply{Status: 504, Body: ""}, kind: translate.KindRetryable, status: 504, message: "(empty body)"},
-		{name: "nginx 502 html", reply: translatetest.Reply{Status: 502, Header: map[string]string{"Content-Type": "text/html"}, Body: "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>"}, kind: translate.KindRetryable, status: 502, message: "502 Bad Gateway"},
-		{name: "403 bad key", reply: translatetest.Reply{Status: 403, Body: `{"message":"Wrong endpoint. Use https://api-free.deepl.com"}`}, kind: translate.KindPermanent, status: 403, message: "bad or missing API key: Wrong endpoint"},
-		{name: "403 legacy auth echoing key", reply: translatetest.Reply{Status: 403, Body: `{"message":"Legacy authentication method 'form body' is no longer supported","detail":"auth_key=` + testKey + `"}`}, kind: translate.KindPermanent, status: 403, message: "Legacy authentication"},
-		{name: "413 too large", reply: translatetest.Reply{Status: 413, Body: `{"message":"Request Entity Too Large"}`}, kind: translate.KindBadAnswer, status: 413, message: "too large"},
-		{name: "400 bad request", reply: translatetest.Reply{Status: 400, Body: `{"message":"Value for 'target_lang' not supported."}`}, kind: translate.KindPermanent, status: 400, message: "target_lang"},
-		{name: "count mismatch", reply: translatetest.Reply{Body: `{"translations":[{"detected_source_language":"ZH","text":"Zhaoqing"}]}`}, kind: translate.KindBadAnswer, status: 200, message: "1 translations, want 3"},
-		{name: "200 not json", reply: translatetest.Reply{Body: `<html>captive portal</html>`}, kind: translate.KindBadAnswer, status: 200, message: "captive portal"},
+	tests := []translatetest.ErrorCase{
+		{Name: "456 quota", Reply: translatetest.Reply{Status: 456, Body: `{"message":"Quota exceeded"}`}, Kind: translate.KindQuota, Status: 456, Message: "Quota exceeded"},
+		{Name: "429 with Retry-After", Reply: translatetest.Reply{Status: 429, Header: map[string]string{"Retry-After": "12"}, Body: `{"message":"Too many requests"}`}, Kind: translate.KindRetryable, Status: 429, After: 12 * time.Second, Message: "Too many requests"},
+		{Name: "429 without Retry-After", Reply: translatetest.Reply{Status: 429, Body: `{"message":"Too many requests"}`}, Kind: translate.KindRetryable, Status: 429, Message: "Too many requests"},
+		{Name: "529", Reply: translatetest.Reply{Status: 529, Body: `{"message":"Too many requests, DeepL servers are currently experiencing high load"}`}, Kind: translate.KindRetryable, Status: 529, Message: "high load"},
+		{Name: "500", Reply: translatetest.Reply{Status: 500, Body: `{"message":"Internal server error"}`}, Kind: translate.KindRetryable, Status: 500, Message: "Internal server error"},
+		{Name: "503", Reply: translatetest.Reply{Status: 503, Body: `{"message":"Service unavailable"}`}, Kind: translate.KindRetryable, Status: 503, Message: "Service unavailable"},
+		{Name: "504", Reply: translatetest.Reply{Status: 504, Body: ""}, Kind: translate.KindRetryable, Status: 504, Message: "(empty body)"},
+		{Name: "nginx 502 html", Reply: translatetest.Reply{Status: 502, Header: map[string]string{"Content-Type": "text/html"}, Body: "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>"}, Kind: translate.KindRetryable, Status: 502, Message: "502 Bad Gateway"},
+		{Name: "403 bad key", Reply: translatetest.Reply{Status: 403, Body: `{"message":"Wrong endpoint. Use https://api-free.deepl.com"}`}, Kind: translate.KindPermanent, Status: 403, Message: "bad or missing API key: Wrong endpoint"},
+		{Name: "403 legacy auth echoing key", Reply: translatetest.Reply{Status: 403, Body: `{"message":"Legacy authentication method 'form body' is no longer supported","detail":"auth_key=` + testKey + `"}`}, Kind: translate.KindPermanent, Status: 403, Message: "Legacy authentication"},
+		{Name: "413 too large", Reply: translatetest.Reply{Status: 413, Body: `{"message":"Request Entity Too Large"}`}, Kind: translate.KindBadAnswer, Status: 413, Message: "too large"},
+		{Name: "400 bad request", Reply: translatetest.Reply{Status: 400, Body: `{"message":"Value for 'target_lang' not supported."}`}, Kind: translate.KindPermanent, Status: 400, Message: "target_lang"},
+		{Name: "count mismatch", Reply: translatetest.Reply{Body: `{"translations":[{"detected_source_language":"ZH","text":"Zhaoqing"}]}`}, Kind: translate.KindBadAnswer, Status: 200, Message: "1 translations, want 3"},
+		{Name: "200 not json", Reply: translatetest.Reply{Body: `<html>captive portal</html>`}, Kind: translate.KindBadAnswer, Status: 200, Message: "captive portal"},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			reply := tc.reply
-			srv := translatetest.NewDeepLServer(t, translatetest.Options{Key: testKey, Reply: &reply})
-			tr := newTranslator(t, srv)
-			_, err := tr.Translate(context.Background(), translate.Request{Source: "zh", Target: "en", Texts: sampleTexts()})
-			if err == nil {
-				t.Fatal("no error")
-			}
-			translatetest.AssertNoSecretLeak(t, err, testKey)
-			if got := translate.KindOf(err); got != tc.kind {
-				t.Errorf("kind %v, want %v (%v)", got, tc.kind, err)
-			}
-			var te *translate.Error
-			if !errors.As(err, &te) {
-				t.Fatalf("%T is not *translate.Error", err)
-			}
-			if te.StatusCode != tc.status || te.RetryAfter != tc.after || te.Provider != "deepl" {
-				t.Errorf("status %d after %v provider %q, want %d %v deepl", te.StatusCode, te.RetryAfter, te.Provider, tc.status, tc.after)
-			}
-			if !strings.Contains(err.Error(), tc.message) {
-				t.Errorf("error %q does not contain %q", err, tc.message)
-			}
-		})
-	}
+	translatetest.RunErrorCases(t, "deepl", tests, func(t *testing.T, reply *translatetest.Reply) error {
+		srv := translatetest.NewDeepLServer(t, translatetest.Options{Key: testKey, Reply: reply})
+		tr := newTranslator(t, srv)
+		_, err := tr.Translate(context.Background(), translate.Request{Source: "zh", Target: "en", Texts: translatetest.SampleTexts()})
+		return err
+	}, testKey)
 }
 
 func TestHostChoice(t *testing.T) {
@@ -166,15 +134,8 @@ func TestNew(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tr, err := New(tc.cfg, tc.client, nil)
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("error %v, want %q", err, tc.wantErr)
-				}
-				translatetest.AssertNoSecretLeak(t, err, testKey)
+			if translatetest.WantNewError(t, err, tc.wantErr, testKey) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if tr.Name() != "deepl" || tr.Limits() != (translate.Limits{MaxTexts: 50, MaxBytes: 128 * 1024}) {
 				t.Errorf("name %q limits %+v", tr.Name(), tr.Limits())
@@ -187,9 +148,6 @@ func TestNetworkErrorIsRetryable(t *testing.T) {
 	srv := translatetest.NewDeepLServer(t, translatetest.Options{Key: testKey})
 	tr := newTranslator(t, srv)
 	srv.Close()
-	_, err := tr.Translate(context.Background(), translate.Request{Source: "zh", Target: "en", Texts: sampleTexts()})
-	if translate.KindOf(err) != translate.KindRetryable {
-		t.Errorf("kind %v, want retryable: %v", translate.KindOf(err), err)
-	}
-	translatetest.AssertNoSecretLeak(t, err, testKey)
+	_, err := tr.Translate(context.Background(), translate.Request{Source: "zh", Target: "en", Texts: translatetest.SampleTexts()})
+	translatetest.AssertRetryable(t, err, testKey)
 }

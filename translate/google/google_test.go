@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
@@ -19,10 +18,6 @@ import (
 
 // A key with characters that URL-escaping changes, to check both forms.
 const testKey = "AIzaSyTEST+key/with=chars"
-
-func sampleTexts() []string {
-	return []string{"肇庆市召开招商会议", "大湾区投资12.5亿元", "许晓雄出席"}
-}
 
 func newTranslator(t *testing.T, srv *translatetest.Server) *Translator {
 	t.Helper()
@@ -41,7 +36,7 @@ func TestTranslateSuccess(t *testing.T) {
 		texts      []string
 		want       []string
 	}{
-		{name: "text", format: translate.FormatText, fakeFormat: "text", texts: sampleTexts(), want: translatetest.TranslateAll(sampleTexts())},
+		{name: "text", format: translate.FormatText, fakeFormat: "text", texts: translatetest.SampleTexts(), want: translatetest.TranslateAll(translatetest.SampleTexts())},
 		{name: "html", format: translate.FormatHTML, fakeFormat: "html", texts: []string{`<p class="x">肇庆</p>`}, want: []string{`<p class="x">Zhaoqing</p>`}},
 	}
 	for _, tc := range tests {
@@ -72,53 +67,27 @@ func googleErr(code int, status, message, reason string) string {
 }
 
 func TestTranslateErrors(t *testing.T) {
-	tests := []struct {
-		name    string
-		reply   translatetest.Reply
-		kind    translate.ErrorKind
-		status  int
-		after   time.Duration
-		message string
-	}{
-		{name: "403 daily limit", reply: translatetest.Reply{Status: 403, Body: googleErr(403, "PERMISSION_DENIED", "Daily Limit Exceeded", "dailyLimitExceeded")}, kind: translate.KindQuota, status: 403, message: "Daily Limit Exceeded"},
-		{name: "429 per-day quota", reply: translatetest.Reply{Status: 429, Body: googleErr(429, "RESOURCE_EXHAUSTED", "Quota exceeded for quota metric 'v2 and v3 general model characters' and limit 'v2 and v3 general model characters per day'", "rateLimitExceeded")}, kind: translate.KindQuota, status: 429, message: "per day"},
-		{name: "403 user rate limit", reply: translatetest.Reply{Status: 403, Body: googleErr(403, "PERMISSION_DENIED", "User Rate Limit Exceeded", "userRateLimitExceeded")}, kind: translate.KindRetryable, status: 403, message: "User Rate Limit Exceeded"},
-		{name: "429 with Retry-After", reply: translatetest.Reply{Status: 429, Header: map[string]string{"Retry-After": "30"}, Body: googleErr(429, "RESOURCE_EXHAUSTED", "Quota exceeded for quota metric 'characters' and limit 'characters per minute per user'", "rateLimitExceeded")}, kind: translate.KindRetryable, status: 429, after: 30 * time.Second, message: "per minute"},
-		{name: "400 key invalid", reply: translatetest.Reply{Status: 400, Body: `{"error":{"code":400,"message":"API key not valid. Please pass a valid API key.","errors":[{"message":"API key not valid. Please pass a valid API key.","domain":"global","reason":"badRequest"}],"status":"INVALID_ARGUMENT","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"API_KEY_INVALID","domain":"googleapis.com"}]}}`}, kind: translate.KindPermanent, status: 400, message: "API key not valid"},
-		{name: "400 keyInvalid echoing key", reply: translatetest.Reply{Status: 400, Body: googleErr(400, "INVALID_ARGUMENT", "Bad key "+testKey, "keyInvalid")}, kind: translate.KindPermanent, status: 400, message: "keyInvalid"},
-		{name: "400 too many segments", reply: translatetest.Reply{Status: 400, Body: googleErr(400, "INVALID_ARGUMENT", "Too many text segments", "invalid")}, kind: translate.KindBadAnswer, status: 400, message: "Too many text segments"},
-		{name: "403 api disabled", reply: translatetest.Reply{Status: 403, Body: googleErr(403, "PERMISSION_DENIED", "Cloud Translation API has not been used in project 1 before or it is disabled.", "accessNotConfigured")}, kind: translate.KindPermanent, status: 403, message: "disabled"},
-		{name: "500", reply: translatetest.Reply{Status: 500, Body: googleErr(500, "INTERNAL", "Internal error encountered.", "backendError")}, kind: translate.KindRetryable, status: 500, message: "Internal error"},
-		{name: "503 with Retry-After", reply: translatetest.Reply{Status: 503, Header: map[string]string{"Retry-After": "5"}, Body: googleErr(503, "UNAVAILABLE", "The service is currently unavailable.", "backendError")}, kind: translate.KindRetryable, status: 503, after: 5 * time.Second, message: "unavailable"},
-		{name: "nginx 502 html", reply: translatetest.Reply{Status: 502, Header: map[string]string{"Content-Type": "text/html"}, Body: "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"}, kind: translate.KindRetryable, status: 502, message: "502 Bad Gateway"},
-		{name: "count mismatch", reply: translatetest.Reply{Body: `{"data":{"translations":[{"translatedText":"a"},{"translatedText":"b"}]}}`}, kind: translate.KindBadAnswer, status: 200, message: "2 translations, want 3"},
-		{name: "200 not json", reply: translatetest.Reply{Body: "oops"}, kind: translate.KindBadAnswer, status: 200, message: "oops"},
+	tests := []translatetest.ErrorCase{
+		{Name: "403 daily limit", Reply: translatetest.Reply{Status: 403, Body: googleErr(403, "PERMISSION_DENIED", "Daily Limit Exceeded", "dailyLimitExceeded")}, Kind: translate.KindQuota, Status: 403, Message: "Daily Limit Exceeded"},
+		{Name: "429 per-day quota", Reply: translatetest.Reply{Status: 429, Body: googleErr(429, "RESOURCE_EXHAUSTED", "Quota exceeded for quota metric 'v2 and v3 general model characters' and limit 'v2 and v3 general model characters per day'", "rateLimitExceeded")}, Kind: translate.KindQuota, Status: 429, Message: "per day"},
+		{Name: "403 user rate limit", Reply: translatetest.Reply{Status: 403, Body: googleErr(403, "PERMISSION_DENIED", "User Rate Limit Exceeded", "userRateLimitExceeded")}, Kind: translate.KindRetryable, Status: 403, Message: "User Rate Limit Exceeded"},
+		{Name: "429 with Retry-After", Reply: translatetest.Reply{Status: 429, Header: map[string]string{"Retry-After": "30"}, Body: googleErr(429, "RESOURCE_EXHAUSTED", "Quota exceeded for quota metric 'characters' and limit 'characters per minute per user'", "rateLimitExceeded")}, Kind: translate.KindRetryable, Status: 429, After: 30 * time.Second, Message: "per minute"},
+		{Name: "400 key invalid", Reply: translatetest.Reply{Status: 400, Body: `{"error":{"code":400,"message":"API key not valid. Please pass a valid API key.","errors":[{"message":"API key not valid. Please pass a valid API key.","domain":"global","reason":"badRequest"}],"status":"INVALID_ARGUMENT","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"API_KEY_INVALID","domain":"googleapis.com"}]}}`}, Kind: translate.KindPermanent, Status: 400, Message: "API key not valid"},
+		{Name: "400 keyInvalid echoing key", Reply: translatetest.Reply{Status: 400, Body: googleErr(400, "INVALID_ARGUMENT", "Bad key "+testKey, "keyInvalid")}, Kind: translate.KindPermanent, Status: 400, Message: "keyInvalid"},
+		{Name: "400 too many segments", Reply: translatetest.Reply{Status: 400, Body: googleErr(400, "INVALID_ARGUMENT", "Too many text segments", "invalid")}, Kind: translate.KindBadAnswer, Status: 400, Message: "Too many text segments"},
+		{Name: "403 api disabled", Reply: translatetest.Reply{Status: 403, Body: googleErr(403, "PERMISSION_DENIED", "Cloud Translation API has not been used in project 1 before or it is disabled.", "accessNotConfigured")}, Kind: translate.KindPermanent, Status: 403, Message: "disabled"},
+		{Name: "500", Reply: translatetest.Reply{Status: 500, Body: googleErr(500, "INTERNAL", "Internal error encountered.", "backendError")}, Kind: translate.KindRetryable, Status: 500, Message: "Internal error"},
+		{Name: "503 with Retry-After", Reply: translatetest.Reply{Status: 503, Header: map[string]string{"Retry-After": "5"}, Body: googleErr(503, "UNAVAILABLE", "The service is currently unavailable.", "backendError")}, Kind: translate.KindRetryable, Status: 503, After: 5 * time.Second, Message: "unavailable"},
+		{Name: "nginx 502 html", Reply: translatetest.Reply{Status: 502, Header: map[string]string{"Content-Type": "text/html"}, Body: "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"}, Kind: translate.KindRetryable, Status: 502, Message: "502 Bad Gateway"},
+		{Name: "count mismatch", Reply: translatetest.Reply{Body: `{"data":{"translations":[{"translatedText":"a"},{"translatedText":"b"}]}}`}, Kind: translate.KindBadAnswer, Status: 200, Message: "2 translations, want 3"},
+		{Name: "200 not json", Reply: translatetest.Reply{Body: "oops"}, Kind: translate.KindBadAnswer, Status: 200, Message: "oops"},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			reply := tc.reply
-			srv := translatetest.NewGoogleServer(t, translatetest.Options{Key: testKey, Reply: &reply})
-			tr := newTranslator(t, srv)
-			_, err := tr.Translate(context.Background(), translate.Request{Source: "zh", Target: "en", Texts: sampleTexts()})
-			if err == nil {
-				t.Fatal("no error")
-			}
-			translatetest.AssertNoSecretLeak(t, err, testKey)
-			if got := translate.KindOf(err); got != tc.kind {
-				t.Errorf("kind %v, want %v (%v)", got, tc.kind, err)
-			}
-			var te *translate.Error
-			if !errors.As(err, &te) {
-				t.Fatalf("%T is not *translate.Error", err)
-			}
-			if te.StatusCode != tc.status || te.RetryAfter != tc.after || te.Provider != "google" {
-				t.Errorf("status %d after %v provider %q, want %d %v google", te.StatusCode, te.RetryAfter, te.Provider, tc.status, tc.after)
-			}
-			if !strings.Contains(err.Error(), tc.message) {
-				t.Errorf("error %q does not contain %q", err, tc.message)
-			}
-		})
-	}
+	translatetest.RunErrorCases(t, "google", tests, func(t *testing.T, reply *translatetest.Reply) error {
+		srv := translatetest.NewGoogleServer(t, translatetest.Options{Key: testKey, Reply: reply})
+		tr := newTranslator(t, srv)
+		_, err := tr.Translate(context.Background(), translate.Request{Source: "zh", Target: "en", Texts: translatetest.SampleTexts()})
+		return err
+	}, testKey)
 }
 
 // leakyTransport fails with an error that quotes the request URL, as some
@@ -163,14 +132,8 @@ func TestTransportErrorsAreRedacted(t *testing.T) {
 				ctx, cancel = context.WithTimeout(ctx, 50*time.Millisecond)
 				defer cancel()
 			}
-			_, err = tr.Translate(ctx, translate.Request{Source: "zh", Target: "en", Texts: sampleTexts()})
-			if err == nil {
-				t.Fatal("no error")
-			}
-			translatetest.AssertNoSecretLeak(t, err, testKey)
-			if translate.KindOf(err) != translate.KindRetryable {
-				t.Errorf("kind %v, want retryable: %v", translate.KindOf(err), err)
-			}
+			_, err = tr.Translate(ctx, translate.Request{Source: "zh", Target: "en", Texts: translatetest.SampleTexts()})
+			translatetest.AssertRetryable(t, err, testKey)
 			if tc.deadline && !errors.Is(err, context.DeadlineExceeded) {
 				t.Errorf("%v does not wrap context.DeadlineExceeded", err)
 			}
@@ -195,15 +158,8 @@ func TestNew(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tr, err := New(tc.cfg, tc.client, nil)
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("error %v, want %q", err, tc.wantErr)
-				}
-				translatetest.AssertNoSecretLeak(t, err, testKey)
+			if translatetest.WantNewError(t, err, tc.wantErr, testKey) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if tr.endpoint != tc.want || tr.Name() != "google" || tr.Limits() != (translate.Limits{MaxTexts: 128, MaxBytes: 90_000, MaxChars: 5000}) {
 				t.Errorf("endpoint %q name %q limits %+v", tr.endpoint, tr.Name(), tr.Limits())

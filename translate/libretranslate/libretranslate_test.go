@@ -3,9 +3,7 @@ package libretranslate
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -16,10 +14,6 @@ import (
 )
 
 const testKey = "lt-key-1f2e3d4c"
-
-func sampleTexts() []string {
-	return []string{"肇庆市召开招商会议", "大湾区投资12.5亿元", "许晓雄出席"}
-}
 
 func newTranslator(t *testing.T, srv *translatetest.Server, key string) *Translator {
 	t.Helper()
@@ -41,8 +35,8 @@ func TestTranslateSuccess(t *testing.T) {
 		texts      []string
 		want       []string
 	}{
-		{name: "text with key", key: testKey, fakeFormat: "text", source: "zh", wantSource: "zh", texts: sampleTexts(), want: translatetest.TranslateAll(sampleTexts())},
-		{name: "open server, no key", key: "", fakeFormat: "text", source: "zh-CN", wantSource: "zh", texts: sampleTexts(), want: translatetest.TranslateAll(sampleTexts())},
+		{name: "text with key", key: testKey, fakeFormat: "text", source: "zh", wantSource: "zh", texts: translatetest.SampleTexts(), want: translatetest.TranslateAll(translatetest.SampleTexts())},
+		{name: "open server, no key", key: "", fakeFormat: "text", source: "zh-CN", wantSource: "zh", texts: translatetest.SampleTexts(), want: translatetest.TranslateAll(translatetest.SampleTexts())},
 		{name: "html", key: testKey, format: translate.FormatHTML, fakeFormat: "html", source: "zh-Hans", wantSource: "zh", texts: []string{`<em>肇庆</em>`}, want: []string{`<em>Zhaoqing</em>`}},
 		{name: "traditional", key: testKey, fakeFormat: "text", source: "zh-TW", wantSource: "zt", texts: []string{"肇庆"}, want: []string{"Zhaoqing"}},
 	}
@@ -69,63 +63,34 @@ func TestTranslateSuccess(t *testing.T) {
 }
 
 func TestTranslateErrors(t *testing.T) {
-	tests := []struct {
-		name    string
-		reply   translatetest.Reply
-		kind    translate.ErrorKind
-		status  int
-		after   time.Duration
-		message string
-	}{
-		{name: "400 exceeds text limit", reply: translatetest.Reply{Status: 400, Body: `{"error":"Invalid request: request (6000) exceeds text limit (5000)"}`}, kind: translate.KindBadAnswer, status: 400, message: "exceeds text limit"},
-		{name: "400 unsupported language", reply: translatetest.Reply{Status: 400, Body: `{"error":"zz is not supported"}`}, kind: translate.KindPermanent, status: 400, message: "zz is not supported"},
-		{name: "400 key required", reply: translatetest.Reply{Status: 400, Body: `{"error":"Visit https://portal.libretranslate.com to get an API key"}`}, kind: translate.KindPermanent, status: 400, message: "get an API key"},
-		{name: "403 invalid key", reply: translatetest.Reply{Status: 403, Body: `{"error":"Invalid API key"}`}, kind: translate.KindPermanent, status: 403, message: "Invalid API key"},
-		{name: "403 flood ban", reply: translatetest.Reply{Status: 403, Body: `{"error":"Too many request limits violations"}`}, kind: translate.KindRetryable, status: 403, message: "limits violations"},
-		{name: "429 slowdown with Retry-After", reply: translatetest.Reply{Status: 429, Header: map[string]string{"Retry-After": "60"}, Body: `{"error":"Slowdown: 20 per 1 minute"}`}, kind: translate.KindRetryable, status: 429, after: time.Minute, message: "Slowdown"},
-		{name: "500", reply: translatetest.Reply{Status: 500, Body: `{"error":"Cannot translate text: model crashed"}`}, kind: translate.KindRetryable, status: 500, message: "Cannot translate text"},
-		{name: "nginx 502 html", reply: translatetest.Reply{Status: 502, Header: map[string]string{"Content-Type": "text/html"}, Body: "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>"}, kind: translate.KindRetryable, status: 502, message: "502 Bad Gateway"},
-		{name: "error echoing key", reply: translatetest.Reply{Status: 403, Body: `{"error":"Invalid API key ` + testKey + `"}`}, kind: translate.KindPermanent, status: 403, message: "Invalid API key"},
-		{name: "count mismatch", reply: translatetest.Reply{Body: `{"translatedText":["a"]}`}, kind: translate.KindBadAnswer, status: 200, message: "1 translations, want 3"},
-		{name: "string instead of array", reply: translatetest.Reply{Body: `{"translatedText":"a b c"}`}, kind: translate.KindBadAnswer, status: 200, message: "not an array"},
-		{name: "200 not json", reply: translatetest.Reply{Body: "Internal Server Error"}, kind: translate.KindBadAnswer, status: 200, message: "Internal Server Error"},
+	tests := []translatetest.ErrorCase{
+		{Name: "400 exceeds text limit", Reply: translatetest.Reply{Status: 400, Body: `{"error":"Invalid request: request (6000) exceeds text limit (5000)"}`}, Kind: translate.KindBadAnswer, Status: 400, Message: "exceeds text limit"},
+		{Name: "400 unsupported language", Reply: translatetest.Reply{Status: 400, Body: `{"error":"zz is not supported"}`}, Kind: translate.KindPermanent, Status: 400, Message: "zz is not supported"},
+		{Name: "400 key required", Reply: translatetest.Reply{Status: 400, Body: `{"error":"Visit https://portal.libretranslate.com to get an API key"}`}, Kind: translate.KindPermanent, Status: 400, Message: "get an API key"},
+		{Name: "403 invalid key", Reply: translatetest.Reply{Status: 403, Body: `{"error":"Invalid API key"}`}, Kind: translate.KindPermanent, Status: 403, Message: "Invalid API key"},
+		{Name: "403 flood ban", Reply: translatetest.Reply{Status: 403, Body: `{"error":"Too many request limits violations"}`}, Kind: translate.KindRetryable, Status: 403, Message: "limits violations"},
+		{Name: "429 slowdown with Retry-After", Reply: translatetest.Reply{Status: 429, Header: map[string]string{"Retry-After": "60"}, Body: `{"error":"Slowdown: 20 per 1 minute"}`}, Kind: translate.KindRetryable, Status: 429, After: time.Minute, Message: "Slowdown"},
+		{Name: "500", Reply: translatetest.Reply{Status: 500, Body: `{"error":"Cannot translate text: model crashed"}`}, Kind: translate.KindRetryable, Status: 500, Message: "Cannot translate text"},
+		{Name: "nginx 502 html", Reply: translatetest.Reply{Status: 502, Header: map[string]string{"Content-Type": "text/html"}, Body: "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>"}, Kind: translate.KindRetryable, Status: 502, Message: "502 Bad Gateway"},
+		{Name: "error echoing key", Reply: translatetest.Reply{Status: 403, Body: `{"error":"Invalid API key ` + testKey + `"}`}, Kind: translate.KindPermanent, Status: 403, Message: "Invalid API key"},
+		{Name: "count mismatch", Reply: translatetest.Reply{Body: `{"translatedText":["a"]}`}, Kind: translate.KindBadAnswer, Status: 200, Message: "1 translations, want 3"},
+		{Name: "string instead of array", Reply: translatetest.Reply{Body: `{"translatedText":"a b c"}`}, Kind: translate.KindBadAnswer, Status: 200, Message: "not an array"},
+		{Name: "200 not json", Reply: translatetest.Reply{Body: "Internal Server Error"}, Kind: translate.KindBadAnswer, Status: 200, Message: "Internal Server Error"},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			reply := tc.reply
-			srv := translatetest.NewLibreTranslateServer(t, translatetest.Options{Key: testKey, Reply: &reply})
-			tr := newTranslator(t, srv, testKey)
-			_, err := tr.Translate(context.Background(), translate.Request{Source: "zh", Target: "en", Texts: sampleTexts()})
-			if err == nil {
-				t.Fatal("no error")
-			}
-			translatetest.AssertNoSecretLeak(t, err, testKey)
-			if got := translate.KindOf(err); got != tc.kind {
-				t.Errorf("kind %v, want %v (%v)", got, tc.kind, err)
-			}
-			var te *translate.Error
-			if !errors.As(err, &te) {
-				t.Fatalf("%T is not *translate.Error", err)
-			}
-			if te.StatusCode != tc.status || te.RetryAfter != tc.after || te.Provider != "libretranslate" {
-				t.Errorf("status %d after %v provider %q, want %d %v libretranslate", te.StatusCode, te.RetryAfter, te.Provider, tc.status, tc.after)
-			}
-			if !strings.Contains(err.Error(), tc.message) {
-				t.Errorf("error %q does not contain %q", err, tc.message)
-			}
-		})
-	}
+	translatetest.RunErrorCases(t, "libretranslate", tests, func(t *testing.T, reply *translatetest.Reply) error {
+		srv := translatetest.NewLibreTranslateServer(t, translatetest.Options{Key: testKey, Reply: reply})
+		tr := newTranslator(t, srv, testKey)
+		_, err := tr.Translate(context.Background(), translate.Request{Source: "zh", Target: "en", Texts: translatetest.SampleTexts()})
+		return err
+	}, testKey)
 }
 
 func TestNetworkErrorIsRetryable(t *testing.T) {
 	srv := translatetest.NewLibreTranslateServer(t, translatetest.Options{Key: testKey})
 	tr := newTranslator(t, srv, testKey)
 	srv.Close()
-	_, err := tr.Translate(context.Background(), translate.Request{Texts: sampleTexts()})
-	if translate.KindOf(err) != translate.KindRetryable {
-		t.Errorf("kind %v, want retryable: %v", translate.KindOf(err), err)
-	}
-	translatetest.AssertNoSecretLeak(t, err, testKey)
+	_, err := tr.Translate(context.Background(), translate.Request{Texts: translatetest.SampleTexts()})
+	translatetest.AssertRetryable(t, err, testKey)
 }
 
 func TestNew(t *testing.T) {
@@ -145,14 +110,8 @@ func TestNew(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tr, err := New(tc.cfg, tc.client, nil)
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("error %v, want %q", err, tc.wantErr)
-				}
+			if translatetest.WantNewError(t, err, tc.wantErr, testKey) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if tr.Limits() != tc.limits || tr.Name() != "libretranslate" {
 				t.Errorf("limits %+v name %q", tr.Limits(), tr.Name())

@@ -18,10 +18,6 @@ import (
 
 const testKey = "sk-test-9f8e7d6c5b4a"
 
-func sampleTexts() []string {
-	return []string{"肇庆市召开招商会议", "大湾区投资12.5亿元", "许晓雄出席"}
-}
-
 func answer(tr []string) string {
 	b, err := json.Marshal(map[string][]string{"translations": tr})
 	if err != nil {
@@ -41,7 +37,7 @@ func newTranslator(t *testing.T, srv *translatetest.Server, key string) *Transla
 }
 
 func TestTranslateSuccess(t *testing.T) {
-	texts := sampleTexts()
+	texts := translatetest.SampleTexts()
 	want := translatetest.TranslateAll(texts)
 	tests := []struct {
 		name   string
@@ -101,7 +97,7 @@ func TestTranslateSuccess(t *testing.T) {
 }
 
 func TestPrompt(t *testing.T) {
-	texts := sampleTexts()
+	texts := translatetest.SampleTexts()
 	srv := translatetest.NewOpenAIServer(t, translatetest.Options{Key: testKey, Model: "test-model"})
 	tr := newTranslator(t, srv, testKey)
 	req := translate.Request{
@@ -133,159 +129,122 @@ func TestPrompt(t *testing.T) {
 }
 
 func TestTranslateErrors(t *testing.T) {
-	texts := sampleTexts()
+	texts := translatetest.SampleTexts()
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	ok := translatetest.TranslateAll(texts)
-	tests := []struct {
-		name    string
-		reply   translatetest.Reply
-		kind    translate.ErrorKind
-		status  int
-		after   time.Duration
-		message string // must appear in err.Error()
-	}{
+	tests := []translatetest.ErrorCase{
 		{
-			name:  "429 rate limit with Retry-After",
-			reply: translatetest.Reply{Status: 429, Header: map[string]string{"Retry-After": "7"}, Body: `{"error":{"message":"Rate limit reached for requests","type":"requests","code":"rate_limit_exceeded"}}`},
-			kind:  translate.KindRetryable, status: 429, after: 7 * time.Second, message: "Rate limit reached",
+			Name:  "429 rate limit with Retry-After",
+			Reply: translatetest.Reply{Status: 429, Header: map[string]string{"Retry-After": "7"}, Body: `{"error":{"message":"Rate limit reached for requests","type":"requests","code":"rate_limit_exceeded"}}`},
+			Kind:  translate.KindRetryable, Status: 429, After: 7 * time.Second, Message: "Rate limit reached",
 		},
 		{
-			name:  "429 with Retry-After-Ms",
-			reply: translatetest.Reply{Status: 429, Header: map[string]string{"Retry-After-Ms": "1500", "Retry-After": "9"}, Body: `{"error":{"message":"slow down","type":"tokens","code":"rate_limit_exceeded"}}`},
-			kind:  translate.KindRetryable, status: 429, after: 1500 * time.Millisecond, message: "slow down",
+			Name:  "429 with Retry-After-Ms",
+			Reply: translatetest.Reply{Status: 429, Header: map[string]string{"Retry-After-Ms": "1500", "Retry-After": "9"}, Body: `{"error":{"message":"slow down","type":"tokens","code":"rate_limit_exceeded"}}`},
+			Kind:  translate.KindRetryable, Status: 429, After: 1500 * time.Millisecond, Message: "slow down",
 		},
 		{
-			name:  "429 insufficient_quota",
-			reply: translatetest.Reply{Status: 429, Body: `{"error":{"message":"You exceeded your current quota, please check your plan and billing details.","type":"insufficient_quota","param":null,"code":"insufficient_quota"}}`},
-			kind:  translate.KindQuota, status: 429, message: "exceeded your current quota",
+			Name:  "429 insufficient_quota",
+			Reply: translatetest.Reply{Status: 429, Body: `{"error":{"message":"You exceeded your current quota, please check your plan and billing details.","type":"insufficient_quota","param":null,"code":"insufficient_quota"}}`},
+			Kind:  translate.KindQuota, Status: 429, Message: "exceeded your current quota",
 		},
 		{
-			name:  "deepseek 402 insufficient balance",
-			reply: translatetest.Reply{Status: 402, Body: `{"error":{"message":"Insufficient Balance","type":"unknown_error","param":null,"code":"invalid_request_error"}}`},
-			kind:  translate.KindQuota, status: 402, message: "Insufficient Balance",
+			Name:  "deepseek 402 insufficient balance",
+			Reply: translatetest.Reply{Status: 402, Body: `{"error":{"message":"Insufficient Balance","type":"unknown_error","param":null,"code":"invalid_request_error"}}`},
+			Kind:  translate.KindQuota, Status: 402, Message: "Insufficient Balance",
 		},
 		{
-			name:  "401 bad key echoed by server",
-			reply: translatetest.Reply{Status: 401, Body: `{"error":{"message":"Incorrect API key provided: ` + testKey + `. You can find your API key at https://platform.openai.com/account/api-keys.","type":"invalid_request_error","code":"invalid_api_key"}}`},
-			kind:  translate.KindPermanent, status: 401, message: "Incorrect API key provided",
+			Name:  "401 bad key echoed by server",
+			Reply: translatetest.Reply{Status: 401, Body: `{"error":{"message":"Incorrect API key provided: ` + testKey + `. You can find your API key at https://platform.openai.com/account/api-keys.","type":"invalid_request_error","code":"invalid_api_key"}}`},
+			Kind:  translate.KindPermanent, Status: 401, Message: "Incorrect API key provided",
 		},
 		{
-			name:  "403 unsupported region",
-			reply: translatetest.Reply{Status: 403, Body: `{"error":{"code":"unsupported_country_region_territory","message":"Country, region, or territory not supported","type":"request_forbidden"}}`},
-			kind:  translate.KindPermanent, status: 403, message: "not supported",
+			Name:  "403 unsupported region",
+			Reply: translatetest.Reply{Status: 403, Body: `{"error":{"code":"unsupported_country_region_territory","message":"Country, region, or territory not supported","type":"request_forbidden"}}`},
+			Kind:  translate.KindPermanent, Status: 403, Message: "not supported",
 		},
 		{
-			name:  "400 bad request",
-			reply: translatetest.Reply{Status: 400, Body: `{"error":{"message":"model not found","type":"invalid_request_error","code":null}}`},
-			kind:  translate.KindPermanent, status: 400, message: "model not found",
+			Name:  "400 bad request",
+			Reply: translatetest.Reply{Status: 400, Body: `{"error":{"message":"model not found","type":"invalid_request_error","code":null}}`},
+			Kind:  translate.KindPermanent, Status: 400, Message: "model not found",
 		},
 		{
-			name:  "404 error as plain string (ollama)",
-			reply: translatetest.Reply{Status: 404, Body: `{"error":"model \"qwen9\" not found, try pulling it first"}`},
-			kind:  translate.KindPermanent, status: 404, message: "try pulling it first",
+			Name:  "404 error as plain string (ollama)",
+			Reply: translatetest.Reply{Status: 404, Body: `{"error":"model \"qwen9\" not found, try pulling it first"}`},
+			Kind:  translate.KindPermanent, Status: 404, Message: "try pulling it first",
 		},
 		{
-			name:  "408 timeout",
-			reply: translatetest.Reply{Status: 408, Body: `{"error":{"message":"request timeout"}}`},
-			kind:  translate.KindRetryable, status: 408, message: "request timeout",
+			Name:  "408 timeout",
+			Reply: translatetest.Reply{Status: 408, Body: `{"error":{"message":"request timeout"}}`},
+			Kind:  translate.KindRetryable, Status: 408, Message: "request timeout",
 		},
 		{
-			name:  "409 conflict",
-			reply: translatetest.Reply{Status: 409, Body: `{"error":{"message":"conflict"}}`},
-			kind:  translate.KindRetryable, status: 409, message: "conflict",
+			Name:  "409 conflict",
+			Reply: translatetest.Reply{Status: 409, Body: `{"error":{"message":"conflict"}}`},
+			Kind:  translate.KindRetryable, Status: 409, Message: "conflict",
 		},
 		{
-			name:  "500",
-			reply: translatetest.Reply{Status: 500, Body: `{"error":{"message":"The server had an error while processing your request.","type":"server_error"}}`},
-			kind:  translate.KindRetryable, status: 500, message: "server had an error",
+			Name:  "500",
+			Reply: translatetest.Reply{Status: 500, Body: `{"error":{"message":"The server had an error while processing your request.","type":"server_error"}}`},
+			Kind:  translate.KindRetryable, Status: 500, Message: "server had an error",
 		},
 		{
-			name:  "503 overloaded with Retry-After date",
-			reply: translatetest.Reply{Status: 503, Header: map[string]string{"Retry-After": now.Add(90 * time.Second).Format(http.TimeFormat)}, Body: `{"error":{"message":"Server overloaded"}}`},
-			kind:  translate.KindRetryable, status: 503, after: 90 * time.Second, message: "Server overloaded",
+			Name:  "503 overloaded with Retry-After date",
+			Reply: translatetest.Reply{Status: 503, Header: map[string]string{"Retry-After": now.Add(90 * time.Second).Format(http.TimeFormat)}, Body: `{"error":{"message":"Server overloaded"}}`},
+			Kind:  translate.KindRetryable, Status: 503, After: 90 * time.Second, Message: "Server overloaded",
 		},
 		{
-			name:  "nginx 502 html",
-			reply: translatetest.Reply{Status: 502, Header: map[string]string{"Content-Type": "text/html"}, Body: "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"},
-			kind:  translate.KindRetryable, status: 502, message: "502 Bad Gateway",
+			Name:  "nginx 502 html",
+			Reply: translatetest.Reply{Status: 502, Header: map[string]string{"Content-Type": "text/html"}, Body: "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"},
+			Kind:  translate.KindRetryable, Status: 502, Message: "502 Bad Gateway",
 		},
 		{
-			name:  "wrong count",
-			reply: translatetest.Reply{Body: translatetest.ChatCompletion(answer(ok[:2]), "stop")},
-			kind:  translate.KindBadAnswer, status: 200, message: "2 translations, want 3",
+			Name:  "wrong count",
+			Reply: translatetest.Reply{Body: translatetest.ChatCompletion(answer(ok[:2]), "stop")},
+			Kind:  translate.KindBadAnswer, Status: 200, Message: "2 translations, want 3",
 		},
 		{
-			name:  "content not json",
-			reply: translatetest.Reply{Body: translatetest.ChatCompletion("Zhaoqing held a meeting.", "stop")},
-			kind:  translate.KindBadAnswer, status: 200, message: "not JSON",
+			Name:  "content not json",
+			Reply: translatetest.Reply{Body: translatetest.ChatCompletion("Zhaoqing held a meeting.", "stop")},
+			Kind:  translate.KindBadAnswer, Status: 200, Message: "not JSON",
 		},
 		{
-			name:  "truncated answer",
-			reply: translatetest.Reply{Body: translatetest.ChatCompletion(`{"translations":["Zhaoqing`, "length")},
-			kind:  translate.KindBadAnswer, status: 200, message: "truncated",
+			Name:  "truncated answer",
+			Reply: translatetest.Reply{Body: translatetest.ChatCompletion(`{"translations":["Zhaoqing`, "length")},
+			Kind:  translate.KindBadAnswer, Status: 200, Message: "truncated",
 		},
 		{
-			name:  "empty translation",
-			reply: translatetest.Reply{Body: translatetest.ChatCompletion(answer([]string{ok[0], "", ok[2]}), "stop")},
-			kind:  translate.KindBadAnswer, status: 200, message: "translation 1 is empty",
+			Name:  "empty translation",
+			Reply: translatetest.Reply{Body: translatetest.ChatCompletion(answer([]string{ok[0], "", ok[2]}), "stop")},
+			Kind:  translate.KindBadAnswer, Status: 200, Message: "translation 1 is empty",
 		},
 		{
-			name:  "non-string translations",
-			reply: translatetest.Reply{Body: translatetest.ChatCompletion(`{"translations":[1,2,3]}`, "stop")},
-			kind:  translate.KindBadAnswer, status: 200, message: "not an array of strings",
+			Name:  "non-string translations",
+			Reply: translatetest.Reply{Body: translatetest.ChatCompletion(`{"translations":[1,2,3]}`, "stop")},
+			Kind:  translate.KindBadAnswer, Status: 200, Message: "not an array of strings",
 		},
 		{
-			name:  "body not json",
-			reply: translatetest.Reply{Body: "upstream connect error"},
-			kind:  translate.KindBadAnswer, status: 200, message: "upstream connect error",
+			Name:  "body not json",
+			Reply: translatetest.Reply{Body: "upstream connect error"},
+			Kind:  translate.KindBadAnswer, Status: 200, Message: "upstream connect error",
 		},
 		{
-			name:  "no choices but error object",
-			reply: translatetest.Reply{Body: `{"error":{"message":"internal error"}}`},
-			kind:  translate.KindBadAnswer, status: 200, message: "internal error",
+			Name:  "no choices but error object",
+			Reply: translatetest.Reply{Body: `{"error":{"message":"internal error"}}`},
+			Kind:  translate.KindBadAnswer, Status: 200, Message: "internal error",
 		},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			reply := tc.reply
-			srv := translatetest.NewOpenAIServer(t, translatetest.Options{Key: testKey, Model: "test-model", Reply: &reply})
-			tr := newTranslator(t, srv, testKey)
-			tr.now = func() time.Time { return now }
-			_, err := tr.Translate(context.Background(), translate.Request{Source: "zh", Target: "en", Texts: texts})
-			assertError(t, err, tc.kind, tc.status, tc.after, tc.message)
-		})
-	}
-}
-
-func assertError(t *testing.T, err error, kind translate.ErrorKind, status int, after time.Duration, message string) {
-	t.Helper()
-	if err == nil {
-		t.Fatal("no error")
-	}
-	translatetest.AssertNoSecretLeak(t, err, testKey)
-	if got := translate.KindOf(err); got != kind {
-		t.Errorf("kind %v, want %v (%v)", got, kind, err)
-	}
-	var te *translate.Error
-	if !errors.As(err, &te) {
-		t.Fatalf("error %T is not *translate.Error", err)
-	}
-	if te.StatusCode != status {
-		t.Errorf("status %d, want %d", te.StatusCode, status)
-	}
-	if te.RetryAfter != after {
-		t.Errorf("RetryAfter %v, want %v", te.RetryAfter, after)
-	}
-	if te.Provider != "openai/test-model" {
-		t.Errorf("provider %q", te.Provider)
-	}
-	if !strings.Contains(err.Error(), message) {
-		t.Errorf("error %q does not contain %q", err, message)
-	}
+	translatetest.RunErrorCases(t, "openai/test-model", tests, func(t *testing.T, reply *translatetest.Reply) error {
+		srv := translatetest.NewOpenAIServer(t, translatetest.Options{Key: testKey, Model: "test-model", Reply: reply})
+		tr := newTranslator(t, srv, testKey)
+		tr.now = func() time.Time { return now }
+		_, err := tr.Translate(context.Background(), translate.Request{Source: "zh", Target: "en", Texts: texts})
+		return err
+	}, testKey)
 }
 
 func TestNetworkErrors(t *testing.T) {
-	texts := sampleTexts()
+	texts := translatetest.SampleTexts()
 	t.Run("connection refused", func(t *testing.T) {
 		srv := httptest.NewServer(http.NotFoundHandler())
 		base := srv.URL
@@ -300,10 +259,7 @@ func TestNetworkErrors(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err = tr.Translate(context.Background(), translate.Request{Texts: texts})
-		if translate.KindOf(err) != translate.KindRetryable {
-			t.Errorf("kind %v, want retryable: %v", translate.KindOf(err), err)
-		}
-		translatetest.AssertNoSecretLeak(t, err, testKey)
+		translatetest.AssertRetryable(t, err, testKey)
 	})
 	t.Run("context deadline", func(t *testing.T) {
 		block := make(chan struct{})
@@ -358,14 +314,8 @@ func TestNew(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tr, err := New(tc.cfg, tc.client, nil)
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("error %v, want %q", err, tc.wantErr)
-				}
+			if translatetest.WantNewError(t, err, tc.wantErr, testKey) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if tr.Limits() != tc.limits {
 				t.Errorf("limits %+v, want %+v", tr.Limits(), tc.limits)

@@ -58,15 +58,12 @@ func New(cfg Config, client *http.Client, logger *slog.Logger) (*Translator, err
 	if key == "" {
 		return nil, errors.New("deepl: api key is required")
 	}
-	base := strings.TrimSpace(cfg.BaseURL)
-	if base == "" {
-		base = BaseURLForKey(key)
-	}
-	if u, ok := httpx.HTTPURL(base); !ok || u.RawQuery != "" {
-		return nil, fmt.Errorf("deepl: base url %q: want an absolute http(s) URL without a query", httpx.RedactURL(base))
+	base, err := httpx.BaseURL("deepl", cfg.BaseURL, BaseURLForKey(key))
+	if err != nil {
+		return nil, err
 	}
 	return &Translator{
-		endpoint: strings.TrimSuffix(strings.TrimRight(base, "/"), "/v2") + "/v2/translate",
+		endpoint: strings.TrimSuffix(base, "/v2") + "/v2/translate",
 		key:      key,
 		client:   client,
 		logger:   logger.With(slog.String("provider", "deepl")),

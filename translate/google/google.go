@@ -58,15 +58,12 @@ func New(cfg Config, client *http.Client, logger *slog.Logger) (*Translator, err
 	if key == "" {
 		return nil, errors.New("google: api key is required")
 	}
-	base := strings.TrimSpace(cfg.BaseURL)
-	if base == "" {
-		base = DefaultBaseURL
-	}
-	if u, ok := httpx.HTTPURL(base); !ok || u.RawQuery != "" {
-		return nil, fmt.Errorf("google: base url %q: want an absolute http(s) URL without a query", httpx.RedactURL(base))
+	base, err := httpx.BaseURL("google", cfg.BaseURL, DefaultBaseURL)
+	if err != nil {
+		return nil, err
 	}
 	return &Translator{
-		endpoint: strings.TrimRight(base, "/") + "/language/translate/v2",
+		endpoint: base + "/language/translate/v2",
 		key:      key,
 		client:   client,
 		logger:   logger.With(slog.String("provider", "google")),

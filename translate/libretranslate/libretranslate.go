@@ -52,12 +52,9 @@ func New(cfg Config, client *http.Client, logger *slog.Logger) (*Translator, err
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	base := strings.TrimSpace(cfg.BaseURL)
-	if base == "" {
-		return nil, errors.New("libretranslate: base url is required")
-	}
-	if u, ok := httpx.HTTPURL(base); !ok || u.RawQuery != "" {
-		return nil, fmt.Errorf("libretranslate: base url %q: want an absolute http(s) URL without a query", httpx.RedactURL(base))
+	base, err := httpx.BaseURL("libretranslate", cfg.BaseURL, "")
+	if err != nil {
+		return nil, err
 	}
 	if cfg.MaxTexts < 0 || cfg.MaxChars < 0 {
 		return nil, errors.New("libretranslate: negative limits")
@@ -70,7 +67,7 @@ func New(cfg Config, client *http.Client, logger *slog.Logger) (*Translator, err
 		limits.MaxChars = cfg.MaxChars
 	}
 	return &Translator{
-		endpoint: strings.TrimRight(base, "/") + "/translate",
+		endpoint: base + "/translate",
 		key:      strings.TrimSpace(cfg.APIKey),
 		limits:   limits,
 		client:   client,

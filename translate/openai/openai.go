@@ -72,16 +72,9 @@ func New(cfg Config, client *http.Client, logger *slog.Logger) (*Translator, err
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	base := strings.TrimSpace(cfg.BaseURL)
-	if base == "" {
-		base = DefaultBaseURL
-	}
-	u, ok := httpx.HTTPURL(base)
-	if !ok {
-		return nil, fmt.Errorf("openai: base url %q: want an absolute http(s) URL", httpx.RedactURL(base))
-	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("openai: base url %q must not have a query or fragment", httpx.RedactURL(base))
+	base, err := httpx.BaseURL("openai", cfg.BaseURL, DefaultBaseURL)
+	if err != nil {
+		return nil, err
 	}
 	model := strings.TrimSpace(cfg.Model)
 	if model == "" {
@@ -101,7 +94,7 @@ func New(cfg Config, client *http.Client, logger *slog.Logger) (*Translator, err
 		limits.MaxChars = cfg.MaxChars
 	}
 	t := &Translator{
-		endpoint:    strings.TrimRight(base, "/") + "/chat/completions",
+		endpoint:    base + "/chat/completions",
 		key:         cfg.APIKey,
 		model:       model,
 		temperature: cfg.Temperature,

@@ -219,3 +219,21 @@ func RedactURL(raw string) string {
 	}
 	return u.String()
 }
+
+// BaseURL checks a provider's configured base URL: trimmed, def when empty
+// (an empty def makes it required), an absolute http(s) URL without a query
+// or fragment. It returns the URL without a trailing slash; errors name the
+// provider and never show URL credentials.
+func BaseURL(provider, raw, def string) (string, error) {
+	base := strings.TrimSpace(raw)
+	if base == "" {
+		base = def
+	}
+	if base == "" {
+		return "", fmt.Errorf("%s: base url is required", provider)
+	}
+	if u, ok := HTTPURL(base); !ok || u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("%s: base url %q: want an absolute http(s) URL without a query", provider, RedactURL(base))
+	}
+	return strings.TrimRight(base, "/"), nil
+}

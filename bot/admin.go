@@ -17,7 +17,7 @@ import (
 	"github.com/go-telegram/bot/models"
 
 	"github.com/transfeed/transfeed/config"
-	"github.com/transfeed/transfeed/store"
+	"github.com/transfeed/transfeed/model"
 )
 
 // metaUpdateOffset is the store meta key holding the last handled update id.
@@ -331,11 +331,11 @@ func (a *Admin) status(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	byKey := map[string]store.ChannelState{}
+	byKey := map[string]model.ChannelState{}
 	for _, s := range states {
 		byKey[s.Channel] = s
 	}
-	backlog := map[string]store.DeliveryBacklog{}
+	backlog := map[string]model.DeliveryBacklog{}
 	for _, b := range backlogs {
 		backlog[b.Channel] = b
 	}

@@ -13,7 +13,7 @@ import (
 
 	"github.com/transfeed/transfeed/bot/telegramtest"
 	"github.com/transfeed/transfeed/config"
-	"github.com/transfeed/transfeed/store"
+	"github.com/transfeed/transfeed/model"
 )
 
 func TestAdminCommands(t *testing.T) {
@@ -21,7 +21,7 @@ func TestAdminCommands(t *testing.T) {
 	srv := telegramtest.New(t, telegramtest.Options{})
 	cfg := testConfig(config.Channel{Chat: "@chan_one"}, config.Channel{Chat: "@forum", Thread: 3})
 	st := newFakeStore(t)
-	st.sources = []store.Source{
+	st.sources = []model.Source{
 		{ID: "zhaoqing-news", LastStatus: "ok", LastPollAt: time.Now(), ItemCount: 12},
 		{ID: "gd-wechat", LastStatus: "error", ConsecutiveErrors: 5, LastError: "HTTP 412 环境异常", FailingSince: time.Now().Add(-time.Hour)},
 	}
@@ -107,7 +107,7 @@ func TestAdminCommands(t *testing.T) {
 		{name: "pause unknown channel", text: "/pause @nope", want: []string{"Usage: /pause <channel>", "@chan_one, @forum#3"}},
 		{name: "retry one channel", text: "/retry @forum#3", want: []string{"Re-queued 2 failed deliveries."}},
 		{name: "retry all", text: "/retry", want: []string{"Re-queued 2 failed deliveries."}, check: func(t *testing.T) {
-			if n := st.countState(store.DeliveryFailed); n != 0 {
+			if n := st.countState(model.DeliveryFailed); n != 0 {
 				t.Errorf("%d deliveries still failed", n)
 			}
 		}},

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/transfeed/transfeed/model"
 	"github.com/transfeed/transfeed/store"
 )
 
@@ -18,12 +19,12 @@ type fakeStore struct {
 	t *testing.T
 
 	mu         sync.Mutex
-	items      map[int64]store.Item
-	deliveries map[int64]*store.Delivery
+	items      map[int64]model.Item
+	deliveries map[int64]*model.Delivery
 	nextID     int64
-	states     map[string]store.ChannelState
+	states     map[string]model.ChannelState
 	meta       map[string]string
-	sources    []store.Source
+	sources    []model.Source
 	pacing     map[string]time.Time // chat → next free send slot
 	leaders    map[string]fakeLease
 }
@@ -41,10 +42,10 @@ var (
 func newFakeStore(t *testing.T) *fakeStore {
 	return &fakeStore{
 		t:          t,
-		items:      map[int64]store.Item{},
-		deliveries: map[int64]*store.Delivery{},
+		items:      map[int64]model.Item{},
+		deliveries: map[int64]*model.Delivery{},
 		nextID:     1,
-		states:     map[string]store.ChannelState{},
+		states:     map[string]model.ChannelState{},
 		meta:       map[string]string{},
 		pacing:     map[string]time.Time{},
 		leaders:    map[string]fakeLease{},
@@ -53,30 +54,30 @@ func newFakeStore(t *testing.T) *fakeStore {
 
 // addReady stores a ready item and one pending delivery per channel, as
 // store.MarkReady does.
-func (f *fakeStore) addReady(it store.Item, channels []string) {
+func (f *fakeStore) addReady(it model.Item, channels []string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	it.State = store.StateReady
+	it.State = model.StateReady
 	f.items[it.ID] = it
 	for _, ch := range channels {
 		id := f.nextID
 		f.nextID++
-		f.deliveries[id] = &store.Delivery{ID: id, ItemID: it.ID, Channel: ch, State: store.DeliveryPending, CreatedAt: time.Now()}
+		f.deliveries[id] = &model.Delivery{ID: id, ItemID: it.ID, Channel: ch, State: model.DeliveryPending, CreatedAt: time.Now()}
 	}
 }
 
-func (f *fakeStore) snapshot() []store.Delivery {
+func (f *fakeStore) snapshot() []model.Delivery {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var out []store.Delivery
+	var out []model.Delivery
 	for _, d := range f.deliveries {
 		out = append(out, *d)
 	}
-	slices.SortFunc(out, func(a, b store.Delivery) int { return int(a.ID - b.ID) })
+	slices.SortFunc(out, func(a, b model.Delivery) int { return int(a.ID - b.ID) })
 	return out
 }
 
-func (f *fakeStore) countState(state string) int {
+func (f *fakeStore) countState(state model.DeliveryState) int {
 	n := 0
 	for _, d := range f.snapshot() {
 		if d.State == state {
@@ -86,7 +87,7 @@ func (f *fakeStore) countState(state string) int {
 	return n
 }
 
-func (f *fakeStore) ClaimDeliveries(_ context.Context, owner string, now time.Time, limit int, lease time.Duration) ([]store.Delivery, error) {
+func (f *fakeStore) ClaimDeliveries(_ context.Context, owner string, now time.Time, limit int, lease time.Duration) ([]model.Delivery, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	ids := make([]int64, 0, len(f.deliveries))
@@ -94,13 +95,13 @@ func (f *fakeStore) ClaimDeliveries(_ context.Context, owner string, now time.Ti
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
-	var out []store.Delivery
+	var out []model.Delivery
 	for _, id := range ids {
 		if len(out) >= limit {
 			break
 		}
 		d := f.deliveries[id]
-		if d.State != store.DeliveryPending || d.NextAttemptAt.After(now) {
+		if d.State != model.DeliveryPending || d.NextAttemptAt.After(now) {
 			continue
 		}
 		if d.LeaseOwner != "" && d.LeaseUntil.After(now) {
@@ -116,7 +117,7 @@ func (f *fakeStore) ClaimDeliveries(_ context.Context, owner string, now time.Ti
 	return out, nil
 }
 
-func (f *fakeStore) get(id int64) (*store.Delivery, error) {
+func (f *fakeStore) get(id int64) (*model.Delivery, error) {
 	d, ok := f.deliveries[id]
 	if !ok {
 		return nil, fmt.Errorf("store: delivery %d: %w", id, store.ErrNotFound)
@@ -131,10 +132,10 @@ func (f *fakeStore) MarkDelivered(_ context.Context, id int64, messageID int64, 
 	if err != nil {
 		return err
 	}
-	if d.State != store.DeliveryPending {
+	if d.State != model.DeliveryPending {
 		f.t.Errorf("fakestore: delivery %d marked delivered while %s (sent twice?)", id, d.State)
 	}
-	d.State, d.MessageID, d.SentAt, d.LeaseOwner, d.LeaseUntil = store.DeliverySent, messageID, at, "", time.Time{}
+	d.State, d.MessageID, d.SentAt, d.LeaseOwner, d.LeaseUntil = model.DeliverySent, messageID, at, "", time.Time{}
 	return nil
 }
 
@@ -145,7 +146,7 @@ func (f *fakeStore) MarkDeliveryRetry(_ context.Context, id int64, reason string
 	if err != nil {
 		return err
 	}
-	if d.State != store.DeliveryPending {
+	if d.State != model.DeliveryPending {
 		f.t.Errorf("fakestore: delivery %d put back for retry while %s", id, d.State)
 		return nil
 	}
@@ -161,10 +162,10 @@ func (f *fakeStore) MarkDeliveryFailed(_ context.Context, id int64, reason strin
 	if err != nil {
 		return err
 	}
-	if d.State == store.DeliverySent {
+	if d.State == model.DeliverySent {
 		f.t.Errorf("fakestore: delivery %d marked failed after it was sent", id)
 	}
-	d.State, d.Error, d.LeaseOwner, d.LeaseUntil = store.DeliveryFailed, reason, "", time.Time{}
+	d.State, d.Error, d.LeaseOwner, d.LeaseUntil = model.DeliveryFailed, reason, "", time.Time{}
 	return nil
 }
 
@@ -173,51 +174,51 @@ func (f *fakeStore) RetryFailedDeliveries(_ context.Context, channel string) (in
 	defer f.mu.Unlock()
 	n := 0
 	for _, d := range f.deliveries {
-		if d.State == store.DeliveryFailed && (channel == "" || d.Channel == channel) {
-			d.State, d.NextAttemptAt, d.Error = store.DeliveryPending, time.Time{}, ""
+		if d.State == model.DeliveryFailed && (channel == "" || d.Channel == channel) {
+			d.State, d.NextAttemptAt, d.Error = model.DeliveryPending, time.Time{}, ""
 			n++
 		}
 	}
 	return n, nil
 }
 
-func (f *fakeStore) DeliveryBacklogs(context.Context) ([]store.DeliveryBacklog, error) {
+func (f *fakeStore) DeliveryBacklogs(context.Context) ([]model.DeliveryBacklog, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	m := map[string]*store.DeliveryBacklog{}
+	m := map[string]*model.DeliveryBacklog{}
 	for _, d := range f.deliveries {
 		b, ok := m[d.Channel]
 		if !ok {
-			b = &store.DeliveryBacklog{Channel: d.Channel}
+			b = &model.DeliveryBacklog{Channel: d.Channel}
 			m[d.Channel] = b
 		}
 		switch d.State {
-		case store.DeliveryPending:
+		case model.DeliveryPending:
 			b.Pending++
-		case store.DeliverySent:
+		case model.DeliverySent:
 			b.Sent++
-		case store.DeliveryFailed:
+		case model.DeliveryFailed:
 			b.Failed++
 		}
 	}
-	var out []store.DeliveryBacklog
+	var out []model.DeliveryBacklog
 	for _, b := range m {
 		out = append(out, *b)
 	}
 	return out, nil
 }
 
-func (f *fakeStore) GetItem(_ context.Context, id int64) (store.Item, error) {
+func (f *fakeStore) GetItem(_ context.Context, id int64) (model.Item, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	it, ok := f.items[id]
 	if !ok {
-		return store.Item{}, fmt.Errorf("store: item %d: %w", id, store.ErrNotFound)
+		return model.Item{}, fmt.Errorf("store: item %d: %w", id, store.ErrNotFound)
 	}
 	return it, nil
 }
 
-func (f *fakeStore) GetChannelState(_ context.Context, channel string) (store.ChannelState, error) {
+func (f *fakeStore) GetChannelState(_ context.Context, channel string) (model.ChannelState, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	st := f.states[channel]
@@ -225,7 +226,7 @@ func (f *fakeStore) GetChannelState(_ context.Context, channel string) (store.Ch
 	return st, nil
 }
 
-func (f *fakeStore) SetChannelState(_ context.Context, st store.ChannelState) error {
+func (f *fakeStore) SetChannelState(_ context.Context, st model.ChannelState) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if st.Channel == "" {
@@ -235,17 +236,17 @@ func (f *fakeStore) SetChannelState(_ context.Context, st store.ChannelState) er
 	return nil
 }
 
-func (f *fakeStore) ListChannelStates(context.Context) ([]store.ChannelState, error) {
+func (f *fakeStore) ListChannelStates(context.Context) ([]model.ChannelState, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var out []store.ChannelState
+	var out []model.ChannelState
 	for _, st := range f.states {
 		out = append(out, st)
 	}
 	return out, nil
 }
 
-func (f *fakeStore) ListSources(context.Context, time.Time) ([]store.Source, error) {
+func (f *fakeStore) ListSources(context.Context, time.Time) ([]model.Source, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return slices.Clone(f.sources), nil
@@ -271,7 +272,7 @@ func (f *fakeStore) ReleaseDelivery(_ context.Context, id int64, next time.Time)
 	if err != nil {
 		return err
 	}
-	if d.State == store.DeliveryPending {
+	if d.State == model.DeliveryPending {
 		d.NextAttemptAt = next
 	}
 	d.LeaseOwner, d.LeaseUntil = "", time.Time{}

@@ -13,7 +13,7 @@ import (
 	"golang.org/x/net/html/atom"
 
 	"github.com/transfeed/transfeed/config"
-	"github.com/transfeed/transfeed/store"
+	"github.com/transfeed/transfeed/model"
 )
 
 // Telegram's limits on visible text (after entity parsing), counted here in
@@ -43,34 +43,19 @@ type Message struct {
 // tags. With photo and an item image, Photo is set and Text is a caption of
 // at most 1024 characters (the summary is shortened to fit); otherwise Text
 // has at most 4096. Untranslated items are marked "[untranslated]".
-func Format(it store.Item, src config.Source, ch config.Channel, baseURL string, photo bool) Message {
-	translated := it.TranslatedBy != ""
+func Format(it model.Item, src config.Source, ch config.Channel, baseURL string, photo bool) Message {
 	// Invalid UTF-8 would be counted one way here and another by Telegram.
 	for _, f := range []*string{&it.Title, &it.Summary, &it.ContentHTML, &it.TitleEN, &it.SummaryEN, &it.ContentHTMLEN, &it.Link, &src.Name} {
 		*f = strings.ToValidUTF8(*f, "\uFFFD")
 	}
-	title, summary, body := it.Title, it.Summary, it.ContentHTML
-	if translated {
-		if it.TitleEN != "" {
-			title = it.TitleEN
-		}
-		// Never mix an English title with a Chinese body: without an English
-		// body or summary there is no summary.
-		summary, body = it.SummaryEN, it.ContentHTMLEN
-	}
-	title = oneLine(title)
-	if title == "" {
-		title = "(untitled)"
-	}
-	if it.Untranslated {
-		title = "[untranslated] " + title
-	}
+	en := model.EnglishOf(it)
+	title, summary, body, translated := oneLine(en.Title), en.Summary, en.HTML, en.Translated
 	head := post{
 		title:  cutUnits(title, maxTitleUnits),
 		source: cutUnits(oneLine(firstNonEmpty(src.Name, src.ID, it.SourceID)), maxSourceUnits),
 	}
 	if t := firstTime(it.Published, it.FirstSeen); !t.IsZero() {
-		head.when = t.In(time.FixedZone("CST", 8*3600)).Format("2006-01-02 15:04 MST")
+		head.when = t.In(model.China()).Format("2006-01-02 15:04") + " CST"
 	}
 	if base := strings.TrimRight(baseURL, "/"); it.ID > 0 && isWebURL(base) {
 		head.readURL = base + "/posts/" + strconv.FormatInt(it.ID, 10)
@@ -82,7 +67,7 @@ func Format(it store.Item, src config.Source, ch config.Channel, baseURL string,
 	if isWebURL(it.Link) {
 		head.origURL = it.Link
 	}
-	if orig := oneLine(it.Title); translated && orig != "" && orig != oneLine(it.TitleEN) {
+	if orig := oneLine(en.OriginalTitle); orig != "" {
 		head.origTitle = cutUnits(orig, maxTitleUnits)
 	}
 	head.tags = hashtags(src.Tags)

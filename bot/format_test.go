@@ -12,7 +12,7 @@ import (
 
 	"github.com/transfeed/transfeed/bot/telegramtest"
 	"github.com/transfeed/transfeed/config"
-	"github.com/transfeed/transfeed/store"
+	"github.com/transfeed/transfeed/model"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -30,8 +30,8 @@ func testSource() config.Source {
 	return config.Source{ID: "zhaoqing-news", Name: "Zhaoqing Government — News", Tags: []string{"zhaoqing", "Greater Bay-Area", "#bad tag!", "ZHAOQING", "---"}}
 }
 
-func translatedItem(t testing.TB) store.Item {
-	return store.Item{
+func translatedItem(t testing.TB) model.Item {
+	return model.Item{
 		ID:            42,
 		SourceID:      "zhaoqing-news",
 		Link:          "http://www.zhaoqing.gov.cn/xwzx/zqyw/content/post_1.html?a=1&b=2",
@@ -92,7 +92,7 @@ func TestFormat(t *testing.T) {
 	long := strings.Repeat("<p>"+strings.Repeat("The municipal government announced new measures for enterprises. ", 40)+"</p>", 20)
 	tests := []struct {
 		name     string
-		item     func(store.Item) store.Item
+		item     func(model.Item) model.Item
 		ch       config.Channel
 		photo    bool
 		contains []string
@@ -162,7 +162,7 @@ func TestFormat(t *testing.T) {
 		},
 		{
 			name: "untranslated item shows the original, marked",
-			item: func(it store.Item) store.Item {
+			item: func(it model.Item) model.Item {
 				it.TitleEN, it.SummaryEN, it.ContentHTMLEN, it.TranslatedBy = "", "", "", ""
 				it.Untranslated = true
 				return it
@@ -172,7 +172,7 @@ func TestFormat(t *testing.T) {
 		},
 		{
 			name: "English source uses the original fields, no original-title line",
-			item: func(it store.Item) store.Item {
+			item: func(it model.Item) model.Item {
 				it.Title, it.ContentHTML, it.Language = "Zhaoqing news in English", "<p>Hello &amp; welcome. Second sentence.</p>", "en"
 				it.TitleEN, it.SummaryEN, it.ContentHTMLEN, it.TranslatedBy = "", "", "", ""
 				return it
@@ -182,7 +182,7 @@ func TestFormat(t *testing.T) {
 		},
 		{
 			name: "no body: the English summary is used",
-			item: func(it store.Item) store.Item {
+			item: func(it model.Item) model.Item {
 				it.ContentHTMLEN = ""
 				return it
 			},
@@ -190,7 +190,7 @@ func TestFormat(t *testing.T) {
 		},
 		{
 			name: "photo: caption within 1024 even with a large summary_chars",
-			item: func(it store.Item) store.Item {
+			item: func(it model.Item) model.Item {
 				it.ImageURL = "https://www.zhaoqing.gov.cn/img/a.jpg"
 				it.ContentHTMLEN = long
 				return it
@@ -208,7 +208,7 @@ func TestFormat(t *testing.T) {
 		},
 		{
 			name:  "photo off for the channel: text message",
-			item:  func(it store.Item) store.Item { it.ImageURL = "https://www.zhaoqing.gov.cn/img/a.jpg"; return it },
+			item:  func(it model.Item) model.Item { it.ImageURL = "https://www.zhaoqing.gov.cn/img/a.jpg"; return it },
 			photo: false,
 			check: func(t *testing.T, m Message) {
 				if m.Photo != "" {
@@ -218,7 +218,7 @@ func TestFormat(t *testing.T) {
 		},
 		{
 			name:  "non-http image is not sent as a photo",
-			item:  func(it store.Item) store.Item { it.ImageURL = "javascript:alert(1)"; return it },
+			item:  func(it model.Item) model.Item { it.ImageURL = "javascript:alert(1)"; return it },
 			photo: true,
 			check: func(t *testing.T, m Message) {
 				if m.Photo != "" {
@@ -228,7 +228,7 @@ func TestFormat(t *testing.T) {
 		},
 		{
 			name: "long post: text within 4096",
-			item: func(it store.Item) store.Item { it.ContentHTMLEN = long; return it },
+			item: func(it model.Item) model.Item { it.ContentHTMLEN = long; return it },
 			ch:   config.Channel{SummaryChars: 10000},
 			check: func(t *testing.T, m Message) {
 				if n := telegramtest.VisibleLen(visible(t, m.Text)); n > 4096 || n < 3900 {
@@ -238,7 +238,7 @@ func TestFormat(t *testing.T) {
 		},
 		{
 			name: "astral characters count as two",
-			item: func(it store.Item) store.Item {
+			item: func(it model.Item) model.Item {
 				it.TitleEN = strings.Repeat("😀", 300)
 				it.ContentHTMLEN = "<p>" + strings.Repeat("𝓐𝓑 ", 3000) + "</p>"
 				return it
@@ -252,7 +252,7 @@ func TestFormat(t *testing.T) {
 		},
 		{
 			name:     "unsafe link is dropped",
-			item:     func(it store.Item) store.Item { it.Link = "javascript:alert(1)"; return it },
+			item:     func(it model.Item) model.Item { it.Link = "javascript:alert(1)"; return it },
 			contains: []string{"Read in English</a>\n"},
 			absent:   []string{"Original", "javascript"},
 		},
@@ -316,7 +316,7 @@ func FuzzFormat(f *testing.F) {
 	f.Add("", "", "<p>"+strings.Repeat("😀 ", 3000)+"</p>", "", "", "https://i.example/a.png", "😀", 100000, true, false)
 	f.Add("\x00\xff\xfe", "\u2028line\u2029", "<script>x</script><p>a.b.c. d!</p>", "", "https://x/\"><b>", "https://x/\"", "a\x00b", -3, false, true)
 	f.Fuzz(func(t *testing.T, title, titleEN, bodyEN, body, link, image, tags string, summaryChars int, photo, untranslated bool) {
-		it := store.Item{
+		it := model.Item{
 			ID: 7, SourceID: "s", Title: title, ContentHTML: body, Link: link, ImageURL: image,
 			Published: time.Unix(1700000000, 0), TitleEN: titleEN, ContentHTMLEN: bodyEN, Untranslated: untranslated,
 		}

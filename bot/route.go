@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/transfeed/transfeed/config"
-	"github.com/transfeed/transfeed/store"
+	"github.com/transfeed/transfeed/model"
 )
 
 // ChannelKey is the key of a channel in the store (config.Channel.Key):
@@ -19,7 +19,7 @@ func ChannelKey(ch config.Channel) string { return ch.Key() }
 // and summary; patterns are case-insensitive keywords or /regex/. An item
 // found by its source's first poll (BackfillRank >= 0) goes only to channels
 // with backfill > BackfillRank. Call it with the translation filled in.
-func Route(cfg *config.Config, it store.Item) []string {
+func Route(cfg *config.Config, it model.Item) []string {
 	if cfg == nil {
 		return nil
 	}

@@ -6,7 +6,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/transfeed/transfeed/config"
-	"github.com/transfeed/transfeed/store"
+	"github.com/transfeed/transfeed/model"
 )
 
 func TestRoute(t *testing.T) {
@@ -17,12 +17,12 @@ func TestRoute(t *testing.T) {
 		config.Channel{Chat: "@econ", Include: []string{"investment", "/GDP \\d/"}, Exclude: []string{"Typhoon"}},
 		config.Channel{Chat: "@forum", Thread: 9, Backfill: 3},
 	)
-	item := func(src, titleEN string, rank int) store.Item {
-		return store.Item{SourceID: src, Title: "中文", TitleEN: titleEN, SummaryEN: "", TranslatedBy: "deepl", BackfillRank: rank}
+	item := func(src, titleEN string, rank int) model.Item {
+		return model.Item{SourceID: src, Title: "中文", TitleEN: titleEN, SummaryEN: "", TranslatedBy: "deepl", BackfillRank: rank}
 	}
 	tests := []struct {
 		name string
-		it   store.Item
+		it   model.Item
 		want []string
 	}{
 		{"by source id", item("zhaoqing-news", "Weather", -1), []string{"@all", "@zq", "@forum#9"}},
@@ -31,8 +31,8 @@ func TestRoute(t *testing.T) {
 		{"include regex", item("gd-wechat", "GDP 5% up", -1), []string{"@all", "@wechat", "@econ", "@forum#9"}},
 		{"regex is case-sensitive as written", item("gd-wechat", "gdp 5% up", -1), []string{"@all", "@wechat", "@forum#9"}},
 		{"exclude wins", item("gd-wechat", "Typhoon hits investment", -1), []string{"@all", "@wechat", "@forum#9"}},
-		{"summary is searched too", store.Item{SourceID: "gd-wechat", TitleEN: "x", SummaryEN: "new investment", TranslatedBy: "deepl", BackfillRank: -1}, []string{"@all", "@wechat", "@econ", "@forum#9"}},
-		{"untranslated uses the original", store.Item{SourceID: "gd-wechat", Title: "investment", BackfillRank: -1}, []string{"@all", "@wechat", "@econ", "@forum#9"}},
+		{"summary is searched too", model.Item{SourceID: "gd-wechat", TitleEN: "x", SummaryEN: "new investment", TranslatedBy: "deepl", BackfillRank: -1}, []string{"@all", "@wechat", "@econ", "@forum#9"}},
+		{"untranslated uses the original", model.Item{SourceID: "gd-wechat", Title: "investment", BackfillRank: -1}, []string{"@all", "@wechat", "@econ", "@forum#9"}},
 		{"first poll, newest: backfill 3 only", item("zhaoqing-news", "x", 0), []string{"@forum#9"}},
 		{"first poll, third newest", item("zhaoqing-news", "x", 2), []string{"@forum#9"}},
 		{"first poll, fourth newest: nowhere", item("zhaoqing-news", "x", 3), nil},
@@ -44,7 +44,7 @@ func TestRoute(t *testing.T) {
 			}
 		})
 	}
-	if got := Route(nil, store.Item{}); got != nil {
+	if got := Route(nil, model.Item{}); got != nil {
 		t.Errorf("Route(nil) = %v", got)
 	}
 }

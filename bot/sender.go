@@ -14,6 +14,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/transfeed/transfeed/config"
+	"github.com/transfeed/transfeed/model"
 	"github.com/transfeed/transfeed/store"
 )
 
@@ -118,7 +119,7 @@ type Sender struct {
 }
 
 type job struct {
-	d store.Delivery
+	d model.Delivery
 }
 
 // lane is one channel's queue and pacing.
@@ -555,14 +556,14 @@ func (s *Sender) deliver(ctx context.Context, l *lane, j *job) bool {
 			newChat := strconv.FormatInt(ae.MigrateTo, 10)
 			log.Info("group migrated to a supergroup", slog.String("chat", chat), slog.String("new_chat", newChat))
 			chat = newChat
-			s.updateState(ctx, l.key, func(st *store.ChannelState) { st.ChatID = newChat })
+			s.updateState(ctx, l.key, func(st *model.ChannelState) { st.ChatID = newChat })
 			continue
 		case KindRateLimited:
 			until := time.Now().Add(ae.RetryAfter)
 			log.Warn("telegram rate limit; pausing the chat", slog.Duration("retry_after", ae.RetryAfter))
 			s.metrics.incRateLimited(l.key)
 			s.metrics.incRetried(l.key)
-			s.updateState(ctx, l.key, func(st *store.ChannelState) { st.PausedUntil = until })
+			s.updateState(ctx, l.key, func(st *model.ChannelState) { st.PausedUntil = until })
 			s.record(ctx, "retry", d.ID, func(ctx context.Context) error {
 				return s.st.MarkDeliveryRetry(ctx, d.ID, ae.Description, until)
 			})
@@ -642,7 +643,7 @@ func (s *Sender) reserveSlot(ctx context.Context, l *lane, j *job, chat string) 
 }
 
 // retryLater backs the lane off exponentially and puts the delivery back.
-func (s *Sender) retryLater(ctx context.Context, l *lane, d store.Delivery, reason string) {
+func (s *Sender) retryLater(ctx context.Context, l *lane, d model.Delivery, reason string) {
 	l.failures++
 	delay := s.opts.BackoffMin << min(l.failures-1, 16)
 	if delay > s.opts.BackoffMax || delay <= 0 {
@@ -656,7 +657,7 @@ func (s *Sender) retryLater(ctx context.Context, l *lane, d store.Delivery, reas
 	})
 }
 
-func (s *Sender) fail(ctx context.Context, l *lane, d store.Delivery, reason string) {
+func (s *Sender) fail(ctx context.Context, l *lane, d model.Delivery, reason string) {
 	s.logger.Warn("delivery failed", slog.String("channel", l.key), slog.Int64("delivery", d.ID), slog.String("reason", reason))
 	s.metrics.incFailed(l.key)
 	s.record(ctx, "failed", d.ID, func(ctx context.Context) error {
@@ -667,7 +668,7 @@ func (s *Sender) fail(ctx context.Context, l *lane, d store.Delivery, reason str
 // pauseChannel pauses a channel Telegram will not take posts for, and tells
 // the admins once per pause (AlertedAt; /resume clears it).
 func (s *Sender) pauseChannel(ctx context.Context, l *lane, reason string) {
-	s.updateState(ctx, l.key, func(st *store.ChannelState) {
+	s.updateState(ctx, l.key, func(st *model.ChannelState) {
 		st.Paused = true
 		st.Reason = reason
 		if st.AlertedAt.IsZero() {
@@ -700,7 +701,7 @@ func (s *Sender) releaseLane(ctx context.Context, l *lane, next time.Time) {
 }
 
 // updateState applies f to the channel's stored state.
-func (s *Sender) updateState(ctx context.Context, key string, f func(*store.ChannelState)) {
+func (s *Sender) updateState(ctx context.Context, key string, f func(*model.ChannelState)) {
 	s.record(ctx, "channel state", 0, func(ctx context.Context) error {
 		st, err := s.st.GetChannelState(ctx, key)
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/transfeed/transfeed/bot/telegramtest"
 	"github.com/transfeed/transfeed/config"
+	"github.com/transfeed/transfeed/model"
 	"github.com/transfeed/transfeed/store"
 	"github.com/transfeed/transfeed/store/storetest"
 )
@@ -61,11 +62,11 @@ func TestSendersShareOneDatabase(t *testing.T) {
 			for _, it := range items {
 				it.Key = fmt.Sprintf("k%d", it.ID)
 				it.ContentHash = "h"
-				res, err := st.UpsertItems(ctx, it.SourceID, []store.Item{it}, time.Now())
+				res, err := st.UpsertItems(ctx, it.SourceID, []model.Item{it}, time.Now())
 				if err != nil || len(res.New) != 1 {
 					t.Fatalf("upsert: %v, %v", res, err)
 				}
-				tr := store.Translation{TitleEN: it.TitleEN, SummaryEN: it.SummaryEN, ContentHTMLEN: it.ContentHTMLEN,
+				tr := model.Translation{TitleEN: it.TitleEN, SummaryEN: it.SummaryEN, ContentHTMLEN: it.ContentHTMLEN,
 					TranslatedBy: it.TranslatedBy, Untranslated: it.Untranslated}
 				keys := Route(cfg, it)
 				want += len(keys)

@@ -16,7 +16,7 @@ import (
 
 	"github.com/transfeed/transfeed/bot/telegramtest"
 	"github.com/transfeed/transfeed/config"
-	"github.com/transfeed/transfeed/store"
+	"github.com/transfeed/transfeed/model"
 )
 
 const adminID = 999000111
@@ -61,13 +61,13 @@ func fastOptions() Options {
 
 // makeItems builds n varied ready items: long bodies, images, untranslated
 // Chinese ones, English sources.
-func makeItems(t testing.TB, n int) []store.Item {
+func makeItems(t testing.TB, n int) []model.Item {
 	en := readFixture(t, "post_en.html")
 	zh := readFixture(t, "post_zh.html")
 	long := strings.Repeat(en, 8)
-	var out []store.Item
+	var out []model.Item
 	for i := 1; i <= n; i++ {
-		it := store.Item{
+		it := model.Item{
 			ID:           int64(i),
 			SourceID:     []string{"zhaoqing-news", "gd-wechat"}[i%2],
 			Link:         fmt.Sprintf("http://www.zhaoqing.gov.cn/post_%d.html?a=1&b=2", i),
@@ -97,7 +97,7 @@ func makeItems(t testing.TB, n int) []store.Item {
 	return out
 }
 
-func fill(t *testing.T, st *fakeStore, cfg *config.Config, items []store.Item) int {
+func fill(t *testing.T, st *fakeStore, cfg *config.Config, items []model.Item) int {
 	t.Helper()
 	n := 0
 	for _, it := range items {
@@ -176,7 +176,7 @@ func TestSender300PostsThreeChannels(t *testing.T) {
 	s := NewSenderWithOptions(cfg, st, newTestBot(t, srv), discardLogger(), NewMetrics(nil), "test", opts)
 
 	stop := runSender(t, s)
-	waitFor(t, 60*time.Second, "900 deliveries sent", func() bool { return st.countState(store.DeliverySent) == 900 })
+	waitFor(t, 60*time.Second, "900 deliveries sent", func() bool { return st.countState(model.DeliverySent) == 900 })
 	stop()
 
 	for _, chat := range []string{"@chan_one", "-1001234567890", "@forum_group"} {
@@ -218,15 +218,15 @@ func TestSenderRestartNeverResends(t *testing.T) {
 
 	first := NewSenderWithOptions(cfg, st, newTestBot(t, srv), discardLogger(), nil, "first", opts)
 	stop := runSender(t, first)
-	waitFor(t, 30*time.Second, "10 deliveries sent", func() bool { return st.countState(store.DeliverySent) >= 10 })
+	waitFor(t, 30*time.Second, "10 deliveries sent", func() bool { return st.countState(model.DeliverySent) >= 10 })
 	stop()
 	time.Sleep(25 * time.Millisecond) // a restart takes longer than one chat gap; the new sender starts with fresh limiters
-	sentBefore := st.countState(store.DeliverySent)
+	sentBefore := st.countState(model.DeliverySent)
 	if sentBefore == 40 {
 		t.Fatalf("everything was sent before the restart; the test proves nothing")
 	}
 	for _, d := range st.snapshot() {
-		if d.State == store.DeliveryPending && d.LeaseOwner != "" {
+		if d.State == model.DeliveryPending && d.LeaseOwner != "" {
 			t.Errorf("delivery %d still leased after a clean stop", d.ID)
 		}
 	}
@@ -251,7 +251,7 @@ func TestSenderSurvives502(t *testing.T) {
 	s := NewSenderWithOptions(cfg, st, newTestBot(t, srv), discardLogger(), nil, "test", fastOptions())
 
 	stop := runSender(t, s)
-	waitFor(t, 30*time.Second, "40 deliveries sent", func() bool { return st.countState(store.DeliverySent) == 40 })
+	waitFor(t, 30*time.Second, "40 deliveries sent", func() bool { return st.countState(model.DeliverySent) == 40 })
 	stop()
 
 	checkOnce(t, srv, "@chan_one", 20)
@@ -259,7 +259,7 @@ func TestSenderSurvives502(t *testing.T) {
 	if got := srv.ChatRequests("@chan_one"); got <= 20 {
 		t.Errorf("%d requests to @chan_one: the 502 period was not hit", got)
 	}
-	if failed := st.countState(store.DeliveryFailed); failed != 0 {
+	if failed := st.countState(model.DeliveryFailed); failed != 0 {
 		t.Errorf("%d deliveries failed; a 502 must never drop one", failed)
 	}
 }
@@ -324,12 +324,12 @@ func TestSenderChatErrors(t *testing.T) {
 					continue
 				}
 				switch d.State {
-				case store.DeliveryFailed:
+				case model.DeliveryFailed:
 					failed++
 					if d.Error == "" {
 						t.Errorf("failed delivery %d without a reason", d.ID)
 					}
-				case store.DeliveryPending:
+				case model.DeliveryPending:
 					pending++
 				}
 			}
@@ -457,7 +457,7 @@ func TestSenderDefersBeyondLeaseWithoutStarvingOthers(t *testing.T) {
 		config.Channel{Chat: "@quiet", Sources: []string{"gd-wechat"}},
 	)
 	st := newFakeStore(t)
-	var busy, quiet []store.Item
+	var busy, quiet []model.Item
 	for _, it := range makeItems(t, 60) {
 		if it.SourceID == "zhaoqing-news" {
 			busy = append(busy, it)
@@ -562,7 +562,7 @@ func TestSenderUnknownChannelFails(t *testing.T) {
 	if _, err := s.RunOnce(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if d := st.snapshot()[0]; d.State != store.DeliveryFailed || !strings.Contains(d.Error, "no longer in the configuration") {
+	if d := st.snapshot()[0]; d.State != model.DeliveryFailed || !strings.Contains(d.Error, "no longer in the configuration") {
 		t.Errorf("delivery = %+v, want failed: channel no longer configured", d)
 	}
 }

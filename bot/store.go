@@ -4,13 +4,13 @@ import (
 	"context"
 	"time"
 
-	"github.com/transfeed/transfeed/store"
+	"github.com/transfeed/transfeed/model"
 )
 
 // SenderStore is what the Sender needs from the store (*store.Store
 // implements it; signatures as in store/API.md).
 type SenderStore interface {
-	ClaimDeliveries(ctx context.Context, owner string, now time.Time, limit int, lease time.Duration) ([]store.Delivery, error)
+	ClaimDeliveries(ctx context.Context, owner string, now time.Time, limit int, lease time.Duration) ([]model.Delivery, error)
 	MarkDelivered(ctx context.Context, id int64, messageID int64, at time.Time) error
 	MarkDeliveryRetry(ctx context.Context, id int64, reason string, next time.Time) error
 	MarkDeliveryFailed(ctx context.Context, id int64, reason string) error
@@ -18,19 +18,19 @@ type SenderStore interface {
 	// ReserveSend takes the chat's shared send slot (every instance on the
 	// database), or says how long until it is free.
 	ReserveSend(ctx context.Context, channel string, now time.Time, minGap time.Duration) (bool, time.Duration, error)
-	GetItem(ctx context.Context, id int64) (store.Item, error)
-	GetChannelState(ctx context.Context, channel string) (store.ChannelState, error)
-	SetChannelState(ctx context.Context, st store.ChannelState) error
+	GetItem(ctx context.Context, id int64) (model.Item, error)
+	GetChannelState(ctx context.Context, channel string) (model.ChannelState, error)
+	SetChannelState(ctx context.Context, st model.ChannelState) error
 }
 
 // AdminStore is what the admin commands need from the store (*store.Store
 // implements it).
 type AdminStore interface {
-	ListSources(ctx context.Context, now time.Time) ([]store.Source, error)
-	DeliveryBacklogs(ctx context.Context) ([]store.DeliveryBacklog, error)
-	ListChannelStates(ctx context.Context) ([]store.ChannelState, error)
-	GetChannelState(ctx context.Context, channel string) (store.ChannelState, error)
-	SetChannelState(ctx context.Context, st store.ChannelState) error
+	ListSources(ctx context.Context, now time.Time) ([]model.Source, error)
+	DeliveryBacklogs(ctx context.Context) ([]model.DeliveryBacklog, error)
+	ListChannelStates(ctx context.Context) ([]model.ChannelState, error)
+	GetChannelState(ctx context.Context, channel string) (model.ChannelState, error)
+	SetChannelState(ctx context.Context, st model.ChannelState) error
 	RetryFailedDeliveries(ctx context.Context, channel string) (int, error)
 	GetMeta(ctx context.Context, key string) (string, error)
 	SetMeta(ctx context.Context, key, value string) error

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/transfeed/transfeed/feeds/syndicate"
+	"github.com/transfeed/transfeed/model"
 	"github.com/transfeed/transfeed/store"
 )
 
@@ -142,7 +143,7 @@ func (s *Server) loadVersion(ctx context.Context, sourceIDs []string) (feedVersi
 	if err != nil {
 		return feedVersion{}, fmt.Errorf("server: items changed: %w", err)
 	}
-	n, err := s.st.CountItems(ctx, store.ItemQuery{SourceIDs: sourceIDs, States: []string{store.StateReady}})
+	n, err := s.st.CountItems(ctx, store.ItemQuery{SourceIDs: sourceIDs, States: []model.State{model.StateReady}})
 	if err != nil {
 		return feedVersion{}, fmt.Errorf("server: count items: %w", err)
 	}
@@ -202,7 +203,7 @@ func (s *Server) serveFeedOrPage(w http.ResponseWriter, r *http.Request, set map
 
 func (s *Server) renderFeed(ctx context.Context, f *outFeed, fm format, v feedVersion) (*rendered, error) {
 	start := time.Now()
-	items, err := s.st.ListItems(ctx, store.ItemQuery{SourceIDs: f.sourceIDs, States: []string{store.StateReady}, Limit: f.limit})
+	items, err := s.st.ListItems(ctx, store.ItemQuery{SourceIDs: f.sourceIDs, States: []model.State{model.StateReady}, Limit: f.limit})
 	if err != nil {
 		return nil, fmt.Errorf("server: list items: %w", err)
 	}

@@ -28,26 +28,27 @@ import (
 
 	"github.com/transfeed/transfeed/config"
 	"github.com/transfeed/transfeed/feeds/syndicate"
+	"github.com/transfeed/transfeed/model"
 	"github.com/transfeed/transfeed/store"
 )
 
 // ItemReader is what the feeds and the site read. *store.Store implements it.
 type ItemReader interface {
-	ListItems(ctx context.Context, q store.ItemQuery) ([]store.Item, error)
+	ListItems(ctx context.Context, q store.ItemQuery) ([]model.Item, error)
 	CountItems(ctx context.Context, q store.ItemQuery) (int, error)
-	GetItem(ctx context.Context, id int64) (store.Item, error)
+	GetItem(ctx context.Context, id int64) (model.Item, error)
 	ItemsChangedSince(ctx context.Context, sourceIDs []string) (time.Time, error)
 }
 
 // StatusReader is what /status and /healthz read. *store.Store implements it.
 type StatusReader interface {
 	Ping(ctx context.Context) error
-	ListSources(ctx context.Context, now time.Time) ([]store.Source, error)
+	ListSources(ctx context.Context, now time.Time) ([]model.Source, error)
 	TranslationBacklog(ctx context.Context) (int, error)
-	GetUsage(ctx context.Context, day, provider string) (store.Usage, error)
-	GetProviderState(ctx context.Context, provider string) (store.ProviderState, error)
-	DeliveryBacklogs(ctx context.Context) ([]store.DeliveryBacklog, error)
-	ListChannelStates(ctx context.Context) ([]store.ChannelState, error)
+	GetUsage(ctx context.Context, day, provider string) (model.Usage, error)
+	GetProviderState(ctx context.Context, provider string) (model.ProviderState, error)
+	DeliveryBacklogs(ctx context.Context) ([]model.DeliveryBacklog, error)
+	ListChannelStates(ctx context.Context) ([]model.ChannelState, error)
 }
 
 // Store is everything the server reads. *store.Store implements it.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/transfeed/transfeed/feeds/syndicate"
+	"github.com/transfeed/transfeed/model"
 	"github.com/transfeed/transfeed/store"
 )
 
@@ -171,7 +172,7 @@ func (s *Server) servePostList(w http.ResponseWriter, r *http.Request, f *outFee
 	}
 	rd, err := s.cache.get(key, val.etag, func() (*rendered, error) {
 		items, err := s.st.ListItems(ctx, store.ItemQuery{
-			SourceIDs: sourceIDs, States: []string{store.StateReady}, Limit: PageSize, Offset: (page - 1) * PageSize,
+			SourceIDs: sourceIDs, States: []model.State{model.StateReady}, Limit: PageSize, Offset: (page - 1) * PageSize,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("server: list items: %w", err)
@@ -218,7 +219,7 @@ func (s *Server) servePostList(w http.ResponseWriter, r *http.Request, f *outFee
 	rd.write(w, r, http.StatusOK)
 }
 
-func (s *Server) groupByDay(items []store.Item) []dayGroup {
+func (s *Server) groupByDay(items []model.Item) []dayGroup {
 	var days []dayGroup
 	for _, it := range items {
 		t := it.Published.In(s.loc)
@@ -226,16 +227,16 @@ func (s *Server) groupByDay(items []store.Item) []dayGroup {
 		if len(days) == 0 || days[len(days)-1].Label != label {
 			days = append(days, dayGroup{Label: label, Datetime: t.Format("2006-01-02")})
 		}
-		title, summary, _, translated := syndicate.EnglishOf(it)
+		en := model.EnglishOf(it)
 		src := s.source(it.SourceID)
 		card := postCard{
 			Href:       syndicate.PostPath(it.ID),
-			Title:      syndicate.PlainText(title, 0),
+			Title:      en.Title,
 			Source:     src.Name,
 			Time:       syndicate.FormatCST(it.Published, s.loc),
 			Datetime:   t.Format(time.RFC3339),
-			Lead:       syndicate.PlainText(summary, syndicate.SummaryRunes),
-			Translated: translated,
+			Lead:       model.PlainText(en.Summary, model.SummaryRunes),
+			Translated: en.Translated,
 		}
 		if _, ok := s.bySrc[it.SourceID]; ok {
 			card.SourceHref = "/sources/" + it.SourceID
@@ -253,7 +254,7 @@ func (s *Server) handlePost(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	it, err := s.st.GetItem(ctx, id)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && it.State != store.StateReady) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && it.State != model.StateReady) {
 		s.notFound(w, r)
 		return
 	}
@@ -282,22 +283,22 @@ func (s *Server) handlePost(w http.ResponseWriter, r *http.Request) {
 	rd.write(w, r, http.StatusOK)
 }
 
-func (s *Server) renderPost(it store.Item, lastMod time.Time) (*rendered, error) {
-	title, _, body, translated := syndicate.EnglishOf(it)
+func (s *Server) renderPost(it model.Item, lastMod time.Time) (*rendered, error) {
+	en := model.EnglishOf(it)
 	src := s.source(it.SourceID)
 	t := it.Published.In(s.loc)
 	pv := &postView{
-		Title:        syndicate.PlainText(title, 0),
+		Title:        en.Title,
 		Source:       src.Name,
-		Author:       syndicate.PlainText(it.Author, 0),
+		Author:       model.PlainText(it.Author, 0),
 		Time:         syndicate.FormatCST(it.Published, s.loc),
 		Datetime:     t.Format(time.RFC3339),
 		OriginalLink: syndicate.SafeURL(it.Link),
-		Notice:       syndicate.Notice(it),
+		Notice:       en.Notice,
 		Lang:         it.Language,
 		// Sanitised at ingestion; sanitised again here as defence in depth.
-		Body:       template.HTML(s.policy.Sanitize(body)), //nolint:gosec // sanitised by bluemonday
-		Translated: translated,
+		Body:       template.HTML(s.policy.Sanitize(en.HTML)), //nolint:gosec // sanitised by bluemonday
+		Translated: en.Translated,
 	}
 	if pv.Author == pv.Source {
 		pv.Author = ""
@@ -305,11 +306,9 @@ func (s *Server) renderPost(it store.Item, lastMod time.Time) (*rendered, error)
 	if pv.Lang == "" {
 		pv.Lang = "zh"
 	}
-	if orig := syndicate.PlainText(it.Title, 0); orig != pv.Title && !it.Untranslated {
-		pv.OriginalTitle = orig
-	}
+	pv.OriginalTitle = en.OriginalTitle
 	// The original text is offered whenever the body shown is not the original.
-	if translated && it.ContentHTML != "" {
+	if en.Translated && it.ContentHTML != "" {
 		pv.ShowOriginal = true
 		pv.OriginalBody = template.HTML(s.policy.Sanitize(it.ContentHTML)) //nolint:gosec // sanitised by bluemonday
 	}

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/transfeed/transfeed/feeds/syndicate"
-	"github.com/transfeed/transfeed/store"
+	"github.com/transfeed/transfeed/model"
 )
 
 // statusView is the /status page and its JSON form (?format=json).
@@ -24,17 +24,17 @@ type statusView struct {
 }
 
 type sourceStatus struct {
-	ID                string     `json:"id"`
-	Name              string     `json:"name"`
-	URL               string     `json:"url"`
-	LastPoll          *time.Time `json:"last_poll"`
-	LastResult        string     `json:"last_result"`
-	NextPoll          *time.Time `json:"next_poll"`
-	ConsecutiveErrors int        `json:"consecutive_errors"`
-	LastError         string     `json:"last_error,omitempty"`
-	FailingSince      *time.Time `json:"failing_since,omitempty"`
-	PostsTotal        int        `json:"posts_total"`
-	PostsLast24h      int        `json:"posts_last_24h"`
+	ID                string           `json:"id"`
+	Name              string           `json:"name"`
+	URL               string           `json:"url"`
+	LastPoll          *time.Time       `json:"last_poll"`
+	LastResult        model.PollStatus `json:"last_result"`
+	NextPoll          *time.Time       `json:"next_poll"`
+	ConsecutiveErrors int              `json:"consecutive_errors"`
+	LastError         string           `json:"last_error,omitempty"`
+	FailingSince      *time.Time       `json:"failing_since,omitempty"`
+	PostsTotal        int              `json:"posts_total"`
+	PostsLast24h      int              `json:"posts_last_24h"`
 
 	LastPollCST, NextPollCST, FailingSinceCST string `json:"-"`
 }
@@ -92,7 +92,7 @@ func (s *Server) collectStatus(ctx context.Context, now time.Time) (*statusView,
 	if err != nil {
 		return nil, fmt.Errorf("server: status: sources: %w", err)
 	}
-	byID := make(map[string]store.Source, len(stored))
+	byID := make(map[string]model.Source, len(stored))
 	for _, src := range stored {
 		byID[src.ID] = src
 	}
@@ -100,7 +100,7 @@ func (s *Server) collectStatus(ctx context.Context, now time.Time) (*statusView,
 		st := byID[c.ID]
 		result := st.LastStatus
 		if st.LastPollAt.IsZero() {
-			result = "never polled"
+			result = model.PollNever
 		}
 		v.Sources = append(v.Sources, sourceStatus{
 			ID: c.ID, Name: s.source(c.ID).Name, URL: c.URL,

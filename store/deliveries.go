@@ -121,7 +121,7 @@ func (s *Store) ReleaseDelivery(ctx context.Context, id int64, next time.Time) e
 func (s *Store) MarkDeliveryFailed(ctx context.Context, id int64, reason string) error {
 	what := fmt.Sprintf("mark delivery %d failed", id)
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		var state string
+		var state DeliveryState
 		err := tx.QueryRowContext(ctx, s.d.rebind(`SELECT state FROM deliveries WHERE id = ?`), id).Scan(&state)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("store: %s: %w", what, ErrNotFound)

@@ -401,10 +401,8 @@ func sortItemsByFirstSeen(items []Item) {
 
 // SetItemState sets an item's state (StateNew, StateTranslating or
 // StateReady). ErrNotFound when there is no such item.
-func (s *Store) SetItemState(ctx context.Context, id int64, state string) error {
-	switch state {
-	case StateNew, StateTranslating, StateReady:
-	default:
+func (s *Store) SetItemState(ctx context.Context, id int64, state State) error {
+	if !state.Valid() {
 		return fmt.Errorf("store: set item %d state: unknown state %q", id, state)
 	}
 	return s.execOne(ctx, fmt.Sprintf("set item %d state", id), `UPDATE items SET state = ? WHERE id = ?`, state, id)

@@ -10,13 +10,6 @@ import (
 	"time"
 )
 
-// Poll statuses (PollResult.Status, Source.LastStatus).
-const (
-	PollOK          = "ok"
-	PollNotModified = "not_modified"
-	PollError       = "error"
-)
-
 // sourceSelect reads a source with its item counts from one grouped query;
 // its single parameter is the "last 24 h" cut-off in unix milliseconds.
 const sourceSelect = `SELECT s.id, s.url, s.etag, s.last_modified, s.last_poll_at, s.last_status, s.last_error,

@@ -3,96 +3,43 @@ package store
 import (
 	"errors"
 	"time"
+
+	"github.com/transfeed/transfeed/model"
 )
 
 // ErrNotFound is returned when a row asked for by id does not exist.
 var ErrNotFound = errors.New("store: not found")
 
-// Item lifecycle states (DESIGN.md "Item lifecycle").
-const (
-	StateNew         = "new"         // stored, not yet looked at by the translation stage
-	StateTranslating = "translating" // needs translation; waiting, in progress or retrying
-	StateReady       = "ready"       // visible in feeds and site; deliveries created
+// The domain types live in package model; these aliases keep the store's
+// callers compiling while they move to model.
+type (
+	Item            = model.Item
+	Translation     = model.Translation
+	TMEntry         = model.TMEntry
+	Usage           = model.Usage
+	ProviderState   = model.ProviderState
+	Source          = model.Source
+	PollResult      = model.PollResult
+	Delivery        = model.Delivery
+	ChannelState    = model.ChannelState
+	DeliveryBacklog = model.DeliveryBacklog
+	State           = model.State
+	DeliveryState   = model.DeliveryState
+	PollStatus      = model.PollStatus
 )
 
-// Delivery states.
+// States, as aliases of model's constants.
 const (
-	DeliveryPending = "pending"
-	DeliverySent    = "sent"
-	DeliveryFailed  = "failed"
+	StateNew         = model.StateNew
+	StateTranslating = model.StateTranslating
+	StateReady       = model.StateReady
+	DeliveryPending  = model.DeliveryPending
+	DeliverySent     = model.DeliverySent
+	DeliveryFailed   = model.DeliveryFailed
+	PollOK           = model.PollOK
+	PollNotModified  = model.PollNotModified
+	PollError        = model.PollError
 )
-
-// Source is the stored state of one configured source. The config is the
-// source of truth for what a source is; the store keeps what happened to it.
-type Source struct {
-	ID                string
-	URL               string
-	ETag              string
-	LastModified      string
-	LastPollAt        time.Time // zero: never polled
-	LastStatus        string    // "ok" | "not_modified" | "error"
-	LastError         string    // plain-words reason of the last failure
-	LastSuccessAt     time.Time
-	NextPollAt        time.Time // earliest time the scheduler may poll again (backoff, Retry-After)
-	ConsecutiveErrors int
-	FailingSince      time.Time // first failure of the current failure run; zero when healthy
-	AlertedAt         time.Time // when admins were told about the current failure run
-	LastItemCount     int       // items the last successful parse returned
-	ItemCount         int       // items stored for this source (computed on read)
-	ItemsLast24h      int       // items first seen in the last 24 h (computed on read)
-	PolledOnce        bool      // a successful poll has happened (first-poll backfill rule)
-}
-
-// PollResult records the outcome of one poll.
-type PollResult struct {
-	SourceID     string
-	URL          string
-	At           time.Time
-	Status       string // "ok" | "not_modified" | "error"
-	Error        string // when Status == "error"
-	ETag         string // new validators (ok only; kept as they were otherwise)
-	LastModified string
-	ItemCount    int       // items parsed (ok only)
-	NextPollAt   time.Time // computed by the caller (schedule, backoff, Retry-After)
-}
-
-// Item is one stored post: the normalised original plus its translation slot.
-type Item struct {
-	ID          int64
-	SourceID    string
-	Key         string // identity within the source (feeds.Item.Key)
-	GUID        string
-	Link        string
-	Title       string
-	Summary     string // plain text
-	ContentHTML string // sanitised HTML
-	Author      string
-	Language    string // "zh", "en", … (detected)
-	ImageURL    string
-	Categories  []string
-	Published   time.Time // UTC; first-seen when the source gives no date
-	FirstSeen   time.Time
-	UpdatedAt   time.Time // last change of the original
-	ContentHash string
-
-	State string // StateNew | StateTranslating | StateReady
-	// BackfillRank is the item's rank (0 = newest) among the posts found by
-	// the first successful poll of its source; -1 for posts found later.
-	BackfillRank int
-
-	// Translation slot.
-	TitleEN       string
-	SummaryEN     string
-	ContentHTMLEN string
-	TranslatedBy  string // "provider/model", "" when not translated
-	TranslatedAt  time.Time
-	TitleOnly     bool   // only the title is translated (budget reached); body waits
-	Untranslated  bool   // published as original because translation failed past hold_for (on_failure: original)
-	TranslateErr  string // last translation failure, in plain words
-	Attempts      int    // translation attempts so far
-	NextAttemptAt time.Time
-	ReadyAt       time.Time
-}
 
 // UpsertResult tells what UpsertItems did.
 type UpsertResult struct {
@@ -103,81 +50,9 @@ type UpsertResult struct {
 
 // ItemQuery selects stored items, newest Published first.
 type ItemQuery struct {
-	SourceIDs []string // empty: every source
-	States    []string // empty: every state
-	Limit     int      // 0: 50
+	SourceIDs []string      // empty: every source
+	States    []model.State // empty: every state
+	Limit     int           // 0: 50
 	Before    time.Time
 	Offset    int
-}
-
-// Translation is what the translation stage stores for an item.
-type Translation struct {
-	TitleEN       string
-	SummaryEN     string
-	ContentHTMLEN string
-	TranslatedBy  string
-	TitleOnly     bool
-	Untranslated  bool
-	// OriginalHash is the ContentHash of the original that was translated.
-	// When set, MarkReady applies only while the item still has that hash
-	// (ErrStale otherwise). It is not stored.
-	OriginalHash string
-}
-
-// TMEntry is one translation-memory segment.
-type TMEntry struct {
-	Key      string // hash of provider, model, languages, text and glossary terms it contains
-	Provider string
-	Source   string
-	Target   string
-}
-
-// Usage is characters and requests sent to a provider on one day (UTC date "2006-01-02").
-type Usage struct {
-	Day      string
-	Provider string
-	Chars    int64
-	Requests int64
-}
-
-// ProviderState is the pause state of a translation provider.
-type ProviderState struct {
-	Provider    string
-	PausedUntil time.Time
-	Reason      string
-	AlertedAt   time.Time
-}
-
-// Delivery is one (item, channel) row of the Telegram outbox.
-type Delivery struct {
-	ID            int64
-	ItemID        int64
-	Channel       string // channel key from config (the chat as written, plus "#thread" when set)
-	State         string // DeliveryPending | DeliverySent | DeliveryFailed
-	Attempts      int
-	NextAttemptAt time.Time
-	MessageID     int64
-	Error         string
-	CreatedAt     time.Time
-	SentAt        time.Time
-	LeaseOwner    string
-	LeaseUntil    time.Time
-}
-
-// ChannelState is the pause state of a Telegram channel.
-type ChannelState struct {
-	Channel     string
-	ChatID      string // current chat id (follows a group migrated to a supergroup)
-	Paused      bool
-	PausedUntil time.Time // rate-limit pause (retry_after); zero when none
-	Reason      string
-	AlertedAt   time.Time
-}
-
-// DeliveryBacklog counts deliveries per state for one channel.
-type DeliveryBacklog struct {
-	Channel string
-	Pending int
-	Sent    int
-	Failed  int
 }

@@ -6,8 +6,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
-
-	"github.com/transfeed/transfeed/store"
+	"github.com/transfeed/transfeed/model"
 )
 
 func TestMissingNumbers(t *testing.T) {
@@ -102,17 +101,17 @@ func TestNeedsTranslation(t *testing.T) {
 	tests := []struct {
 		name string
 		mode string
-		it   store.Item
+		it   model.Item
 		want bool
 	}{
-		{name: "chinese auto", mode: "auto", it: store.Item{Title: "市政府召开常务会议", Language: "en"}, want: true},
-		{name: "english auto", mode: "auto", it: store.Item{Title: "Zhaoqing (肇庆) hosts trade fair", Summary: "The city of Zhaoqing hosted a fair."}, want: false},
-		{name: "zh tag with Han", mode: "", it: store.Item{Title: "GDP增长", Language: "zh-CN"}, want: true},
-		{name: "zh tag without Han", mode: "auto", it: store.Item{Title: "Annual report", Language: "zh"}, want: false},
-		{name: "body only", mode: "auto", it: store.Item{ContentHTML: "<p>这是正文</p>"}, want: true},
-		{name: "chinese with acronyms", mode: "auto", it: store.Item{Title: "APEC会议在肇庆举行，5G网络覆盖全市"}, want: true},
-		{name: "never", mode: "never", it: store.Item{Title: "中文标题"}, want: false},
-		{name: "always", mode: "always", it: store.Item{Title: "English"}, want: true},
+		{name: "chinese auto", mode: "auto", it: model.Item{Title: "市政府召开常务会议", Language: "en"}, want: true},
+		{name: "english auto", mode: "auto", it: model.Item{Title: "Zhaoqing (肇庆) hosts trade fair", Summary: "The city of Zhaoqing hosted a fair."}, want: false},
+		{name: "zh tag with Han", mode: "", it: model.Item{Title: "GDP增长", Language: "zh-CN"}, want: true},
+		{name: "zh tag without Han", mode: "auto", it: model.Item{Title: "Annual report", Language: "zh"}, want: false},
+		{name: "body only", mode: "auto", it: model.Item{ContentHTML: "<p>这是正文</p>"}, want: true},
+		{name: "chinese with acronyms", mode: "auto", it: model.Item{Title: "APEC会议在肇庆举行，5G网络覆盖全市"}, want: true},
+		{name: "never", mode: "never", it: model.Item{Title: "中文标题"}, want: false},
+		{name: "always", mode: "always", it: model.Item{Title: "English"}, want: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

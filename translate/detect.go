@@ -4,7 +4,7 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/transfeed/transfeed/store"
+	"github.com/transfeed/transfeed/model"
 )
 
 // chineseShare is the share of Han characters among letters above which a
@@ -62,7 +62,7 @@ func LooksChinese(s string) bool {
 // title and summary (or, when both are empty, body) are mainly Chinese, or
 // whose language says Chinese and whose text has any Han character. The
 // language tag alone is not trusted: RSSHub labels every feed "en".
-func NeedsTranslation(mode string, it store.Item) bool {
+func NeedsTranslation(mode string, it model.Item) bool {
 	switch mode {
 	case "always":
 		return true

@@ -16,9 +16,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/transfeed/transfeed/model"
 	"golang.org/x/net/html"
-
-	"github.com/transfeed/transfeed/store"
 )
 
 // ErrBudget is returned when the daily character limit is reached; the
@@ -92,7 +91,7 @@ type SegmentPair struct {
 
 // Result is the translation of one item and what it cost.
 type Result struct {
-	Translation store.Translation
+	Translation model.Translation
 	Segments    []SegmentPair
 	CharsSent   int64 // code points sent to the provider (answered requests)
 	Requests    int   // requests sent, failed attempts included
@@ -206,7 +205,7 @@ type job struct {
 // the result is nil: nothing half-translated is returned as complete.
 // Segments translated before a failure are kept in the memory, so a later
 // attempt does not pay for them again.
-func (e *Engine) TranslateItem(ctx context.Context, it store.Item) (*Result, error) {
+func (e *Engine) TranslateItem(ctx context.Context, it model.Item) (*Result, error) {
 	if err := e.checkPaused(ctx); err != nil {
 		return nil, err
 	}
@@ -241,7 +240,7 @@ func (e *Engine) TranslateItem(ctx context.Context, it store.Item) (*Result, err
 				return nil, err
 			}
 			e.metrics.failure(e.name, "budget")
-			res.Translation = store.Translation{TitleEN: e.slotEnglish(j, j.title), TranslatedBy: e.name, TitleOnly: true}
+			res.Translation = model.Translation{TitleEN: e.slotEnglish(j, j.title), TranslatedBy: e.name, TitleOnly: true}
 			res.Segments = e.pairs(j, []slot{j.title})
 			e.log.Info("daily character limit reached: title only", "item_id", it.ID,
 				"used_today", usage.Chars, "limit", e.cfg.DailyCharLimit, "body_needs", need)
@@ -262,7 +261,7 @@ func (e *Engine) TranslateItem(ctx context.Context, it store.Item) (*Result, err
 			return nil, err
 		}
 	}
-	res.Translation = store.Translation{
+	res.Translation = model.Translation{
 		TitleEN:       e.slotEnglish(j, j.title),
 		SummaryEN:     e.slotEnglish(j, j.summary),
 		ContentHTMLEN: content,
@@ -290,7 +289,7 @@ func (e *Engine) checkPaused(ctx context.Context) error {
 }
 
 // plan segments the item and builds its units.
-func (e *Engine) plan(it store.Item) (*job, error) {
+func (e *Engine) plan(it model.Item) (*job, error) {
 	j := &job{byKey: map[string]int{}}
 	j.title = e.textSlot(j, "title", it.Title, true)
 	j.summary = e.textSlot(j, "summary", it.Summary, false)
@@ -654,7 +653,7 @@ func (e *Engine) translateUnits(ctx context.Context, j *job, idx []int, res *Res
 			if err != nil {
 				return err
 			}
-			var good []store.TMEntry
+			var good []model.TMEntry
 			for k, i := range batch {
 				u := j.units[i]
 				en, cerr := e.accept(u, answers[k], format)
@@ -664,7 +663,7 @@ func (e *Engine) translateUnits(ctx context.Context, j *job, idx []int, res *Res
 					continue
 				}
 				u.english, u.done, u.failed = en, true, nil
-				good = append(good, store.TMEntry{Key: u.key, Provider: e.name, Source: u.text, Target: en})
+				good = append(good, model.TMEntry{Key: u.key, Provider: e.name, Source: u.text, Target: en})
 			}
 			if len(good) > 0 {
 				if err := e.mem.TMPut(ctx, good); err != nil {
@@ -799,7 +798,7 @@ func (e *Engine) addUsage(ctx context.Context, chars int64) {
 func (e *Engine) pause(ctx context.Context, cause error) {
 	now := e.cfg.Now()
 	until := nextMidnight(now, e.resetLoc)
-	st := store.ProviderState{Provider: e.name, PausedUntil: until.UTC(),
+	st := model.ProviderState{Provider: e.name, PausedUntil: until.UTC(),
 		Reason: "quota exhausted: " + cause.Error()}
 	if err := e.mem.SetProviderState(ctx, st); err != nil {
 		e.log.Error("recording provider pause failed", slog.Any("error", err))

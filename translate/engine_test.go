@@ -13,8 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
-
-	"github.com/transfeed/transfeed/store"
+	"github.com/transfeed/transfeed/model"
 )
 
 var testNow = time.Date(2026, 3, 10, 15, 0, 0, 0, time.UTC)
@@ -81,7 +80,7 @@ var tagRE = regexp.MustCompile(`<[^>]+>`)
 func TestTranslateWeChatPost(t *testing.T) {
 	env := newEnv(t, defaultTestGlossary(), 0)
 	body := readFixture(t, "wechat.html")
-	it := store.Item{ID: 1, Title: "市长主持召开常务会议部署大湾区建设", Summary: "5月12日，市长主持召开市政府常务会议。", ContentHTML: body, Language: "zh"}
+	it := model.Item{ID: 1, Title: "市长主持召开常务会议部署大湾区建设", Summary: "5月12日，市长主持召开市政府常务会议。", ContentHTML: body, Language: "zh"}
 	res, err := env.eng.TranslateItem(context.Background(), it)
 	if err != nil {
 		t.Fatal(err)
@@ -164,7 +163,7 @@ func TestTranslateWeChatPost(t *testing.T) {
 }
 
 func TestGlossaryEnforcedAgainstEngine(t *testing.T) {
-	it := store.Item{Title: "推进大湾区建设"}
+	it := model.Item{Title: "推进大湾区建设"}
 	t.Run("without glossary the engine says Dawan", func(t *testing.T) {
 		env := newEnv(t, nil, 0)
 		res, err := env.eng.TranslateItem(context.Background(), it)
@@ -212,8 +211,8 @@ func paragraphs(ps ...string) string {
 
 func TestMemoryAcrossPosts(t *testing.T) {
 	shared := []string{"全市经济运行总体平稳，稳中有进。", "各部门要切实履职尽责，抓好落实。", "本网讯（记者 王明）"}
-	a := store.Item{Title: "第一篇文章的标题", ContentHTML: paragraphs(append(slices2(shared), "甲乙丙丁戊己庚辛壬癸的新内容。", "第一篇文章独有的第二段。")...)}
-	b := store.Item{Title: "第一篇文章的标题", ContentHTML: paragraphs(append(slices2(shared), "第二篇文章新的第一段内容。", "第二篇文章新的第二段内容。")...)}
+	a := model.Item{Title: "第一篇文章的标题", ContentHTML: paragraphs(append(slices2(shared), "甲乙丙丁戊己庚辛壬癸的新内容。", "第一篇文章独有的第二段。")...)}
+	b := model.Item{Title: "第一篇文章的标题", ContentHTML: paragraphs(append(slices2(shared), "第二篇文章新的第一段内容。", "第二篇文章新的第二段内容。")...)}
 
 	env := newEnv(t, nil, 0)
 	ctx := context.Background()
@@ -240,7 +239,7 @@ func TestMemoryAcrossPosts(t *testing.T) {
 
 	t.Run("identical segments in one post are sent once", func(t *testing.T) {
 		env := newEnv(t, nil, 0)
-		it := store.Item{Title: "重复的段落", Summary: "重复的段落", ContentHTML: paragraphs("重复的段落", "重复的段落", "<b>重复的段落</b>")}
+		it := model.Item{Title: "重复的段落", Summary: "重复的段落", ContentHTML: paragraphs("重复的段落", "重复的段落", "<b>重复的段落</b>")}
 		res, err := env.eng.TranslateItem(ctx, it)
 		if err != nil {
 			t.Fatal(err)
@@ -255,7 +254,7 @@ func TestMemoryAcrossPosts(t *testing.T) {
 
 	t.Run("edited post sends only the changed paragraph", func(t *testing.T) {
 		env := newEnv(t, nil, 0)
-		orig := store.Item{Title: "标题", ContentHTML: paragraphs("第一段保持不变。", "第二段原来的内容。", "第三段保持不变。")}
+		orig := model.Item{Title: "标题", ContentHTML: paragraphs("第一段保持不变。", "第二段原来的内容。", "第三段保持不变。")}
 		edited := orig
 		edited.ContentHTML = paragraphs("第一段保持不变。", "第二段修改后的内容。", "第三段保持不变。")
 		if _, err := env.eng.TranslateItem(ctx, orig); err != nil {
@@ -275,7 +274,7 @@ func slices2(s []string) []string { return append([]string(nil), s...) }
 
 func TestGlossaryChangeResendsOnlyAffectedSegments(t *testing.T) {
 	ctx := context.Background()
-	it := store.Item{Title: "关于推进工作的通知", ContentHTML: paragraphs("市长出席了开幕式。", "大湾区建设取得新进展。", "粤港澳大湾区合作不断深化。", "全体人员参加了会议。")}
+	it := model.Item{Title: "关于推进工作的通知", ContentHTML: paragraphs("市长出席了开幕式。", "大湾区建设取得新进展。", "粤港澳大湾区合作不断深化。", "全体人员参加了会议。")}
 	env := newEnv(t, defaultTestGlossary(), 0)
 	if _, err := env.eng.TranslateItem(ctx, it); err != nil {
 		t.Fatal(err)
@@ -299,7 +298,7 @@ func TestGlossaryChangeResendsOnlyAffectedSegments(t *testing.T) {
 
 func TestProviderFailures(t *testing.T) {
 	ctx := context.Background()
-	it := store.Item{Title: "测试标题内容"}
+	it := model.Item{Title: "测试标题内容"}
 	e503 := &Error{Provider: "fake/model-1", Kind: KindRetryable, StatusCode: 503, Err: errors.New("service unavailable")}
 	e429 := func(d time.Duration) error {
 		return &Error{Provider: "fake/model-1", Kind: KindRetryable, StatusCode: 429, RetryAfter: d, Err: errors.New("too many requests")}
@@ -369,7 +368,7 @@ func TestQuotaPausesProvider(t *testing.T) {
 			env.fake.name = tc.provider
 			eng := env.engine(t, nil, 0)
 			env.fake.failNext(quota)
-			_, err := eng.TranslateItem(ctx, store.Item{Title: "测试标题内容"})
+			_, err := eng.TranslateItem(ctx, model.Item{Title: "测试标题内容"})
 			if KindOf(err) != KindQuota {
 				t.Fatalf("err %v, want quota", err)
 			}
@@ -377,7 +376,7 @@ func TestQuotaPausesProvider(t *testing.T) {
 			if !st.PausedUntil.Equal(tc.wantUntil) || !strings.Contains(st.Reason, "quota") {
 				t.Errorf("state %+v, want paused until %v with a reason", st, tc.wantUntil)
 			}
-			_, err = eng.TranslateItem(ctx, store.Item{Title: "另一个标题内容"})
+			_, err = eng.TranslateItem(ctx, model.Item{Title: "另一个标题内容"})
 			if KindOf(err) != KindQuota || !strings.Contains(err.Error(), "paused until") {
 				t.Errorf("while paused: err %v", err)
 			}
@@ -393,7 +392,7 @@ func TestQuotaPausesProvider(t *testing.T) {
 
 func TestDailyBudget(t *testing.T) {
 	ctx := context.Background()
-	it := store.Item{Title: "预算测试标题", ContentHTML: paragraphs("这是正文的第一段内容，比较长一些。", "这是正文的第二段内容，也比较长。")}
+	it := model.Item{Title: "预算测试标题", ContentHTML: paragraphs("这是正文的第一段内容，比较长一些。", "这是正文的第二段内容，也比较长。")}
 	env := newEnv(t, nil, 20)
 	res, err := env.eng.TranslateItem(ctx, it)
 	if !errors.Is(err, ErrBudget) {
@@ -419,7 +418,7 @@ func TestDailyBudget(t *testing.T) {
 
 func TestQualityChecks(t *testing.T) {
 	ctx := context.Background()
-	it := store.Item{Title: "2023年5月全市新增企业1,250家", ContentHTML: `<p>会议要求<a href="/x">认真落实</a>各项工作部署安排。</p>`}
+	it := model.Item{Title: "2023年5月全市新增企业1,250家", ContentHTML: `<p>会议要求<a href="/x">认真落实</a>各项工作部署安排。</p>`}
 	tests := []struct {
 		name      string
 		mangle    func(call int, in, out string) string
@@ -493,7 +492,7 @@ func TestBatchingWithinLimits(t *testing.T) {
 			env := newEnv(t, nil, 0)
 			env.fake.limits = tc.limits
 			eng := env.engine(t, nil, 0)
-			if _, err := eng.TranslateItem(context.Background(), store.Item{Title: "标题", ContentHTML: paragraphs(ps...)}); err != nil {
+			if _, err := eng.TranslateItem(context.Background(), model.Item{Title: "标题", ContentHTML: paragraphs(ps...)}); err != nil {
 				t.Fatal(err)
 			}
 			if calls, _ := env.fake.stats(); calls != tc.wantCalls {
@@ -508,7 +507,7 @@ func TestLongSegmentSplit(t *testing.T) {
 	env.fake.limits = Limits{MaxChars: 60}
 	eng := env.engine(t, nil, 0)
 	long := strings.Repeat("这是一个比较长的句子用来测试切分。", 10) // 170 characters
-	res, err := eng.TranslateItem(context.Background(), store.Item{Title: "标题", ContentHTML: "<p>" + long + "</p>"})
+	res, err := eng.TranslateItem(context.Background(), model.Item{Title: "标题", ContentHTML: "<p>" + long + "</p>"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/transfeed/transfeed/store"
+	"github.com/transfeed/transfeed/model"
 )
 
 // Memory is what the engine keeps between calls: the translation memory
@@ -16,7 +16,7 @@ import (
 type Memory interface {
 	TMGet(ctx context.Context, keys []string) (map[string]string, error)
 	// TMPut stores entries and ends the reservations of their keys.
-	TMPut(ctx context.Context, entries []store.TMEntry) error
+	TMPut(ctx context.Context, entries []model.TMEntry) error
 	// TMReserve reserves for owner, until now+lease, the keys that are not
 	// in the memory and not held unexpired by another owner, and returns
 	// the keys owner holds (see store.Store.TMReserve).
@@ -24,28 +24,28 @@ type Memory interface {
 	// TMRelease ends owner's reservations of keys.
 	TMRelease(ctx context.Context, keys []string, owner string) error
 	AddUsage(ctx context.Context, day, provider string, chars, requests int64) error
-	GetUsage(ctx context.Context, day, provider string) (store.Usage, error)
-	GetProviderState(ctx context.Context, provider string) (store.ProviderState, error)
-	SetProviderState(ctx context.Context, st store.ProviderState) error
+	GetUsage(ctx context.Context, day, provider string) (model.Usage, error)
+	GetProviderState(ctx context.Context, provider string) (model.ProviderState, error)
+	SetProviderState(ctx context.Context, st model.ProviderState) error
 }
 
 // MapMemory is a Memory held in maps, for `transfeed preview` and tests.
 // It is safe for concurrent use; it keeps everything until dropped.
 type MapMemory struct {
 	mu      sync.Mutex
-	tm      map[string]store.TMEntry
+	tm      map[string]model.TMEntry
 	pending map[string]reservation
-	usage   map[[2]string]store.Usage
-	states  map[string]store.ProviderState
+	usage   map[[2]string]model.Usage
+	states  map[string]model.ProviderState
 }
 
 // NewMapMemory returns an empty MapMemory.
 func NewMapMemory() *MapMemory {
 	return &MapMemory{
-		tm:      map[string]store.TMEntry{},
+		tm:      map[string]model.TMEntry{},
 		pending: map[string]reservation{},
-		usage:   map[[2]string]store.Usage{},
-		states:  map[string]store.ProviderState{},
+		usage:   map[[2]string]model.Usage{},
+		states:  map[string]model.ProviderState{},
 	}
 }
 
@@ -70,7 +70,7 @@ func (m *MapMemory) TMGet(ctx context.Context, keys []string) (map[string]string
 }
 
 // TMPut stores (or replaces) entries.
-func (m *MapMemory) TMPut(ctx context.Context, entries []store.TMEntry) error {
+func (m *MapMemory) TMPut(ctx context.Context, entries []model.TMEntry) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -155,35 +155,35 @@ func (m *MapMemory) AddUsage(ctx context.Context, day, provider string, chars, r
 }
 
 // GetUsage returns a provider's usage of one day (zero when none).
-func (m *MapMemory) GetUsage(ctx context.Context, day, provider string) (store.Usage, error) {
+func (m *MapMemory) GetUsage(ctx context.Context, day, provider string) (model.Usage, error) {
 	if err := ctx.Err(); err != nil {
-		return store.Usage{}, err
+		return model.Usage{}, err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	u, ok := m.usage[[2]string{day, provider}]
 	if !ok {
-		return store.Usage{Day: day, Provider: provider}, nil
+		return model.Usage{Day: day, Provider: provider}, nil
 	}
 	return u, nil
 }
 
 // GetProviderState returns a provider's pause state (zero when none).
-func (m *MapMemory) GetProviderState(ctx context.Context, provider string) (store.ProviderState, error) {
+func (m *MapMemory) GetProviderState(ctx context.Context, provider string) (model.ProviderState, error) {
 	if err := ctx.Err(); err != nil {
-		return store.ProviderState{}, err
+		return model.ProviderState{}, err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	st, ok := m.states[provider]
 	if !ok {
-		return store.ProviderState{Provider: provider}, nil
+		return model.ProviderState{Provider: provider}, nil
 	}
 	return st, nil
 }
 
 // SetProviderState stores a provider's pause state.
-func (m *MapMemory) SetProviderState(ctx context.Context, st store.ProviderState) error {
+func (m *MapMemory) SetProviderState(ctx context.Context, st model.ProviderState) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}

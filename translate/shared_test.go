@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/transfeed/transfeed/model"
 	"github.com/transfeed/transfeed/store"
 	"github.com/transfeed/transfeed/store/storetest"
 )
@@ -26,11 +27,11 @@ var sharedBoilerplate = []string{
 
 // sharedPosts returns n posts, each with its own title and paragraph and
 // three of the boilerplate paragraphs.
-func sharedPosts(n int) []store.Item {
-	posts := make([]store.Item, n)
+func sharedPosts(n int) []model.Item {
+	posts := make([]model.Item, n)
 	for i := range posts {
 		b := sharedBoilerplate
-		posts[i] = store.Item{ID: int64(i + 1), Title: fmt.Sprintf("关于第%d批重点项目的通知", i+1),
+		posts[i] = model.Item{ID: int64(i + 1), Title: fmt.Sprintf("关于第%d批重点项目的通知", i+1),
 			ContentHTML: paragraphs(b[i%4], fmt.Sprintf("第%d批项目共涉及投资资金。", i+1), b[(i+1)%4], b[(i+2)%4])}
 	}
 	return posts
@@ -100,7 +101,7 @@ func testTranslatedOnce(t *testing.T, open func(t testing.TB) *store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[int64]store.Translation{}
+	want := map[int64]model.Translation{}
 	for _, p := range posts {
 		res, err := eng.TranslateItem(ctx, p)
 		if err != nil {
@@ -124,14 +125,14 @@ func testTranslatedOnce(t *testing.T, open func(t testing.TB) *store.Store) {
 		}
 		engines = append(engines, e)
 	}
-	queue := make(chan store.Item, len(posts))
+	queue := make(chan model.Item, len(posts))
 	for _, p := range posts {
 		queue <- p
 	}
 	close(queue)
 	var (
 		mu   sync.Mutex
-		got  = map[int64]store.Translation{}
+		got  = map[int64]model.Translation{}
 		hits int
 		errs []error
 		wg   sync.WaitGroup
@@ -201,7 +202,7 @@ func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
 
 // unitKey returns the translation-memory key the engine uses for a
 // segment of it.
-func unitKey(t *testing.T, e *Engine, it store.Item, text string) string {
+func unitKey(t *testing.T, e *Engine, it model.Item, text string) string {
 	t.Helper()
 	j, err := e.plan(it)
 	if err != nil {
@@ -222,7 +223,7 @@ func unitKey(t *testing.T, e *Engine, it store.Item, text string) string {
 // or stores an answer that fails the checks.
 func TestWaitForAnotherInstance(t *testing.T) {
 	const boiler = "肇庆市人民政府办公室主办。"
-	it := store.Item{ID: 7, Title: "关于做好防汛工作的通知", ContentHTML: paragraphs("今天召开防汛工作会议。", boiler)}
+	it := model.Item{ID: 7, Title: "关于做好防汛工作的通知", ContentHTML: paragraphs("今天召开防汛工作会议。", boiler)}
 	lease := 2 * time.Minute
 	tests := []struct {
 		name string
@@ -234,7 +235,7 @@ func TestWaitForAnotherInstance(t *testing.T) {
 	}{
 		{name: "the holder stores it", at: 3, wantSleeps: 3,
 			other: func(ctx context.Context, mem *MapMemory, key string) error {
-				return mem.TMPut(ctx, []store.TMEntry{{Key: key, Provider: "fake/model-1", Source: boiler, Target: "Hosted by the Zhaoqing municipal office."}})
+				return mem.TMPut(ctx, []model.TMEntry{{Key: key, Provider: "fake/model-1", Source: boiler, Target: "Hosted by the Zhaoqing municipal office."}})
 			}},
 		{name: "the holder releases it", at: 3, wantSleeps: reserveEvery, wantSent: true,
 			other: func(ctx context.Context, mem *MapMemory, key string) error {
@@ -243,7 +244,7 @@ func TestWaitForAnotherInstance(t *testing.T) {
 		{name: "the holder dies", wantSleeps: int(lease / reservePoll), wantSent: true},
 		{name: "the holder's answer fails the checks", at: 2, wantSleeps: 2, wantSent: true,
 			other: func(ctx context.Context, mem *MapMemory, key string) error {
-				return mem.TMPut(ctx, []store.TMEntry{{Key: key, Provider: "fake/model-1", Source: boiler, Target: boiler}})
+				return mem.TMPut(ctx, []model.TMEntry{{Key: key, Provider: "fake/model-1", Source: boiler, Target: boiler}})
 			}},
 	}
 	for _, tc := range tests {
@@ -308,7 +309,7 @@ func TestWaitForAnotherInstance(t *testing.T) {
 // its context ends.
 func TestWaitEndsWithContext(t *testing.T) {
 	const boiler = "肇庆市人民政府办公室主办。"
-	it := store.Item{Title: "关于做好防汛工作的通知", ContentHTML: paragraphs(boiler)}
+	it := model.Item{Title: "关于做好防汛工作的通知", ContentHTML: paragraphs(boiler)}
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	mem := NewMapMemory()
@@ -353,7 +354,7 @@ func (m *countingMemory) TMRelease(ctx context.Context, keys []string, owner str
 	return m.MapMemory.TMRelease(ctx, keys, owner)
 }
 
-func (m *countingMemory) TMPut(ctx context.Context, entries []store.TMEntry) error {
+func (m *countingMemory) TMPut(ctx context.Context, entries []model.TMEntry) error {
 	m.mu.Lock()
 	m.put++
 	m.mu.Unlock()
@@ -371,7 +372,7 @@ func (m *countingMemory) counts() [3]int {
 // what it holds when a call fails, so another instance can take it at once.
 func TestReservationCost(t *testing.T) {
 	ctx := t.Context()
-	it := store.Item{Title: "关于做好防汛工作的通知", ContentHTML: paragraphs("今天召开防汛工作会议。", "肇庆市人民政府办公室主办。")}
+	it := model.Item{Title: "关于做好防汛工作的通知", ContentHTML: paragraphs("今天召开防汛工作会议。", "肇庆市人民政府办公室主办。")}
 	fake := newFake(t, "fake/model-1", nil)
 	mem := &countingMemory{MapMemory: NewMapMemory()}
 	eng, err := NewEngine(EngineConfig{Now: func() time.Time { return testNow }}, fake, mem, nil, nil)
@@ -380,13 +381,13 @@ func TestReservationCost(t *testing.T) {
 	}
 	steps := []struct {
 		name string
-		it   store.Item
+		it   model.Item
 		fail error
 		want [3]int // reserves, releases, puts so far
 	}{
 		{"new post: one reservation, one store", it, nil, [3]int{1, 0, 1}},
 		{"the same post again: nothing", it, nil, [3]int{1, 0, 1}},
-		{"a failed call releases", store.Item{Title: "另一篇文章的标题"},
+		{"a failed call releases", model.Item{Title: "另一篇文章的标题"},
 			&Error{Provider: "fake/model-1", Kind: KindPermanent, Err: errors.New("bad key")}, [3]int{2, 1, 1}},
 	}
 	for _, st := range steps {
@@ -403,7 +404,7 @@ func TestReservationCost(t *testing.T) {
 			}
 		})
 	}
-	key := unitKey(t, eng, store.Item{Title: "另一篇文章的标题"}, "另一篇文章的标题")
+	key := unitKey(t, eng, model.Item{Title: "另一篇文章的标题"}, "另一篇文章的标题")
 	if owned, err := mem.TMReserve(ctx, []string{key}, "other", testNow, time.Minute); err != nil || len(owned) != 1 {
 		t.Errorf("after the failed call, another instance's reservation = %v, %v; want it free", owned, err)
 	}

@@ -1,6 +1,9 @@
 package worker
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/transfeed/transfeed/model"
+)
 
 // Metrics are the worker's Prometheus collectors. A nil *Metrics records nothing.
 type Metrics struct {
@@ -32,11 +35,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
-func (m *Metrics) poll(source, result string, newPosts int) {
+func (m *Metrics) poll(source string, result model.PollStatus, newPosts int) {
 	if m == nil {
 		return
 	}
-	m.polls.WithLabelValues(source, result).Inc()
+	m.polls.WithLabelValues(source, string(result)).Inc()
 	if newPosts > 0 {
 		m.posts.WithLabelValues(source).Add(float64(newPosts))
 	}

@@ -9,7 +9,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/transfeed/transfeed/config"
-	"github.com/transfeed/transfeed/store"
+	"github.com/transfeed/transfeed/model"
 )
 
 // cronLogger routes robfig/cron's logging to slog.
@@ -76,7 +76,7 @@ func (w *Worker) pollIfDue(ctx context.Context, src config.Source) {
 
 // due tells whether a source may be polled now: never polled, or past its
 // next poll time (the schedule, pushed back by backoff and Retry-After).
-func due(st store.Source, now time.Time) bool {
+func due(st model.Source, now time.Time) bool {
 	return st.LastPollAt.IsZero() || !now.Before(st.NextPollAt.Add(-30*time.Second))
 }
 

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/transfeed/transfeed/model"
 	"github.com/transfeed/transfeed/store"
 	"github.com/transfeed/transfeed/translate"
 )
@@ -39,7 +40,7 @@ func (w *Worker) TranslateDue(ctx context.Context) (int, error) {
 
 // translateBatch works through claimed items with up to w.workers at once.
 // Items not worked on (shutdown, a store error) are handed back.
-func (w *Worker) translateBatch(ctx context.Context, items []store.Item) (int, error) {
+func (w *Worker) translateBatch(ctx context.Context, items []model.Item) (int, error) {
 	ctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 	var (
@@ -80,7 +81,7 @@ feed:
 	}
 	close(next)
 	wg.Wait()
-	var rest []store.Item
+	var rest []model.Item
 	for i, ok := range handled {
 		if !ok {
 			rest = append(rest, items[i])
@@ -96,7 +97,7 @@ feed:
 // releaseItems hands back items claimed but not worked on (shutdown, a
 // reload, a store error), so that they are due again at once instead of
 // after translateLease.
-func (w *Worker) releaseItems(ctx context.Context, items []store.Item) {
+func (w *Worker) releaseItems(ctx context.Context, items []model.Item) {
 	if len(items) == 0 {
 		return
 	}
@@ -117,7 +118,7 @@ var errInterrupted = errors.New("worker: interrupted")
 
 // translateOne moves one item on: ready (translated, or passed through), or
 // back to waiting with the reason on record. Only store errors are returned.
-func (w *Worker) translateOne(ctx context.Context, it store.Item) error {
+func (w *Worker) translateOne(ctx context.Context, it model.Item) error {
 	log := w.log.With(slog.String("source", it.SourceID), slog.Int64("item", it.ID))
 	src, ok := w.cfg.Source(it.SourceID)
 	if !ok {
@@ -126,11 +127,11 @@ func (w *Worker) translateOne(ctx context.Context, it store.Item) error {
 	}
 	now := w.now()
 	if !translate.NeedsTranslation(src.Translate, it) {
-		return w.ready(ctx, it, store.Translation{})
+		return w.ready(ctx, it, model.Translation{})
 	}
 	if w.engine == nil {
 		// translation.provider: none — publish the original, clearly marked.
-		return w.ready(ctx, it, store.Translation{Untranslated: true})
+		return w.ready(ctx, it, model.Translation{Untranslated: true})
 	}
 	res, err := w.engine.TranslateItem(ctx, it)
 	if err == nil {
@@ -141,7 +142,7 @@ func (w *Worker) translateOne(ctx context.Context, it store.Item) error {
 		return errInterrupted // shutting down: the item is handed back as it was
 	}
 	reason := err.Error()
-	var titleOnly *store.Translation
+	var titleOnly *model.Translation
 	next := now.Add(backoff(it.Attempts+1, time.Minute))
 	var cerr *translate.CheckError
 	switch {
@@ -168,7 +169,7 @@ func (w *Worker) translateOne(ctx context.Context, it store.Item) error {
 	// hold_for: after that long, on_failure decides.
 	if now.Sub(it.FirstSeen) >= w.cfg.Translation.HoldFor && w.cfg.Translation.OnFailure == "original" {
 		log.Warn("translation kept failing; publishing the original marked untranslated", slog.String("reason", reason))
-		return w.ready(ctx, it, store.Translation{Untranslated: true})
+		return w.ready(ctx, it, model.Translation{Untranslated: true})
 	}
 	// With on_failure: original the post must not wait past its hold_for
 	// deadline, however long the provider is paused or the backoff runs.
@@ -183,7 +184,7 @@ func (w *Worker) translateOne(ctx context.Context, it store.Item) error {
 	return nil
 }
 
-func (w *Worker) ready(ctx context.Context, it store.Item, t store.Translation) error {
+func (w *Worker) ready(ctx context.Context, it model.Item, t model.Translation) error {
 	it.TitleEN, it.SummaryEN, it.ContentHTMLEN = t.TitleEN, t.SummaryEN, t.ContentHTMLEN
 	it.TranslatedBy, it.TitleOnly, it.Untranslated = t.TranslatedBy, t.TitleOnly, t.Untranslated
 	var channels []string
@@ -209,7 +210,7 @@ func (w *Worker) ready(ctx context.Context, it store.Item, t store.Translation) 
 	return nil
 }
 
-func (w *Worker) alertQuota(ctx context.Context, ps store.ProviderState, reason string) {
+func (w *Worker) alertQuota(ctx context.Context, ps model.ProviderState, reason string) {
 	if w.alerter == nil || !ps.AlertedAt.IsZero() {
 		return
 	}

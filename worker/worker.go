@@ -17,6 +17,7 @@ import (
 
 	"github.com/transfeed/transfeed/config"
 	"github.com/transfeed/transfeed/feeds"
+	"github.com/transfeed/transfeed/model"
 	"github.com/transfeed/transfeed/store"
 	"github.com/transfeed/transfeed/translate"
 )
@@ -24,19 +25,19 @@ import (
 // Store is what the worker needs from the store.
 type Store interface {
 	SyncSources(ctx context.Context, ids map[string]string) error
-	GetSource(ctx context.Context, id string) (store.Source, error)
-	RecordPoll(ctx context.Context, r store.PollResult) (store.Source, error)
+	GetSource(ctx context.Context, id string) (model.Source, error)
+	RecordPoll(ctx context.Context, r model.PollResult) (model.Source, error)
 	SetSourceAlerted(ctx context.Context, id string, at time.Time) error
 	ClaimSource(ctx context.Context, id, owner string, now time.Time, lease time.Duration) (bool, error)
 	ReleaseSource(ctx context.Context, id, owner string) error
 	ItemKeys(ctx context.Context, sourceID string) (map[string]string, error)
-	UpsertItems(ctx context.Context, sourceID string, items []store.Item, now time.Time) (store.UpsertResult, error)
-	ClaimItems(ctx context.Context, owner string, now time.Time, limit int, lease time.Duration) ([]store.Item, error)
+	UpsertItems(ctx context.Context, sourceID string, items []model.Item, now time.Time) (store.UpsertResult, error)
+	ClaimItems(ctx context.Context, owner string, now time.Time, limit int, lease time.Duration) ([]model.Item, error)
 	ReleaseItems(ctx context.Context, owner string, ids []int64) error
-	MarkReady(ctx context.Context, id int64, t store.Translation, channels []string, now time.Time) error
-	MarkTranslateFailed(ctx context.Context, id int64, t *store.Translation, reason string, next time.Time) error
-	GetProviderState(ctx context.Context, provider string) (store.ProviderState, error)
-	SetProviderState(ctx context.Context, st store.ProviderState) error
+	MarkReady(ctx context.Context, id int64, t model.Translation, channels []string, now time.Time) error
+	MarkTranslateFailed(ctx context.Context, id int64, t *model.Translation, reason string, next time.Time) error
+	GetProviderState(ctx context.Context, provider string) (model.ProviderState, error)
+	SetProviderState(ctx context.Context, st model.ProviderState) error
 }
 
 // Fetcher polls one source.
@@ -46,7 +47,7 @@ type Fetcher interface {
 
 // Engine translates one item.
 type Engine interface {
-	TranslateItem(ctx context.Context, it store.Item) (*translate.Result, error)
+	TranslateItem(ctx context.Context, it model.Item) (*translate.Result, error)
 }
 
 // Alerter tells the admins about something that needs them (nil: nobody is told).
@@ -55,7 +56,7 @@ type Alerter interface {
 }
 
 // Router picks the Telegram channels a ready item goes to.
-type Router func(cfg *config.Config, it store.Item) []string
+type Router func(cfg *config.Config, it model.Item) []string
 
 // Deps are the worker's collaborators. Engine, Alerter and Route may be nil.
 type Deps struct {
@@ -146,7 +147,7 @@ func (w *Worker) Sync(ctx context.Context) error {
 // PollReport is the outcome of one poll, as `once` prints it.
 type PollReport struct {
 	Source  string
-	Status  string // "ok" | "not modified" | "error" | "skipped"
+	Status  model.PollStatus // PollOK | PollNotModified | PollError | PollSkipped
 	Reason  string
 	New     int
 	Updated int
@@ -155,14 +156,14 @@ type PollReport struct {
 
 func (r PollReport) String() string {
 	switch r.Status {
-	case "ok":
-		return fmt.Sprintf("%-24s ok            new=%d updated=%d items=%d", r.Source, r.New, r.Updated, r.Items)
-	case "not modified":
-		return fmt.Sprintf("%-24s not modified  new=0 updated=0", r.Source)
-	case "skipped":
-		return fmt.Sprintf("%-24s skipped       %s", r.Source, r.Reason)
+	case model.PollOK:
+		return fmt.Sprintf("%-24s %-13s new=%d updated=%d items=%d", r.Source, r.Status, r.New, r.Updated, r.Items)
+	case model.PollNotModified:
+		return fmt.Sprintf("%-24s %-13s new=0 updated=0", r.Source, r.Status)
+	case model.PollSkipped:
+		return fmt.Sprintf("%-24s %-13s %s", r.Source, r.Status, r.Reason)
 	}
-	return fmt.Sprintf("%-24s error         %s", r.Source, r.Reason)
+	return fmt.Sprintf("%-24s %-13s %s", r.Source, model.PollError, r.Reason)
 }
 
 // pollLease is how long a poll holds its source without renewing the
@@ -222,11 +223,11 @@ func (w *Worker) pollSource(ctx context.Context, src config.Source, onlyIfDue bo
 	// renewed while the poll runs and released when it ends.
 	claimed, err := w.st.ClaimSource(ctx, src.ID, w.sourceOwner, now, pollLease)
 	if err != nil {
-		rep.Status, rep.Reason = "error", err.Error()
+		rep.Status, rep.Reason = model.PollError, err.Error()
 		return rep
 	}
 	if !claimed {
-		rep.Status, rep.Reason = "skipped", "another instance is polling it"
+		rep.Status, rep.Reason = model.PollSkipped, "another instance is polling it"
 		return rep
 	}
 	// A killed process holds its sources for at most pollLease, and a
@@ -246,16 +247,16 @@ func (w *Worker) pollSource(ctx context.Context, src config.Source, onlyIfDue bo
 	}()
 	prev, err := w.st.GetSource(ctx, src.ID)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		rep.Status, rep.Reason = "error", err.Error()
+		rep.Status, rep.Reason = model.PollError, err.Error()
 		return rep
 	}
 	if onlyIfDue && !due(prev, now) {
-		rep.Status, rep.Reason = "skipped", "polled by another instance moments ago"
+		rep.Status, rep.Reason = model.PollSkipped, "polled by another instance moments ago"
 		return rep
 	}
 	known, err := w.st.ItemKeys(ctx, src.ID)
 	if err != nil {
-		rep.Status, rep.Reason = "error", err.Error()
+		rep.Status, rep.Reason = model.PollError, err.Error()
 		return rep
 	}
 	v := feeds.Validators{ETag: prev.ETag, LastModified: prev.LastModified}
@@ -267,34 +268,34 @@ func (w *Worker) pollSource(ctx context.Context, src config.Source, onlyIfDue bo
 	// get a short context of their own.
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	pr := store.PollResult{SourceID: src.ID, URL: src.URL, At: now, ETag: prev.ETag, LastModified: prev.LastModified}
+	pr := model.PollResult{SourceID: src.ID, URL: src.URL, At: now, ETag: prev.ETag, LastModified: prev.LastModified}
 	var retryAfter time.Duration
 	switch {
 	case perr != nil:
 		if ctx.Err() != nil {
 			// Shutting down: leave the source as it was; the next start polls it.
-			rep.Status, rep.Reason = "error", "interrupted by shutdown"
+			rep.Status, rep.Reason = model.PollError, "interrupted by shutdown"
 			return rep
 		}
-		pr.Status, pr.Error = "error", perr.Error()
+		pr.Status, pr.Error = model.PollError, perr.Error()
 		var fe *feeds.Error
 		if errors.As(perr, &fe) {
 			retryAfter = fe.RetryAfter
 		}
 	case res.NotModified:
-		pr.Status = "not_modified"
+		pr.Status = model.PollNotModified
 		pr.ItemCount = prev.LastItemCount
 	case len(res.Items) == 0 && prev.LastItemCount > 0:
-		pr.Status = "error"
+		pr.Status = model.PollError
 		pr.Error = fmt.Sprintf("the source returned no posts although it had %d last time: its selectors or route probably broke", prev.LastItemCount)
 	default:
 		items := StoreItems(src, res.Items, prev.PolledOnce)
 		up, err := w.st.UpsertItems(wctx, src.ID, items, now)
 		if err != nil {
-			pr.Status, pr.Error = "error", err.Error()
+			pr.Status, pr.Error = model.PollError, err.Error()
 			break
 		}
-		pr.Status = "ok"
+		pr.Status = model.PollOK
 		pr.ETag, pr.LastModified = res.Validators.ETag, res.Validators.LastModified
 		pr.ItemCount = len(res.Items)
 		rep.New, rep.Updated, rep.Items = len(up.New), len(up.Updated), len(res.Items)
@@ -303,7 +304,7 @@ func (w *Worker) pollSource(ctx context.Context, src config.Source, onlyIfDue bo
 		}
 	}
 	errs := prev.ConsecutiveErrors
-	if pr.Status == "error" {
+	if pr.Status == model.PollError {
 		errs++
 	} else {
 		errs = 0
@@ -315,14 +316,14 @@ func (w *Worker) pollSource(ctx context.Context, src config.Source, onlyIfDue bo
 	}
 	w.m.poll(src.ID, pr.Status, rep.New)
 	switch pr.Status {
-	case "ok":
-		rep.Status = "ok"
+	case model.PollOK:
+		rep.Status = model.PollOK
 		log.Info("polled", slog.Int("new", rep.New), slog.Int("updated", rep.Updated), slog.Int("items", rep.Items))
-	case "not_modified":
-		rep.Status = "not modified"
+	case model.PollNotModified:
+		rep.Status = model.PollNotModified
 		log.Debug("not modified")
 	default:
-		rep.Status, rep.Reason = "error", pr.Error
+		rep.Status, rep.Reason = model.PollError, pr.Error
 		log.Warn("poll failed", slog.String("reason", pr.Error), slog.Int("consecutive_errors", st.ConsecutiveErrors),
 			slog.Time("next_poll", pr.NextPollAt))
 		w.alertSource(ctx, src, st)
@@ -333,7 +334,7 @@ func (w *Worker) pollSource(ctx context.Context, src config.Source, onlyIfDue bo
 // AlertAfter is the number of consecutive failed polls that alerts the admins.
 const AlertAfter = 5
 
-func (w *Worker) alertSource(ctx context.Context, src config.Source, st store.Source) {
+func (w *Worker) alertSource(ctx context.Context, src config.Source, st model.Source) {
 	if w.alerter == nil || st.ConsecutiveErrors < AlertAfter || !st.AlertedAt.IsZero() {
 		return
 	}
@@ -373,10 +374,10 @@ func (w *Worker) nextPoll(src config.Source, now time.Time, errs int, retryAfter
 
 // StoreItems turns normalised items into store rows. On a source's first
 // successful poll, items get their rank (0 = newest) for channels' backfill.
-func StoreItems(src config.Source, in []feeds.Item, polledOnce bool) []store.Item {
-	out := make([]store.Item, 0, len(in))
+func StoreItems(src config.Source, in []feeds.Item, polledOnce bool) []model.Item {
+	out := make([]model.Item, 0, len(in))
 	for _, it := range in {
-		out = append(out, store.Item{
+		out = append(out, model.Item{
 			SourceID: src.ID, Key: it.Key, GUID: it.GUID, Link: it.Link, Title: it.Title, Summary: it.Summary,
 			ContentHTML: it.ContentHTML, Author: it.Author, Language: it.Language, ImageURL: it.ImageURL,
 			Categories: it.Categories, Published: it.Published, ContentHash: it.ContentHash, BackfillRank: -1,
@@ -419,7 +420,7 @@ func (w *Worker) pollAll(ctx context.Context, srcs []config.Source, onlyIfDue bo
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
-			reps[i] = PollReport{Source: s.ID, Status: "error", Reason: "interrupted by shutdown"}
+			reps[i] = PollReport{Source: s.ID, Status: model.PollError, Reason: "interrupted by shutdown"}
 			continue
 		}
 		wg.Go(func() {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/transfeed/transfeed/config"
 	"github.com/transfeed/transfeed/feeds"
+	"github.com/transfeed/transfeed/model"
 	"github.com/transfeed/transfeed/store"
 	"github.com/transfeed/transfeed/translate"
 )
@@ -127,14 +128,14 @@ func TestPollSourceLifecycle(t *testing.T) {
 	src, _ := cfg.Source("src")
 
 	steps := []struct {
-		status   string
+		status   model.PollStatus
 		new      int
 		wantErrs int
 	}{
-		{"ok", 3, 0},
-		{"not modified", 0, 0},
-		{"ok", 1, 0},
-		{"error", 0, 1}, // zero items where there were four: reported as failing
+		{model.PollOK, 3, 0},
+		{model.PollNotModified, 0, 0},
+		{model.PollOK, 1, 0},
+		{model.PollError, 0, 1}, // zero items where there were four: reported as failing
 	}
 	for i, s := range steps {
 		rep := w.PollSource(t.Context(), src)
@@ -256,9 +257,9 @@ type fakeEngine struct {
 	calls int
 }
 
-func (e *fakeEngine) TranslateItem(_ context.Context, it store.Item) (*translate.Result, error) {
+func (e *fakeEngine) TranslateItem(_ context.Context, it model.Item) (*translate.Result, error) {
 	e.calls++
-	r := &translate.Result{Translation: store.Translation{TitleEN: "EN " + it.Key, SummaryEN: "s", ContentHTMLEN: "<p>body</p>", TranslatedBy: "fake/1"}}
+	r := &translate.Result{Translation: model.Translation{TitleEN: "EN " + it.Key, SummaryEN: "s", ContentHTMLEN: "<p>body</p>", TranslatedBy: "fake/1"}}
 	if e.err != nil {
 		if errors.Is(e.err, translate.ErrBudget) {
 			r.Translation.ContentHTMLEN = ""
@@ -275,17 +276,17 @@ func TestTranslationStage(t *testing.T) {
 		extra     string
 		err       error
 		age       time.Duration
-		wantState string
+		wantState model.State
 		wantUntr  bool
 		wantTitle bool
 	}{
-		{"translated", "", nil, 0, store.StateReady, false, false},
-		{"engine down, held", "", &translate.Error{Provider: "fake", Kind: translate.KindRetryable, Err: errors.New("503")}, 0, store.StateTranslating, false, false},
-		{"budget: title only, body waits", "", translate.ErrBudget, 0, store.StateTranslating, false, true},
+		{"translated", "", nil, 0, model.StateReady, false, false},
+		{"engine down, held", "", &translate.Error{Provider: "fake", Kind: translate.KindRetryable, Err: errors.New("503")}, 0, model.StateTranslating, false, false},
+		{"budget: title only, body waits", "", translate.ErrBudget, 0, model.StateTranslating, false, true},
 		{"held past hold_for with on_failure original", "translation:\n  on_failure: original\n  hold_for: 1h\n",
-			&translate.Error{Provider: "fake", Kind: translate.KindRetryable, Err: errors.New("503")}, 2 * time.Hour, store.StateReady, true, false},
+			&translate.Error{Provider: "fake", Kind: translate.KindRetryable, Err: errors.New("503")}, 2 * time.Hour, model.StateReady, true, false},
 		{"held past hold_for with on_failure hold", "translation:\n  on_failure: hold\n  hold_for: 1h\n",
-			&translate.Error{Provider: "fake", Kind: translate.KindRetryable, Err: errors.New("503")}, 2 * time.Hour, store.StateTranslating, false, false},
+			&translate.Error{Provider: "fake", Kind: translate.KindRetryable, Err: errors.New("503")}, 2 * time.Hour, model.StateTranslating, false, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -311,11 +312,11 @@ func TestTranslationStage(t *testing.T) {
 			if c.wantTitle && (it.TitleEN == "" || !it.TitleOnly) {
 				t.Errorf("budget reached: title %q title-only %v, want the title translated", it.TitleEN, it.TitleOnly)
 			}
-			if c.wantState == store.StateTranslating && it.TranslateErr == "" {
+			if c.wantState == model.StateTranslating && it.TranslateErr == "" {
 				t.Errorf("held without a reason on record")
 			}
 			// Nothing is due again before its next attempt.
-			if n, _ := w.TranslateDue(t.Context()); c.wantState == store.StateTranslating && n != 0 {
+			if n, _ := w.TranslateDue(t.Context()); c.wantState == model.StateTranslating && n != 0 {
 				t.Errorf("retried %d item(s) before the next attempt time", n)
 			}
 		})
@@ -328,7 +329,7 @@ type cancellingEngine struct {
 	cancel context.CancelFunc
 }
 
-func (e *cancellingEngine) TranslateItem(ctx context.Context, it store.Item) (*translate.Result, error) {
+func (e *cancellingEngine) TranslateItem(ctx context.Context, it model.Item) (*translate.Result, error) {
 	r, err := e.fakeEngine.TranslateItem(ctx, it)
 	e.cancel()
 	return r, err
@@ -366,7 +367,7 @@ type pairEngine struct {
 	both     chan struct{}
 }
 
-func (e *pairEngine) TranslateItem(ctx context.Context, it store.Item) (*translate.Result, error) {
+func (e *pairEngine) TranslateItem(ctx context.Context, it model.Item) (*translate.Result, error) {
 	e.mu.Lock()
 	e.inFlight++
 	e.most = max(e.most, e.inFlight)
@@ -385,7 +386,7 @@ func (e *pairEngine) TranslateItem(ctx context.Context, it store.Item) (*transla
 	e.mu.Lock()
 	e.inFlight--
 	e.mu.Unlock()
-	return &translate.Result{Translation: store.Translation{TitleEN: "EN " + it.Key, ContentHTMLEN: "<p>b</p>", TranslatedBy: "fake/1"}}, nil
+	return &translate.Result{Translation: model.Translation{TitleEN: "EN " + it.Key, ContentHTMLEN: "<p>b</p>", TranslatedBy: "fake/1"}}, nil
 }
 
 func TestTranslateWorkersRunInParallel(t *testing.T) {
@@ -404,7 +405,7 @@ func TestTranslateWorkersRunInParallel(t *testing.T) {
 	if eng.most < 2 || eng.most > 4 {
 		t.Errorf("at most %d posts in flight, want 2 to 4", eng.most)
 	}
-	ready, err := st.CountItems(t.Context(), store.ItemQuery{States: []string{store.StateReady}})
+	ready, err := st.CountItems(t.Context(), store.ItemQuery{States: []model.State{model.StateReady}})
 	if err != nil || ready != 10 {
 		t.Errorf("%d ready (%v), want 10", ready, err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/transfeed/transfeed/model"
 	"github.com/transfeed/transfeed/store"
 	"github.com/transfeed/transfeed/store/storetest"
 )
@@ -31,15 +32,15 @@ func fillInstallation(t *testing.T, s *store.Store) {
 		}
 	}
 	must(s.SyncSources(ctx, map[string]string{"gov-news": "http://www.gov.cn/rss", "gd-wechat": "http://rsshub/wechat/gd"}))
-	_, err := s.RecordPoll(ctx, store.PollResult{SourceID: "gov-news", At: migT0(), Status: store.PollOK, ETag: `"e1"`,
+	_, err := s.RecordPoll(ctx, model.PollResult{SourceID: "gov-news", At: migT0(), Status: model.PollOK, ETag: `"e1"`,
 		LastModified: "Sun, 01 Mar 2026 08:00:00 GMT", ItemCount: 30, NextPollAt: migT0().Add(10 * time.Minute)})
 	must(err)
-	_, err = s.RecordPoll(ctx, store.PollResult{SourceID: "gd-wechat", At: migT0(), Status: store.PollError,
+	_, err = s.RecordPoll(ctx, model.PollResult{SourceID: "gd-wechat", At: migT0(), Status: model.PollError,
 		Error: "HTTP 412 环境异常", NextPollAt: migT0().Add(time.Hour)})
 	must(err)
-	var items []store.Item
+	var items []model.Item
 	for i := range 30 {
-		items = append(items, store.Item{Key: fmt.Sprintf("k%02d", i), GUID: fmt.Sprintf("g%d", i),
+		items = append(items, model.Item{Key: fmt.Sprintf("k%02d", i), GUID: fmt.Sprintf("g%d", i),
 			Link: fmt.Sprintf("http://www.gov.cn/%d.html", i), Title: fmt.Sprintf("国务院新闻 %d", i),
 			Summary: "摘要", ContentHTML: "<p>正文</p>", Language: "zh", Categories: []string{"要闻"},
 			Published: migT0().Add(-time.Duration(i) * time.Hour), ContentHash: "h1", BackfillRank: i})
@@ -51,18 +52,18 @@ func fillInstallation(t *testing.T, s *store.Store) {
 	for i, it := range claimed {
 		switch {
 		case i < 20:
-			must(s.MarkReady(ctx, it.ID, store.Translation{TitleEN: fmt.Sprintf("State Council news %d", i),
+			must(s.MarkReady(ctx, it.ID, model.Translation{TitleEN: fmt.Sprintf("State Council news %d", i),
 				SummaryEN: "Summary", ContentHTMLEN: "<p>Body</p>", TranslatedBy: "openai/gpt-4o-mini",
 				OriginalHash: it.ContentHash}, []string{"@chan_one", "@forum#3"}, migT0().Add(time.Minute)))
 		default:
-			must(s.MarkTranslateFailed(ctx, it.ID, &store.Translation{TitleEN: "title only", TitleOnly: true},
+			must(s.MarkTranslateFailed(ctx, it.ID, &model.Translation{TitleEN: "title only", TitleOnly: true},
 				"daily character limit reached", migT0().Add(16*time.Hour)))
 		}
 	}
 	// One original changed after it was published.
 	changed := items[0]
 	changed.ContentHash, changed.Title = "h2", "国务院新闻 0（更新）"
-	_, err = s.UpsertItems(ctx, "gov-news", []store.Item{changed}, migT0().Add(2*time.Minute))
+	_, err = s.UpsertItems(ctx, "gov-news", []model.Item{changed}, migT0().Add(2*time.Minute))
 	must(err)
 	ds, err := s.ClaimDeliveries(ctx, "old-instance", migT0().Add(3*time.Minute), 15, time.Minute)
 	must(err)
@@ -76,12 +77,12 @@ func fillInstallation(t *testing.T, s *store.Store) {
 			must(s.MarkDeliveryRetry(ctx, d.ID, "502 Bad Gateway", migT0().Add(5*time.Minute)))
 		} // the rest stays leased by the old instance
 	}
-	must(s.TMPut(ctx, []store.TMEntry{{Key: "tm1", Provider: "openai", Source: "国务院", Target: "State Council"},
+	must(s.TMPut(ctx, []model.TMEntry{{Key: "tm1", Provider: "openai", Source: "国务院", Target: "State Council"},
 		{Key: "tm2", Provider: "deepl", Source: "肇庆", Target: "Zhaoqing"}}))
 	must(s.AddUsage(ctx, "2026-03-01", "openai", 123456, 78))
-	must(s.SetProviderState(ctx, store.ProviderState{Provider: "openai", PausedUntil: migT0().Add(16 * time.Hour),
+	must(s.SetProviderState(ctx, model.ProviderState{Provider: "openai", PausedUntil: migT0().Add(16 * time.Hour),
 		Reason: "quota", AlertedAt: migT0()}))
-	must(s.SetChannelState(ctx, store.ChannelState{Channel: "@forum#3", ChatID: "-100999", Paused: true,
+	must(s.SetChannelState(ctx, model.ChannelState{Channel: "@forum#3", ChatID: "-100999", Paused: true,
 		Reason: "bot was kicked", AlertedAt: migT0()}))
 	must(s.SetMeta(ctx, "telegram.update_offset", "4242"))
 	if ok, _, err := s.ReserveSend(ctx, "chat:@chan_one", migT0().Add(time.Hour), time.Hour); err != nil || !ok {
@@ -125,7 +126,7 @@ func sameInstallation(t *testing.T, want, got *store.Store) {
 		t.Fatalf("source has %d items, want 30", len(wantItems))
 	}
 	diff("items", wantItems, gotItems)
-	for _, st := range [][]string{{store.StateReady}, {store.StateNew}, {store.StateTranslating}} {
+	for _, st := range [][]model.State{{model.StateReady}, {model.StateNew}, {model.StateTranslating}} {
 		w, _ := want.CountItems(ctx, store.ItemQuery{States: st})
 		g, _ := got.CountItems(ctx, store.ItemQuery{States: st})
 		if w != g {
@@ -167,7 +168,7 @@ func sameInstallation(t *testing.T, want, got *store.Store) {
 		t.Errorf("pending deliveries claimable in the target: %d, in the source after its leases ran out: %d", len(gd), len(wd))
 	}
 	// New rows get fresh ids after the copied ones.
-	res, err := got.UpsertItems(ctx, "gov-news", []store.Item{{Key: "after-copy", ContentHash: "x", BackfillRank: -1}}, now)
+	res, err := got.UpsertItems(ctx, "gov-news", []model.Item{{Key: "after-copy", ContentHash: "x", BackfillRank: -1}}, now)
 	if err != nil {
 		t.Fatal(err)
 	}

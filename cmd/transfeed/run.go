@@ -17,6 +17,7 @@ import (
 
 	"github.com/transfeed/transfeed/config"
 	"github.com/transfeed/transfeed/feeds"
+	"github.com/transfeed/transfeed/model"
 	"github.com/transfeed/transfeed/store"
 )
 
@@ -223,10 +224,10 @@ type itemJSON struct {
 	TranslateErr  string   `json:"translate_error,omitempty"`
 }
 
-func toJSON(it store.Item) itemJSON {
+func toJSON(it model.Item) itemJSON {
 	j := itemJSON{
 		ID: it.ID, Source: it.SourceID, GUID: it.GUID, Link: it.Link, Title: it.Title, Summary: it.Summary,
-		ContentHTML: it.ContentHTML, Language: it.Language, State: it.State, TitleEN: it.TitleEN,
+		ContentHTML: it.ContentHTML, Language: it.Language, State: string(it.State), TitleEN: it.TitleEN,
 		SummaryEN: it.SummaryEN, ContentHTMLEN: it.ContentHTMLEN, TranslatedBy: it.TranslatedBy,
 		Author: it.Author, ImageURL: it.ImageURL, Categories: it.Categories, TitleOnly: it.TitleOnly,
 		Untranslated: it.Untranslated, TranslateErr: it.TranslateErr,
@@ -240,7 +241,7 @@ func toJSON(it store.Item) itemJSON {
 	return j
 }
 
-func writeJSON(w io.Writer, items []store.Item) error {
+func writeJSON(w io.Writer, items []model.Item) error {
 	out := make([]itemJSON, 0, len(items))
 	for _, it := range items {
 		out = append(out, toJSON(it))
@@ -260,7 +261,7 @@ func cst() *time.Location {
 	return loc
 }
 
-func writeText(w io.Writer, items []store.Item) {
+func writeText(w io.Writer, items []model.Item) {
 	loc := cst()
 	for _, it := range items {
 		title := it.Title

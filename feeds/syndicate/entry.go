@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"github.com/microcosm-cc/bluemonday"
-	"github.com/transfeed/transfeed/store"
+	"github.com/transfeed/transfeed/model"
 	nethtml "golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 )
@@ -135,34 +135,31 @@ func (b *Builder) Sanitize(fragment string) string { return b.policy.Sanitize(fr
 
 // Entry builds the republished form of a ready item. With bilingual, each
 // original block follows its translation (see Bilingual).
-func (b *Builder) Entry(it store.Item, src SourceInfo, bilingual bool) Entry {
-	title, summary, body, translated := EnglishOf(it)
-	// Plain-text fields are plain text: any markup in them is dropped, not escaped.
-	title, summary = PlainText(title, 0), PlainText(summary, 0)
-	if translated && bilingual {
+func (b *Builder) Entry(it model.Item, src SourceInfo, bilingual bool) Entry {
+	en := model.EnglishOf(it)
+	body := en.HTML
+	if en.Translated && bilingual {
 		body = Bilingual(body, it.ContentHTML)
 	}
 	e := Entry{
-		ID:           b.EntryID(it.ID),
-		Link:         b.URL(PostPath(it.ID)),
-		OriginalLink: SafeURL(it.Link),
-		Title:        title,
-		Summary:      summary,
-		SourceName:   src.Name,
-		SourceURL:    SafeURL(src.URL),
-		Author:       PlainText(it.Author, 0),
-		Published:    it.Published,
-		Updated:      latest(it.Published, it.UpdatedAt, it.ReadyAt),
-		ImageURL:     SafeURL(it.ImageURL),
-		Categories:   it.Categories,
-		Translated:   translated,
-		Notice:       Notice(it),
+		ID:            b.EntryID(it.ID),
+		Link:          b.URL(PostPath(it.ID)),
+		OriginalLink:  SafeURL(it.Link),
+		Title:         en.Title,
+		Summary:       en.Summary,
+		SourceName:    src.Name,
+		SourceURL:     SafeURL(src.URL),
+		Author:        model.PlainText(it.Author, 0),
+		Published:     it.Published,
+		Updated:       latest(it.Published, it.UpdatedAt, it.ReadyAt),
+		ImageURL:      SafeURL(it.ImageURL),
+		Categories:    it.Categories,
+		Translated:    en.Translated,
+		Notice:        en.Notice,
+		OriginalTitle: en.OriginalTitle,
 	}
 	if e.SourceName == "" {
 		e.SourceName = it.SourceID
-	}
-	if orig := PlainText(it.Title, 0); title != orig && !it.Untranslated {
-		e.OriginalTitle = orig
 	}
 	e.ContentHTML = b.policy.Sanitize(body) + b.policy.Sanitize(b.attribution(e, it))
 	return e
@@ -170,7 +167,7 @@ func (b *Builder) Entry(it store.Item, src SourceInfo, bilingual bool) Entry {
 
 // attribution is the block closing every republished body: notice, original
 // title, source and author, publish time, original link.
-func (b *Builder) attribution(e Entry, it store.Item) string {
+func (b *Builder) attribution(e Entry, it model.Item) string {
 	var s strings.Builder
 	s.WriteString("<hr><p><em>")
 	s.WriteString(html.EscapeString(e.Notice))
@@ -257,7 +254,7 @@ func Blocks(fragment string) []string {
 	var out []string
 	var run strings.Builder
 	flush := func() {
-		if strings.TrimSpace(PlainText(run.String(), 0)) != "" || strings.Contains(run.String(), "<img") {
+		if strings.TrimSpace(model.PlainText(run.String(), 0)) != "" || strings.Contains(run.String(), "<img") {
 			out = append(out, run.String())
 		}
 		run.Reset()

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/transfeed/transfeed/model"
 	"github.com/transfeed/transfeed/store"
 )
 
@@ -22,13 +23,13 @@ func testMarkReadyStale(t *testing.T, s *store.Store) {
 	}
 	// The original changes while A translates it.
 	upsert(t, s, "src", t0().Add(time.Minute), item("k", "h2", t0()))
-	stale := store.Translation{TitleEN: "old title", TranslatedBy: "p", OriginalHash: claimed[0].ContentHash}
+	stale := model.Translation{TitleEN: "old title", TranslatedBy: "p", OriginalHash: claimed[0].ContentHash}
 	err = s.MarkReady(ctx, id, stale, []string{"@a"}, t0().Add(2*time.Minute))
 	if !errors.Is(err, store.ErrStale) {
 		t.Fatalf("MarkReady of the old original: error = %v, want ErrStale", err)
 	}
 	got := getItem(t, s, id)
-	if got.State != store.StateNew || got.TitleEN != "" || got.ContentHash != "h2" {
+	if got.State != model.StateNew || got.TitleEN != "" || got.ContentHash != "h2" {
 		t.Errorf("after a stale MarkReady: state %q title_en %q hash %q; want new, empty, h2", got.State, got.TitleEN, got.ContentHash)
 	}
 	if ds, err := s.ClaimDeliveries(ctx, "bot", t0().Add(time.Hour), 10, time.Minute); err != nil || len(ds) != 0 {
@@ -40,11 +41,11 @@ func testMarkReadyStale(t *testing.T, s *store.Store) {
 	if err != nil || len(again) != 1 || again[0].ContentHash != "h2" {
 		t.Fatalf("claim of the changed item = %v, %v", again, err)
 	}
-	fresh := store.Translation{TitleEN: "new title", TranslatedBy: "p", OriginalHash: "h2"}
+	fresh := model.Translation{TitleEN: "new title", TranslatedBy: "p", OriginalHash: "h2"}
 	if err := s.MarkReady(ctx, id, fresh, []string{"@a"}, t0().Add(4*time.Minute)); err != nil {
 		t.Fatalf("MarkReady of the current original: %v", err)
 	}
-	if got := getItem(t, s, id); got.State != store.StateReady || got.TitleEN != "new title" {
+	if got := getItem(t, s, id); got.State != model.StateReady || got.TitleEN != "new title" {
 		t.Errorf("after MarkReady: state %q title_en %q", got.State, got.TitleEN)
 	}
 	if err := s.MarkReady(ctx, 987654, fresh, nil, t0()); !errors.Is(err, store.ErrNotFound) {

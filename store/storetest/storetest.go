@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/transfeed/transfeed/model"
 	"github.com/transfeed/transfeed/store"
 )
 
@@ -88,7 +89,7 @@ func Reopen(t *testing.T, cfg store.Config) {
 		t.Fatal(err)
 	}
 	res := upsert(t, s, "a", t0(), item("k1", "h1", t0().Add(-time.Hour)))
-	if err := s.MarkReady(ctx, res.New[0], store.Translation{TitleEN: "Title"}, []string{"@c"}, t0()); err != nil {
+	if err := s.MarkReady(ctx, res.New[0], model.Translation{TitleEN: "Title"}, []string{"@c"}, t0()); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.SetMeta(ctx, "offset", "42"); err != nil {
@@ -121,7 +122,7 @@ func Reopen(t *testing.T, cfg store.Config) {
 		if err != nil {
 			t.Fatalf("reopen %d: get item: %v", round, err)
 		}
-		if it.State != store.StateReady || it.TitleEN != "Title" || !it.ReadyAt.Equal(t0()) {
+		if it.State != model.StateReady || it.TitleEN != "Title" || !it.ReadyAt.Equal(t0()) {
 			t.Errorf("reopen %d: item = state %q title_en %q ready_at %v", round, it.State, it.TitleEN, it.ReadyAt)
 		}
 		if v, err := s.GetMeta(ctx, "offset"); err != nil || v != "42" {
@@ -131,7 +132,7 @@ func Reopen(t *testing.T, cfg store.Config) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff([]store.DeliveryBacklog{{Channel: "@c", Pending: 1}}, bl); diff != "" {
+		if diff := cmp.Diff([]model.DeliveryBacklog{{Channel: "@c", Pending: 1}}, bl); diff != "" {
 			t.Errorf("reopen %d: backlogs (-want +got):\n%s", round, diff)
 		}
 		if err := s.Close(); err != nil {
@@ -141,8 +142,8 @@ func Reopen(t *testing.T, cfg store.Config) {
 }
 
 // item builds an item to upsert.
-func item(key, hash string, published time.Time) store.Item {
-	return store.Item{
+func item(key, hash string, published time.Time) model.Item {
+	return model.Item{
 		Key:          key,
 		GUID:         "guid-" + key,
 		Link:         "http://example.gov.cn/" + key + ".html",
@@ -159,7 +160,7 @@ func item(key, hash string, published time.Time) store.Item {
 	}
 }
 
-func upsert(t *testing.T, s *store.Store, source string, now time.Time, items ...store.Item) store.UpsertResult {
+func upsert(t *testing.T, s *store.Store, source string, now time.Time, items ...model.Item) store.UpsertResult {
 	t.Helper()
 	res, err := s.UpsertItems(t.Context(), source, items, now)
 	if err != nil {
@@ -168,7 +169,7 @@ func upsert(t *testing.T, s *store.Store, source string, now time.Time, items ..
 	return res
 }
 
-func getItem(t *testing.T, s *store.Store, id int64) store.Item {
+func getItem(t *testing.T, s *store.Store, id int64) model.Item {
 	t.Helper()
 	it, err := s.GetItem(t.Context(), id)
 	if err != nil {
@@ -177,7 +178,7 @@ func getItem(t *testing.T, s *store.Store, id int64) store.Item {
 	return it
 }
 
-func ids(items []store.Item) []int64 {
+func ids(items []model.Item) []int64 {
 	out := make([]int64, len(items))
 	for i, it := range items {
 		out[i] = it.ID
@@ -185,7 +186,7 @@ func ids(items []store.Item) []int64 {
 	return out
 }
 
-func deliveryIDs(ds []store.Delivery) []int64 {
+func deliveryIDs(ds []model.Delivery) []int64 {
 	out := make([]int64, len(ds))
 	for i, d := range ds {
 		out[i] = d.ID
@@ -206,7 +207,7 @@ func testSyncSources(t *testing.T, s *store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []store.Source{{ID: "a", URL: "http://a/2"}, {ID: "b", URL: "http://b/1"}, {ID: "c", URL: "http://c/1"}}
+	want := []model.Source{{ID: "a", URL: "http://a/2"}, {ID: "b", URL: "http://b/1"}, {ID: "c", URL: "http://c/1"}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("sources (-want +got):\n%s", diff)
 	}
@@ -217,63 +218,63 @@ func testSyncSources(t *testing.T, s *store.Store) {
 
 func testRecordPoll(t *testing.T, s *store.Store) {
 	type step struct {
-		poll    *store.PollResult
+		poll    *model.PollResult
 		alerted time.Time
 	}
 	ok := func(at time.Duration, etag, lm string, n int) step {
-		return step{poll: &store.PollResult{At: t0().Add(at), Status: store.PollOK, ETag: etag, LastModified: lm,
+		return step{poll: &model.PollResult{At: t0().Add(at), Status: model.PollOK, ETag: etag, LastModified: lm,
 			ItemCount: n, NextPollAt: t0().Add(at + 15*time.Minute)}}
 	}
 	notMod := func(at time.Duration) step {
-		return step{poll: &store.PollResult{At: t0().Add(at), Status: store.PollNotModified,
+		return step{poll: &model.PollResult{At: t0().Add(at), Status: model.PollNotModified,
 			ETag: "ignored", LastModified: "ignored", ItemCount: 99, NextPollAt: t0().Add(at + 15*time.Minute)}}
 	}
 	fail := func(at time.Duration, msg string) step {
-		return step{poll: &store.PollResult{At: t0().Add(at), Status: store.PollError, Error: msg,
+		return step{poll: &model.PollResult{At: t0().Add(at), Status: model.PollError, Error: msg,
 			ETag: "ignored", ItemCount: 99, NextPollAt: t0().Add(at + time.Hour)}}
 	}
 	tests := []struct {
 		name  string
 		steps []step
-		want  store.Source
+		want  model.Source
 	}{
 		{
 			name:  "first ok",
 			steps: []step{ok(0, `"v1"`, "Sat, 01 Mar 2026 07:00:00 GMT", 20)},
-			want: store.Source{LastPollAt: t0(), LastStatus: "ok", LastSuccessAt: t0(), NextPollAt: t0().Add(15 * time.Minute),
+			want: model.Source{LastPollAt: t0(), LastStatus: "ok", LastSuccessAt: t0(), NextPollAt: t0().Add(15 * time.Minute),
 				ETag: `"v1"`, LastModified: "Sat, 01 Mar 2026 07:00:00 GMT", LastItemCount: 20, PolledOnce: true},
 		},
 		{
 			name:  "errors keep validators and count up from the first failure",
 			steps: []step{ok(0, `"v1"`, "lm1", 20), fail(time.Hour, "timeout"), fail(2*time.Hour, "HTTP 503")},
-			want: store.Source{LastPollAt: t0().Add(2 * time.Hour), LastStatus: "error", LastError: "HTTP 503",
+			want: model.Source{LastPollAt: t0().Add(2 * time.Hour), LastStatus: "error", LastError: "HTTP 503",
 				LastSuccessAt: t0(), NextPollAt: t0().Add(3 * time.Hour), ConsecutiveErrors: 2,
 				FailingSince: t0().Add(time.Hour), ETag: `"v1"`, LastModified: "lm1", LastItemCount: 20, PolledOnce: true},
 		},
 		{
 			name:  "errors before any success",
 			steps: []step{fail(0, "dns"), fail(time.Hour, "dns")},
-			want: store.Source{LastPollAt: t0().Add(time.Hour), LastStatus: "error", LastError: "dns",
+			want: model.Source{LastPollAt: t0().Add(time.Hour), LastStatus: "error", LastError: "dns",
 				NextPollAt: t0().Add(2 * time.Hour), ConsecutiveErrors: 2, FailingSince: t0()},
 		},
 		{
 			name: "ok after errors and an alert resets the failure run",
 			steps: []step{ok(0, `"v1"`, "", 5), fail(time.Hour, "x"), {alerted: t0().Add(90 * time.Minute)},
 				ok(2*time.Hour, `"v2"`, "", 6)},
-			want: store.Source{LastPollAt: t0().Add(2 * time.Hour), LastStatus: "ok", LastSuccessAt: t0().Add(2 * time.Hour),
+			want: model.Source{LastPollAt: t0().Add(2 * time.Hour), LastStatus: "ok", LastSuccessAt: t0().Add(2 * time.Hour),
 				NextPollAt: t0().Add(2*time.Hour + 15*time.Minute), ETag: `"v2"`, LastItemCount: 6, PolledOnce: true},
 		},
 		{
 			name:  "not modified keeps validators and item count",
 			steps: []step{ok(0, `"v1"`, "lm1", 7), fail(time.Hour, "x"), notMod(2 * time.Hour)},
-			want: store.Source{LastPollAt: t0().Add(2 * time.Hour), LastStatus: "not_modified",
+			want: model.Source{LastPollAt: t0().Add(2 * time.Hour), LastStatus: "not_modified",
 				LastSuccessAt: t0().Add(2 * time.Hour), NextPollAt: t0().Add(2*time.Hour + 15*time.Minute),
 				ETag: `"v1"`, LastModified: "lm1", LastItemCount: 7, PolledOnce: true},
 		},
 		{
 			name:  "alert during a failure run is kept",
 			steps: []step{fail(0, "x"), {alerted: t0().Add(time.Minute)}, fail(time.Hour, "y")},
-			want: store.Source{LastPollAt: t0().Add(time.Hour), LastStatus: "error", LastError: "y",
+			want: model.Source{LastPollAt: t0().Add(time.Hour), LastStatus: "error", LastError: "y",
 				NextPollAt: t0().Add(2 * time.Hour), ConsecutiveErrors: 2, FailingSince: t0(), AlertedAt: t0().Add(time.Minute)},
 		},
 	}
@@ -285,7 +286,7 @@ func testRecordPoll(t *testing.T, s *store.Store) {
 			if err := s.SyncSources(ctx, map[string]string{id: url}); err != nil {
 				t.Fatal(err)
 			}
-			var got store.Source
+			var got model.Source
 			for _, st := range tc.steps {
 				if st.poll == nil {
 					if err := s.SetSourceAlerted(ctx, id, st.alerted); err != nil {
@@ -319,20 +320,20 @@ func testRecordPoll(t *testing.T, s *store.Store) {
 	}
 
 	t.Run("unknown status", func(t *testing.T) {
-		_, err := s.RecordPoll(t.Context(), store.PollResult{SourceID: "x", At: t0(), Status: "weird"})
+		_, err := s.RecordPoll(t.Context(), model.PollResult{SourceID: "x", At: t0(), Status: "weird"})
 		if err == nil {
 			t.Error("RecordPoll with unknown status: no error")
 		}
 	})
 	t.Run("creates a missing source and takes a new url", func(t *testing.T) {
-		got, err := s.RecordPoll(t.Context(), store.PollResult{SourceID: "unsynced", URL: "http://u/1", At: t0(), Status: store.PollOK})
+		got, err := s.RecordPoll(t.Context(), model.PollResult{SourceID: "unsynced", URL: "http://u/1", At: t0(), Status: model.PollOK})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if got.ID != "unsynced" || got.URL != "http://u/1" || !got.PolledOnce {
 			t.Errorf("got %+v", got)
 		}
-		got, err = s.RecordPoll(t.Context(), store.PollResult{SourceID: "unsynced", URL: "http://u/2", At: t0(), Status: store.PollError})
+		got, err = s.RecordPoll(t.Context(), model.PollResult{SourceID: "unsynced", URL: "http://u/2", At: t0(), Status: model.PollError})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -377,7 +378,7 @@ func testSourceCounts(t *testing.T, s *store.Store) {
 	now := time.Now()
 	upsert(t, s, "c", now.Add(-2*time.Hour), item("recent", "h", now))
 	upsert(t, s, "c", now.Add(-50*time.Hour), item("stale", "h", now))
-	if _, err := s.RecordPoll(ctx, store.PollResult{SourceID: "c", At: now, Status: store.PollOK}); err != nil {
+	if _, err := s.RecordPoll(ctx, model.PollResult{SourceID: "c", At: now, Status: model.PollOK}); err != nil {
 		t.Fatal(err)
 	}
 	src, err := s.GetSource(ctx, "c")
@@ -441,7 +442,7 @@ func testClaimSource(t *testing.T, s *store.Store) {
 
 func testUpsertItems(t *testing.T, s *store.Store) {
 	ctx := t.Context()
-	first := []store.Item{item("a", "ha", t0().Add(-3*time.Hour)), item("b", "hb", t0().Add(-2*time.Hour)), item("c", "hc", time.Time{})}
+	first := []model.Item{item("a", "ha", t0().Add(-3*time.Hour)), item("b", "hb", t0().Add(-2*time.Hour)), item("c", "hc", time.Time{})}
 	first[0].BackfillRank = 0
 	first[1].BackfillRank = 1
 	res := upsert(t, s, "src", t0(), first...)
@@ -452,7 +453,7 @@ func testUpsertItems(t *testing.T, s *store.Store) {
 
 	a := getItem(t, s, idA)
 	want := first[0]
-	want.ID, want.SourceID, want.State = idA, "src", store.StateNew
+	want.ID, want.SourceID, want.State = idA, "src", model.StateNew
 	want.FirstSeen, want.UpdatedAt = t0(), t0()
 	if diff := cmp.Diff(want, a); diff != "" {
 		t.Errorf("stored item (-want +got):\n%s", diff)
@@ -462,7 +463,7 @@ func testUpsertItems(t *testing.T, s *store.Store) {
 	}
 
 	// Give b a translation and a failure history, then poll again.
-	tr := store.Translation{TitleEN: "Title b", SummaryEN: "Summary b", ContentHTMLEN: "<p>Body b</p>", TranslatedBy: "deepl"}
+	tr := model.Translation{TitleEN: "Title b", SummaryEN: "Summary b", ContentHTMLEN: "<p>Body b</p>", TranslatedBy: "deepl"}
 	if err := s.MarkTranslateFailed(ctx, idB, &tr, "quota", t0().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
@@ -497,7 +498,7 @@ func testUpsertItems(t *testing.T, s *store.Store) {
 		if !b.Published.Equal(t0().Add(-2*time.Hour)) || !b.FirstSeen.Equal(t0()) || !b.UpdatedAt.Equal(now) {
 			t.Errorf("times: published %v first_seen %v updated %v", b.Published, b.FirstSeen, b.UpdatedAt)
 		}
-		if b.State != store.StateNew || b.Attempts != 0 || b.TranslateErr != "" || !b.NextAttemptAt.IsZero() {
+		if b.State != model.StateNew || b.Attempts != 0 || b.TranslateErr != "" || !b.NextAttemptAt.IsZero() {
 			t.Errorf("retranslation state: state %q attempts %d err %q next %v", b.State, b.Attempts, b.TranslateErr, b.NextAttemptAt)
 		}
 		if b.TitleEN != "Title b" || b.ContentHTMLEN != "<p>Body b</p>" || b.TranslatedBy != "deepl" {
@@ -553,7 +554,7 @@ func testUpsertItems(t *testing.T, s *store.Store) {
 	})
 
 	t.Run("large batch", func(t *testing.T) {
-		var batch []store.Item
+		var batch []model.Item
 		for i := range 1200 {
 			batch = append(batch, item(fmt.Sprintf("bulk-%04d", i), "h", t0()))
 		}
@@ -570,10 +571,10 @@ func testUpsertRejects(t *testing.T, s *store.Store) {
 	tests := []struct {
 		name   string
 		source string
-		items  []store.Item
+		items  []model.Item
 	}{
-		{"empty key", "src", []store.Item{item("ok", "h", t0()), item("", "h", t0())}},
-		{"empty source", "", []store.Item{item("ok", "h", t0())}},
+		{"empty key", "src", []model.Item{item("ok", "h", t0()), item("", "h", t0())}},
+		{"empty source", "", []model.Item{item("ok", "h", t0())}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -599,10 +600,10 @@ func testListItems(t *testing.T, s *store.Store) {
 	add("b", "b1", -3*time.Hour)
 	add("b", "b2", -1*time.Hour) // same published as a2: higher id first
 	add("c", "c1", -2*time.Hour)
-	if err := s.MarkReady(ctx, byKey["a1"], store.Translation{}, nil, t0()); err != nil {
+	if err := s.MarkReady(ctx, byKey["a1"], model.Translation{}, nil, t0()); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SetItemState(ctx, byKey["c1"], store.StateTranslating); err != nil {
+	if err := s.SetItemState(ctx, byKey["c1"], model.StateTranslating); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -614,8 +615,8 @@ func testListItems(t *testing.T, s *store.Store) {
 		{"all newest first", store.ItemQuery{}, []string{"b2", "a2", "c1", "b1", "a1"}, 5},
 		{"one source", store.ItemQuery{SourceIDs: []string{"a"}}, []string{"a2", "a1"}, 2},
 		{"two sources", store.ItemQuery{SourceIDs: []string{"a", "c"}}, []string{"a2", "c1", "a1"}, 3},
-		{"states", store.ItemQuery{States: []string{store.StateReady, store.StateTranslating}}, []string{"c1", "a1"}, 2},
-		{"state and source", store.ItemQuery{SourceIDs: []string{"a"}, States: []string{store.StateNew}}, []string{"a2"}, 1},
+		{"states", store.ItemQuery{States: []model.State{model.StateReady, model.StateTranslating}}, []string{"c1", "a1"}, 2},
+		{"state and source", store.ItemQuery{SourceIDs: []string{"a"}, States: []model.State{model.StateNew}}, []string{"a2"}, 1},
 		{"limit", store.ItemQuery{Limit: 2}, []string{"b2", "a2"}, 5},
 		{"offset", store.ItemQuery{Limit: 2, Offset: 2}, []string{"c1", "b1"}, 5},
 		{"before", store.ItemQuery{Before: t0().Add(-time.Hour)}, []string{"c1", "b1", "a1"}, 3},
@@ -644,7 +645,7 @@ func testListItems(t *testing.T, s *store.Store) {
 		})
 	}
 	t.Run("default limit 50", func(t *testing.T) {
-		var batch []store.Item
+		var batch []model.Item
 		for i := range 60 {
 			batch = append(batch, item(fmt.Sprintf("many-%02d", i), "h", t0().Add(time.Duration(i)*time.Second)))
 		}
@@ -687,7 +688,7 @@ func testTimesRoundTrip(t *testing.T, s *store.Store) {
 					t.Errorf("%s = %v (%v), want %v UTC", name, v, v.Location(), tc.want)
 				}
 			}
-			if err := s.SetChannelState(ctx, store.ChannelState{Channel: "c", PausedUntil: tc.in}); err != nil {
+			if err := s.SetChannelState(ctx, model.ChannelState{Channel: "c", PausedUntil: tc.in}); err != nil {
 				t.Fatal(err)
 			}
 			cs, err := s.GetChannelState(ctx, "c")
@@ -724,7 +725,7 @@ func testItemsChangedSince(t *testing.T, s *store.Store) {
 	a := upsert(t, s, "a", t0(), item("a1", "h", t0())).New[0]
 	upsert(t, s, "b", t0().Add(time.Hour), item("b1", "h", t0()))
 	check("stored", []string{"a"}, t0())
-	if err := s.MarkReady(ctx, a, store.Translation{TitleEN: "x"}, nil, t0().Add(3*time.Hour)); err != nil {
+	if err := s.MarkReady(ctx, a, model.Translation{TitleEN: "x"}, nil, t0().Add(3*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	check("ready", []string{"a"}, t0().Add(3*time.Hour))
@@ -743,7 +744,7 @@ func testClaimItems(t *testing.T, s *store.Store) {
 		all = append(all, res.New[0])
 	}
 	// all[3] is ready; all[4] waits for a retry at t0()+1h.
-	if err := s.MarkReady(ctx, all[3], store.Translation{}, nil, t0()); err != nil {
+	if err := s.MarkReady(ctx, all[3], model.Translation{}, nil, t0()); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.MarkTranslateFailed(ctx, all[4], nil, "boom", t0().Add(time.Hour)); err != nil {
@@ -857,7 +858,7 @@ func assertEachOnce(t *testing.T, want, got []int64) {
 }
 
 func testClaimItemsConcurrent(t *testing.T, s *store.Store) {
-	var batch []store.Item
+	var batch []model.Item
 	for i := range 300 {
 		batch = append(batch, item(fmt.Sprintf("k%03d", i), "h", t0()))
 	}
@@ -878,7 +879,7 @@ func testMarkReady(t *testing.T, s *store.Store) {
 	if err := s.MarkTranslateFailed(ctx, id, nil, "first try failed", t0()); err != nil {
 		t.Fatal(err)
 	}
-	tr := store.Translation{TitleEN: "Title", SummaryEN: "Summary", ContentHTMLEN: "<p>Body</p>",
+	tr := model.Translation{TitleEN: "Title", SummaryEN: "Summary", ContentHTMLEN: "<p>Body</p>",
 		TranslatedBy: "openai/gpt-4o-mini", TitleOnly: true}
 	readyAt := t0().Add(time.Minute)
 	if err := s.MarkReady(ctx, id, tr, []string{"@a", "@b#7"}, readyAt); err != nil {
@@ -886,7 +887,7 @@ func testMarkReady(t *testing.T, s *store.Store) {
 	}
 	got := getItem(t, s, id)
 	want := item("k", "h", t0())
-	want.ID, want.SourceID, want.State = id, "src", store.StateReady
+	want.ID, want.SourceID, want.State = id, "src", model.StateReady
 	want.FirstSeen, want.UpdatedAt, want.ReadyAt, want.TranslatedAt = t0(), t0(), readyAt, readyAt
 	want.TitleEN, want.SummaryEN, want.ContentHTMLEN, want.TranslatedBy, want.TitleOnly = tr.TitleEN, tr.SummaryEN, tr.ContentHTMLEN, tr.TranslatedBy, true
 	want.Attempts = 1 // kept: attempts so far
@@ -907,7 +908,7 @@ func testMarkReady(t *testing.T, s *store.Store) {
 	var chans []string
 	for _, d := range ds {
 		chans = append(chans, d.Channel)
-		if d.ItemID != id || d.State != store.DeliveryPending || d.Attempts != 0 {
+		if d.ItemID != id || d.State != model.DeliveryPending || d.Attempts != 0 {
 			t.Errorf("delivery %+v", d)
 		}
 	}
@@ -922,11 +923,11 @@ func testMarkReady(t *testing.T, s *store.Store) {
 	}
 	t.Run("untranslated original", func(t *testing.T) {
 		id := upsert(t, s, "src", t0(), item("orig", "h", t0())).New[0]
-		if err := s.MarkReady(ctx, id, store.Translation{Untranslated: true}, nil, t0()); err != nil {
+		if err := s.MarkReady(ctx, id, model.Translation{Untranslated: true}, nil, t0()); err != nil {
 			t.Fatal(err)
 		}
 		got := getItem(t, s, id)
-		if !got.Untranslated || got.State != store.StateReady || !got.TranslatedAt.IsZero() {
+		if !got.Untranslated || got.State != model.StateReady || !got.TranslatedAt.IsZero() {
 			t.Errorf("got untranslated %v state %q translated_at %v", got.Untranslated, got.State, got.TranslatedAt)
 		}
 	})
@@ -942,14 +943,14 @@ func testMarkTranslateFailed(t *testing.T, s *store.Store) {
 	id := upsert(t, s, "src", t0(), item("k", "h", t0())).New[0]
 	tests := []struct {
 		name     string
-		tr       *store.Translation
+		tr       *model.Translation
 		reason   string
 		next     time.Duration
 		attempts int
 		titleEN  string
 	}{
 		{"no partial translation", nil, "HTTP 503", time.Minute, 1, ""},
-		{"title only", &store.Translation{TitleEN: "Title", TranslatedBy: "deepl", TitleOnly: true}, "quota", time.Hour, 2, "Title"},
+		{"title only", &model.Translation{TitleEN: "Title", TranslatedBy: "deepl", TitleOnly: true}, "quota", time.Hour, 2, "Title"},
 		{"nil keeps the partial one", nil, "HTTP 429", 2 * time.Hour, 3, "Title"},
 	}
 	for _, tc := range tests {
@@ -963,7 +964,7 @@ func testMarkTranslateFailed(t *testing.T, s *store.Store) {
 				t.Fatal(err)
 			}
 			got := getItem(t, s, id)
-			if got.State != store.StateTranslating || got.Attempts != tc.attempts || got.TranslateErr != tc.reason ||
+			if got.State != model.StateTranslating || got.Attempts != tc.attempts || got.TranslateErr != tc.reason ||
 				!got.NextAttemptAt.Equal(next) || got.TitleEN != tc.titleEN {
 				t.Errorf("got state %q attempts %d err %q next %v title_en %q", got.State, got.Attempts,
 					got.TranslateErr, got.NextAttemptAt, got.TitleEN)
@@ -996,21 +997,21 @@ func testSetItemState(t *testing.T, s *store.Store) {
 		}
 	}
 	backlog(3)
-	if err := s.SetItemState(ctx, res.New[0], store.StateTranslating); err != nil {
+	if err := s.SetItemState(ctx, res.New[0], model.StateTranslating); err != nil {
 		t.Fatal(err)
 	}
 	backlog(3)
-	if err := s.SetItemState(ctx, res.New[1], store.StateReady); err != nil {
+	if err := s.SetItemState(ctx, res.New[1], model.StateReady); err != nil {
 		t.Fatal(err)
 	}
 	backlog(2)
-	if got := getItem(t, s, res.New[0]); got.State != store.StateTranslating {
+	if got := getItem(t, s, res.New[0]); got.State != model.StateTranslating {
 		t.Errorf("state = %q", got.State)
 	}
 	if err := s.SetItemState(ctx, res.New[0], "bogus"); err == nil {
 		t.Error("unknown state accepted")
 	}
-	if err := s.SetItemState(ctx, 987654, store.StateNew); !errors.Is(err, store.ErrNotFound) {
+	if err := s.SetItemState(ctx, 987654, model.StateNew); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("missing item: error = %v, want ErrNotFound", err)
 	}
 }
@@ -1021,7 +1022,7 @@ func readyItems(t *testing.T, s *store.Store, n int, channels ...string) []int64
 	var out []int64
 	for i := range n {
 		id := upsert(t, s, "src", t0(), item(fmt.Sprintf("r%03d", i), "h", t0())).New[0]
-		if err := s.MarkReady(t.Context(), id, store.Translation{TitleEN: "T"}, channels, t0().Add(time.Duration(i)*time.Minute)); err != nil {
+		if err := s.MarkReady(t.Context(), id, model.Translation{TitleEN: "T"}, channels, t0().Add(time.Duration(i)*time.Minute)); err != nil {
 			t.Fatal(err)
 		}
 		out = append(out, id)
@@ -1090,7 +1091,7 @@ func testClaimDeliveriesPaused(t *testing.T, s *store.Store) {
 	ctx := t.Context()
 	readyItems(t, s, 1, "@free", "@paused", "@ratelimited", "@expired", "@resumed")
 	now := t0().Add(time.Hour)
-	states := []store.ChannelState{
+	states := []model.ChannelState{
 		{Channel: "@paused", Paused: true, Reason: "bot was kicked"},
 		{Channel: "@ratelimited", PausedUntil: now.Add(time.Second), Reason: "retry_after 1"},
 		{Channel: "@expired", PausedUntil: now},
@@ -1136,7 +1137,7 @@ func testDeliveryOutcomes(t *testing.T, s *store.Store) {
 	if err != nil || len(ds) != 6 {
 		t.Fatalf("claim = %v, %v", ds, err)
 	}
-	byChan := map[string][]store.Delivery{}
+	byChan := map[string][]model.Delivery{}
 	for _, d := range ds {
 		byChan[d.Channel] = append(byChan[d.Channel], d)
 	}
@@ -1155,7 +1156,7 @@ func testDeliveryOutcomes(t *testing.T, s *store.Store) {
 	// A failure reported after the message was sent leaves it sent.
 	must(s.MarkDeliveryFailed(ctx, byChan["@a"][0].ID, "late"))
 
-	backlog := func(want []store.DeliveryBacklog) {
+	backlog := func(want []model.DeliveryBacklog) {
 		t.Helper()
 		got, err := s.DeliveryBacklogs(ctx)
 		if err != nil {
@@ -1165,7 +1166,7 @@ func testDeliveryOutcomes(t *testing.T, s *store.Store) {
 			t.Errorf("backlogs (-want +got):\n%s", diff)
 		}
 	}
-	backlog([]store.DeliveryBacklog{{Channel: "@a", Pending: 1, Sent: 1, Failed: 1}, {Channel: "@b", Pending: 1, Failed: 2}})
+	backlog([]model.DeliveryBacklog{{Channel: "@a", Pending: 1, Sent: 1, Failed: 1}, {Channel: "@b", Pending: 1, Failed: 2}})
 
 	sent, err := s.ClaimDeliveries(ctx, "B", t0().Add(48*time.Hour), 100, time.Minute)
 	if err != nil {
@@ -1184,7 +1185,7 @@ func testDeliveryOutcomes(t *testing.T, s *store.Store) {
 	if err != nil || n != 2 {
 		t.Errorf("RetryFailedDeliveries(@b) = %d, %v; want 2", n, err)
 	}
-	backlog([]store.DeliveryBacklog{{Channel: "@a", Pending: 1, Sent: 1, Failed: 1}, {Channel: "@b", Pending: 3}})
+	backlog([]model.DeliveryBacklog{{Channel: "@a", Pending: 1, Sent: 1, Failed: 1}, {Channel: "@b", Pending: 3}})
 	n, err = s.RetryFailedDeliveries(ctx, "")
 	if err != nil || n != 1 {
 		t.Errorf("RetryFailedDeliveries(all) = %d, %v; want 1", n, err)
@@ -1218,13 +1219,13 @@ func testDeliveryOutcomes(t *testing.T, s *store.Store) {
 
 func testTranslationMemory(t *testing.T, s *store.Store) {
 	ctx := t.Context()
-	if err := s.TMPut(ctx, []store.TMEntry{
+	if err := s.TMPut(ctx, []model.TMEntry{
 		{Key: "k1", Provider: "deepl", Source: "肇庆", Target: "Zhaoqing"},
 		{Key: "k2", Provider: "deepl", Source: "大湾区", Target: "Great Bay"},
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.TMPut(ctx, []store.TMEntry{{Key: "k2", Provider: "openai", Source: "大湾区", Target: "Greater Bay Area"}}); err != nil {
+	if err := s.TMPut(ctx, []model.TMEntry{{Key: "k2", Provider: "openai", Source: "大湾区", Target: "Greater Bay Area"}}); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -1248,11 +1249,11 @@ func testTranslationMemory(t *testing.T, s *store.Store) {
 		})
 	}
 	t.Run("many keys", func(t *testing.T) {
-		var entries []store.TMEntry
+		var entries []model.TMEntry
 		var keys []string
 		for i := range 1100 {
 			k := fmt.Sprintf("bulk-%d", i)
-			entries = append(entries, store.TMEntry{Key: k, Source: "源", Target: k})
+			entries = append(entries, model.TMEntry{Key: k, Source: "源", Target: k})
 			keys = append(keys, k)
 		}
 		if err := s.TMPut(ctx, entries); err != nil {
@@ -1274,7 +1275,7 @@ func testUsage(t *testing.T, s *store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(store.Usage{Day: "2026-03-01", Provider: "deepl"}, got); diff != "" {
+	if diff := cmp.Diff(model.Usage{Day: "2026-03-01", Provider: "deepl"}, got); diff != "" {
 		t.Errorf("empty usage (-want +got):\n%s", diff)
 	}
 	var wg sync.WaitGroup
@@ -1295,11 +1296,11 @@ func testUsage(t *testing.T, s *store.Store) {
 	}
 	tests := []struct {
 		day, provider string
-		want          store.Usage
+		want          model.Usage
 	}{
-		{"2026-03-01", "deepl", store.Usage{Day: "2026-03-01", Provider: "deepl", Chars: 20000, Requests: 20}},
-		{"2026-03-02", "deepl", store.Usage{Day: "2026-03-02", Provider: "deepl", Chars: 140, Requests: 20}},
-		{"2026-03-01", "openai", store.Usage{Day: "2026-03-01", Provider: "openai", Chars: 5, Requests: 2}},
+		{"2026-03-01", "deepl", model.Usage{Day: "2026-03-01", Provider: "deepl", Chars: 20000, Requests: 20}},
+		{"2026-03-02", "deepl", model.Usage{Day: "2026-03-02", Provider: "deepl", Chars: 140, Requests: 20}},
+		{"2026-03-01", "openai", model.Usage{Day: "2026-03-01", Provider: "openai", Chars: 5, Requests: 2}},
 	}
 	for _, tc := range tests {
 		got, err := s.GetUsage(ctx, tc.day, tc.provider)
@@ -1318,10 +1319,10 @@ func testProviderState(t *testing.T, s *store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(store.ProviderState{Provider: "deepl"}, got); diff != "" {
+	if diff := cmp.Diff(model.ProviderState{Provider: "deepl"}, got); diff != "" {
 		t.Errorf("none stored (-want +got):\n%s", diff)
 	}
-	for _, st := range []store.ProviderState{
+	for _, st := range []model.ProviderState{
 		{Provider: "deepl", PausedUntil: t0().Add(time.Hour), Reason: "quota exceeded", AlertedAt: t0()},
 		{Provider: "deepl", Reason: "resumed"},
 	} {
@@ -1344,10 +1345,10 @@ func testChannelState(t *testing.T, s *store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(store.ChannelState{Channel: "@a"}, got); diff != "" {
+	if diff := cmp.Diff(model.ChannelState{Channel: "@a"}, got); diff != "" {
 		t.Errorf("none stored (-want +got):\n%s", diff)
 	}
-	states := []store.ChannelState{
+	states := []model.ChannelState{
 		{Channel: "@b", ChatID: "-1001234", Paused: true, Reason: "forbidden", AlertedAt: t0()},
 		{Channel: "@a", ChatID: "-100999", PausedUntil: t0().Add(time.Minute), Reason: "retry_after"},
 		{Channel: "@b", ChatID: "-1005678", Reason: "migrated"},
@@ -1368,7 +1369,7 @@ func testChannelState(t *testing.T, s *store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]store.ChannelState{states[1], states[2]}, list); diff != "" {
+	if diff := cmp.Diff([]model.ChannelState{states[1], states[2]}, list); diff != "" {
 		t.Errorf("list (-want +got):\n%s", diff)
 	}
 }
@@ -1424,14 +1425,14 @@ func testConcurrentWriters(t *testing.T, s *store.Store) {
 		wg.Go(func() {
 			src := fmt.Sprintf("src-%d", w)
 			for i := range 15 {
-				res, err := s.UpsertItems(ctx, src, []store.Item{item(fmt.Sprintf("k%d", i), "h", t0())}, t0())
+				res, err := s.UpsertItems(ctx, src, []model.Item{item(fmt.Sprintf("k%d", i), "h", t0())}, t0())
 				record(err)
 				if err != nil {
 					return
 				}
-				record(s.MarkReady(ctx, res.New[0], store.Translation{TitleEN: "x"}, []string{"@a"}, t0()))
+				record(s.MarkReady(ctx, res.New[0], model.Translation{TitleEN: "x"}, []string{"@a"}, t0()))
 				record(s.AddUsage(ctx, "2026-03-01", "p", 1, 1))
-				_, err = s.RecordPoll(ctx, store.PollResult{SourceID: src, At: t0(), Status: store.PollOK})
+				_, err = s.RecordPoll(ctx, model.PollResult{SourceID: src, At: t0(), Status: model.PollOK})
 				record(err)
 			}
 		})
@@ -1450,7 +1451,7 @@ func testConcurrentWriters(t *testing.T, s *store.Store) {
 	if err := errors.Join(errs...); err != nil {
 		t.Fatal(err)
 	}
-	n, err := s.CountItems(ctx, store.ItemQuery{States: []string{store.StateReady}})
+	n, err := s.CountItems(ctx, store.ItemQuery{States: []model.State{model.StateReady}})
 	if err != nil || n != 90 {
 		t.Errorf("ready items = %d, %v; want 90", n, err)
 	}

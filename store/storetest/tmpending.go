@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/transfeed/transfeed/model"
 	"github.com/transfeed/transfeed/store"
 )
 
@@ -51,9 +52,9 @@ func testTMReserve(t *testing.T, s *store.Store) {
 					t.Fatal(err)
 				}
 			case "put":
-				var es []store.TMEntry
+				var es []model.TMEntry
 				for _, k := range st.keys {
-					es = append(es, store.TMEntry{Key: k, Provider: "p", Source: "源" + k, Target: "EN " + k})
+					es = append(es, model.TMEntry{Key: k, Provider: "p", Source: "源" + k, Target: "EN " + k})
 				}
 				if err := s.TMPut(ctx, es); err != nil {
 					t.Fatal(err)

@@ -11,19 +11,20 @@ import (
 	"sync"
 	"time"
 
+	"github.com/transfeed/transfeed/model"
 	"github.com/transfeed/transfeed/store"
 )
 
 // Store holds items and status rows in memory. It is safe for concurrent use.
 type Store struct {
 	mu         sync.RWMutex
-	items      []store.Item
-	sources    map[string]store.Source
+	items      []model.Item
+	sources    map[string]model.Source
 	backlog    int
-	usage      map[string]store.Usage // day|provider
-	providers  map[string]store.ProviderState
-	deliveries []store.DeliveryBacklog
-	channels   []store.ChannelState
+	usage      map[string]model.Usage // day|provider
+	providers  map[string]model.ProviderState
+	deliveries []model.DeliveryBacklog
+	channels   []model.ChannelState
 	pingErr    error
 	calls      map[string]int
 }
@@ -31,15 +32,15 @@ type Store struct {
 // New returns an empty Store.
 func New() *Store {
 	return &Store{
-		sources:   make(map[string]store.Source),
-		usage:     make(map[string]store.Usage),
-		providers: make(map[string]store.ProviderState),
+		sources:   make(map[string]model.Source),
+		usage:     make(map[string]model.Usage),
+		providers: make(map[string]model.ProviderState),
 		calls:     make(map[string]int),
 	}
 }
 
 // AddItems stores items; an item without an ID gets the next one.
-func (s *Store) AddItems(items ...store.Item) {
+func (s *Store) AddItems(items ...model.Item) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, it := range items {
@@ -51,7 +52,7 @@ func (s *Store) AddItems(items ...store.Item) {
 }
 
 // UpdateItem replaces the item with it.ID.
-func (s *Store) UpdateItem(it store.Item) error {
+func (s *Store) UpdateItem(it model.Item) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i := range s.items {
@@ -64,7 +65,7 @@ func (s *Store) UpdateItem(it store.Item) error {
 }
 
 // SetSource sets the stored state of a source.
-func (s *Store) SetSource(src store.Source) {
+func (s *Store) SetSource(src model.Source) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sources[src.ID] = src
@@ -78,14 +79,14 @@ func (s *Store) SetTranslationBacklog(n int) {
 }
 
 // SetUsage sets a provider's usage for a day.
-func (s *Store) SetUsage(u store.Usage) {
+func (s *Store) SetUsage(u model.Usage) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.usage[u.Day+"|"+u.Provider] = u
 }
 
 // SetProviderState sets a provider's pause state.
-func (s *Store) SetProviderState(_ context.Context, ps store.ProviderState) error {
+func (s *Store) SetProviderState(_ context.Context, ps model.ProviderState) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.providers[ps.Provider] = ps
@@ -93,14 +94,14 @@ func (s *Store) SetProviderState(_ context.Context, ps store.ProviderState) erro
 }
 
 // SetDeliveryBacklogs sets what DeliveryBacklogs returns.
-func (s *Store) SetDeliveryBacklogs(b []store.DeliveryBacklog) {
+func (s *Store) SetDeliveryBacklogs(b []model.DeliveryBacklog) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.deliveries = slices.Clone(b)
 }
 
 // SetChannelStates sets what ListChannelStates returns.
-func (s *Store) SetChannelStates(c []store.ChannelState) {
+func (s *Store) SetChannelStates(c []model.ChannelState) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.channels = slices.Clone(c)
@@ -135,7 +136,7 @@ func (s *Store) Ping(ctx context.Context) error {
 	return s.pingErr
 }
 
-func match(it store.Item, q store.ItemQuery) bool {
+func match(it model.Item, q store.ItemQuery) bool {
 	if len(q.SourceIDs) > 0 && !slices.Contains(q.SourceIDs, it.SourceID) {
 		return false
 	}
@@ -149,20 +150,20 @@ func match(it store.Item, q store.ItemQuery) bool {
 }
 
 // ListItems implements server.Store: newest Published first (ties: higher id).
-func (s *Store) ListItems(ctx context.Context, q store.ItemQuery) ([]store.Item, error) {
+func (s *Store) ListItems(ctx context.Context, q store.ItemQuery) ([]model.Item, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
 	s.count("ListItems")
-	var out []store.Item
+	var out []model.Item
 	for _, it := range s.items {
 		if match(it, q) {
 			out = append(out, it)
 		}
 	}
 	s.mu.Unlock()
-	slices.SortStableFunc(out, func(a, b store.Item) int {
+	slices.SortStableFunc(out, func(a, b model.Item) int {
 		if c := b.Published.Compare(a.Published); c != 0 {
 			return c
 		}
@@ -200,9 +201,9 @@ func (s *Store) CountItems(ctx context.Context, q store.ItemQuery) (int, error) 
 }
 
 // GetItem implements server.Store.
-func (s *Store) GetItem(ctx context.Context, id int64) (store.Item, error) {
+func (s *Store) GetItem(ctx context.Context, id int64) (model.Item, error) {
 	if err := ctx.Err(); err != nil {
-		return store.Item{}, err
+		return model.Item{}, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -212,7 +213,7 @@ func (s *Store) GetItem(ctx context.Context, id int64) (store.Item, error) {
 			return it, nil
 		}
 	}
-	return store.Item{}, fmt.Errorf("memstore: item %d: %w", id, store.ErrNotFound)
+	return model.Item{}, fmt.Errorf("memstore: item %d: %w", id, store.ErrNotFound)
 }
 
 // ItemsChangedSince implements server.Store: max(ReadyAt, UpdatedAt) of ready items.
@@ -224,7 +225,7 @@ func (s *Store) ItemsChangedSince(ctx context.Context, sourceIDs []string) (time
 	defer s.mu.Unlock()
 	s.count("ItemsChangedSince")
 	var m time.Time
-	q := store.ItemQuery{SourceIDs: sourceIDs, States: []string{store.StateReady}}
+	q := store.ItemQuery{SourceIDs: sourceIDs, States: []model.State{model.StateReady}}
 	for _, it := range s.items {
 		if !match(it, q) {
 			continue
@@ -239,13 +240,13 @@ func (s *Store) ItemsChangedSince(ctx context.Context, sourceIDs []string) (time
 }
 
 // ListSources implements server.Store, with ItemCount and ItemsLast24h computed.
-func (s *Store) ListSources(ctx context.Context, now time.Time) ([]store.Source, error) {
+func (s *Store) ListSources(ctx context.Context, now time.Time) ([]model.Source, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	out := make([]store.Source, 0, len(s.sources))
+	out := make([]model.Source, 0, len(s.sources))
 	for _, src := range s.sources {
 		src.ItemCount, src.ItemsLast24h = 0, 0
 		for _, it := range s.items {
@@ -259,7 +260,7 @@ func (s *Store) ListSources(ctx context.Context, now time.Time) ([]store.Source,
 		}
 		out = append(out, src)
 	}
-	slices.SortFunc(out, func(a, b store.Source) int {
+	slices.SortFunc(out, func(a, b model.Source) int {
 		switch {
 		case a.ID < b.ID:
 			return -1
@@ -280,7 +281,7 @@ func (s *Store) TranslationBacklog(ctx context.Context) (int, error) {
 	defer s.mu.RUnlock()
 	n := s.backlog
 	for _, it := range s.items {
-		if it.State != store.StateReady {
+		if it.State != model.StateReady {
 			n++
 		}
 	}
@@ -288,35 +289,35 @@ func (s *Store) TranslationBacklog(ctx context.Context) (int, error) {
 }
 
 // GetUsage implements server.Store.
-func (s *Store) GetUsage(ctx context.Context, day, provider string) (store.Usage, error) {
+func (s *Store) GetUsage(ctx context.Context, day, provider string) (model.Usage, error) {
 	if err := ctx.Err(); err != nil {
-		return store.Usage{}, err
+		return model.Usage{}, err
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	u, ok := s.usage[day+"|"+provider]
 	if !ok {
-		return store.Usage{Day: day, Provider: provider}, nil
+		return model.Usage{Day: day, Provider: provider}, nil
 	}
 	return u, nil
 }
 
 // GetProviderState implements server.Store.
-func (s *Store) GetProviderState(ctx context.Context, provider string) (store.ProviderState, error) {
+func (s *Store) GetProviderState(ctx context.Context, provider string) (model.ProviderState, error) {
 	if err := ctx.Err(); err != nil {
-		return store.ProviderState{}, err
+		return model.ProviderState{}, err
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	ps, ok := s.providers[provider]
 	if !ok {
-		return store.ProviderState{Provider: provider}, nil
+		return model.ProviderState{Provider: provider}, nil
 	}
 	return ps, nil
 }
 
 // DeliveryBacklogs implements server.Store.
-func (s *Store) DeliveryBacklogs(ctx context.Context) ([]store.DeliveryBacklog, error) {
+func (s *Store) DeliveryBacklogs(ctx context.Context) ([]model.DeliveryBacklog, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -326,7 +327,7 @@ func (s *Store) DeliveryBacklogs(ctx context.Context) ([]store.DeliveryBacklog, 
 }
 
 // ListChannelStates implements server.Store.
-func (s *Store) ListChannelStates(ctx context.Context) ([]store.ChannelState, error) {
+func (s *Store) ListChannelStates(ctx context.Context) ([]model.ChannelState, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

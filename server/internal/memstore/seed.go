@@ -4,7 +4,7 @@ import (
 	"time"
 
 	"github.com/transfeed/transfeed/config"
-	"github.com/transfeed/transfeed/store"
+	"github.com/transfeed/transfeed/model"
 )
 
 // HostileID is the id of the seeded post whose source text tries script
@@ -39,8 +39,8 @@ func ZhaoqingConfig(baseURL string) *config.Config {
 	}
 }
 
-func ready(it store.Item, by string) store.Item {
-	it.State = store.StateReady
+func ready(it model.Item, by string) model.Item {
+	it.State = model.StateReady
 	it.TranslatedBy = by
 	if it.FirstSeen.IsZero() {
 		it.FirstSeen = it.Published.Add(12 * time.Minute)
@@ -68,7 +68,7 @@ func Zhaoqing(now time.Time) *Store {
 		return t
 	}
 	s.AddItems(
-		ready(store.Item{
+		ready(model.Item{
 			ID: XuID, SourceID: "zhaoqing-news", Key: "post_2869421",
 			GUID:     "http://www.zhaoqing.gov.cn/xwzx/zqyw/content/post_2869421.html",
 			Link:     "http://www.zhaoqing.gov.cn/xwzx/zqyw/content/post_2869421.html",
@@ -87,7 +87,7 @@ func Zhaoqing(now time.Time) *Store {
 				`<p><img src="https://mmbiz.qpic.cn/mmbiz_jpg/zhaoqing/0?wx_fmt=jpeg" alt="On-site inspection"></p>` +
 				`<p>City leaders Zhang Aijun and the Secretary-General of the Municipal Government took part.</p>`,
 		}, "deepl"),
-		ready(store.Item{
+		ready(model.Item{
 			ID: 2, SourceID: "zhaoqing-news", Key: "post_2869502",
 			Link:     "http://www.zhaoqing.gov.cn/xwzx/zqyw/content/post_2869502.html",
 			Title:    "我市召开粤港澳大湾区建设工作推进会",
@@ -98,7 +98,7 @@ func Zhaoqing(now time.Time) *Store {
 			SummaryEN:     "On the morning of May 26, the city held a meeting to advance the construction of the Guangdong-Hong Kong-Macao Greater Bay Area.",
 			ContentHTMLEN: `<p>On the morning of May 26, the city held a meeting to advance the construction of the Guangdong-Hong Kong-Macao Greater Bay Area, reviewing the previous stage of work and setting the next tasks.</p><p>The meeting stressed seizing the major opportunities of Greater Bay Area construction and speeding up building Zhaoqing into a gateway city linking the Greater Bay Area with the Southwest.</p>`,
 		}, "deepl"),
-		ready(store.Item{
+		ready(model.Item{
 			ID: 3, SourceID: "zhaoqing-wechat", Key: "wx-3",
 			Link:     "https://mp.weixin.qq.com/s?__biz=MzA3&mid=2650&idx=1&sn=abc",
 			Title:    "端午假期，肇庆这些景区人气爆棚！",
@@ -108,7 +108,7 @@ func Zhaoqing(now time.Time) *Store {
 			TitleEN:       "Dragon Boat Festival holiday: these Zhaoqing scenic spots were packed!",
 			ContentHTMLEN: `<p>During the Dragon Boat Festival holiday, Seven Star Crags, Dinghu Mountain and other scenic spots saw a steady stream of visitors.</p><p>According to statistics, the city received about 1.2 million visitors during the holiday.</p>`,
 		}, "openai/gpt-4o-mini"),
-		ready(store.Item{
+		ready(model.Item{
 			ID: 4, SourceID: "gd-english", Key: "gd-4",
 			Link:     "http://www.gd.gov.cn/gdywdt/content/post_4190000.html",
 			Title:    "Guangdong unveils measures to boost consumption",
@@ -116,7 +116,7 @@ func Zhaoqing(now time.Time) *Store {
 			Language: "en", Published: d("2023-06-20T08:00:00Z"),
 			ContentHTML: `<p>The provincial government issued 20 measures to expand consumption in 2023, covering cars, housing and services.</p>`,
 		}, ""),
-		ready(store.Item{
+		ready(model.Item{
 			ID: 5, SourceID: "zhaoqing-news", Key: "post_2870001",
 			Link:     "http://www.zhaoqing.gov.cn/xwzx/zqyw/content/post_2870001.html",
 			Title:    "肇庆市2023年第一季度经济运行情况",
@@ -125,7 +125,7 @@ func Zhaoqing(now time.Time) *Store {
 			ContentHTML:  `<p>一季度，全市地区生产总值同比增长4.2%。</p>`,
 			Untranslated: true, TranslateErr: "deepl: quota exceeded",
 		}, ""),
-		ready(store.Item{
+		ready(model.Item{
 			ID: HostileID, SourceID: "zhaoqing-wechat", Key: "wx-6",
 			Link:     "javascript:alert(1)",
 			Title:    `恶意<script>alert("t")</script>标题`,
@@ -138,20 +138,20 @@ func Zhaoqing(now time.Time) *Store {
 				`<iframe src="https://evil.example/"></iframe><svg onload="alert(3)"><circle r="1"/></svg>` +
 				`<img src="https://mmbiz.qpic.cn/x.jpg" onerror="alert(4)"><a href="JaVaScRiPt:alert(5)">x</a>`,
 		}, "deepl"),
-		store.Item{
+		model.Item{
 			ID: 7, SourceID: "zhaoqing-news", Key: "post_2870100",
 			Link: "http://www.zhaoqing.gov.cn/xwzx/zqyw/content/post_2870100.html", Title: "尚未翻译的文章",
-			Language: "zh", Published: d("2023-06-25T01:00:00Z"), State: store.StateTranslating,
+			Language: "zh", Published: d("2023-06-25T01:00:00Z"), State: model.StateTranslating,
 			ContentHTML: `<p>这篇文章还在翻译中。</p>`,
 		},
 	)
-	s.SetSource(store.Source{ID: "zhaoqing-news", LastPollAt: now.Add(-4 * time.Minute), LastStatus: "ok",
+	s.SetSource(model.Source{ID: "zhaoqing-news", LastPollAt: now.Add(-4 * time.Minute), LastStatus: "ok",
 		NextPollAt: now.Add(16 * time.Minute), LastSuccessAt: now.Add(-4 * time.Minute)})
-	s.SetSource(store.Source{ID: "zhaoqing-wechat", LastPollAt: now.Add(-9 * time.Minute), LastStatus: "error",
+	s.SetSource(model.Source{ID: "zhaoqing-wechat", LastPollAt: now.Add(-9 * time.Minute), LastStatus: "error",
 		LastError: "HTTP 412 from rsshub.example (anti-bot challenge)", ConsecutiveErrors: 3,
 		FailingSince: now.Add(-50 * time.Minute), NextPollAt: now.Add(31 * time.Minute)})
-	s.SetUsage(store.Usage{Day: now.UTC().Format("2006-01-02"), Provider: "deepl", Chars: 48210, Requests: 37})
-	s.SetDeliveryBacklogs([]store.DeliveryBacklog{{Channel: "@zhaoqing_en", Pending: 2, Sent: 41, Failed: 1}})
-	s.SetChannelStates([]store.ChannelState{{Channel: "-1001234567890#7", PausedUntil: now.Add(20 * time.Minute), Reason: "Telegram flood limit (retry_after 1200 s)"}})
+	s.SetUsage(model.Usage{Day: now.UTC().Format("2006-01-02"), Provider: "deepl", Chars: 48210, Requests: 37})
+	s.SetDeliveryBacklogs([]model.DeliveryBacklog{{Channel: "@zhaoqing_en", Pending: 2, Sent: 41, Failed: 1}})
+	s.SetChannelStates([]model.ChannelState{{Channel: "-1001234567890#7", PausedUntil: now.Add(20 * time.Minute), Reason: "Telegram flood limit (retry_after 1200 s)"}})
 	return s
 }

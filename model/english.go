@@ -1,10 +1,9 @@
-package syndicate
+package model
 
 import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/transfeed/transfeed/store"
 	"golang.org/x/net/html"
 )
 
@@ -15,50 +14,78 @@ const UntranslatedMark = "[untranslated]"
 // SummaryRunes is the length of a summary derived from a body.
 const SummaryRunes = 300
 
-// EnglishOf returns the text of a ready item as every republishing surface
-// (feeds, reading site, Telegram) shows it, so they all agree:
+// Untitled is the title shown for a post that has none in any language.
+const Untitled = "(untitled)"
+
+// English is a post as every republishing surface (feeds, reading site,
+// Telegram, `items`) shows it. Title, Summary and OriginalTitle are plain
+// text; HTML is the body as stored (sanitised at ingestion; callers that
+// render it sanitise it again).
+type English struct {
+	Title   string
+	Summary string
+	HTML    string
+	// Translated is true only when title and body are both translated: a
+	// post is never presented as translated when only part of it is.
+	Translated bool
+	// OriginalTitle is the original title when Title is a translation of it
+	// ("" otherwise).
+	OriginalTitle string
+	// Notice is the one-line explanation of how the text came to be in
+	// English (see Notice).
+	Notice string
+}
+
+// EnglishOf is the one rule for the English of a post:
 //
 //   - translated items (TranslatedBy set): TitleEN, SummaryEN and
 //     ContentHTMLEN; a missing English summary is derived from the English
-//     body. translated is true.
+//     body. Translated is true.
 //   - items published untranslated after a failure (Untranslated):
 //     "[untranslated] " + the original title, the original summary and body.
-//     translated is false.
 //   - title-only translations (TitleOnly, budget reached): the English title
-//     with the original summary and body. translated is false: a post is never
-//     presented as translated when only part of it is.
-//   - items that needed no translation (English sources: TranslatedBy "" and
-//     Language "en") and any other item without a translation: the original
-//     fields. translated is false.
+//     with the original summary and body.
+//   - items that needed no translation (English sources) and any other item
+//     without a translation: the original fields.
 //
-// html is returned as stored (sanitised at ingestion); callers that render it
-// must sanitise it again. Use Notice for the matching one-line explanation.
-func EnglishOf(it store.Item) (title, summary, html string, translated bool) {
+// A title empty in every language is Untitled.
+func EnglishOf(it Item) English {
+	orig := OneLine(it.Title)
+	e := English{Title: orig, Summary: orSummary(it.Summary, it.ContentHTML), HTML: it.ContentHTML}
 	switch {
-	case it.Untranslated:
-		return markUntranslated(it.Title), orSummary(it.Summary, it.ContentHTML), it.ContentHTML, false
-	case it.TranslatedBy == "":
-		return it.Title, orSummary(it.Summary, it.ContentHTML), it.ContentHTML, false
+	case it.Untranslated || it.TranslatedBy == "":
 	case it.TitleOnly:
-		t := it.TitleEN
-		if t == "" {
-			t = it.Title
+		e.Title = OneLine(firstNonEmpty(it.TitleEN, it.Title))
+	default:
+		e.Title = OneLine(firstNonEmpty(it.TitleEN, it.Title))
+		e.Summary, e.HTML, e.Translated = orSummary(it.SummaryEN, it.ContentHTMLEN), it.ContentHTMLEN, true
+	}
+	if e.Title != orig && orig != "" {
+		e.OriginalTitle = orig
+	}
+	if e.Title == "" {
+		e.Title = Untitled
+	}
+	if it.Untranslated {
+		e.Title = markUntranslated(e.Title)
+	}
+	e.Notice = Notice(it)
+	return e
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if strings.TrimSpace(s) != "" {
+			return s
 		}
-		return t, orSummary(it.Summary, it.ContentHTML), it.ContentHTML, false
 	}
-	title = it.TitleEN
-	if title == "" {
-		title = it.Title
-	}
-	html = it.ContentHTMLEN
-	summary = orSummary(it.SummaryEN, html)
-	return title, summary, html, true
+	return ""
 }
 
 // Notice is the one-line explanation of how an item's text came to be in
 // English, shown with every post ("Machine-translated from Chinese by
 // deepl."). It agrees with EnglishOf.
-func Notice(it store.Item) string {
+func Notice(it Item) string {
 	lang := LanguageName(it.Language)
 	switch {
 	case it.Untranslated:
@@ -105,8 +132,13 @@ func markUntranslated(title string) string {
 	return UntranslatedMark + " " + title
 }
 
+// OneLine collapses every run of white space in a plain-text field (a
+// title, a summary) to one space. It never parses the text as HTML: a title
+// such as "Notice on <Rules> & fees" stays as written.
+func OneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
 func orSummary(summary, body string) string {
-	if s := strings.TrimSpace(summary); s != "" {
+	if s := OneLine(summary); s != "" {
 		return s
 	}
 	return PlainText(body, SummaryRunes)

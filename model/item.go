@@ -1,0 +1,149 @@
+package model
+
+import "time"
+
+// Item is one post: the normalised original, its place in the lifecycle and
+// its translation slot. feeds fills the original fields; the store adds ids,
+// times and state; the translation stage fills the English.
+type Item struct {
+	ID          int64
+	SourceID    string
+	Key         string // stable identity within the source (source id + GUID, else link, else title+date)
+	GUID        string
+	Link        string // absolute, tracking parameters removed
+	Title       string // plain text
+	Summary     string // plain text
+	ContentHTML string // sanitised HTML, absolute URLs
+	Author      string
+	Language    string // "zh", "en", … (detected); "" unknown
+	ImageURL    string // first image, absolute
+	Categories  []string
+	Published   time.Time // UTC; zero from feeds when the source gives no date (the store then uses first-seen)
+	FirstSeen   time.Time
+	UpdatedAt   time.Time // last change of the original
+	ContentHash string    // hash of title + content, for change detection
+
+	State State
+	// BackfillRank is the item's rank (0 = newest) among the posts found by
+	// the first successful poll of its source; -1 for posts found later.
+	BackfillRank int
+
+	// Translation slot.
+	TitleEN       string
+	SummaryEN     string
+	ContentHTMLEN string
+	TranslatedBy  string // "provider/model", "" when not translated
+	TranslatedAt  time.Time
+	TitleOnly     bool   // only the title is translated (budget reached); body waits
+	Untranslated  bool   // published as original because translation failed past hold_for (on_failure: original)
+	TranslateErr  string // last translation failure, in plain words
+	Attempts      int    // translation attempts so far
+	NextAttemptAt time.Time
+	ReadyAt       time.Time
+}
+
+// Translation is what the translation stage stores for an item.
+type Translation struct {
+	TitleEN       string
+	SummaryEN     string
+	ContentHTMLEN string
+	TranslatedBy  string
+	TitleOnly     bool
+	Untranslated  bool
+	// OriginalHash is the ContentHash of the original that was translated.
+	// When set, the store applies the translation only while the item still
+	// has that hash. It is not stored.
+	OriginalHash string
+}
+
+// TMEntry is one translation-memory segment.
+type TMEntry struct {
+	Key      string // hash of provider, model, languages, text and glossary terms it contains
+	Provider string
+	Source   string
+	Target   string
+}
+
+// Usage is characters and requests sent to a provider on one day (UTC date "2006-01-02").
+type Usage struct {
+	Day      string
+	Provider string
+	Chars    int64
+	Requests int64
+}
+
+// ProviderState is the pause state of a translation provider.
+type ProviderState struct {
+	Provider    string
+	PausedUntil time.Time
+	Reason      string
+	AlertedAt   time.Time
+}
+
+// Source is what happened to one configured source. The config says what
+// a source is; this is its history: validators, last poll, failure run.
+type Source struct {
+	ID                string
+	URL               string
+	ETag              string
+	LastModified      string
+	LastPollAt        time.Time // zero: never polled
+	LastStatus        PollStatus
+	LastError         string // plain-words reason of the last failure
+	LastSuccessAt     time.Time
+	NextPollAt        time.Time // earliest time the scheduler may poll again (backoff, Retry-After)
+	ConsecutiveErrors int
+	FailingSince      time.Time // first failure of the current failure run; zero when healthy
+	AlertedAt         time.Time // when admins were told about the current failure run
+	LastItemCount     int       // items the last successful parse returned
+	ItemCount         int       // items stored for this source
+	ItemsLast24h      int       // items first seen in the last 24 h
+	PolledOnce        bool      // a successful poll has happened (first-poll backfill rule)
+}
+
+// PollResult records the outcome of one poll.
+type PollResult struct {
+	SourceID     string
+	URL          string
+	At           time.Time
+	Status       PollStatus // PollOK | PollNotModified | PollError
+	Error        string     // when Status is PollError
+	ETag         string     // new validators (ok only; kept as they were otherwise)
+	LastModified string
+	ItemCount    int       // items parsed (ok only)
+	NextPollAt   time.Time // computed by the caller (schedule, backoff, Retry-After)
+}
+
+// Delivery is one (item, channel) row of the Telegram outbox.
+type Delivery struct {
+	ID            int64
+	ItemID        int64
+	Channel       string // channel key from config (the chat as written, plus "#thread" when set)
+	State         DeliveryState
+	Attempts      int
+	NextAttemptAt time.Time
+	MessageID     int64
+	Error         string
+	CreatedAt     time.Time
+	SentAt        time.Time
+	LeaseOwner    string
+	LeaseUntil    time.Time
+}
+
+// ChannelState is the pause state of a Telegram channel.
+type ChannelState struct {
+	Channel     string
+	ChatID      string // current chat id (follows a group migrated to a supergroup)
+	Paused      bool
+	PausedUntil time.Time // rate-limit pause (retry_after); zero when none
+	Reason      string
+	AlertedAt   time.Time
+}
+
+// DeliveryBacklog counts deliveries per state for one channel.
+type DeliveryBacklog struct {
+	Channel string
+	Pending int
+	Sent    int
+	Failed  int
+}

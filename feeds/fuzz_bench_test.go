@@ -3,7 +3,6 @@ package feeds
 import (
 	"context"
 	"fmt"
-	"golang.org/x/net/html"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,7 +13,10 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"golang.org/x/net/html"
+
 	"github.com/transfeed/transfeed/config"
+	"github.com/transfeed/transfeed/model"
 )
 
 func addFixtureSeeds(f *testing.F, names ...string) {
@@ -27,7 +29,7 @@ func addFixtureSeeds(f *testing.F, names ...string) {
 	}
 }
 
-func checkFuzzItems(t *testing.T, items []Item) {
+func checkFuzzItems(t *testing.T, items []model.Item) {
 	for _, it := range items {
 		for _, s := range []string{it.Title, it.Summary, it.ContentHTML, it.Link, it.Author} {
 			if !utf8.ValidString(s) {

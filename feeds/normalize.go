@@ -9,6 +9,7 @@ import (
 
 	"github.com/microcosm-cc/bluemonday"
 	"github.com/transfeed/transfeed/config"
+	"github.com/transfeed/transfeed/model"
 	"golang.org/x/net/html"
 )
 
@@ -65,7 +66,7 @@ func NewNormalizer() *Normalizer {
 
 // Normalize is a convenience for one-off use; it builds a policy on every
 // call. Bulk callers use a Normalizer (or a Fetcher, which has one).
-func Normalize(src config.Source, loc *time.Location, raw RawItem, now time.Time) Item {
+func Normalize(src config.Source, loc *time.Location, raw RawItem, now time.Time) model.Item {
 	return NewNormalizer().Normalize(src, loc, raw, now)
 }
 
@@ -74,7 +75,7 @@ func Normalize(src config.Source, loc *time.Location, raw RawItem, now time.Time
 // loc; nil loc means the source's zone), identity key, content hash and
 // language. now resolves year-less dates; a post without any date gets a
 // zero Published.
-func (n *Normalizer) Normalize(src config.Source, loc *time.Location, raw RawItem, now time.Time) Item {
+func (n *Normalizer) Normalize(src config.Source, loc *time.Location, raw RawItem, now time.Time) model.Item {
 	if loc == nil {
 		l, err := SourceLocation(src)
 		if err != nil {
@@ -126,20 +127,21 @@ func (n *Normalizer) Normalize(src config.Source, loc *time.Location, raw RawIte
 	}
 
 	guid := strings.TrimSpace(stripControl(raw.GUID))
-	return Item{
-		SourceID:    src.ID,
-		Key:         ItemKey(guid, link, title, published),
-		GUID:        guid,
-		Link:        link,
-		Title:       title,
-		Summary:     summary,
-		ContentHTML: cleaned.html,
-		Author:      plainText(raw.Author),
-		Language:    DetectLanguage(title + " " + cutRunes(summaryText, 400)),
-		ImageURL:    image,
-		Categories:  cats,
-		Published:   published,
-		ContentHash: ContentHash(title, cleaned.html),
+	return model.Item{
+		SourceID:     src.ID,
+		BackfillRank: -1, // set by the caller on a source's first poll
+		Key:          ItemKey(guid, link, title, published),
+		GUID:         guid,
+		Link:         link,
+		Title:        title,
+		Summary:      summary,
+		ContentHTML:  cleaned.html,
+		Author:       plainText(raw.Author),
+		Language:     DetectLanguage(title + " " + cutRunes(summaryText, 400)),
+		ImageURL:     image,
+		Categories:   cats,
+		Published:    published,
+		ContentHash:  ContentHash(title, cleaned.html),
 	}
 }
 

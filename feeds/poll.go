@@ -19,13 +19,14 @@ import (
 	"github.com/andybalholm/cascadia"
 	"github.com/mmcdole/gofeed"
 	"github.com/transfeed/transfeed/config"
+	"github.com/transfeed/transfeed/model"
 	"golang.org/x/net/html"
 )
 
 // PollResult is the outcome of one successful poll of a source.
 type PollResult struct {
 	NotModified bool
-	Items       []Item // normalised, in source order, duplicates (same Key) removed
+	Items       []model.Item // normalised, in source order, duplicates (same Key) removed
 	Validators  Validators
 	FinalURL    string
 }
@@ -79,8 +80,8 @@ func (f *Fetcher) Poll(ctx context.Context, src config.Source, v Validators, kno
 	return res, nil
 }
 
-func (f *Fetcher) normalizeAll(src config.Source, loc *time.Location, raws []RawItem, now time.Time) []Item {
-	items := make([]Item, 0, len(raws))
+func (f *Fetcher) normalizeAll(src config.Source, loc *time.Location, raws []RawItem, now time.Time) []model.Item {
+	items := make([]model.Item, 0, len(raws))
 	seen := make(map[string]bool, len(raws))
 	for _, r := range raws {
 		if r.Published == "" && r.PublishedParsed.IsZero() {

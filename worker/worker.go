@@ -289,8 +289,10 @@ func (w *Worker) pollSource(ctx context.Context, src config.Source, onlyIfDue bo
 		pr.Status = model.PollError
 		pr.Error = fmt.Sprintf("the source returned no posts although it had %d last time: its selectors or route probably broke", prev.LastItemCount)
 	default:
-		items := StoreItems(src, res.Items, prev.PolledOnce)
-		up, err := w.st.UpsertItems(wctx, src.ID, items, now)
+		if !prev.PolledOnce {
+			rankBackfill(res.Items)
+		}
+		up, err := w.st.UpsertItems(wctx, src.ID, res.Items, now)
 		if err != nil {
 			pr.Status, pr.Error = model.PollError, err.Error()
 			break
@@ -372,28 +374,17 @@ func (w *Worker) nextPoll(src config.Source, now time.Time, errs int, retryAfter
 	return next
 }
 
-// StoreItems turns normalised items into store rows. On a source's first
-// successful poll, items get their rank (0 = newest) for channels' backfill.
-func StoreItems(src config.Source, in []feeds.Item, polledOnce bool) []model.Item {
-	out := make([]model.Item, 0, len(in))
-	for _, it := range in {
-		out = append(out, model.Item{
-			SourceID: src.ID, Key: it.Key, GUID: it.GUID, Link: it.Link, Title: it.Title, Summary: it.Summary,
-			ContentHTML: it.ContentHTML, Author: it.Author, Language: it.Language, ImageURL: it.ImageURL,
-			Categories: it.Categories, Published: it.Published, ContentHash: it.ContentHash, BackfillRank: -1,
-		})
+// rankBackfill ranks the posts of a source's first successful poll (0 =
+// newest) for channels' backfill; later posts keep rank -1.
+func rankBackfill(items []model.Item) {
+	idx := make([]int, len(items))
+	for i := range idx {
+		idx[i] = i
 	}
-	if !polledOnce {
-		idx := make([]int, len(out))
-		for i := range idx {
-			idx[i] = i
-		}
-		sort.SliceStable(idx, func(a, b int) bool { return out[idx[a]].Published.After(out[idx[b]].Published) })
-		for rank, i := range idx {
-			out[i].BackfillRank = rank
-		}
+	sort.SliceStable(idx, func(a, b int) bool { return items[idx[a]].Published.After(items[idx[b]].Published) })
+	for rank, i := range idx {
+		items[i].BackfillRank = rank
 	}
-	return out
 }
 
 // Wake nudges the translation loop.

@@ -34,20 +34,20 @@ func (f *fakeFetcher) Poll(_ context.Context, _ config.Source, v feeds.Validator
 	return f.results[i](v)
 }
 
-func items(n int, prefix string) []feeds.Item {
-	var out []feeds.Item
+func items(n int, prefix string) []model.Item {
+	var out []model.Item
 	base := time.Date(2023, 5, 25, 15, 31, 0, 0, time.UTC)
 	for i := range n {
-		out = append(out, feeds.Item{
+		out = append(out, model.Item{
 			Key: fmt.Sprintf("%s-%d", prefix, i), Title: fmt.Sprintf("标题 %d", i), Link: fmt.Sprintf("http://x.example/%d", i),
 			ContentHTML: "<p>内容</p>", Language: "zh", Published: base.Add(-time.Duration(i) * time.Hour),
-			ContentHash: fmt.Sprintf("h%d", i),
+			ContentHash: fmt.Sprintf("h%d", i), BackfillRank: -1,
 		})
 	}
 	return out
 }
 
-func ok(its []feeds.Item, etag string) func(feeds.Validators) (*feeds.PollResult, error) {
+func ok(its []model.Item, etag string) func(feeds.Validators) (*feeds.PollResult, error) {
 	return func(feeds.Validators) (*feeds.PollResult, error) {
 		return &feeds.PollResult{Items: its, Validators: feeds.Validators{ETag: etag}}, nil
 	}

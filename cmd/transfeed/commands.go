@@ -262,7 +262,7 @@ func cmdPreview(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 		fmt.Fprintf(stderr, "transfeed: %s: %v\n", src.ID, err)
 		return exitFailure
 	}
-	items := worker.StoreItems(src, res.Items, true)
+	items := res.Items
 	now := time.Now()
 	for i := range items {
 		items[i].ID = int64(i + 1)

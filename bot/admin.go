@@ -319,7 +319,7 @@ func cst(t time.Time) string {
 	if t.IsZero() {
 		return "never"
 	}
-	return t.In(time.FixedZone("CST", 8*3600)).Format("2006-01-02 15:04:05 MST")
+	return t.In(model.China()).Format("2006-01-02 15:04:05") + " CST"
 }
 
 func (a *Admin) status(ctx context.Context) (string, error) {

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/transfeed/transfeed/model"
-	"github.com/transfeed/transfeed/store"
 )
 
 // fakeStore is an in-memory store with the outbox semantics of store/API.md.
@@ -120,7 +119,7 @@ func (f *fakeStore) ClaimDeliveries(_ context.Context, owner string, now time.Ti
 func (f *fakeStore) get(id int64) (*model.Delivery, error) {
 	d, ok := f.deliveries[id]
 	if !ok {
-		return nil, fmt.Errorf("store: delivery %d: %w", id, store.ErrNotFound)
+		return nil, fmt.Errorf("store: delivery %d: %w", id, model.ErrNotFound)
 	}
 	return d, nil
 }
@@ -213,7 +212,7 @@ func (f *fakeStore) GetItem(_ context.Context, id int64) (model.Item, error) {
 	defer f.mu.Unlock()
 	it, ok := f.items[id]
 	if !ok {
-		return model.Item{}, fmt.Errorf("store: item %d: %w", id, store.ErrNotFound)
+		return model.Item{}, fmt.Errorf("store: item %d: %w", id, model.ErrNotFound)
 	}
 	return it, nil
 }

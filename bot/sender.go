@@ -15,7 +15,6 @@ import (
 
 	"github.com/transfeed/transfeed/config"
 	"github.com/transfeed/transfeed/model"
-	"github.com/transfeed/transfeed/store"
 )
 
 // Options tunes the Sender. Zero values take the defaults, which follow
@@ -481,7 +480,7 @@ func (s *Sender) deliver(ctx context.Context, l *lane, j *job) bool {
 		}
 	}
 	it, err := s.st.GetItem(ctx, d.ItemID)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, model.ErrNotFound) {
 		s.fail(ctx, l, d, "the item no longer exists")
 		return true
 	}

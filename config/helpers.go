@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
+	"github.com/transfeed/transfeed/model"
 )
 
 // Source returns the source with the given id.
@@ -89,14 +90,8 @@ func (c *Config) GlossaryFilePath() string {
 }
 
 // loadLocation is time.LoadLocation, except that China Standard Time is
-// known even on hosts without tzdata (it has had no DST since 1991).
-func loadLocation(name string) (*time.Location, error) {
-	loc, err := time.LoadLocation(name)
-	if err != nil && (name == "Asia/Shanghai" || name == "PRC") {
-		return time.FixedZone("CST", 8*60*60), nil
-	}
-	return loc, err
-}
+// known even on hosts without tzdata (model.LoadLocation).
+func loadLocation(name string) (*time.Location, error) { return model.LoadLocation(name) }
 
 // ParseSchedule parses a source's schedule exactly as validation does: a
 // five-field cron spec (minute hour day-of-month month day-of-week), an

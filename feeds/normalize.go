@@ -44,7 +44,7 @@ func SourceLocation(src config.Source) (*time.Location, error) {
 	if name == "" {
 		name = DefaultTimezone
 	}
-	return time.LoadLocation(name)
+	return model.LoadLocation(name)
 }
 
 // Normalizer turns RawItems into Items. It holds the sanitising policy,
@@ -79,7 +79,7 @@ func (n *Normalizer) Normalize(src config.Source, loc *time.Location, raw RawIte
 	if loc == nil {
 		l, err := SourceLocation(src)
 		if err != nil {
-			l = time.FixedZone("CST", 8*3600)
+			l = model.China()
 		}
 		loc = l
 	}
@@ -158,7 +158,7 @@ func (n *Normalizer) Key(src config.Source, loc *time.Location, raw RawItem, now
 		return ItemKey(guid, link, "", time.Time{})
 	}
 	if loc == nil {
-		loc = time.FixedZone("CST", 8*3600)
+		loc = model.China()
 	}
 	title := plainText(raw.Title)
 	if title == "" {

@@ -1,6 +1,9 @@
 package model
 
-import "time"
+import (
+	"errors"
+	"time"
+)
 
 // Item is one post: the normalised original, its place in the lifecycle and
 // its translation slot. feeds fills the original fields; the store adds ids,
@@ -147,3 +150,7 @@ type DeliveryBacklog struct {
 	Sent    int
 	Failed  int
 }
+
+// ErrNotFound is returned when a post, source or delivery asked for by id
+// does not exist.
+var ErrNotFound = errors.New("not found")

@@ -122,7 +122,7 @@ func New(cfg *config.Config, st Store, reg *prometheus.Registry, logger *slog.Lo
 		base = "http://localhost:8080"
 	}
 	policy := syndicate.NewPolicy()
-	loc := syndicate.ChinaTime()
+	loc := model.China()
 	b, err := syndicate.NewBuilder(base, policy, loc)
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)

@@ -254,7 +254,7 @@ func (s *Server) handlePost(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	it, err := s.st.GetItem(ctx, id)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && it.State != model.StateReady) {
+	if errors.Is(err, model.ErrNotFound) || (err == nil && it.State != model.StateReady) {
 		s.notFound(w, r)
 		return
 	}

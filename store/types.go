@@ -1,14 +1,13 @@
 package store
 
 import (
-	"errors"
 	"time"
 
 	"github.com/transfeed/transfeed/model"
 )
 
 // ErrNotFound is returned when a row asked for by id does not exist.
-var ErrNotFound = errors.New("store: not found")
+var ErrNotFound = model.ErrNotFound
 
 // The domain types live in package model; these aliases keep the store's
 // callers compiling while they move to model.

@@ -216,7 +216,7 @@ func (w *Worker) alertQuota(ctx context.Context, ps model.ProviderState, reason 
 	}
 	msg := fmt.Sprintf("⚠️ Translation provider %s is paused: %s", w.provider, reason)
 	if !ps.PausedUntil.IsZero() {
-		msg += fmt.Sprintf("\nPosts wait until %s.", ps.PausedUntil.In(shanghai()).Format("2006-01-02 15:04 CST"))
+		msg += fmt.Sprintf("\nPosts wait until %s.", ps.PausedUntil.In(model.China()).Format("2006-01-02 15:04 CST"))
 	}
 	if err := w.alerter.AlertAdmins(ctx, msg); err != nil {
 		w.log.Warn("alerting admins failed", slog.Any("error", err))

@@ -246,7 +246,7 @@ func (w *Worker) pollSource(ctx context.Context, src config.Source, onlyIfDue bo
 		}
 	}()
 	prev, err := w.st.GetSource(ctx, src.ID)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err != nil && !errors.Is(err, model.ErrNotFound) {
 		rep.Status, rep.Reason = model.PollError, err.Error()
 		return rep
 	}
@@ -340,7 +340,7 @@ func (w *Worker) alertSource(ctx context.Context, src config.Source, st model.So
 	if w.alerter == nil || st.ConsecutiveErrors < AlertAfter || !st.AlertedAt.IsZero() {
 		return
 	}
-	since := st.FailingSince.In(shanghai()).Format("2006-01-02 15:04 CST")
+	since := st.FailingSince.In(model.China()).Format("2006-01-02 15:04 CST")
 	msg := fmt.Sprintf("⚠️ Source %s (%s) has failed %d polls in a row since %s.\nLast error: %s",
 		src.ID, src.Name, st.ConsecutiveErrors, since, st.LastError)
 	if err := w.alerter.AlertAdmins(ctx, msg); err != nil {
@@ -434,12 +434,4 @@ func jitter(id string, interval time.Duration) time.Duration {
 	h := fnv.New64a()
 	h.Write([]byte(id))
 	return time.Duration(h.Sum64() % uint64(window))
-}
-
-func shanghai() *time.Location {
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		return time.FixedZone("CST", 8*3600)
-	}
-	return loc
 }

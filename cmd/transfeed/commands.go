@@ -20,6 +20,7 @@ import (
 	"github.com/transfeed/transfeed/bot"
 	"github.com/transfeed/transfeed/config"
 	"github.com/transfeed/transfeed/feeds"
+	"github.com/transfeed/transfeed/model"
 	"github.com/transfeed/transfeed/server"
 	"github.com/transfeed/transfeed/store"
 	"github.com/transfeed/transfeed/translate"
@@ -310,7 +311,7 @@ func cmdPreview(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 		}
 		return exitOK
 	}
-	loc := cst()
+	loc := model.China()
 	fmt.Fprintf(stdout, "%s: %d post(s)\n", src.ID, len(items))
 	for i, it := range items {
 		fmt.Fprintf(stdout, "\n[%d] %s\n    %s · %s · lang=%s\n", i+1, it.Title, it.Published.In(loc).Format("2006-01-02 15:04 CST"), it.Link, it.Language)

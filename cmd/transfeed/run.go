@@ -253,16 +253,9 @@ func writeJSON(w io.Writer, items []model.Item) error {
 }
 
 // cst is China Standard Time for human-readable output.
-func cst() *time.Location {
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		return time.FixedZone("CST", 8*3600)
-	}
-	return loc
-}
 
 func writeText(w io.Writer, items []model.Item) {
-	loc := cst()
+	loc := model.China()
 	for _, it := range items {
 		title := it.Title
 		if it.TitleEN != "" {

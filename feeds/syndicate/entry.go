@@ -95,18 +95,9 @@ func NewBuilder(baseURL string, policy *bluemonday.Policy, loc *time.Location) (
 		policy = NewPolicy()
 	}
 	if loc == nil {
-		loc = ChinaTime()
+		loc = model.China()
 	}
 	return &Builder{base: u, host: u.Hostname(), policy: policy, loc: loc}, nil
-}
-
-// ChinaTime returns Asia/Shanghai, or a fixed UTC+8 "CST" zone when the
-// host has no tz database (China has kept UTC+8 without DST since 1991).
-func ChinaTime() *time.Location {
-	if loc, err := time.LoadLocation("Asia/Shanghai"); err == nil {
-		return loc
-	}
-	return time.FixedZone("CST", 8*60*60)
 }
 
 // FormatCST formats t as "2023-05-25 23:31 CST" in China Standard Time.

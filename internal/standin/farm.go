@@ -17,12 +17,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/transfeed/transfeed/model"
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/simplifiedchinese"
 )
 
 // cst is China Standard Time, the zone the farm's pubDates are written in.
-func cst() *time.Location { return time.FixedZone("CST", 8*3600) }
 
 // farm serves the RSS sources.
 type farm struct {
@@ -214,13 +214,13 @@ func (f *farm) render(src *source, base string, first, count int, revs []int, mo
 	fmt.Fprintf(&b, "<?xml version=\"1.0\" encoding=\"%s\"?>\n<rss version=\"2.0\">\n<channel>\n", enc)
 	fmt.Fprintf(&b, "<title>%s</title>\n<link>%s/src/%d/</link>\n", xmlText(sourceName(src.n)), base, src.n)
 	fmt.Fprintf(&b, "<description>%s</description>\n<language>zh-cn</language>\n", xmlText(sourceName(src.n)+"最新动态"))
-	fmt.Fprintf(&b, "<lastBuildDate>%s</lastBuildDate>\n", modified.In(cst()).Format(time.RFC1123Z))
+	fmt.Fprintf(&b, "<lastBuildDate>%s</lastBuildDate>\n", modified.In(model.China()).Format(time.RFC1123Z))
 	for k := count - 1; k >= first; k-- {
 		p := f.post(src.n, k, revs[k-first], base)
 		b.WriteString("<item>\n")
 		fmt.Fprintf(&b, "<title>%s</title>\n<link>%s</link>\n", xmlText(p.title), xmlText(p.link))
 		fmt.Fprintf(&b, "<guid isPermaLink=\"false\">%s</guid>\n", GUID(src.n, k))
-		fmt.Fprintf(&b, "<pubDate>%s</pubDate>\n", f.published(src, k).In(cst()).Format(time.RFC1123Z))
+		fmt.Fprintf(&b, "<pubDate>%s</pubDate>\n", f.published(src, k).In(model.China()).Format(time.RFC1123Z))
 		fmt.Fprintf(&b, "<description><![CDATA[%s]]></description>\n", p.body)
 		b.WriteString("</item>\n")
 	}

@@ -61,7 +61,7 @@ func (s *Store) UpdateItem(it model.Item) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("memstore: item %d: %w", it.ID, store.ErrNotFound)
+	return fmt.Errorf("memstore: item %d: %w", it.ID, model.ErrNotFound)
 }
 
 // SetSource sets the stored state of a source.
@@ -213,7 +213,7 @@ func (s *Store) GetItem(ctx context.Context, id int64) (model.Item, error) {
 			return it, nil
 		}
 	}
-	return model.Item{}, fmt.Errorf("memstore: item %d: %w", id, store.ErrNotFound)
+	return model.Item{}, fmt.Errorf("memstore: item %d: %w", id, model.ErrNotFound)
 }
 
 // ItemsChangedSince implements server.Store: max(ReadyAt, UpdatedAt) of ready items.

@@ -22,8 +22,8 @@ func TestAdminCommands(t *testing.T) {
 	cfg := testConfig(config.Channel{Chat: "@chan_one"}, config.Channel{Chat: "@forum", Thread: 3})
 	st := newFakeStore(t)
 	st.sources = []model.Source{
-		{ID: "zhaoqing-news", LastStatus: "ok", LastPollAt: time.Now(), ItemCount: 12},
-		{ID: "gd-wechat", LastStatus: "error", ConsecutiveErrors: 5, LastError: "HTTP 412 环境异常", FailingSince: time.Now().Add(-time.Hour)},
+		{ID: "zhaoqing-news", LastStatus: model.PollOK, LastPollAt: time.Now(), ItemCount: 12},
+		{ID: "gd-wechat", LastStatus: model.PollError, ConsecutiveErrors: 5, LastError: "HTTP 412 环境异常", FailingSince: time.Now().Add(-time.Hour)},
 	}
 	fill(t, st, cfg, makeItems(t, 2))
 	for _, d := range st.snapshot() {

@@ -526,7 +526,7 @@ func (s *Sender) deliver(ctx context.Context, l *lane, j *job) bool {
 		msgID, err := s.api.Send(ctx, chat, l.ch.Thread, msg)
 		if err == nil {
 			now := time.Now()
-			s.record(ctx, "sent", d.ID, func(ctx context.Context) error {
+			s.record(ctx, "mark sent", d.ID, func(ctx context.Context) error {
 				return s.st.MarkDelivered(ctx, d.ID, msgID, now)
 			})
 			s.sent.Add(1)
@@ -659,7 +659,7 @@ func (s *Sender) retryLater(ctx context.Context, l *lane, d model.Delivery, reas
 func (s *Sender) fail(ctx context.Context, l *lane, d model.Delivery, reason string) {
 	s.logger.Warn("delivery failed", slog.String("channel", l.key), slog.Int64("delivery", d.ID), slog.String("reason", reason))
 	s.metrics.incFailed(l.key)
-	s.record(ctx, "failed", d.ID, func(ctx context.Context) error {
+	s.record(ctx, "mark failed", d.ID, func(ctx context.Context) error {
 		return s.st.MarkDeliveryFailed(ctx, d.ID, reason)
 	})
 }

@@ -3,7 +3,11 @@
 // with file:line.
 package config
 
-import "time"
+import (
+	"time"
+
+	"github.com/transfeed/transfeed/model"
+)
 
 // Config is the whole configuration file. See config.example.yaml and
 // DESIGN.md ("Configuration") for the meaning of each key.
@@ -75,7 +79,7 @@ type TranslationConfig struct {
 	Glossary       map[string]string    `yaml:"glossary"`
 	GlossaryFile   string               `yaml:"glossary_file"` // TSV source<TAB>target, relative to the config file
 	DailyCharLimit int64                `yaml:"daily_char_limit"`
-	OnFailure      string               `yaml:"on_failure"` // hold (default) | original
+	OnFailure      model.OnFailure      `yaml:"on_failure"` // hold (default) | original
 	HoldFor        time.Duration        `yaml:"hold_for"`   // default 6h
 	Timeout        time.Duration        `yaml:"timeout"`    // per provider request, default 60s
 	// Concurrency is how many posts are translated at once (default 1).

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/transfeed/transfeed/model"
 )
 
 // env returns a getenv function reading from m.
@@ -65,7 +66,7 @@ func TestLoadGood(t *testing.T) {
 			Glossary:       map[string]string{"大湾区": "Greater Bay Area"},
 			GlossaryFile:   "glossary.tsv",
 			DailyCharLimit: 1_000_000,
-			OnFailure:      "original",
+			OnFailure:      model.OnFailureOriginal,
 			HoldFor:        2 * time.Hour,
 			Timeout:        20 * time.Second,
 			Concurrency:    1,
@@ -142,7 +143,7 @@ func TestDefaults(t *testing.T) {
 			OpenAI:         OpenAIConfig{BaseURL: "https://api.openai.com/v1", Model: "gpt-4o-mini"},
 			Google:         GoogleConfig{BaseURL: "https://translation.googleapis.com"},
 			LibreTranslate: LibreTranslateConfig{BaseURL: "http://localhost:5000"},
-			OnFailure:      "hold", HoldFor: 6 * time.Hour, Timeout: 60 * time.Second, Concurrency: 1,
+			OnFailure:      model.OnFailureHold, HoldFor: 6 * time.Hour, Timeout: 60 * time.Second, Concurrency: 1,
 		},
 		Sources: []Source{{
 			ID: "news", Name: "news", URL: "https://example.gov.cn/rss.xml", Type: "feed",

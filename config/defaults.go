@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/transfeed/transfeed/model"
 )
 
 // Default values (DESIGN.md, "Configuration").
@@ -92,7 +94,9 @@ func (l *loader) applyDefaults(c *Config) {
 	for _, u := range []*string{&t.OpenAI.BaseURL, &t.DeepL.BaseURL, &t.Google.BaseURL, &t.LibreTranslate.BaseURL} {
 		*u = strings.TrimRight(*u, "/")
 	}
-	str(&t.OnFailure, "hold")
+	if t.OnFailure == "" {
+		t.OnFailure = model.OnFailureHold
+	}
 	dur("translation.hold_for", &t.HoldFor, DefaultHoldFor)
 	dur("translation.timeout", &t.Timeout, DefaultTranslateLimit)
 	num("translation.concurrency", &t.Concurrency, 1)

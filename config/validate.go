@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/andybalholm/cascadia"
+	"github.com/transfeed/transfeed/model"
 	"golang.org/x/text/language"
 )
 
@@ -128,7 +129,7 @@ func (l *loader) validateTranslation(c *Config) {
 	if t.DailyCharLimit < 0 {
 		l.add("translation.daily_char_limit", "must not be negative (0 means no limit)")
 	}
-	oneOf(l, "translation.on_failure", t.OnFailure, "hold", "original")
+	oneOf(l, "translation.on_failure", string(t.OnFailure), string(model.OnFailureHold), string(model.OnFailureOriginal))
 	if t.HoldFor <= 0 {
 		l.add("translation.hold_for", "must be greater than 0")
 	}

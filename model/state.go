@@ -9,6 +9,8 @@ const (
 	StateNew         State = "new"         // stored, not yet looked at by the translation stage
 	StateTranslating State = "translating" // needs translation; waiting, in progress or retrying
 	StateReady       State = "ready"       // visible in feeds and site; deliveries created
+	// StatePreview marks the posts `preview` shows; never stored.
+	StatePreview State = "preview"
 )
 
 // Valid reports whether s is one of the item states.

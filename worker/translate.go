@@ -167,13 +167,13 @@ func (w *Worker) translateOne(ctx context.Context, it model.Item) error {
 		// The engine already retried the failing segment once.
 	}
 	// hold_for: after that long, on_failure decides.
-	if now.Sub(it.FirstSeen) >= w.cfg.Translation.HoldFor && w.cfg.Translation.OnFailure == "original" {
+	if now.Sub(it.FirstSeen) >= w.cfg.Translation.HoldFor && w.cfg.Translation.OnFailure == model.OnFailureOriginal {
 		log.Warn("translation kept failing; publishing the original marked untranslated", slog.String("reason", reason))
 		return w.ready(ctx, it, model.Translation{Untranslated: true})
 	}
 	// With on_failure: original the post must not wait past its hold_for
 	// deadline, however long the provider is paused or the backoff runs.
-	if deadline := it.FirstSeen.Add(w.cfg.Translation.HoldFor); w.cfg.Translation.OnFailure == "original" && next.After(deadline) && deadline.After(now) {
+	if deadline := it.FirstSeen.Add(w.cfg.Translation.HoldFor); w.cfg.Translation.OnFailure == model.OnFailureOriginal && next.After(deadline) && deadline.After(now) {
 		next = deadline
 	}
 	w.m.translateFailed()

@@ -323,7 +323,7 @@ func (w *Worker) pollSource(ctx context.Context, src config.Source, onlyIfDue bo
 		log.Info("polled", slog.Int("new", rep.New), slog.Int("updated", rep.Updated), slog.Int("items", rep.Items))
 	case model.PollNotModified:
 		rep.Status = model.PollNotModified
-		log.Debug("not modified")
+		log.Debug(model.PollNotModified.String())
 	default:
 		rep.Status, rep.Reason = model.PollError, pr.Error
 		log.Warn("poll failed", slog.String("reason", pr.Error), slog.Int("consecutive_errors", st.ConsecutiveErrors),

@@ -267,7 +267,7 @@ func cmdPreview(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	now := time.Now()
 	for i := range items {
 		items[i].ID = int64(i + 1)
-		items[i].State = "preview"
+		items[i].State = model.StatePreview
 		if items[i].Published.IsZero() {
 			items[i].Published = now
 		}

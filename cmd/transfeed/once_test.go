@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/transfeed/transfeed/model"
 )
 
 func itemsJSON(t *testing.T, cfgPath string, extra ...string) []itemJSON {
@@ -126,7 +128,7 @@ func TestOnceStoresEveryGoodPostOnceAndReportsBrokenSources(t *testing.T) {
 		t.Fatalf("second once exit %d: %s", code, errOut)
 	}
 	for _, src := range []string{"tzzq-wechat", "zq-notices", "zq-news", "gd-digest", "hostile"} {
-		if l := lineFor(out, src); !strings.Contains(l, "not modified") {
+		if l := lineFor(out, src); !strings.Contains(l, model.PollNotModified.String()) {
 			t.Errorf("second once, %s: %q, want not modified", src, l)
 		}
 	}

@@ -31,6 +31,7 @@ import (
 
 	"github.com/transfeed/transfeed/bot"
 	"github.com/transfeed/transfeed/config"
+	"github.com/transfeed/transfeed/model"
 	"github.com/transfeed/transfeed/server"
 	"github.com/transfeed/transfeed/store"
 	"github.com/transfeed/transfeed/translate/translatetest"
@@ -317,7 +318,7 @@ func expectedEnglish(zh string) string {
 // checkSevenParagraphPost checks the English of the seven-paragraph post.
 func checkSevenParagraphPost(t *testing.T, it itemJSON, translatedBy string) {
 	t.Helper()
-	if it.State != "ready" || it.TranslatedBy != translatedBy || it.Untranslated || it.TitleOnly || it.TranslateErr != "" {
+	if it.State != string(model.StateReady) || it.TranslatedBy != translatedBy || it.Untranslated || it.TitleOnly || it.TranslateErr != "" {
 		t.Errorf("state %q translated_by %q untranslated %v title_only %v error %q; want ready, %s, fully translated",
 			it.State, it.TranslatedBy, it.Untranslated, it.TitleOnly, it.TranslateErr, translatedBy)
 	}
@@ -481,7 +482,7 @@ func TestTranslateWeChatPostEndToEnd(t *testing.T) {
 				t.Errorf("once sent nothing: the preview must not have filled the translation memory")
 			}
 			for _, it := range items {
-				if it.State != "ready" || it.TranslatedBy != p.translatedBy || hasHan(it.TitleEN+it.SummaryEN+it.ContentHTMLEN) {
+				if it.State != string(model.StateReady) || it.TranslatedBy != p.translatedBy || hasHan(it.TitleEN+it.SummaryEN+it.ContentHTMLEN) {
 					t.Errorf("%s: state %s by %q, title_en %q: want ready, by %s, no Chinese left", it.Title, it.State, it.TranslatedBy, it.TitleEN, p.translatedBy)
 				}
 			}
@@ -497,7 +498,7 @@ func TestTranslateWeChatPostEndToEnd(t *testing.T) {
 			// nothing more goes to the provider.
 			reqs, chars := p.fake.Requests(), sentChars(p.fake.Bodies())
 			out = mustRun(t, "once", "-config", cfg)
-			if l := lineFor(out, "tzzq-wechat"); !strings.Contains(l, "not modified") {
+			if l := lineFor(out, "tzzq-wechat"); !strings.Contains(l, model.PollNotModified.String()) {
 				t.Errorf("second once: %q, want not modified", l)
 			}
 			cfg = writeTranslateConfig(t, dir, tr, sourceYAML("tzzq-wechat", site.URL, "wechat7.xml"),
@@ -554,7 +555,7 @@ func TestTranslateRecoversFromTransientFailures(t *testing.T) {
 			}
 			items := itemsEnv(t, cfg)
 			for _, it := range items {
-				if it.State != "ready" || it.Untranslated || it.TranslatedBy != p.translatedBy || it.TitleEN == "" || hasHan(it.TitleEN+it.ContentHTMLEN) {
+				if it.State != string(model.StateReady) || it.Untranslated || it.TranslatedBy != p.translatedBy || it.TitleEN == "" || hasHan(it.TitleEN+it.ContentHTMLEN) {
 					t.Errorf("%s: state %s untranslated %v by %q title_en %q; want ready and translated once the provider recovered",
 						it.Title, it.State, it.Untranslated, it.TranslatedBy, it.TitleEN)
 				}
@@ -582,11 +583,11 @@ func TestTranslateRecoversFromTransientFailures(t *testing.T) {
 		var waiting []itemJSON
 		for _, it := range items {
 			switch it.State {
-			case "ready":
+			case string(model.StateReady):
 				if it.TitleEN == "" || it.Untranslated {
 					t.Errorf("%s: ready but not translated", it.Title)
 				}
-			case "translating":
+			case string(model.StateTranslating):
 				waiting = append(waiting, it)
 				if !strings.Contains(it.TranslateErr, "503") {
 					t.Errorf("%s: translate_error %q, want the provider's 503 on record", it.Title, it.TranslateErr)
@@ -642,7 +643,7 @@ func TestTranslateRecoversFromTransientFailures(t *testing.T) {
 			t.Fatalf("translation stage two hours later: %d post(s), %v; want 1", n, err)
 		}
 		it := findItem(t, itemsEnv(t, cfg), waiting[0].Source, waiting[0].GUID)
-		if it.State != "ready" || it.TitleEN == "" || hasHan(it.TitleEN+it.ContentHTMLEN) || it.TranslateErr != "" {
+		if it.State != string(model.StateReady) || it.TitleEN == "" || hasHan(it.TitleEN+it.ContentHTMLEN) || it.TranslateErr != "" {
 			t.Errorf("after recovery: state %s title_en %q error %q; want ready and translated", it.State, it.TitleEN, it.TranslateErr)
 		}
 		if v := visiblePosts(t, cfg, "/feeds/zhaoqing.json"); len(v) != 3 {
@@ -669,9 +670,9 @@ func TestTranslateQuotaExhaustedMidRun(t *testing.T) {
 	var ready, waiting int
 	for _, it := range items {
 		switch {
-		case it.State == "ready" && !it.Untranslated && it.TranslatedBy == "deepl" && it.TitleEN != "":
+		case it.State == string(model.StateReady) && !it.Untranslated && it.TranslatedBy == "deepl" && it.TitleEN != "":
 			ready++
-		case it.State == "translating":
+		case it.State == string(model.StateTranslating):
 			waiting++
 			if !strings.Contains(strings.ToLower(it.TranslateErr), "quota") {
 				t.Errorf("%s: translate_error %q, want the quota on record", it.Title, it.TranslateErr)
@@ -711,7 +712,7 @@ func TestTranslateQuotaExhaustedMidRun(t *testing.T) {
 		if it.TranslatedBy == "deepl" {
 			continue
 		}
-		if it.State != "ready" || !it.Untranslated {
+		if it.State != string(model.StateReady) || !it.Untranslated {
 			t.Errorf("%s: after hold_for, state %s untranslated %v (error %q); want ready, untranslated: true",
 				it.Title, it.State, it.Untranslated, it.TranslateErr)
 		}
@@ -737,11 +738,11 @@ func TestTranslateDailyCharLimitTranslatesTitlesOnly(t *testing.T) {
 			t.Errorf("%s: title_en %q, want the title translated whatever the budget", it.Title, it.TitleEN)
 		}
 		switch it.State {
-		case "ready":
+		case string(model.StateReady):
 			if it.TitleOnly || it.Untranslated || it.ContentHTMLEN == "" || hasHan(it.ContentHTMLEN) {
 				t.Errorf("%s: ready but not fully translated", it.Title)
 			}
-		case "translating":
+		case string(model.StateTranslating):
 			titleOnly = append(titleOnly, it)
 			if !it.TitleOnly || it.ContentHTMLEN != "" || it.SummaryEN != "" {
 				t.Errorf("%s: waiting: title_only %v, %d bytes of English body; want the title only", it.Title, it.TitleOnly, len(it.ContentHTMLEN))
@@ -758,7 +759,7 @@ func TestTranslateDailyCharLimitTranslatesTitlesOnly(t *testing.T) {
 			len(titleOnly), len(items))
 	}
 	seven := findItem(t, items, "tzzq-wechat", sevenGUIDPart)
-	if seven.State != "translating" || seven.TitleEN != expectedEnglish(sevenTitle) {
+	if seven.State != string(model.StateTranslating) || seven.TitleEN != expectedEnglish(sevenTitle) {
 		t.Errorf("the long post: state %s title_en %q; want waiting with the title %q", seven.State, seven.TitleEN, expectedEnglish(sevenTitle))
 	}
 	visible := visiblePosts(t, cfg, "/feeds/zhaoqing.json")

@@ -241,40 +241,40 @@ func testRecordPoll(t *testing.T, s *store.Store) {
 		{
 			name:  "first ok",
 			steps: []step{ok(0, `"v1"`, "Sat, 01 Mar 2026 07:00:00 GMT", 20)},
-			want: model.Source{LastPollAt: t0(), LastStatus: "ok", LastSuccessAt: t0(), NextPollAt: t0().Add(15 * time.Minute),
+			want: model.Source{LastPollAt: t0(), LastStatus: model.PollOK, LastSuccessAt: t0(), NextPollAt: t0().Add(15 * time.Minute),
 				ETag: `"v1"`, LastModified: "Sat, 01 Mar 2026 07:00:00 GMT", LastItemCount: 20, PolledOnce: true},
 		},
 		{
 			name:  "errors keep validators and count up from the first failure",
 			steps: []step{ok(0, `"v1"`, "lm1", 20), fail(time.Hour, "timeout"), fail(2*time.Hour, "HTTP 503")},
-			want: model.Source{LastPollAt: t0().Add(2 * time.Hour), LastStatus: "error", LastError: "HTTP 503",
+			want: model.Source{LastPollAt: t0().Add(2 * time.Hour), LastStatus: model.PollError, LastError: "HTTP 503",
 				LastSuccessAt: t0(), NextPollAt: t0().Add(3 * time.Hour), ConsecutiveErrors: 2,
 				FailingSince: t0().Add(time.Hour), ETag: `"v1"`, LastModified: "lm1", LastItemCount: 20, PolledOnce: true},
 		},
 		{
 			name:  "errors before any success",
 			steps: []step{fail(0, "dns"), fail(time.Hour, "dns")},
-			want: model.Source{LastPollAt: t0().Add(time.Hour), LastStatus: "error", LastError: "dns",
+			want: model.Source{LastPollAt: t0().Add(time.Hour), LastStatus: model.PollError, LastError: "dns",
 				NextPollAt: t0().Add(2 * time.Hour), ConsecutiveErrors: 2, FailingSince: t0()},
 		},
 		{
 			name: "ok after errors and an alert resets the failure run",
 			steps: []step{ok(0, `"v1"`, "", 5), fail(time.Hour, "x"), {alerted: t0().Add(90 * time.Minute)},
 				ok(2*time.Hour, `"v2"`, "", 6)},
-			want: model.Source{LastPollAt: t0().Add(2 * time.Hour), LastStatus: "ok", LastSuccessAt: t0().Add(2 * time.Hour),
+			want: model.Source{LastPollAt: t0().Add(2 * time.Hour), LastStatus: model.PollOK, LastSuccessAt: t0().Add(2 * time.Hour),
 				NextPollAt: t0().Add(2*time.Hour + 15*time.Minute), ETag: `"v2"`, LastItemCount: 6, PolledOnce: true},
 		},
 		{
 			name:  "not modified keeps validators and item count",
 			steps: []step{ok(0, `"v1"`, "lm1", 7), fail(time.Hour, "x"), notMod(2 * time.Hour)},
-			want: model.Source{LastPollAt: t0().Add(2 * time.Hour), LastStatus: "not_modified",
+			want: model.Source{LastPollAt: t0().Add(2 * time.Hour), LastStatus: model.PollNotModified,
 				LastSuccessAt: t0().Add(2 * time.Hour), NextPollAt: t0().Add(2*time.Hour + 15*time.Minute),
 				ETag: `"v1"`, LastModified: "lm1", LastItemCount: 7, PolledOnce: true},
 		},
 		{
 			name:  "alert during a failure run is kept",
 			steps: []step{fail(0, "x"), {alerted: t0().Add(time.Minute)}, fail(time.Hour, "y")},
-			want: model.Source{LastPollAt: t0().Add(time.Hour), LastStatus: "error", LastError: "y",
+			want: model.Source{LastPollAt: t0().Add(time.Hour), LastStatus: model.PollError, LastError: "y",
 				NextPollAt: t0().Add(2 * time.Hour), ConsecutiveErrors: 2, FailingSince: t0(), AlertedAt: t0().Add(time.Minute)},
 		},
 	}
@@ -320,7 +320,7 @@ func testRecordPoll(t *testing.T, s *store.Store) {
 	}
 
 	t.Run("unknown status", func(t *testing.T) {
-		_, err := s.RecordPoll(t.Context(), model.PollResult{SourceID: "x", At: t0(), Status: "weird"})
+		_, err := s.RecordPoll(t.Context(), model.PollResult{SourceID: "x", At: t0(), Status: model.PollStatus("weird")})
 		if err == nil {
 			t.Error("RecordPoll with unknown status: no error")
 		}
@@ -728,7 +728,7 @@ func testItemsChangedSince(t *testing.T, s *store.Store) {
 	if err := s.MarkReady(ctx, a, model.Translation{TitleEN: "x"}, nil, t0().Add(3*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	check("ready", []string{"a"}, t0().Add(3*time.Hour))
+	check("source a", []string{"a"}, t0().Add(3*time.Hour))
 	check("all sources", nil, t0().Add(3*time.Hour))
 	check("other source", []string{"b"}, t0().Add(time.Hour))
 	check("unknown source", []string{"zzz"}, time.Time{})
@@ -1207,9 +1207,9 @@ func testDeliveryOutcomes(t *testing.T, s *store.Store) {
 	}
 
 	for name, err := range map[string]error{
-		"delivered": s.MarkDelivered(ctx, 987654, 1, t0()),
-		"retry":     s.MarkDeliveryRetry(ctx, 987654, "x", t0()),
-		"failed":    s.MarkDeliveryFailed(ctx, 987654, "x"),
+		"delivered":   s.MarkDelivered(ctx, 987654, 1, t0()),
+		"retry":       s.MarkDeliveryRetry(ctx, 987654, "x", t0()),
+		"mark failed": s.MarkDeliveryFailed(ctx, 987654, "x"),
 	} {
 		if !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("%s on missing delivery: error = %v, want ErrNotFound", name, err)

@@ -20,7 +20,7 @@ func ZhaoqingConfig(baseURL string) *config.Config {
 	return &config.Config{
 		Server: config.ServerConfig{Listen: "127.0.0.1:8080", BaseURL: baseURL, Title: "Zhaoqing in English"},
 		Translation: config.TranslationConfig{
-			Provider: "deepl", DailyCharLimit: 200000, OnFailure: "original",
+			Provider: "deepl", DailyCharLimit: 200000, OnFailure: model.OnFailureOriginal,
 		},
 		Sources: []config.Source{
 			{ID: "zhaoqing-news", Name: "Zhaoqing Government — News", URL: "http://www.zhaoqing.gov.cn/xwzx/zqyw/rss.xml", Tags: []string{"zhaoqing"}},
@@ -145,9 +145,9 @@ func Zhaoqing(now time.Time) *Store {
 			ContentHTML: `<p>这篇文章还在翻译中。</p>`,
 		},
 	)
-	s.SetSource(model.Source{ID: "zhaoqing-news", LastPollAt: now.Add(-4 * time.Minute), LastStatus: "ok",
+	s.SetSource(model.Source{ID: "zhaoqing-news", LastPollAt: now.Add(-4 * time.Minute), LastStatus: model.PollOK,
 		NextPollAt: now.Add(16 * time.Minute), LastSuccessAt: now.Add(-4 * time.Minute)})
-	s.SetSource(model.Source{ID: "zhaoqing-wechat", LastPollAt: now.Add(-9 * time.Minute), LastStatus: "error",
+	s.SetSource(model.Source{ID: "zhaoqing-wechat", LastPollAt: now.Add(-9 * time.Minute), LastStatus: model.PollError,
 		LastError: "HTTP 412 from rsshub.example (anti-bot challenge)", ConsecutiveErrors: 3,
 		FailingSince: now.Add(-50 * time.Minute), NextPollAt: now.Add(31 * time.Minute)})
 	s.SetUsage(model.Usage{Day: now.UTC().Format("2006-01-02"), Provider: "deepl", Chars: 48210, Requests: 37})

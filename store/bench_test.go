@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/transfeed/transfeed/model"
 	"github.com/transfeed/transfeed/store"
 	"github.com/transfeed/transfeed/store/storetest"
 )
@@ -23,11 +24,11 @@ func benchEngines(b *testing.B, fn func(b *testing.B, s *store.Store)) {
 	})
 }
 
-func benchItems(prefix string, n int, hash string) []store.Item {
-	items := make([]store.Item, n)
+func benchItems(prefix string, n int, hash string) []model.Item {
+	items := make([]model.Item, n)
 	for i := range items {
 		key := fmt.Sprintf("%s-%02d", prefix, i)
-		items[i] = store.Item{
+		items[i] = model.Item{
 			Key: key, GUID: key, Link: "http://www.zhaoqing.gov.cn/xwzx/zqyw/" + key + ".html",
 			Title: "肇庆市召开全市经济工作会议 " + key, Summary: "会议强调，要坚持稳中求进工作总基调。",
 			ContentHTML: "<p>会议强调，要坚持稳中求进工作总基调，完整准确全面贯彻新发展理念。</p><p>" + key + "</p>",
@@ -85,7 +86,7 @@ func BenchmarkClaimDeliveries(b *testing.B) {
 				b.Fatal(err)
 			}
 			for _, id := range res.New {
-				if err := s.MarkReady(ctx, id, store.Translation{TitleEN: "T"}, []string{"@a", "@b", "@c", "@d", "@e"}, benchT0()); err != nil {
+				if err := s.MarkReady(ctx, id, model.Translation{TitleEN: "T"}, []string{"@a", "@b", "@c", "@d", "@e"}, benchT0()); err != nil {
 					b.Fatal(err)
 				}
 			}

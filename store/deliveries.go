@@ -8,20 +8,22 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/transfeed/transfeed/model"
 )
 
 const deliveryColumns = `id, item_id, channel, state, attempts, next_attempt_at, message_id, error, created_at,
 	sent_at, lease_owner, lease_until`
 
-func scanDelivery(sc rowScanner) (Delivery, error) {
+func scanDelivery(sc rowScanner) (model.Delivery, error) {
 	var (
-		d                                      Delivery
+		d                                      model.Delivery
 		nextAttempt, created, sent, leaseUntil int64
 	)
 	err := sc.Scan(&d.ID, &d.ItemID, &d.Channel, &d.State, &d.Attempts, &nextAttempt, &d.MessageID, &d.Error,
 		&created, &sent, &d.LeaseOwner, &leaseUntil)
 	if err != nil {
-		return Delivery{}, err
+		return model.Delivery{}, err
 	}
 	d.NextAttemptAt = fromMS(nextAttempt)
 	d.CreatedAt = fromMS(created)
@@ -36,7 +38,7 @@ func scanDelivery(sc rowScanner) (Delivery, error) {
 // PausedUntil <= now); oldest first (CreatedAt, then id). Two claimers never
 // get the same delivery while its lease runs; a sent or failed delivery is
 // never returned.
-func (s *Store) ClaimDeliveries(ctx context.Context, owner string, now time.Time, limit int, lease time.Duration) ([]Delivery, error) {
+func (s *Store) ClaimDeliveries(ctx context.Context, owner string, now time.Time, limit int, lease time.Duration) ([]model.Delivery, error) {
 	if owner == "" {
 		return nil, errors.New("store: claim deliveries: empty owner")
 	}
@@ -44,7 +46,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, owner string, now time.Time
 		return nil, nil
 	}
 	nowMS := ms(now)
-	var out []Delivery
+	var out []model.Delivery
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, s.d.rebind(`UPDATE deliveries SET lease_owner = ?, lease_until = ?
 			WHERE id IN (
@@ -78,7 +80,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, owner string, now time.Time
 	if err != nil {
 		return nil, err
 	}
-	slices.SortFunc(out, func(a, b Delivery) int {
+	slices.SortFunc(out, func(a, b model.Delivery) int {
 		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
 			return c
 		}
@@ -121,7 +123,7 @@ func (s *Store) ReleaseDelivery(ctx context.Context, id int64, next time.Time) e
 func (s *Store) MarkDeliveryFailed(ctx context.Context, id int64, reason string) error {
 	what := fmt.Sprintf("mark delivery %d failed", id)
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		var state DeliveryState
+		var state model.DeliveryState
 		err := tx.QueryRowContext(ctx, s.d.rebind(`SELECT state FROM deliveries WHERE id = ?`), id).Scan(&state)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("store: %s: %w", what, ErrNotFound)
@@ -129,7 +131,7 @@ func (s *Store) MarkDeliveryFailed(ctx context.Context, id int64, reason string)
 		if err != nil {
 			return fmt.Errorf("store: %s: %w", what, err)
 		}
-		if state == DeliverySent {
+		if state == model.DeliverySent {
 			return nil
 		}
 		_, err = tx.ExecContext(ctx, s.d.rebind(`UPDATE deliveries SET state = 'failed', attempts = attempts + 1, error = ?,
@@ -165,7 +167,7 @@ func (s *Store) RetryFailedDeliveries(ctx context.Context, channel string) (int,
 
 // DeliveryBacklogs counts deliveries per state for every channel that has
 // any, ordered by channel.
-func (s *Store) DeliveryBacklogs(ctx context.Context) ([]DeliveryBacklog, error) {
+func (s *Store) DeliveryBacklogs(ctx context.Context) ([]model.DeliveryBacklog, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT channel,
 		SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END),
 		SUM(CASE WHEN state = 'sent' THEN 1 ELSE 0 END),
@@ -175,9 +177,9 @@ func (s *Store) DeliveryBacklogs(ctx context.Context) ([]DeliveryBacklog, error)
 		return nil, fmt.Errorf("store: delivery backlogs: %w", err)
 	}
 	defer rows.Close()
-	var out []DeliveryBacklog
+	var out []model.DeliveryBacklog
 	for rows.Next() {
-		var b DeliveryBacklog
+		var b model.DeliveryBacklog
 		if err := rows.Scan(&b.Channel, &b.Pending, &b.Sent, &b.Failed); err != nil {
 			return nil, fmt.Errorf("store: delivery backlogs: %w", err)
 		}
@@ -191,13 +193,13 @@ func (s *Store) DeliveryBacklogs(ctx context.Context) ([]DeliveryBacklog, error)
 
 const channelStateColumns = `channel, chat_id, paused, paused_until, reason, alerted_at`
 
-func scanChannelState(sc rowScanner) (ChannelState, error) {
+func scanChannelState(sc rowScanner) (model.ChannelState, error) {
 	var (
-		st                 ChannelState
+		st                 model.ChannelState
 		pausedUntil, alert int64
 	)
 	if err := sc.Scan(&st.Channel, &st.ChatID, &st.Paused, &pausedUntil, &st.Reason, &alert); err != nil {
-		return ChannelState{}, err
+		return model.ChannelState{}, err
 	}
 	st.PausedUntil = fromMS(pausedUntil)
 	st.AlertedAt = fromMS(alert)
@@ -206,20 +208,20 @@ func scanChannelState(sc rowScanner) (ChannelState, error) {
 
 // GetChannelState returns a channel's pause state; the zero state (not
 // paused) with Channel set when none is stored.
-func (s *Store) GetChannelState(ctx context.Context, channel string) (ChannelState, error) {
+func (s *Store) GetChannelState(ctx context.Context, channel string) (model.ChannelState, error) {
 	st, err := scanChannelState(s.r.QueryRowContext(ctx,
 		s.d.rebind(`SELECT `+channelStateColumns+` FROM channel_state WHERE channel = ?`), channel))
 	if errors.Is(err, sql.ErrNoRows) {
-		return ChannelState{Channel: channel}, nil
+		return model.ChannelState{Channel: channel}, nil
 	}
 	if err != nil {
-		return ChannelState{}, fmt.Errorf("store: get channel state %q: %w", channel, err)
+		return model.ChannelState{}, fmt.Errorf("store: get channel state %q: %w", channel, err)
 	}
 	return st, nil
 }
 
 // SetChannelState stores (inserts or replaces) a channel's state.
-func (s *Store) SetChannelState(ctx context.Context, st ChannelState) error {
+func (s *Store) SetChannelState(ctx context.Context, st model.ChannelState) error {
 	if st.Channel == "" {
 		return errors.New("store: set channel state: empty channel")
 	}
@@ -235,13 +237,13 @@ func (s *Store) SetChannelState(ctx context.Context, st ChannelState) error {
 }
 
 // ListChannelStates returns every stored channel state, ordered by channel.
-func (s *Store) ListChannelStates(ctx context.Context) ([]ChannelState, error) {
+func (s *Store) ListChannelStates(ctx context.Context) ([]model.ChannelState, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT `+channelStateColumns+` FROM channel_state ORDER BY channel`)
 	if err != nil {
 		return nil, fmt.Errorf("store: list channel states: %w", err)
 	}
 	defer rows.Close()
-	var out []ChannelState
+	var out []model.ChannelState
 	for rows.Next() {
 		st, err := scanChannelState(rows)
 		if err != nil {

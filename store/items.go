@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/transfeed/transfeed/model"
 )
 
 // itemColumns is the column list scanItem reads, in order.
@@ -21,9 +23,9 @@ const itemColumns = `id, source_id, key, guid, link, title, summary, content_htm
 // maxInList bounds the number of values bound into one IN (…) list.
 const maxInList = 500
 
-func scanItem(sc rowScanner) (Item, error) {
+func scanItem(sc rowScanner) (model.Item, error) {
 	var (
-		it                                 Item
+		it                                 model.Item
 		cats                               string
 		published, firstSeen, updated      int64
 		translatedAt, nextAttempt, readyAt int64
@@ -33,10 +35,10 @@ func scanItem(sc rowScanner) (Item, error) {
 		&it.State, &it.BackfillRank, &it.TitleEN, &it.SummaryEN, &it.ContentHTMLEN, &it.TranslatedBy,
 		&translatedAt, &it.TitleOnly, &it.Untranslated, &it.TranslateErr, &it.Attempts, &nextAttempt, &readyAt)
 	if err != nil {
-		return Item{}, err
+		return model.Item{}, err
 	}
 	if it.Categories, err = decodeCategories(cats); err != nil {
-		return Item{}, fmt.Errorf("item %d: %w", it.ID, err)
+		return model.Item{}, fmt.Errorf("item %d: %w", it.ID, err)
 	}
 	it.Published = fromMS(published)
 	it.FirstSeen = fromMS(firstSeen)
@@ -47,9 +49,9 @@ func scanItem(sc rowScanner) (Item, error) {
 	return it, nil
 }
 
-func scanItems(rows *sql.Rows) ([]Item, error) {
+func scanItems(rows *sql.Rows) ([]model.Item, error) {
 	defer rows.Close()
-	var out []Item
+	var out []model.Item
 	for rows.Next() {
 		it, err := scanItem(rows)
 		if err != nil {
@@ -107,7 +109,7 @@ type storedHash struct {
 // claimed at once); its translation slot stays until the next translation
 // replaces it. Items with an equal hash are left alone and counted in Unchanged.
 // Item.SourceID is ignored: every item is stored under sourceID.
-func (s *Store) UpsertItems(ctx context.Context, sourceID string, items []Item, now time.Time) (UpsertResult, error) {
+func (s *Store) UpsertItems(ctx context.Context, sourceID string, items []model.Item, now time.Time) (UpsertResult, error) {
 	var res UpsertResult
 	if len(items) == 0 {
 		return res, nil
@@ -175,7 +177,7 @@ func (s *Store) UpsertItems(ctx context.Context, sourceID string, items []Item, 
 			}
 			var id int64
 			err = ins.QueryRowContext(ctx, sourceID, it.Key, it.GUID, it.Link, it.Title, it.Summary, it.ContentHTML,
-				it.Author, it.Language, it.ImageURL, cats, pub, nowMS, nowMS, it.ContentHash, StateNew,
+				it.Author, it.Language, it.ImageURL, cats, pub, nowMS, nowMS, it.ContentHash, model.StateNew,
 				it.BackfillRank).Scan(&id)
 			if errors.Is(err, sql.ErrNoRows) {
 				// Another instance stored the key since we looked (PostgreSQL
@@ -207,7 +209,7 @@ func appendUnique(ids []int64, id int64) []int64 {
 }
 
 // itemHashes returns id and content hash of the stored items among items' keys.
-func (s *Store) itemHashes(ctx context.Context, tx *sql.Tx, sourceID string, items []Item) (map[string]storedHash, error) {
+func (s *Store) itemHashes(ctx context.Context, tx *sql.Tx, sourceID string, items []model.Item) (map[string]storedHash, error) {
 	out := make(map[string]storedHash, len(items))
 	for start := 0; start < len(items); start += maxInList {
 		chunk := items[start:min(start+maxInList, len(items))]
@@ -263,13 +265,13 @@ func (s *Store) ItemKeys(ctx context.Context, sourceID string) (map[string]strin
 }
 
 // GetItem returns one item; ErrNotFound when there is none with that id.
-func (s *Store) GetItem(ctx context.Context, id int64) (Item, error) {
+func (s *Store) GetItem(ctx context.Context, id int64) (model.Item, error) {
 	it, err := scanItem(s.r.QueryRowContext(ctx, s.d.rebind(`SELECT `+itemColumns+` FROM items WHERE id = ?`), id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return Item{}, fmt.Errorf("store: item %d: %w", id, ErrNotFound)
+		return model.Item{}, fmt.Errorf("store: item %d: %w", id, ErrNotFound)
 	}
 	if err != nil {
-		return Item{}, fmt.Errorf("store: get item %d: %w", id, err)
+		return model.Item{}, fmt.Errorf("store: get item %d: %w", id, err)
 	}
 	return it, nil
 }
@@ -304,7 +306,7 @@ func itemWhere(q ItemQuery) (string, []any) {
 
 // ListItems returns the items q selects, newest Published first (then
 // highest id). Limit 0 means 50.
-func (s *Store) ListItems(ctx context.Context, q ItemQuery) ([]Item, error) {
+func (s *Store) ListItems(ctx context.Context, q ItemQuery) ([]model.Item, error) {
 	where, args := itemWhere(q)
 	limit := q.Limit
 	if limit <= 0 {
@@ -354,7 +356,7 @@ func (s *Store) ItemsChangedSince(ctx context.Context, sourceIDs []string) (time
 // holds an unexpired lease on; oldest first seen first. The state is left
 // as it is (the caller sets it). Two claimers never get the same item while
 // its lease runs.
-func (s *Store) ClaimItems(ctx context.Context, owner string, now time.Time, limit int, lease time.Duration) ([]Item, error) {
+func (s *Store) ClaimItems(ctx context.Context, owner string, now time.Time, limit int, lease time.Duration) ([]model.Item, error) {
 	if owner == "" {
 		return nil, errors.New("store: claim items: empty owner")
 	}
@@ -362,7 +364,7 @@ func (s *Store) ClaimItems(ctx context.Context, owner string, now time.Time, lim
 		return nil, nil
 	}
 	nowMS := ms(now)
-	var items []Item
+	var items []model.Item
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, s.d.rebind(`UPDATE items SET lease_owner = ?, lease_until = ?
 			WHERE id IN (
@@ -390,8 +392,8 @@ func (s *Store) ClaimItems(ctx context.Context, owner string, now time.Time, lim
 }
 
 // sortItemsByFirstSeen restores the claim order (RETURNING order is unspecified).
-func sortItemsByFirstSeen(items []Item) {
-	slices.SortFunc(items, func(a, b Item) int {
+func sortItemsByFirstSeen(items []model.Item) {
+	slices.SortFunc(items, func(a, b model.Item) int {
 		if c := a.FirstSeen.Compare(b.FirstSeen); c != 0 {
 			return c
 		}
@@ -401,7 +403,7 @@ func sortItemsByFirstSeen(items []Item) {
 
 // SetItemState sets an item's state (StateNew, StateTranslating or
 // StateReady). ErrNotFound when there is no such item.
-func (s *Store) SetItemState(ctx context.Context, id int64, state State) error {
+func (s *Store) SetItemState(ctx context.Context, id int64, state model.State) error {
 	if !state.Valid() {
 		return fmt.Errorf("store: set item %d state: unknown state %q", id, state)
 	}
@@ -417,7 +419,7 @@ func (s *Store) SetItemState(ctx context.Context, id int64, state State) error {
 // translated), nothing changes and ErrStale is returned: the item is back in
 // StateNew, unleased, and is translated again. ErrNotFound when there is no
 // such item.
-func (s *Store) MarkReady(ctx context.Context, id int64, t Translation, channels []string, now time.Time) error {
+func (s *Store) MarkReady(ctx context.Context, id int64, t model.Translation, channels []string, now time.Time) error {
 	nowMS := ms(now)
 	translatedAt := int64(0)
 	if t.TranslatedBy != "" {
@@ -473,7 +475,7 @@ func (s *Store) MarkReady(ctx context.Context, id int64, t Translation, channels
 // NextAttemptAt = next, StateTranslating, lease cleared. A non-nil t (for
 // example the title alone) is stored too; it stays invisible until the item
 // is ready. ErrNotFound when there is no such item.
-func (s *Store) MarkTranslateFailed(ctx context.Context, id int64, t *Translation, reason string, next time.Time) error {
+func (s *Store) MarkTranslateFailed(ctx context.Context, id int64, t *model.Translation, reason string, next time.Time) error {
 	what := fmt.Sprintf("mark item %d translate failed", id)
 	if t == nil {
 		return s.execOne(ctx, what, `UPDATE items SET state = 'translating', attempts = attempts + 1,

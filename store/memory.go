@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/transfeed/transfeed/model"
 )
 
 // TMGet looks segments up in the translation memory and returns key →
@@ -46,7 +48,7 @@ func (s *Store) TMGet(ctx context.Context, keys []string) (map[string]string, er
 // holds them, in one transaction. Entries are written in key order, so
 // concurrent writers never deadlock; for a key given twice the last entry
 // wins.
-func (s *Store) TMPut(ctx context.Context, entries []TMEntry) error {
+func (s *Store) TMPut(ctx context.Context, entries []model.TMEntry) error {
 	if len(entries) == 0 {
 		return nil
 	}
@@ -56,7 +58,7 @@ func (s *Store) TMPut(ctx context.Context, entries []TMEntry) error {
 		}
 	}
 	sorted := slices.Clone(entries)
-	slices.SortStableFunc(sorted, func(a, b TMEntry) int { return strings.Compare(a.Key, b.Key) })
+	slices.SortStableFunc(sorted, func(a, b model.TMEntry) int { return strings.Compare(a.Key, b.Key) })
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		stmt, err := tx.PrepareContext(ctx, s.d.rebind(`INSERT INTO translation_memory (key, provider, source, target)
 			VALUES (?, ?, ?, ?)
@@ -95,18 +97,18 @@ func (s *Store) AddUsage(ctx context.Context, day, provider string, chars, reque
 }
 
 // GetUsage returns a provider's usage on day; zero counts when none.
-func (s *Store) GetUsage(ctx context.Context, day, provider string) (Usage, error) {
-	u := Usage{Day: day, Provider: provider}
+func (s *Store) GetUsage(ctx context.Context, day, provider string) (model.Usage, error) {
+	u := model.Usage{Day: day, Provider: provider}
 	err := s.r.QueryRowContext(ctx, s.d.rebind(`SELECT chars, requests FROM translation_usage WHERE day = ? AND provider = ?`),
 		day, provider).Scan(&u.Chars, &u.Requests)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return Usage{}, fmt.Errorf("store: get usage: %w", err)
+		return model.Usage{}, fmt.Errorf("store: get usage: %w", err)
 	}
 	return u, nil
 }
 
 // SetProviderState stores (inserts or replaces) a provider's pause state.
-func (s *Store) SetProviderState(ctx context.Context, st ProviderState) error {
+func (s *Store) SetProviderState(ctx context.Context, st model.ProviderState) error {
 	if st.Provider == "" {
 		return errors.New("store: set provider state: empty provider")
 	}
@@ -122,8 +124,8 @@ func (s *Store) SetProviderState(ctx context.Context, st ProviderState) error {
 
 // GetProviderState returns a provider's pause state; the zero state with
 // Provider set when none is stored.
-func (s *Store) GetProviderState(ctx context.Context, provider string) (ProviderState, error) {
-	st := ProviderState{Provider: provider}
+func (s *Store) GetProviderState(ctx context.Context, provider string) (model.ProviderState, error) {
+	st := model.ProviderState{Provider: provider}
 	var pausedUntil, alerted int64
 	err := s.r.QueryRowContext(ctx, s.d.rebind(`SELECT paused_until, reason, alerted_at FROM provider_state WHERE provider = ?`),
 		provider).Scan(&pausedUntil, &st.Reason, &alerted)
@@ -131,7 +133,7 @@ func (s *Store) GetProviderState(ctx context.Context, provider string) (Provider
 		return st, nil
 	}
 	if err != nil {
-		return ProviderState{}, fmt.Errorf("store: get provider state %q: %w", provider, err)
+		return model.ProviderState{}, fmt.Errorf("store: get provider state %q: %w", provider, err)
 	}
 	st.PausedUntil = fromMS(pausedUntil)
 	st.AlertedAt = fromMS(alerted)

@@ -8,6 +8,8 @@ import (
 	"maps"
 	"slices"
 	"time"
+
+	"github.com/transfeed/transfeed/model"
 )
 
 // sourceSelect reads a source with its item counts from one grouped query;
@@ -25,16 +27,16 @@ type rowScanner interface {
 	Scan(dest ...any) error
 }
 
-func scanSource(sc rowScanner) (Source, error) {
+func scanSource(sc rowScanner) (model.Source, error) {
 	var (
-		src                                                      Source
+		src                                                      model.Source
 		lastPoll, lastSuccess, nextPoll, failingSince, alertedAt int64
 	)
 	err := sc.Scan(&src.ID, &src.URL, &src.ETag, &src.LastModified, &lastPoll, &src.LastStatus, &src.LastError,
 		&lastSuccess, &nextPoll, &src.ConsecutiveErrors, &failingSince, &alertedAt,
 		&src.LastItemCount, &src.PolledOnce, &src.ItemCount, &src.ItemsLast24h)
 	if err != nil {
-		return Source{}, err
+		return model.Source{}, err
 	}
 	src.LastPollAt = fromMS(lastPoll)
 	src.LastSuccessAt = fromMS(lastSuccess)
@@ -66,7 +68,7 @@ func (s *Store) SyncSources(ctx context.Context, ids map[string]string) error {
 
 // GetSource returns one source with its item counts (last 24 h by the wall
 // clock). ErrNotFound when there is no such source.
-func (s *Store) GetSource(ctx context.Context, id string) (Source, error) {
+func (s *Store) GetSource(ctx context.Context, id string) (model.Source, error) {
 	return s.getSource(ctx, s.r, id, s.now())
 }
 
@@ -74,27 +76,27 @@ type queryRower interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-func (s *Store) getSource(ctx context.Context, q queryRower, id string, now time.Time) (Source, error) {
+func (s *Store) getSource(ctx context.Context, q queryRower, id string, now time.Time) (model.Source, error) {
 	src, err := scanSource(q.QueryRowContext(ctx, s.d.rebind(sourceSelect+` WHERE s.id = ?`),
 		ms(now.Add(-24*time.Hour)), id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return Source{}, fmt.Errorf("store: source %q: %w", id, ErrNotFound)
+		return model.Source{}, fmt.Errorf("store: source %q: %w", id, ErrNotFound)
 	}
 	if err != nil {
-		return Source{}, fmt.Errorf("store: get source %q: %w", id, err)
+		return model.Source{}, fmt.Errorf("store: get source %q: %w", id, err)
 	}
 	return src, nil
 }
 
 // ListSources returns every stored source ordered by id, with ItemCount and
 // ItemsLast24h (first seen at or after now-24h).
-func (s *Store) ListSources(ctx context.Context, now time.Time) ([]Source, error) {
+func (s *Store) ListSources(ctx context.Context, now time.Time) ([]model.Source, error) {
 	rows, err := s.r.QueryContext(ctx, s.d.rebind(sourceSelect+` ORDER BY s.id`), ms(now.Add(-24*time.Hour)))
 	if err != nil {
 		return nil, fmt.Errorf("store: list sources: %w", err)
 	}
 	defer rows.Close()
-	var out []Source
+	var out []model.Source
 	for rows.Next() {
 		src, err := scanSource(rows)
 		if err != nil {
@@ -120,38 +122,38 @@ func (s *Store) ListSources(ctx context.Context, now time.Time) ([]Source, error
 //
 // Every status sets LastPollAt, LastStatus and NextPollAt; a non-empty URL
 // replaces the stored one.
-func (s *Store) RecordPoll(ctx context.Context, r PollResult) (Source, error) {
+func (s *Store) RecordPoll(ctx context.Context, r model.PollResult) (model.Source, error) {
 	var (
 		query string
 		args  []any
 	)
 	at := ms(r.At)
 	switch r.Status {
-	case PollOK:
+	case model.PollOK:
 		query = `UPDATE sources SET url = COALESCE(NULLIF(?, ''), url), last_poll_at = ?, last_status = ?,
 			next_poll_at = ?, last_success_at = ?, consecutive_errors = 0, failing_since = 0, alerted_at = 0,
 			last_error = '', etag = ?, last_modified = ?, last_item_count = ?, polled_once = TRUE
 			WHERE id = ?`
 		args = []any{r.URL, at, r.Status, ms(r.NextPollAt), at, r.ETag, r.LastModified, r.ItemCount, r.SourceID}
-	case PollNotModified:
+	case model.PollNotModified:
 		query = `UPDATE sources SET url = COALESCE(NULLIF(?, ''), url), last_poll_at = ?, last_status = ?,
 			next_poll_at = ?, last_success_at = ?, consecutive_errors = 0, failing_since = 0, alerted_at = 0,
 			last_error = ''
 			WHERE id = ?`
 		args = []any{r.URL, at, r.Status, ms(r.NextPollAt), at, r.SourceID}
-	case PollError:
+	case model.PollError:
 		query = `UPDATE sources SET url = COALESCE(NULLIF(?, ''), url), last_poll_at = ?, last_status = ?,
 			next_poll_at = ?, consecutive_errors = consecutive_errors + 1, last_error = ?,
 			failing_since = CASE WHEN failing_since = 0 THEN ? ELSE failing_since END
 			WHERE id = ?`
 		args = []any{r.URL, at, r.Status, ms(r.NextPollAt), r.Error, at, r.SourceID}
 	default:
-		return Source{}, fmt.Errorf("store: record poll %q: unknown status %q", r.SourceID, r.Status)
+		return model.Source{}, fmt.Errorf("store: record poll %q: unknown status %q", r.SourceID, r.Status)
 	}
 	if r.SourceID == "" {
-		return Source{}, fmt.Errorf("store: record poll: empty source id")
+		return model.Source{}, fmt.Errorf("store: record poll: empty source id")
 	}
-	var src Source
+	var src model.Source
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO sources (id, url) VALUES (?, ?) ON CONFLICT (id) DO NOTHING`),
 			r.SourceID, r.URL)
@@ -165,7 +167,7 @@ func (s *Store) RecordPoll(ctx context.Context, r PollResult) (Source, error) {
 		return err
 	})
 	if err != nil {
-		return Source{}, err
+		return model.Source{}, err
 	}
 	return src, nil
 }

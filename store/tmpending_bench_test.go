@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/transfeed/transfeed/model"
 	"github.com/transfeed/transfeed/store"
 )
 
@@ -24,10 +25,10 @@ func BenchmarkTMReserve(b *testing.B) {
 				n := 0
 				for b.Loop() {
 					keys := make([]string, segments)
-					entries := make([]store.TMEntry, segments)
+					entries := make([]model.TMEntry, segments)
 					for i := range keys {
 						keys[i] = fmt.Sprintf("post%06d-seg%02d", n, i)
-						entries[i] = store.TMEntry{Key: keys[i], Provider: "p", Source: "会议强调，要坚持稳中求进。", Target: "The meeting stressed progress."}
+						entries[i] = model.TMEntry{Key: keys[i], Provider: "p", Source: "会议强调，要坚持稳中求进。", Target: "The meeting stressed progress."}
 					}
 					n++
 					if reserve {

@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/transfeed/transfeed/model"
 )
 
 // TestTMPutEndsReservations: the reservation rows of stored keys are gone,
@@ -22,7 +24,7 @@ func TestTMPutEndsReservations(t *testing.T) {
 	if _, err := s.TMReserve(ctx, []string{"c"}, "B", now, time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.TMPut(ctx, []TMEntry{{Key: "c", Source: "丙", Target: "C"}, {Key: "a", Source: "甲", Target: "A"}}); err != nil {
+	if err := s.TMPut(ctx, []model.TMEntry{{Key: "c", Source: "丙", Target: "C"}, {Key: "a", Source: "甲", Target: "A"}}); err != nil {
 		t.Fatal(err)
 	}
 	rows, err := s.r.QueryContext(ctx, `SELECT key, owner FROM tm_pending ORDER BY key`)

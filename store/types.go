@@ -9,41 +9,10 @@ import (
 // ErrNotFound is returned when a row asked for by id does not exist.
 var ErrNotFound = model.ErrNotFound
 
-// The domain types live in package model; these aliases keep the store's
-// callers compiling while they move to model.
-type (
-	Item            = model.Item
-	Translation     = model.Translation
-	TMEntry         = model.TMEntry
-	Usage           = model.Usage
-	ProviderState   = model.ProviderState
-	Source          = model.Source
-	PollResult      = model.PollResult
-	Delivery        = model.Delivery
-	ChannelState    = model.ChannelState
-	DeliveryBacklog = model.DeliveryBacklog
-	State           = model.State
-	DeliveryState   = model.DeliveryState
-	PollStatus      = model.PollStatus
-)
-
-// States, as aliases of model's constants.
-const (
-	StateNew         = model.StateNew
-	StateTranslating = model.StateTranslating
-	StateReady       = model.StateReady
-	DeliveryPending  = model.DeliveryPending
-	DeliverySent     = model.DeliverySent
-	DeliveryFailed   = model.DeliveryFailed
-	PollOK           = model.PollOK
-	PollNotModified  = model.PollNotModified
-	PollError        = model.PollError
-)
-
 // UpsertResult tells what UpsertItems did.
 type UpsertResult struct {
 	New       []int64 // ids of items stored for the first time
-	Updated   []int64 // ids whose content hash changed (originals replaced, state back to StateNew)
+	Updated   []int64 // ids whose content hash changed (originals replaced, state back to model.StateNew)
 	Unchanged int
 }
 

@@ -91,7 +91,7 @@ func BenchmarkCostRatio(b *testing.B) {
 			for b.Loop() {
 				fake := newFake(b, "fake/model-1", nil)
 				fake.limits = Limits{MaxTexts: 50, MaxBytes: 128 << 10}
-				eng, err := NewEngine(EngineConfig{Glossary: g, Now: func() time.Time { return testNow }}, fake, NewMapMemory(), nil, nil)
+				eng, err := NewEngine(EngineConfig{Glossary: g, Now: func() time.Time { return testNow }}, fake, newMemory(b), nil, nil)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -14,13 +14,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/transfeed/transfeed/model"
+	"github.com/transfeed/transfeed/store"
 )
 
 var testNow = time.Date(2026, 3, 10, 15, 0, 0, 0, time.UTC)
 
 type testEnv struct {
 	fake  *fakeTranslator
-	mem   *MapMemory
+	mem   *store.Store
 	sleep *sleepRecorder
 	eng   *Engine
 	met   *Metrics
@@ -29,7 +30,7 @@ type testEnv struct {
 
 func newEnv(t testing.TB, glossary map[string]string, limit int64) *testEnv {
 	t.Helper()
-	env := &testEnv{fake: newFake(t, "fake/model-1", nil), mem: NewMapMemory(), sleep: &sleepRecorder{}, reg: prometheus.NewRegistry()}
+	env := &testEnv{fake: newFake(t, "fake/model-1", nil), mem: newMemory(t), sleep: &sleepRecorder{}, reg: prometheus.NewRegistry()}
 	env.met = NewMetrics(env.reg)
 	env.eng = env.engine(t, glossary, limit)
 	return env
@@ -529,10 +530,10 @@ func TestNewEngineErrors(t *testing.T) {
 		tr   Translator
 		mem  Memory
 	}{
-		{name: "no translator", mem: NewMapMemory()},
+		{name: "no translator", mem: newMemory(t)},
 		{name: "no memory", tr: f},
-		{name: "negative limit", tr: f, mem: NewMapMemory(), cfg: EngineConfig{DailyCharLimit: -1}},
-		{name: "negative reservation lease", tr: f, mem: NewMapMemory(), cfg: EngineConfig{ReserveLease: -time.Second}},
+		{name: "negative limit", tr: f, mem: newMemory(t), cfg: EngineConfig{DailyCharLimit: -1}},
+		{name: "negative reservation lease", tr: f, mem: newMemory(t), cfg: EngineConfig{ReserveLease: -time.Second}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -229,21 +229,21 @@ func TestWaitForAnotherInstance(t *testing.T) {
 		name string
 		// at is called at the nth sleep, as the other instance.
 		at         int
-		other      func(ctx context.Context, mem *MapMemory, key string) error
+		other      func(ctx context.Context, mem *store.Store, key string) error
 		wantSleeps int
 		wantSent   bool // the boilerplate is sent by this call
 	}{
 		{name: "the holder stores it", at: 3, wantSleeps: 3,
-			other: func(ctx context.Context, mem *MapMemory, key string) error {
+			other: func(ctx context.Context, mem *store.Store, key string) error {
 				return mem.TMPut(ctx, []model.TMEntry{{Key: key, Provider: "fake/model-1", Source: boiler, Target: "Hosted by the Zhaoqing municipal office."}})
 			}},
 		{name: "the holder releases it", at: 3, wantSleeps: reserveEvery, wantSent: true,
-			other: func(ctx context.Context, mem *MapMemory, key string) error {
+			other: func(ctx context.Context, mem *store.Store, key string) error {
 				return mem.TMRelease(ctx, []string{key}, "other")
 			}},
 		{name: "the holder dies", wantSleeps: int(lease / reservePoll), wantSent: true},
 		{name: "the holder's answer fails the checks", at: 2, wantSleeps: 2, wantSent: true,
-			other: func(ctx context.Context, mem *MapMemory, key string) error {
+			other: func(ctx context.Context, mem *store.Store, key string) error {
 				return mem.TMPut(ctx, []model.TMEntry{{Key: key, Provider: "fake/model-1", Source: boiler, Target: boiler}})
 			}},
 	}
@@ -251,7 +251,7 @@ func TestWaitForAnotherInstance(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := t.Context()
 			fake := newFake(t, "fake/model-1", nil)
-			mem := NewMapMemory()
+			mem := newMemory(t)
 			clock := &fakeClock{now: testNow}
 			eng, err := NewEngine(EngineConfig{Owner: "me", Now: clock.Now, Sleep: clock.Sleep, ReserveLease: lease}, fake, mem, nil, nil)
 			if err != nil {
@@ -312,7 +312,7 @@ func TestWaitEndsWithContext(t *testing.T) {
 	it := model.Item{Title: "关于做好防汛工作的通知", ContentHTML: paragraphs(boiler)}
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	mem := NewMapMemory()
+	mem := newMemory(t)
 	clock := &fakeClock{now: testNow, onSleep: func(n int) {
 		if n == 4 {
 			cancel()
@@ -335,7 +335,7 @@ func TestWaitEndsWithContext(t *testing.T) {
 
 // countingMemory counts the reservation calls to a Memory.
 type countingMemory struct {
-	*MapMemory
+	*store.Store
 	mu                      sync.Mutex
 	reserves, releases, put int
 }
@@ -344,21 +344,21 @@ func (m *countingMemory) TMReserve(ctx context.Context, keys []string, owner str
 	m.mu.Lock()
 	m.reserves++
 	m.mu.Unlock()
-	return m.MapMemory.TMReserve(ctx, keys, owner, now, lease)
+	return m.Store.TMReserve(ctx, keys, owner, now, lease)
 }
 
 func (m *countingMemory) TMRelease(ctx context.Context, keys []string, owner string) error {
 	m.mu.Lock()
 	m.releases++
 	m.mu.Unlock()
-	return m.MapMemory.TMRelease(ctx, keys, owner)
+	return m.Store.TMRelease(ctx, keys, owner)
 }
 
 func (m *countingMemory) TMPut(ctx context.Context, entries []model.TMEntry) error {
 	m.mu.Lock()
 	m.put++
 	m.mu.Unlock()
-	return m.MapMemory.TMPut(ctx, entries)
+	return m.Store.TMPut(ctx, entries)
 }
 
 func (m *countingMemory) counts() [3]int {
@@ -374,7 +374,7 @@ func TestReservationCost(t *testing.T) {
 	ctx := t.Context()
 	it := model.Item{Title: "关于做好防汛工作的通知", ContentHTML: paragraphs("今天召开防汛工作会议。", "肇庆市人民政府办公室主办。")}
 	fake := newFake(t, "fake/model-1", nil)
-	mem := &countingMemory{MapMemory: NewMapMemory()}
+	mem := &countingMemory{Store: newMemory(t)}
 	eng, err := NewEngine(EngineConfig{Now: func() time.Time { return testNow }}, fake, mem, nil, nil)
 	if err != nil {
 		t.Fatal(err)

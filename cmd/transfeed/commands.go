@@ -277,7 +277,15 @@ func cmdPreview(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	}
 	var pairs [][]translate.SegmentPair
 	if *doTranslate {
-		eng, _, err := buildEngine(cfg, translate.NewMemoryOnly(), logger, nil)
+		// A memory that lives only as long as the command: preview stores
+		// nothing in the installation's database.
+		mem, err := store.Open(ctx, store.Config{DSN: ":memory:"}, logger)
+		if err != nil {
+			fmt.Fprintf(stderr, "transfeed: %v\n", err)
+			return exitFailure
+		}
+		defer mem.Close()
+		eng, _, err := buildEngine(cfg, mem, logger, nil)
 		if err != nil {
 			fmt.Fprintf(stderr, "transfeed: %v\n", err)
 			return exitFailure

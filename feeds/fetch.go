@@ -16,20 +16,11 @@ import (
 	"time"
 
 	"github.com/mmcdole/gofeed"
-)
-
-// Defaults applied to zero FetchOptions fields.
-const (
-	DefaultUserAgent    = "transfeed/1.0 (+https://github.com/transfeed/transfeed)"
-	DefaultTimeout      = 30 * time.Second
-	DefaultMaxBody      = 10 * 1000 * 1000
-	DefaultPerHost      = 2
-	DefaultConcurrency  = 8
-	DefaultMaxRedirects = 5
+	"github.com/transfeed/transfeed/config"
 )
 
 // FetchOptions is the politeness and safety policy of a Fetcher. Zero
-// fields get the defaults above.
+// fields get the config defaults (config.DefaultUserAgent, …).
 type FetchOptions struct {
 	UserAgent    string
 	Timeout      time.Duration // whole request including the body
@@ -41,22 +32,22 @@ type FetchOptions struct {
 
 func (o FetchOptions) withDefaults() FetchOptions {
 	if o.UserAgent == "" {
-		o.UserAgent = DefaultUserAgent
+		o.UserAgent = config.DefaultUserAgent
 	}
 	if o.Timeout <= 0 {
-		o.Timeout = DefaultTimeout
+		o.Timeout = config.DefaultFetchTimeout
 	}
 	if o.MaxBody <= 0 {
-		o.MaxBody = DefaultMaxBody
+		o.MaxBody = int64(config.DefaultMaxBody)
 	}
 	if o.PerHost <= 0 {
-		o.PerHost = DefaultPerHost
+		o.PerHost = config.DefaultPerHost
 	}
 	if o.Concurrency <= 0 {
-		o.Concurrency = DefaultConcurrency
+		o.Concurrency = config.DefaultConcurrency
 	}
 	if o.MaxRedirects <= 0 {
-		o.MaxRedirects = DefaultMaxRedirects
+		o.MaxRedirects = config.DefaultMaxRedirects
 	}
 	return o
 }

@@ -35,14 +35,11 @@ type RawItem struct {
 	Categories      []string
 }
 
-// DefaultTimezone is used for zone-less dates when a source names none.
-const DefaultTimezone = "Asia/Shanghai"
-
 // SourceLocation loads the source's time zone (default Asia/Shanghai).
 func SourceLocation(src config.Source) (*time.Location, error) {
 	name := src.Timezone
 	if name == "" {
-		name = DefaultTimezone
+		name = config.DefaultTimezone
 	}
 	return model.LoadLocation(name)
 }

@@ -49,20 +49,7 @@ func buildEngine(cfg *config.Config, mem translate.Memory, logger *slog.Logger, 
 	if err != nil || tr == nil {
 		return nil, "", err
 	}
-	entries := map[string]string{}
-	if p := cfg.GlossaryFilePath(); p != "" {
-		fromFile, err := translate.LoadGlossaryFile(p)
-		if err != nil {
-			return nil, "", err
-		}
-		for k, v := range fromFile {
-			entries[k] = v
-		}
-	}
-	for k, v := range cfg.Translation.Glossary { // the config's own entries win
-		entries[k] = v
-	}
-	g, err := translate.NewGlossary(entries)
+	g, err := translate.BuildGlossary(cfg.Translation.Glossary, cfg.GlossaryFilePath())
 	if err != nil {
 		return nil, "", err
 	}
@@ -332,7 +319,7 @@ func cmdPreview(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 				if p.FromMemory {
 					mark = " (memory)"
 				}
-				fmt.Fprintf(stdout, "    ZH: %s\n    EN%s: %s\n", oneLine(p.Original), mark, oneLine(p.English))
+				fmt.Fprintf(stdout, "    ZH: %s\n    EN%s: %s\n", model.OneLine(p.Original), mark, model.OneLine(p.English))
 			}
 		}
 		if it.TranslateErr != "" {
@@ -341,8 +328,6 @@ func cmdPreview(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	}
 	return exitOK
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, getenv getenvFunc) int {
 	fs, cfgFlag := newFlagSet("run", stderr)

@@ -4,11 +4,9 @@
 package provider
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
 	"strings"
 
 	"github.com/transfeed/transfeed/config"
@@ -36,10 +34,7 @@ func New(cfg config.TranslationConfig, client *http.Client, logger *slog.Logger)
 	case "", "none":
 		return nil, nil
 	case "openai":
-		key, err := secret(cfg.OpenAI.APIKey, cfg.OpenAI.APIKeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("provider: openai: %w", err)
-		}
+		key := strings.TrimSpace(cfg.OpenAI.APIKey.Reveal()) // *_file is read by the config loader
 		t, err := openai.New(openai.Config{
 			BaseURL:     cfg.OpenAI.BaseURL,
 			APIKey:      key,
@@ -48,24 +43,15 @@ func New(cfg config.TranslationConfig, client *http.Client, logger *slog.Logger)
 		}, client, logger)
 		return wrap(t, err)
 	case "deepl":
-		key, err := secret(cfg.DeepL.APIKey, cfg.DeepL.APIKeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("provider: deepl: %w", err)
-		}
+		key := strings.TrimSpace(cfg.DeepL.APIKey.Reveal()) // *_file is read by the config loader
 		t, err := deepl.New(deepl.Config{BaseURL: cfg.DeepL.BaseURL, APIKey: key}, client, logger)
 		return wrap(t, err)
 	case "google":
-		key, err := secret(cfg.Google.APIKey, cfg.Google.APIKeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("provider: google: %w", err)
-		}
+		key := strings.TrimSpace(cfg.Google.APIKey.Reveal()) // *_file is read by the config loader
 		t, err := google.New(google.Config{BaseURL: cfg.Google.BaseURL, APIKey: key}, client, logger)
 		return wrap(t, err)
 	case "libretranslate":
-		key, err := secret(cfg.LibreTranslate.APIKey, cfg.LibreTranslate.APIKeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("provider: libretranslate: %w", err)
-		}
+		key := strings.TrimSpace(cfg.LibreTranslate.APIKey.Reveal()) // *_file is read by the config loader
 		t, err := libretranslate.New(libretranslate.Config{BaseURL: cfg.LibreTranslate.BaseURL, APIKey: key}, client, logger)
 		return wrap(t, err)
 	}
@@ -79,21 +65,4 @@ func wrap[T translate.Translator](t T, err error) (translate.Translator, error) 
 		return nil, fmt.Errorf("provider: %w", err)
 	}
 	return t, nil
-}
-
-// secret returns the key's plaintext, reading keyFile when the key itself is
-// empty (the config loader normally resolves *_file already).
-func secret(key config.Secret, keyFile string) (string, error) {
-	if v := strings.TrimSpace(key.Reveal()); v != "" || keyFile == "" {
-		return v, nil
-	}
-	b, err := os.ReadFile(keyFile)
-	if err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			return "", fmt.Errorf("read api_key_file %s: %w", keyFile, pe.Err)
-		}
-		return "", fmt.Errorf("read api_key_file: %w", err)
-	}
-	return strings.TrimSpace(string(b)), nil
 }

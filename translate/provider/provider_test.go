@@ -3,8 +3,6 @@ package provider
 import (
 	"context"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -14,10 +12,6 @@ import (
 )
 
 func TestNew(t *testing.T) {
-	keyFile := filepath.Join(t.TempDir(), "key")
-	if err := os.WriteFile(keyFile, []byte("file-key-123:fx\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	tests := []struct {
 		name     string
 		cfg      config.TranslationConfig
@@ -30,8 +24,6 @@ func TestNew(t *testing.T) {
 		{name: "openai", cfg: config.TranslationConfig{Provider: "openai", OpenAI: config.OpenAIConfig{APIKey: "sk-x", Model: "gpt-4o-mini"}}, wantName: "openai/gpt-4o-mini"},
 		{name: "openai without model", cfg: config.TranslationConfig{Provider: "openai", OpenAI: config.OpenAIConfig{APIKey: "sk-secret-xyz"}}, wantErr: "model is required"},
 		{name: "deepl", cfg: config.TranslationConfig{Provider: "deepl", DeepL: config.DeepLConfig{APIKey: "k:fx"}}, wantName: "deepl"},
-		{name: "deepl key file", cfg: config.TranslationConfig{Provider: "DeepL", DeepL: config.DeepLConfig{APIKeyFile: keyFile}}, wantName: "deepl"},
-		{name: "deepl missing key file", cfg: config.TranslationConfig{Provider: "deepl", DeepL: config.DeepLConfig{APIKeyFile: keyFile + ".missing"}}, wantErr: "read api_key_file"},
 		{name: "deepl without key", cfg: config.TranslationConfig{Provider: "deepl"}, wantErr: "api key is required"},
 		{name: "google", cfg: config.TranslationConfig{Provider: "google", Google: config.GoogleConfig{APIKey: "g"}}, wantName: "google"},
 		{name: "libretranslate", cfg: config.TranslationConfig{Provider: "libretranslate", LibreTranslate: config.LibreTranslateConfig{BaseURL: "http://localhost:5000"}}, wantName: "libretranslate"},

@@ -222,6 +222,16 @@ type itemJSON struct {
 	TitleOnly     bool     `json:"title_only,omitempty"`
 	Untranslated  bool     `json:"untranslated,omitempty"`
 	TranslateErr  string   `json:"translate_error,omitempty"`
+	// English is the post as feeds, the site and Telegram show it
+	// (model.EnglishOf).
+	English englishJSON `json:"english"`
+}
+
+type englishJSON struct {
+	Title      string `json:"title"`
+	Summary    string `json:"summary"`
+	Translated bool   `json:"translated"`
+	Notice     string `json:"notice"`
 }
 
 func toJSON(it model.Item) itemJSON {
@@ -232,6 +242,8 @@ func toJSON(it model.Item) itemJSON {
 		Author: it.Author, ImageURL: it.ImageURL, Categories: it.Categories, TitleOnly: it.TitleOnly,
 		Untranslated: it.Untranslated, TranslateErr: it.TranslateErr,
 	}
+	en := model.EnglishOf(it)
+	j.English = englishJSON{Title: en.Title, Summary: en.Summary, Translated: en.Translated, Notice: en.Notice}
 	if !it.Published.IsZero() {
 		j.Published = it.Published.UTC().Format(time.RFC3339)
 	}
@@ -252,14 +264,16 @@ func writeJSON(w io.Writer, items []model.Item) error {
 	return enc.Encode(out)
 }
 
-// cst is China Standard Time for human-readable output.
-
+// writeText prints one post a line pair: id, time in China, state,
+// source, the English title as every surface shows it (model.EnglishOf)
+// with the original beside it, and the link.
 func writeText(w io.Writer, items []model.Item) {
 	loc := model.China()
 	for _, it := range items {
-		title := it.Title
-		if it.TitleEN != "" {
-			title = it.TitleEN + "  —  " + it.Title
+		en := model.EnglishOf(it)
+		title := en.Title
+		if en.OriginalTitle != "" {
+			title += "  —  " + en.OriginalTitle
 		}
 		fmt.Fprintf(w, "%-6d %s  %-10s %-18s %s\n       %s\n", it.ID, it.Published.In(loc).Format("2006-01-02 15:04 CST"),
 			it.State, it.SourceID, title, it.Link)

@@ -22,8 +22,9 @@ import (
 	"github.com/transfeed/transfeed/translate"
 )
 
-// Store is what the worker needs from the store.
-type Store interface {
+// PollStore is what polling needs: sources' history, their poll leases,
+// and storing what a poll found.
+type PollStore interface {
 	SyncSources(ctx context.Context, ids map[string]string) error
 	GetSource(ctx context.Context, id string) (model.Source, error)
 	RecordPoll(ctx context.Context, r model.PollResult) (model.Source, error)
@@ -32,12 +33,23 @@ type Store interface {
 	ReleaseSource(ctx context.Context, id, owner string) error
 	ItemKeys(ctx context.Context, sourceID string) (map[string]string, error)
 	UpsertItems(ctx context.Context, sourceID string, items []model.Item, now time.Time) (store.UpsertResult, error)
+}
+
+// TranslateStore is what the translation stage needs: claims of posts to
+// translate, their outcome, and the provider's pause state.
+type TranslateStore interface {
 	ClaimItems(ctx context.Context, owner string, now time.Time, limit int, lease time.Duration) ([]model.Item, error)
 	ReleaseItems(ctx context.Context, owner string, ids []int64) error
 	MarkReady(ctx context.Context, id int64, t model.Translation, channels []string, now time.Time) error
 	MarkTranslateFailed(ctx context.Context, id int64, t *model.Translation, reason string, next time.Time) error
 	GetProviderState(ctx context.Context, provider string) (model.ProviderState, error)
 	SetProviderState(ctx context.Context, st model.ProviderState) error
+}
+
+// Store is both; *store.Store implements it.
+type Store interface {
+	PollStore
+	TranslateStore
 }
 
 // Fetcher polls one source.

@@ -52,13 +52,11 @@ type English struct {
 func EnglishOf(it Item) English {
 	orig := OneLine(it.Title)
 	e := English{Title: orig, Summary: orSummary(it.Summary, it.ContentHTML), HTML: it.ContentHTML}
-	switch {
-	case it.Untranslated || it.TranslatedBy == "":
-	case it.TitleOnly:
+	if it.TranslatedBy != "" && !it.Untranslated {
 		e.Title = OneLine(firstNonEmpty(it.TitleEN, it.Title))
-	default:
-		e.Title = OneLine(firstNonEmpty(it.TitleEN, it.Title))
-		e.Summary, e.HTML, e.Translated = orSummary(it.SummaryEN, it.ContentHTMLEN), it.ContentHTMLEN, true
+		if !it.TitleOnly {
+			e.Summary, e.HTML, e.Translated = orSummary(it.SummaryEN, it.ContentHTMLEN), it.ContentHTMLEN, true
+		}
 	}
 	if e.Title != orig && orig != "" {
 		e.OriginalTitle = orig

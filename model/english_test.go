@@ -47,6 +47,15 @@ func TestEnglishOf(t *testing.T) {
 	titleOnly.ContentHTMLEN, titleOnly.SummaryEN = "", ""
 	noSummary := xuItem()
 	noSummary.SummaryEN = ""
+	waiting := xuItem() // not translated yet (still translating)
+	waiting.TranslatedBy, waiting.TitleEN, waiting.SummaryEN, waiting.ContentHTMLEN = "", "", "", ""
+	untitled := Item{Language: "zh", ContentHTML: "<p>正文。</p>"}
+	untitledFailed := untitled
+	untitledFailed.Untranslated = true
+	titleOnlyNoEN := titleOnly
+	titleOnlyNoEN.TitleEN = ""
+	markup := english
+	markup.Title = "Notice on <Rules> &amp; fees\n  (2023)"
 	type out struct {
 		Title, Summary, HTML string
 		Translated           bool
@@ -61,6 +70,11 @@ func TestEnglishOf(t *testing.T) {
 		{"untranslated", untranslated, out{"[untranslated] " + xu.Title, xu.Summary, xu.ContentHTML, false, "[untranslated] Machine translation failed; shown in the original Chinese."}},
 		{"english source", english, out{english.Title, "The port opened on Monday.", english.ContentHTML, false, "Originally published in English; not translated."}},
 		{"title only", titleOnly, out{xu.TitleEN, xu.Summary, xu.ContentHTML, false, "Title machine-translated from Chinese by deepl; the text is shown in the original Chinese until its translation is done."}},
+		{"waiting for translation", waiting, out{xu.Title, xu.Summary, xu.ContentHTML, false, "Not translated; shown in the original Chinese."}},
+		{"untitled", untitled, out{Untitled, "正文。", untitled.ContentHTML, false, "Not translated; shown in the original Chinese."}},
+		{"untitled and failed", untitledFailed, out{"[untranslated] " + Untitled, "正文。", untitled.ContentHTML, false, "[untranslated] Machine translation failed; shown in the original Chinese."}},
+		{"title only without an English title", titleOnlyNoEN, out{xu.Title, xu.Summary, xu.ContentHTML, false, "Title machine-translated from Chinese by deepl; the text is shown in the original Chinese until its translation is done."}},
+		{"title is plain text, never parsed", markup, out{"Notice on <Rules> &amp; fees (2023)", "The port opened on Monday.", english.ContentHTML, false, "Originally published in English; not translated."}},
 		{"summary derived", noSummary, out{xu.TitleEN, "On May 25, Xu Xiaoxiong, Secretary of the Municipal Party Committee, led a team to Shenzhen. City leaders attended.", xu.ContentHTMLEN, true, "Machine-translated from Chinese by deepl."}},
 	}
 	for _, tc := range cases {
@@ -108,4 +122,27 @@ func FuzzPlainText(f *testing.F) {
 			t.Errorf("PlainText(%q, %d) has %d runes", s, max, len([]rune(out)))
 		}
 	})
+}
+
+func TestEnglishOfOriginalTitle(t *testing.T) {
+	xu := xuItem()
+	failed := xuItem()
+	failed.Untranslated, failed.TranslatedBy = true, ""
+	english := Item{Title: "Guangdong opens new port", Language: "en"}
+	cases := []struct {
+		name string
+		in   Item
+		want string
+	}{
+		{"translated: the original beside it", xu, xu.Title},
+		{"failed: the title is the original", failed, ""},
+		{"english source", english, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := EnglishOf(tc.in).OriginalTitle; got != tc.want {
+				t.Errorf("OriginalTitle %q, want %q", got, tc.want)
+			}
+		})
+	}
 }

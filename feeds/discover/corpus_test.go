@@ -95,8 +95,8 @@ func loadCorpus(t testing.TB, p corpusPage) (*goquery.Document, *url.URL, []byte
 // pageScore is how well a detection matches the page.
 type pageScore struct {
 	found, real, unique, missed int
-	dates               int
-	ok                  bool
+	dates                       int
+	ok                          bool
 }
 
 func scorePage(p corpusPage, det Detection) pageScore {

@@ -3,6 +3,7 @@ package discover
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -10,8 +11,7 @@ import (
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
-
-	"github.com/transfeed/transfeed/feeds"
+	"golang.org/x/net/html/charset"
 )
 
 // corpusPage is one saved page of testdata/corpus and what the page itself
@@ -80,7 +80,14 @@ func loadCorpus(t testing.TB, p corpusPage) (*goquery.Document, *url.URL, []byte
 	if err != nil {
 		t.Fatal(err)
 	}
-	body := feeds.DecodeToUTF8(raw, "text/html")
+	r, err := charset.NewReader(bytes.NewReader(raw), "text/html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
 	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
@@ -129,7 +136,7 @@ func TestCorpusDetection(t *testing.T) {
 	for _, p := range corpus {
 		t.Run(p.file, func(t *testing.T) {
 			doc, base, _ := loadCorpus(t, p)
-			det := DetectList(doc, base, Options{})
+			det := DetectList(doc, base, DetectOptions{})
 			s := scorePage(p, det)
 			if det.List == nil {
 				t.Fatalf("no list found; candidates: %+v", det.Candidates)
@@ -158,7 +165,7 @@ func TestCorpusAccuracyReport(t *testing.T) {
 	var pages, okPages, real, realRows, want, found int
 	for _, p := range corpus {
 		doc, base, _ := loadCorpus(t, p)
-		s := scorePage(p, DetectList(doc, base, Options{}))
+		s := scorePage(p, DetectList(doc, base, DetectOptions{}))
 		pages++
 		if s.ok {
 			okPages++

@@ -58,8 +58,8 @@ type Candidate struct {
 	Why      string // why it lost or was refused ("" for the winner)
 }
 
-// Options tune detection. The zero value is the default.
-type Options struct {
+// DetectOptions tune list detection. The zero value is the default.
+type DetectOptions struct {
 	// MinItems is the fewest posts a list may have (default 3).
 	MinItems int
 }
@@ -74,6 +74,7 @@ type Detection struct {
 const (
 	maxAncestorDepth = 7
 	maxCandidates    = 8
+	maxMaterialise   = 6
 )
 
 var (
@@ -94,7 +95,7 @@ var (
 
 // DetectList finds the most list-like repeated block of doc. base is the
 // page's URL (links are resolved against it, or against <base href>).
-func DetectList(doc *goquery.Document, base *url.URL, opts Options) Detection {
+func DetectList(doc *goquery.Document, base *url.URL, opts DetectOptions) Detection {
 	if opts.MinItems <= 0 {
 		opts.MinItems = 3
 	}
@@ -103,15 +104,27 @@ func DetectList(doc *goquery.Document, base *url.URL, opts Options) Detection {
 			base = u
 		}
 	}
-	d := &detector{base: base, site: registrable(base), root: doc.Selection}
+	d := &detector{base: base, site: registrable(base), root: doc.Selection,
+		postLikeMemo: map[*html.Node]bool{}, infoMemo: map[*html.Node]itemInfo{}}
 	d.collect(doc)
 	det := Detection{Anchors: len(d.anchors)}
 	groups := d.group()
-	var lists []*List
+	type scored struct {
+		g *group
+		c Candidate
+	}
+	all := make([]scored, 0, len(groups))
 	for _, g := range groups {
-		c := d.score(g, opts)
-		if c.Why == "" {
-			l, why := d.materialise(doc, g, opts)
+		all = append(all, scored{g, d.score(g, opts)})
+	}
+	sort.SliceStable(all, func(i, j int) bool { return all[i].c.Score > all[j].c.Score })
+	var lists []*List
+	tried := 0
+	for i := range all {
+		c := &all[i].c
+		if c.Why == "" && tried < maxMaterialise && len(lists) == 0 {
+			tried++
+			l, why := d.materialise(doc, all[i].g, opts)
 			if l == nil {
 				c.Why = why
 			} else {
@@ -120,8 +133,10 @@ func DetectList(doc *goquery.Document, base *url.URL, opts Options) Detection {
 				c.Selector = l.Selectors.Item
 				c.Items = len(l.Posts)
 			}
+		} else if c.Why == "" && len(lists) == 0 {
+			c.Why = "not tried (lower score)"
 		}
-		det.Candidates = append(det.Candidates, c)
+		det.Candidates = append(det.Candidates, *c)
 	}
 	sort.SliceStable(det.Candidates, func(i, j int) bool { return det.Candidates[i].Score > det.Candidates[j].Score })
 	if len(det.Candidates) > maxCandidates {
@@ -153,10 +168,40 @@ type detector struct {
 	root    *goquery.Selection
 	anchors []*anchor
 	byNode  map[*html.Node]*anchor
+	// postLikeMemo remembers postLike per row (itemSelector asks again at
+	// every level it climbs).
+	postLikeMemo map[*html.Node]bool
+	infoMemo     map[*html.Node]itemInfo
+	byTag        map[string][]*html.Node // elements by tag name, in document order
+}
+
+// matchAll is the elements of the page matching a selector whose last step
+// is tag: cheaper than walking the whole tree for every try.
+func (d *detector) matchAll(tag string, m cascadia.Matcher) []*html.Node {
+	var out []*html.Node
+	for _, n := range d.byTag[tag] {
+		if m.Match(n) {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 func (d *detector) collect(doc *goquery.Document) {
 	d.byNode = map[*html.Node]*anchor{}
+	d.byTag = map[string][]*html.Node{}
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.ElementNode {
+			d.byTag[n.Data] = append(d.byTag[n.Data], n)
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	for _, n := range doc.Nodes {
+		walk(n)
+	}
 	doc.Find("a[href]").Each(func(_ int, s *goquery.Selection) {
 		n := s.Nodes[0]
 		if insideTag(n, atom.Head) {
@@ -242,12 +287,16 @@ func (d *detector) group() []*group {
 
 // itemInfo is what one item of a group looks like.
 type itemInfo struct {
-	main  *anchor
-	date  string
-	links int
+	main     *anchor
+	date     string
+	dateNode *html.Node
+	links    int
 }
 
 func (d *detector) inspect(g *group, item *html.Node) itemInfo {
+	if info, ok := d.infoMemo[item]; ok {
+		return info
+	}
 	links := g.links[item]
 	main := links[0]
 	for _, a := range links[1:] {
@@ -256,11 +305,12 @@ func (d *detector) inspect(g *group, item *html.Node) itemInfo {
 		}
 	}
 	info := itemInfo{main: main, links: len(links)}
-	info.date, _ = findDate(item, main.node)
+	info.date, info.dateNode = findDate(item, main.node)
+	d.infoMemo[item] = info
 	return info
 }
 
-func (d *detector) score(g *group, opts Options) Candidate {
+func (d *detector) score(g *group, opts DetectOptions) Candidate {
 	c := Candidate{Selector: describe(g.parent) + " > " + g.tag.String(), Items: len(g.items)}
 	if len(g.items) < opts.MinItems {
 		c.Why = fmt.Sprintf("only %d items", len(g.items))
@@ -344,7 +394,7 @@ func linkScore(a *anchor, base *url.URL) float64 {
 
 // materialise turns a group into selectors, applies them to the page and
 // checks that they read the group's posts.
-func (d *detector) materialise(doc *goquery.Document, g *group, opts Options) (*List, string) {
+func (d *detector) materialise(doc *goquery.Document, g *group, opts DetectOptions) (*List, string) {
 	infos := make([]itemInfo, len(g.items))
 	for i, it := range g.items {
 		infos[i] = d.inspect(g, it)
@@ -352,7 +402,7 @@ func (d *detector) materialise(doc *goquery.Document, g *group, opts Options) (*
 	titleRel := majority(g.items, func(i int) string { return relPath(g.items[i], titleNode(infos[i].main.node)) })
 	linkRel := majority(g.items, func(i int) string { return relPath(g.items[i], infos[i].main.node) })
 	dateRel := majority(g.items, func(i int) string {
-		_, n := findDate(g.items[i], infos[i].main.node)
+		n := infos[i].dateNode
 		if n == nil || n == g.items[i] {
 			return ""
 		}
@@ -416,7 +466,7 @@ func (d *detector) itemSelector(doc *goquery.Document, g *group) (string, error)
 	p := g.parent
 	dated := 0
 	for _, it := range g.items {
-		if date, _ := findDate(it, nil); date != "" {
+		if d.inspect(g, it).date != "" {
 			dated++
 		}
 	}
@@ -428,9 +478,8 @@ func (d *detector) itemSelector(doc *goquery.Document, g *group) (string, error)
 		if err != nil {
 			return "", fmt.Errorf("selector %q: %w", s, err)
 		}
-		found := doc.FindMatcher(m)
 		hits, extras := 0, 0
-		for _, n := range found.Nodes {
+		for _, n := range d.matchAll(g.items[0].Data, m) {
 			if want[n] {
 				hits++
 			} else if d.hasLink(n) && !d.postLike(n, dated) {
@@ -465,7 +514,7 @@ func (d *detector) itemSelector(doc *goquery.Document, g *group) (string, error)
 			return "", fmt.Errorf("selector %q: %w", s, err)
 		}
 		hits, extras := 0, 0
-		for _, n := range doc.FindMatcher(m).Nodes {
+		for _, n := range d.matchAll(g.items[0].Data, m) {
 			if want[n] {
 				hits++
 			} else if d.hasLink(n) {
@@ -495,6 +544,15 @@ func (d *detector) hasLink(n *html.Node) bool {
 // postLike reports whether a row outside the detected block is a post too
 // (a second list of the same shape on the page).
 func (d *detector) postLike(n *html.Node, dated int) bool {
+	if v, ok := d.postLikeMemo[n]; ok {
+		return v
+	}
+	v := d.postLikeUncached(n, dated)
+	d.postLikeMemo[n] = v
+	return v
+}
+
+func (d *detector) postLikeUncached(n *html.Node, dated int) bool {
 	var main *anchor
 	var walk func(*html.Node)
 	walk = func(c *html.Node) {

@@ -1,0 +1,79 @@
+package discover
+
+import (
+	"net/url"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestNextPageCorpus(t *testing.T) {
+	for _, p := range corpus {
+		t.Run(p.file, func(t *testing.T) {
+			doc, base, body := loadCorpus(t, p)
+			if got := NextPage(doc, body, base); got != p.next {
+				t.Errorf("NextPage = %q, want %q", got, p.next)
+			}
+		})
+	}
+}
+
+func TestNextPagePagers(t *testing.T) {
+	base, _ := url.Parse("http://www.example.gov.cn/xwzx/tzgg/index.html")
+	tests := map[string]struct{ body, want string }{
+		"trs first page":   {`<script>createPageHTML(5, 0, "index", "html");</script>`, "http://www.example.gov.cn/xwzx/tzgg/index_1.html"},
+		"trs last page":    {`<script>createPageHTML(5, 4, "index", "html");</script>`, ""},
+		"page_div variant": {`<script>createPageHTML('page_div',10, 1,'xlist','shtml',189);</script>`, "http://www.example.gov.cn/xwzx/tzgg/xlist_2.shtml"},
+		"countPage":        {`<script>var currentPage = 0;var countPage = 3//共多少页</script>`, "http://www.example.gov.cn/xwzx/tzgg/index_1.html"},
+		"javascript link":  {`<a href="javascript:toPage(2)">下一页</a>`, ""},
+		"plain link":       {`<a href="index_1.html"> 下一页 </a>`, "http://www.example.gov.cn/xwzx/tzgg/index_1.html"},
+		"none":             {`<p>nothing</p>`, ""},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			doc := mustDoc(t, tt.body)
+			if got := NextPage(doc, []byte(tt.body), base); got != tt.want {
+				t.Errorf("NextPage = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestFeedLinks(t *testing.T) {
+	doc, base, _ := loadCorpus(t, corpusPage{file: "netease_forum_head.html", base: "https://n.netease.com/forum-9-1.html"})
+	want := []FeedLink{{URL: "https://n.netease.com/forum.php?mod=rss&fid=9&auth=0", Type: "application/rss+xml",
+		Title: "《逆水寒》官方论坛 - 《逆水寒》官网论坛 -会呼吸的江湖 – 网易旗舰级武侠游戏！"}}
+	if d := cmp.Diff(want, FeedLinks(doc, base)); d != "" {
+		t.Errorf("feeds (-want +got):\n%s", d)
+	}
+	for _, p := range corpus {
+		doc, base, _ := loadCorpus(t, p)
+		if f := FeedLinks(doc, base); len(f) != 0 {
+			t.Errorf("%s: feeds %v on a page that announces none", p.file, f)
+		}
+	}
+}
+
+func TestCommonFeedURLs(t *testing.T) {
+	u, _ := url.Parse("http://www.zhaoqing.gov.cn/xwzx/zqyw/index.html")
+	got := CommonFeedURLs(u)
+	want := []string{"http://www.zhaoqing.gov.cn/xwzx/zqyw/rss.xml", "http://www.zhaoqing.gov.cn/feed", "http://www.zhaoqing.gov.cn/rss",
+		"http://www.zhaoqing.gov.cn/rss.xml", "http://www.zhaoqing.gov.cn/feed.xml", "http://www.zhaoqing.gov.cn/atom.xml", "http://www.zhaoqing.gov.cn/index.xml"}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+}
+
+func TestSuggestID(t *testing.T) {
+	tests := map[string]string{
+		"http://www.yichun.gov.cn/xxgk/zwdt/zwyw/":        "yichun-zwyw",
+		"http://www.zhaoqing.gov.cn/gkmlpt/index#5722":    "zhaoqing-gkmlpt-5722",
+		"https://www.dfa66.com/dfaets/news/announcement/": "dfa66-announcement",
+		"http://hdzfxxgk.hd.gov.cn/":                      "hd",
+	}
+	for in, want := range tests {
+		if got := SuggestID(in); got != want {
+			t.Errorf("SuggestID(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

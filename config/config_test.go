@@ -207,7 +207,7 @@ func TestInvalid(t *testing.T) {
 		"google_without_key":       {{2, "translation.provider: google needs translation.google.api_key"}},
 		"html_missing_selectors":   {{5, "sources[0].html: title selector required"}, {5, "sources[0].html: link selector required"}},
 		"html_on_feed":             {{4, "sources[0].html: only used with type: html"}},
-		"html_without_block":       {{2, "sources[0]: type html needs an html: block"}},
+		"gkmlpt_without_column":    {{3, "sources[0].url: type gkmlpt needs the catalogue URL of one column"}},
 		"list_expected":            {{4, "sources[0].tags: expected a list, got a single value"}},
 		"mapping_expected":         {{1, "server: expected keys and values, got a single value"}},
 		"missing_glossary_file":    {{2, "translation.glossary_file: " + filepath.Join("testdata", "invalid", "no-such-glossary.tsv") + " does not exist"}},

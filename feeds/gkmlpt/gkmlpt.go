@@ -310,3 +310,39 @@ func parseTime(s string, loc *time.Location) (time.Time, bool) {
 	}
 	return time.Time{}, false
 }
+
+var detailContentRe = regexp.MustCompile(`["']?content["']?\s*:\s*"`)
+
+// ParseDetail reads the body HTML of an article page (…/gkmlpt/content/…/
+// post_<id>.html): window._CONFIG's DETAIL carries it in a JSON string
+// `content` (escaped as \u003C, \u0022, \/). ok is false when the page
+// embeds no DETAIL body.
+func ParseDetail(page []byte) (body string, ok bool) {
+	i := bytes.Index(page, []byte("DETAIL"))
+	if i < 0 {
+		return "", false
+	}
+	rest := page[i:]
+	loc := detailContentRe.FindIndex(rest)
+	if loc == nil {
+		return "", false
+	}
+	start := loc[1] - 1 // the opening quote
+	// Find the closing quote of the JSON string literal.
+	j := start + 1
+	for j < len(rest) {
+		switch rest[j] {
+		case '\\':
+			j += 2
+			continue
+		case '"':
+			var s string
+			if err := json.Unmarshal(rest[start:j+1], &s); err != nil {
+				return "", false
+			}
+			return strings.TrimSpace(s), s != ""
+		}
+		j++
+	}
+	return "", false
+}

@@ -142,3 +142,29 @@ func FuzzParseConfig(f *testing.F) {
 		}
 	})
 }
+
+func TestParseDetail(t *testing.T) {
+	page, err := os.ReadFile("testdata/post.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, ok := ParseDetail(page)
+	want := `<p>各县（市、区）人民政府：</p><p>现将《规划》印发给你们，请认真组织实施。</p><p><a class="nfw-cms-attachment" href="/attachment/0/512/512345/3119861.pdf">规划文本.pdf</a></p>`
+	if !ok || body != want {
+		t.Errorf("ParseDetail = %q, %v; want %q", body, ok, want)
+	}
+	if _, ok := ParseDetail([]byte(`<html>DETAIL: {title: "x"}</html>`)); ok {
+		t.Error("a DETAIL without content was read")
+	}
+}
+
+func FuzzParseDetail(f *testing.F) {
+	page, _ := os.ReadFile("testdata/post.html")
+	f.Add(page)
+	f.Add([]byte(`DETAIL: {content: "\u003Cp`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if s, ok := ParseDetail(b); ok && s == "" {
+			t.Fatal("ok with an empty body")
+		}
+	})
+}

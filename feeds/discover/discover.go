@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"path"
 	"regexp"
@@ -247,7 +248,7 @@ func guessBody(ctx context.Context, g Getter, link string) *Body {
 		if s.Length() == 0 {
 			continue
 		}
-		if n := utf8.RuneCountInString(collapse(s.Text())); n >= 80 {
+		if n := utf8.RuneCountInString(collapse(s.Text())); n >= 30 {
 			b.Selector, b.Chars = sel, n
 			return b
 		}
@@ -325,6 +326,9 @@ func SuggestID(raw string) string {
 		return "source"
 	}
 	site := strings.Split(registrable(u), ".")[0]
+	if net.ParseIP(u.Hostname()) != nil {
+		site = ""
+	}
 	var seg string
 	parts := strings.Split(strings.Trim(u.Path, "/"), "/")
 	for i := len(parts) - 1; i >= 0; i-- {

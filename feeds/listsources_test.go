@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -159,4 +160,44 @@ func chinaForTest(t *testing.T) *time.Location {
 		t.Fatal(err)
 	}
 	return loc
+}
+
+// The selectors discover prints read, through a type: html source, the
+// same posts discover showed (every corpus page).
+func TestDetectedSelectorsReadTheSamePosts(t *testing.T) {
+	files, err := filepath.Glob(corpusFile("*.html"))
+	if err != nil || len(files) < 9 {
+		t.Fatalf("corpus: %v, %d files", err, len(files))
+	}
+	for _, file := range files {
+		if strings.Contains(file, "netease_forum_head") {
+			continue
+		}
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			raw, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body := DecodeToUTF8(raw, "text/html")
+			base := "http://www.example.gov.cn/col/list/index.html"
+			list, err := detectList(body, base)
+			if err != nil {
+				t.Fatal(err)
+			}
+			raws, err := parseHTMLList(body, base, &list.Selectors)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(raws) != len(list.Posts) {
+				t.Fatalf("type html read %d posts, discover showed %d (selectors %+v)", len(raws), len(list.Posts), list.Selectors)
+			}
+			for i, r := range raws {
+				p := list.Posts[i]
+				u, _ := url.Parse(r.BaseURL)
+				if r.Title != p.Title || resolveURL(u, r.Link) != p.Link || r.Published != p.Date {
+					t.Errorf("post %d: type html read %q %s %q; discover showed %q %s %q", i, r.Title, resolveURL(u, r.Link), r.Published, p.Title, p.Link, p.Date)
+				}
+			}
+		})
+	}
 }

@@ -34,6 +34,18 @@ type corpusPage struct {
 
 var corpus = []corpusPage{
 	{
+		file: "ptt_beauty_list.html", base: "https://www.ptt.cc/bbs/Beauty/index2219.html",
+		post: regexp.MustCompile(`/bbs/Beauty/M\.\d+\.A\.[0-9A-F]{3}\.html$`), want: 17, dated: true, // 20 rows, 3 deleted posts without a link
+		firstTitle: "[正妹] 橋本環奈", firstLink: "https://www.ptt.cc/bbs/Beauty/M.1499790734.A.833.html", firstDate: "7/12",
+		next: "https://www.ptt.cc/bbs/Beauty/index2220.html",
+	},
+	{
+		file: "mnd_plaactlist.html", base: "https://www.mnd.gov.tw/news/plaactlist",
+		post: regexp.MustCompile(`^https://www\.mnd\.gov\.tw/news/plaact/\d+$`), want: 9, dated: true,
+		firstTitle: "中共解放軍臺海周邊海、空域動態", firstLink: "https://www.mnd.gov.tw/news/plaact/86346", firstDate: "115.03.19",
+		next: "https://www.mnd.gov.tw/news/plaactlist/2",
+	},
+	{
 		file: "yichun_zwyw.html", base: "http://www.yichun.gov.cn/xxgk/zwdt/zwyw/",
 		post: regexp.MustCompile(`/zwyw/201710/t201710\d\d_\d+\.html$`), want: 20, dated: true,
 		firstTitle: "我市在广州举行生态招商推介会", firstLink: "http://www.yichun.gov.cn/xxgk/zwdt/zwyw/201710/t20171015_521060.html", firstDate: "2017-10-14",

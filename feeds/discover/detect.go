@@ -80,7 +80,8 @@ const (
 var (
 	// dateRe finds a date as Chinese sites write them: 2023-05-25,
 	// 2023/5/25, 2023.05.25, 2023年5月25日, [2018-1-24].
-	dateRe = regexp.MustCompile(`(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?`)
+	// Taiwanese sites write years of the Minguo calendar (115.03.19).
+	dateRe = regexp.MustCompile(`(?:(?:19|20)\d{2}|\b1[01]\d)\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?`)
 	// shortDateRe is a month-day date (05-25, 5月25日) used by some lists.
 	shortDateRe = regexp.MustCompile(`(?:^|[^\d])(\d{1,2})[-/月](\d{1,2})日?(?:\s+\d{1,2}:\d{2})?\s*$`)
 	digitsRe    = regexp.MustCompile(`\d{4,}`)
@@ -730,15 +731,36 @@ func findDate(item, main *html.Node) (string, *html.Node) {
 	if m := dateRe.FindString(t); m != "" {
 		return strings.TrimSpace(m), item
 	}
-	for c := item.FirstChild; c != nil; c = c.NextSibling {
-		if c.Type == html.ElementNode && c != main && !contains(c, main) {
-			if m := shortDateRe.FindStringSubmatch(text(c)); m != nil && utf8.RuneCountInString(text(c)) <= 16 {
-				return strings.TrimSpace(text(c)), c
-			}
-		}
+	if n := findShortDate(item, main); n != nil {
+		return collapse(text(n)), n
 	}
 	return "", nil
 }
+
+// findShortDate is the first element outside the title whose whole text is
+// a month-day date (7/12, 05-25, 5月25日 08:30).
+func findShortDate(n, main *html.Node) *html.Node {
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type != html.ElementNode || c == main || c.DataAtom == atom.Script {
+			continue
+		}
+		t := collapse(text(c))
+		if t == "" || utf8.RuneCountInString(t) > 30 {
+			continue
+		}
+		if shortDateOnlyRe.MatchString(t) && !contains(c, main) {
+			return c
+		}
+		if !contains(c, main) || c.FirstChild != nil {
+			if d := findShortDate(c, main); d != nil {
+				return d
+			}
+		}
+	}
+	return nil
+}
+
+var shortDateOnlyRe = regexp.MustCompile(`^\[?\(?(\d{1,2})[-/月](\d{1,2})日?(?:\s+\d{1,2}:\d{2})?\)?\]?$`)
 
 // Apply reads posts from doc with the selectors (the same reading as a
 // `type: html` source). junk counts rows that matched the item selector
@@ -749,7 +771,10 @@ func Apply(doc *goquery.Document, base *url.URL, h config.HTMLList) (posts []Pos
 		return nil, 0
 	}
 	title := compileRel(h.Title, "a")
-	link := compileRel(strings.TrimSuffix(h.Link, "@href"), "a")
+	var link cascadia.Matcher // nil: the item itself ("@href")
+	if h.Link != "@href" {
+		link = compileRel(strings.TrimSuffix(h.Link, "@href"), "a")
+	}
 	var date cascadia.Matcher
 	if h.Date != "" {
 		date = compileRel(h.Date, "")

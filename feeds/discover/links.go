@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -74,7 +75,7 @@ func CommonFeedURLs(page *url.URL) []string {
 }
 
 var (
-	nextWords = []string{"下一页", "下页", "下一頁", "后页", "next", "next page", "next »", "›", "»", ">"}
+	nextWords = []string{"下一页", "下页", "下一頁", "下頁", "后页", "後頁", "next", "next page", "next »", "›", "»", ">", "下1頁", "下1页"}
 	// TRS WCM: createPageHTML(count, current, "index", "html");
 	trsPagerRe = regexp.MustCompile(`createPageHTML\(\s*(\d+)\s*,\s*(\d+)\s*,\s*["'](\w+)["']\s*,\s*["'](\w+)["']`)
 	// The "page_div" variant: createPageHTML('page_div', count, current(1-based), 'name', 'ext', total);
@@ -89,7 +90,22 @@ var (
 func NextPage(doc *goquery.Document, body []byte, base *url.URL) string {
 	next := ""
 	doc.Find("a[href]").EachWithBreak(func(_ int, s *goquery.Selection) bool {
-		t := strings.ToLower(collapse(s.Text()))
+		t := strings.ToLower(strings.Trim(collapse(s.Text()), " ›»>"))
+		if t == "" {
+			// Icon-only pagers name the link in rel, aria-label, title or class.
+			for _, a := range []string{"aria-label", "title"} {
+				t = strings.ToLower(strings.Trim(collapse(s.AttrOr(a, "")), " ›»>"))
+				if t != "" {
+					break
+				}
+			}
+			if t == "" && (strings.Contains(" "+s.AttrOr("rel", "")+" ", " next ") || slices.Contains(strings.Fields(s.AttrOr("class", "")), "next")) {
+				t = "next"
+			}
+		}
+		if strings.Contains(s.AttrOr("class", ""), "disabled") {
+			return true
+		}
 		for _, w := range nextWords {
 			if t == w {
 				href := strings.TrimSpace(s.AttrOr("href", ""))

@@ -34,6 +34,11 @@ type corpusPage struct {
 
 var corpus = []corpusPage{
 	{
+		file: "pku_dean_index.html", base: "https://dean.pku.edu.cn/index.php",
+		post: regexp.MustCompile(`/web/notice_details\.php\?id=\d+$`), want: 6, dated: true, // the dated 通知公告 block; 新闻资讯 shows 3 undated stories
+		firstTitle: "25-26学年第2学期大学英语期末考试考场安排", firstLink: "https://dean.pku.edu.cn/web/notice_details.php?id=745", firstDate: "2026.06.02",
+	},
+	{
 		file: "ptt_beauty_list.html", base: "https://www.ptt.cc/bbs/Beauty/index2219.html",
 		post: regexp.MustCompile(`/bbs/Beauty/M\.\d+\.A\.[0-9A-F]{3}\.html$`), want: 17, dated: true, // 20 rows, 3 deleted posts without a link
 		firstTitle: "[正妹] 橋本環奈", firstLink: "https://www.ptt.cc/bbs/Beauty/M.1499790734.A.833.html", firstDate: "7/12",

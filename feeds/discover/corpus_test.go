@@ -30,9 +30,22 @@ type corpusPage struct {
 	firstTitle, firstLink, firstDate string
 	// next is the page's "next page" URL ("" when the pager is JavaScript).
 	next string
+	// scripted: the posts open through JavaScript (onclick), so the right
+	// outcome is no list (and an explanation), never links that go nowhere.
+	scripted bool
 }
 
 var corpus = []corpusPage{
+	{
+		file: "foresttrip_notice_jslinks.html", base: "https://www.foresttrip.go.kr/pot/cc/nm/selectNticBbrssListView.do?hmpgId=0113",
+		post: regexp.MustCompile(`twbbsId=\d+`), want: 10, dated: true, scripted: true,
+	},
+	{
+		file: "pku_dean_notice_list.html", base: "https://dean.pku.edu.cn/web/notice.php",
+		post: regexp.MustCompile(`/web/notice_details\.php\?id=\d+$`), want: 15, dated: true,
+		firstTitle: "2026年6月13日全国大学英语四、六级考试考前通知", firstLink: "https://dean.pku.edu.cn/web/notice_details.php?id=746", firstDate: "2026-06-03",
+		next: "https://dean.pku.edu.cn/web/notice.php?type=0&page=2",
+	},
 	{
 		file: "pku_dean_index.html", base: "https://dean.pku.edu.cn/index.php",
 		post: regexp.MustCompile(`/web/notice_details\.php\?id=\d+$`), want: 6, dated: true, // the dated 通知公告 block; 新闻资讯 shows 3 undated stories
@@ -155,6 +168,12 @@ func TestCorpusDetection(t *testing.T) {
 			doc, base, _ := loadCorpus(t, p)
 			det := DetectList(doc, base, DetectOptions{})
 			s := scorePage(p, det)
+			if p.scripted {
+				if det.List != nil {
+					t.Errorf("a list of links that go nowhere was proposed: %+v", det.List.Selectors)
+				}
+				return
+			}
 			if det.List == nil {
 				t.Fatalf("no list found; candidates: %+v", det.Candidates)
 			}

@@ -265,6 +265,30 @@ func describePage(doc *goquery.Document, r *Report) []string {
 	if doc.Find("script").Length() > 0 && links < 10 {
 		saw = append(saw, "few links and some scripts: the list is probably drawn by JavaScript (look for the JSON request it makes)")
 	}
+	scripted := doc.Find("a[onclick]").FilterFunction(func(_ int, a *goquery.Selection) bool {
+		h := strings.ToLower(strings.TrimSpace(a.AttrOr("href", "")))
+		return h == "" || strings.HasPrefix(h, "#") || strings.HasPrefix(h, "javascript:")
+	})
+	if n := scripted.Length(); n >= 3 {
+		// The example is a link of the most used handler (the list's).
+		count := map[string]int{}
+		fn := func(a *goquery.Selection) string {
+			if m := onclickFnRe.FindStringSubmatch(a.AttrOr("onclick", "")); m != nil {
+				return m[1]
+			}
+			return ""
+		}
+		scripted.Each(func(_ int, a *goquery.Selection) { count[fn(a)]++ })
+		best, bestN := "", 0
+		for k, v := range count {
+			if k != "" && (v > bestN || (v == bestN && k < best)) {
+				best, bestN = k, v
+			}
+		}
+		example := scripted.FilterFunction(func(_ int, a *goquery.Selection) bool { return fn(a) == best }).First()
+		saw = append(saw, fmt.Sprintf("%d links lead nowhere by themselves (href=\"#…\" or javascript: with an onclick handler, e.g. %q on %q): the posts open through JavaScript, so selectors cannot read their addresses",
+			n, collapse(example.AttrOr("onclick", "")), collapse(example.Text())))
+	}
 	if n := doc.Find(`script[type="text/xml"]`).Length(); n > 0 {
 		saw = append(saw, fmt.Sprintf("%d <script type=\"text/xml\"> blocks (Hanweb/jpage lists load their rows from dataproxy.jsp)", n))
 	}
@@ -316,7 +340,10 @@ func (r *Report) Proposal() (config.Source, bool) {
 	return src, true
 }
 
-var idJunk = regexp.MustCompile(`[^a-z0-9]+`)
+var (
+	idJunk      = regexp.MustCompile(`[^a-z0-9]+`)
+	onclickFnRe = regexp.MustCompile(`^\s*(?:javascript:)?\s*([\w.$]+)\s*\(`)
+)
 
 // SuggestID makes a source id ([a-z0-9-]+) from a URL: the site's name and
 // the column's last path segment.

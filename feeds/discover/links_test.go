@@ -2,6 +2,7 @@ package discover
 
 import (
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -75,5 +76,14 @@ func TestSuggestID(t *testing.T) {
 		if got := SuggestID(in); got != want {
 			t.Errorf("SuggestID(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestDescribeScriptedLinks(t *testing.T) {
+	doc, base, _ := loadCorpus(t, corpusPage{file: "foresttrip_notice_jslinks.html", base: "https://www.foresttrip.go.kr/pot/cc/nm/selectNticBbrssListView.do"})
+	r := &Report{Detection: DetectList(doc, base, DetectOptions{})}
+	saw := strings.Join(describePage(doc, r), "\n")
+	if !strings.Contains(saw, "lead nowhere by themselves") || !strings.Contains(saw, "fn_goDtlView('261671')") {
+		t.Errorf("saw:\n%s", saw)
 	}
 }

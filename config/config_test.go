@@ -208,6 +208,7 @@ func TestInvalid(t *testing.T) {
 		"html_missing_selectors":   {{5, "sources[0].html: title selector required"}, {5, "sources[0].html: link selector required"}},
 		"html_on_feed":             {{4, "sources[0].html: only used with type: html"}},
 		"gkmlpt_without_column":    {{3, "sources[0].url: type gkmlpt needs the catalogue URL of one column"}},
+		"gkmlpt_full_text":         {{5, "sources[0].full_text: not used with type gkmlpt"}},
 		"list_expected":            {{4, "sources[0].tags: expected a list, got a single value"}},
 		"mapping_expected":         {{1, "server: expected keys and values, got a single value"}},
 		"missing_glossary_file":    {{2, "translation.glossary_file: " + filepath.Join("testdata", "invalid", "no-such-glossary.tsv") + " does not exist"}},

@@ -170,6 +170,9 @@ func (l *loader) validateSources(c *Config) map[string]bool {
 			if s.HTML != nil {
 				l.add(p+".html", "only used with type: html (this source is type %s)", s.Type)
 			}
+			if s.FullText != nil {
+				l.add(p+".full_text", "not used with type gkmlpt: the body comes from each post's catalogue page")
+			}
 		case s.Type == "html":
 			h := s.HTML
 			for _, f := range []struct{ key, sel string }{{"item", h.Item}, {"title", h.Title}, {"link", h.Link}} {

@@ -80,7 +80,7 @@ func (f *Fetcher) Poll(ctx context.Context, src config.Source, v Validators, kno
 	}
 
 	now := time.Now()
-	if src.FullText != nil {
+	if src.FullText != nil && src.Type != "gkmlpt" { // gkmlpt bodies come with the catalogue's post pages
 		f.fillFullText(ctx, src, loc, raws, known, now)
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("feeds: source %s: %w", src.ID, err)

@@ -1,10 +1,13 @@
 package discover
 
 import (
+	"bytes"
 	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/PuerkitoBio/goquery"
+	"github.com/andybalholm/cascadia"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -86,4 +89,36 @@ func TestDescribeScriptedLinks(t *testing.T) {
 	if !strings.Contains(saw, "lead nowhere by themselves") || !strings.Contains(saw, "fn_goDtlView('261671')") {
 		t.Errorf("saw:\n%s", saw)
 	}
+}
+
+// FuzzDetectList: any page is read without a panic, and whatever list is
+// proposed has links and selectors that compile.
+func FuzzDetectList(f *testing.F) {
+	for _, p := range corpus[:4] {
+		_, _, body := loadCorpus(f, p)
+		f.Add(body)
+	}
+	f.Add([]byte(`<ul><li><a href="/a/1.html">第一条新闻标题</a><span>2023-05-25</span></li><li><a href="/a/2.html">第二条新闻标题</a><span>2023-05-24</span></li><li><a href="/a/3.html">第三条新闻标题</a><span>2023-05-23</span></li></ul>`))
+	base, _ := url.Parse("http://www.example.gov.cn/list/")
+	f.Fuzz(func(t *testing.T, b []byte) {
+		doc, err := goquery.NewDocumentFromReader(bytes.NewReader(b))
+		if err != nil {
+			return
+		}
+		det := DetectList(doc, base, DetectOptions{})
+		_ = NextPage(doc, b, base)
+		if det.List == nil {
+			return
+		}
+		for _, sel := range []string{det.List.Selectors.Item} {
+			if _, err := cascadia.Compile(sel); err != nil {
+				t.Fatalf("item selector %q does not compile: %v", sel, err)
+			}
+		}
+		for _, p := range det.List.Posts {
+			if p.Link == "" {
+				t.Fatalf("post without a link: %+v", p)
+			}
+		}
+	})
 }

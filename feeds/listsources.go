@@ -149,12 +149,55 @@ func (f *Fetcher) readGkmlpt(ctx context.Context, src config.Source, loc *time.L
 		safe := RedactURL(resp.URL)
 		return nil, &Error{Kind: KindParse, URL: safe, Err: err, msg: err.Error() + " (" + safe + ")"}
 	}
+	raws := gkmlptRaws(l.Articles, resp.URL, loc)
+	// A first import reads the next pages of the column too. Sites differ:
+	// some page by 100, some answer every page with the whole column, some
+	// answer 404 after page 1 — a 404, an empty page or a repeated page ends
+	// the reading.
+	if allNew(f, src, loc, raws, known) && l.Total > len(l.Articles) {
+		seen := map[string]bool{}
+		for _, a := range l.Articles {
+			seen[a.URL] = true
+		}
+		for page := 2; page <= firstImportPages && len(raws) < FirstImportMax; page++ {
+			next, err := f.Get(ctx, c.ListURL(cfg.SID, page), Validators{})
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil, ctx.Err()
+				}
+				if fe, ok := errors.AsType[*Error](err); !ok || fe.StatusCode != 404 {
+					f.logger.WarnContext(ctx, "feeds: gkmlpt page not read; keeping the posts read so far",
+						slog.String("source", src.ID), slog.Int("page", page), slog.Any("error", err))
+				}
+				break
+			}
+			more, moreProblems, err := gkmlpt.ParseList(next.Body, base, loc)
+			if err != nil || len(more.Articles) == 0 || seen[more.Articles[0].URL] {
+				break
+			}
+			problems = append(problems, moreProblems...)
+			for _, a := range more.Articles {
+				seen[a.URL] = true
+			}
+			raws = append(raws, gkmlptRaws(more.Articles, next.URL, loc)...)
+		}
+		raws = raws[:min(len(raws), FirstImportMax)]
+	}
 	for _, p := range problems {
 		f.logger.WarnContext(ctx, "feeds: gkmlpt article skipped", slog.String("source", src.ID), slog.Any("error", p))
 	}
-	raws := make([]RawItem, 0, len(l.Articles))
-	for _, a := range l.Articles {
-		r := RawItem{GUID: "gkmlpt:" + a.ID, Link: a.URL, BaseURL: resp.URL, Title: a.Title, Summary: a.Abstract}
+	if err := f.fillGkmlptBodies(ctx, src, loc, raws, known); err != nil {
+		return nil, err
+	}
+	return raws, nil
+}
+
+// gkmlptRaws are the list API's articles as raw posts, with their document
+// metadata above the body.
+func gkmlptRaws(articles []gkmlpt.Article, listURL string, loc *time.Location) []RawItem {
+	raws := make([]RawItem, 0, len(articles))
+	for _, a := range articles {
+		r := RawItem{GUID: "gkmlpt:" + a.ID, Link: a.URL, BaseURL: listURL, Title: a.Title, Summary: a.Abstract}
 		if !a.Published.IsZero() {
 			r.PublishedParsed = a.Published
 			r.Published = a.Published.In(loc).Format(time.RFC3339)
@@ -169,11 +212,16 @@ func (f *Fetcher) readGkmlpt(ctx context.Context, src config.Source, loc *time.L
 		r.ContentHTML = metaHTML(a.Meta())
 		raws = append(raws, r)
 	}
-	// The body of each new post is in its page's embedded DETAIL.
+	return raws
+}
+
+// fillGkmlptBodies reads the body of each new post from its page's
+// embedded DETAIL; a page that cannot be read keeps the list's metadata.
+func (f *Fetcher) fillGkmlptBodies(ctx context.Context, src config.Source, loc *time.Location, raws []RawItem, known func(string) bool) error {
 	now := time.Now()
 	for i := range raws {
 		if ctx.Err() != nil {
-			return nil, ctx.Err()
+			return ctx.Err()
 		}
 		if known != nil && known(f.norm.Key(src, loc, raws[i], now)) {
 			continue
@@ -181,7 +229,7 @@ func (f *Fetcher) readGkmlpt(ctx context.Context, src config.Source, loc *time.L
 		resp, err := f.Get(ctx, raws[i].Link, Validators{})
 		if err != nil {
 			if ctx.Err() != nil {
-				return nil, ctx.Err()
+				return ctx.Err()
 			}
 			f.logger.WarnContext(ctx, "feeds: gkmlpt post page not read; keeping the list's metadata",
 				slog.String("source", src.ID), slog.String("url", RedactURL(raws[i].Link)), slog.Any("error", err))
@@ -192,7 +240,7 @@ func (f *Fetcher) readGkmlpt(ctx context.Context, src config.Source, loc *time.L
 			raws[i].BaseURL = resp.URL
 		}
 	}
-	return raws, nil
+	return nil
 }
 
 var metaOrder = []string{"索引号", "发布机构", "文号", "成文日期"}

@@ -201,3 +201,59 @@ func TestDetectedSelectorsReadTheSamePosts(t *testing.T) {
 		})
 	}
 }
+
+// A first import of a gkmlpt column reads its next pages until a 404.
+func TestPollGkmlptFirstImportPages(t *testing.T) {
+	list, err := os.ReadFile(filepath.Join("gkmlpt", "testdata", "list.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	index, err := os.ReadFile(filepath.Join("gkmlpt", "testdata", "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pages []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/gkmlpt/index":
+			_, _ = w.Write(index)
+		case "/gkmlpt/api/all/5722":
+			page := r.URL.Query().Get("page")
+			pages = append(pages, page)
+			if r.URL.Query().Get("sid") != "2" {
+				t.Errorf("list asked without the catalogue's SID: %s", r.URL)
+			}
+			body := bytes.Replace(list, []byte(`"total": 3`), []byte(`"total": 250`), 1)
+			switch page {
+			case "1":
+			case "2": // older documents
+				body = bytes.ReplaceAll(body, []byte("3119"), []byte("2119"))
+			default:
+				http.NotFound(w, r)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write(body)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	f := NewFetcher(FetchOptions{Timeout: 5 * time.Second}, discardLogger())
+	res, err := f.Poll(context.Background(), config.Source{ID: "zq", URL: srv.URL + "/gkmlpt/index#5722", Type: "gkmlpt"}, Validators{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Items) != 4 || strings.Join(pages, ",") != "1,2,3" {
+		t.Errorf("%d posts from pages %v; want 4 from pages 1,2,3 (3 answers 404)", len(res.Items), pages)
+	}
+	// A later poll that knows the posts reads page 1 only.
+	pages = nil
+	if _, err := f.Poll(context.Background(), config.Source{ID: "zq", URL: srv.URL + "/gkmlpt/index#5722", Type: "gkmlpt"}, Validators{},
+		func(string) bool { return true }); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(pages, ",") != "1" {
+		t.Errorf("later poll read pages %v, want 1", pages)
+	}
+}

@@ -118,11 +118,22 @@ func Discover(ctx context.Context, g Getter, pageURL string, opts Options) (*Rep
 		return r, fmt.Errorf("discover: parsing %s: %w", p.URL, err)
 	}
 	r.Title = collapse(doc.Find("title").First().Text())
-	if cfg, ok := gkmlpt.ParseConfig(p.Body); ok && strings.Contains(p.URL, "/gkmlpt") {
-		c, _ := gkmlpt.ParseURL(p.URL)
-		r.Catalogue, r.GkmlptSID, r.Columns = &c, cfg.SID, cfg.Columns
-		r.Kind = KindGkmlpt
-		return r, nil
+	if cfg, ok := gkmlpt.ParseConfig(p.Body); ok && cfg.SID != "" {
+		// A catalogue page, or a page embedding the catalogue (the column
+		// is then chosen among cfg.Columns).
+		c, err := gkmlpt.ParseURL(p.URL)
+		if err != nil {
+			if m := gkmlptRootRe.Find(p.Body); m != nil {
+				if u, err := base.Parse(string(m)); err == nil {
+					c, err = gkmlpt.ParseURL(u.String())
+				}
+			}
+		}
+		if c.Root != nil {
+			r.Catalogue, r.GkmlptSID, r.Columns = &c, cfg.SID, cfg.Columns
+			r.Kind = KindGkmlpt
+			return r, nil
+		}
 	}
 	// Announced feeds win over scraping.
 	for _, fl := range FeedLinks(doc, base) {
@@ -201,6 +212,9 @@ func discoverGkmlpt(ctx context.Context, g Getter, r *Report, c gkmlpt.Catalogue
 	r.GkmlptList = l.Articles
 	return nil
 }
+
+// gkmlptRootRe finds the catalogue's directory in a page that embeds it.
+var gkmlptRootRe = regexp.MustCompile(`(?:https?://[\w.:-]+)?/[\w/.-]*?gkmlpt/`)
 
 var htmlStartRe = regexp.MustCompile(`(?is)^\s*(?:\x{feff})?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta|title|div|script|link|table)`)
 

@@ -2,6 +2,8 @@ package discover
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"net/url"
 	"strings"
 	"testing"
@@ -121,4 +123,31 @@ func FuzzDetectList(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A page that embeds the catalogue (not under /gkmlpt/) is recognised too.
+func TestDiscoverEmbeddedCatalogue(t *testing.T) {
+	page := []byte(`<html><head><script src="/zqhjj/gkmlpt/static/js/app.js"></script><script>
+window._CONFIG = { SID: '7', TREE: [{id: 2714, name: '通知公告', post_count: 31}] };
+</script></head><body><div id="app"></div></body></html>`)
+	g := mapGetter{"http://www.zhaoqing.gov.cn/zqhjj/xxgk/": page}
+	r, err := Discover(t.Context(), g, "http://www.zhaoqing.gov.cn/zqhjj/xxgk/", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Kind != KindGkmlpt || r.GkmlptSID != "7" || r.Catalogue.Root.String() != "http://www.zhaoqing.gov.cn/zqhjj/gkmlpt/" || len(r.Columns) != 1 {
+		t.Errorf("report %+v", r)
+	}
+}
+
+// mapGetter serves pages from memory (unit tests of the report logic; the
+// HTTP path is tested through the command with httptest servers).
+type mapGetter map[string][]byte
+
+func (m mapGetter) GetPage(_ context.Context, u string) (*Page, error) {
+	b, ok := m[u]
+	if !ok {
+		return nil, errors.New("404 " + u)
+	}
+	return &Page{URL: u, ContentType: "text/html", Body: b}, nil
 }

@@ -29,10 +29,12 @@ const firstImportPages = 20
 
 // readHTMLList reads a type: html source: with its configured selectors, or
 // — when it has none — with the selectors detected from the page's shape
-// (recorded in res.Shape). When every post of the page is new (a first
+// (recorded in res.Shape). Hanweb's <datastore> rows are expanded into the
+// page first. When every post of the page is new (a first
 // import, or a long outage), the list's next pages are read too, up to
 // FirstImportMax posts.
 func (f *Fetcher) readHTMLList(ctx context.Context, src config.Source, loc *time.Location, body []byte, pageURL string, known func(string) bool, res *PollResult) ([]RawItem, error) {
+	body = discover.ExpandDatastore(body) // Hanweb rows live in a script
 	sel := src.HTML
 	if sel == nil || strings.TrimSpace(sel.Item) == "" {
 		det, err := detectList(body, pageURL)
@@ -66,7 +68,7 @@ func (f *Fetcher) readHTMLList(ctx context.Context, src config.Source, loc *time
 				slog.String("source", src.ID), slog.String("url", RedactURL(next)), slog.Any("error", err))
 			break
 		}
-		cur, curBody = resp.URL, DecodeToUTF8(resp.Body, resp.ContentType)
+		cur, curBody = resp.URL, discover.ExpandDatastore(DecodeToUTF8(resp.Body, resp.ContentType))
 		more, err := parseHTMLList(curBody, cur, sel)
 		if err != nil || len(more) == 0 {
 			break

@@ -113,6 +113,7 @@ func Discover(ctx context.Context, g Getter, pageURL string, opts Options) (*Rep
 			return r, nil
 		}
 	}
+	p.Body = ExpandDatastore(p.Body)
 	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(p.Body))
 	if err != nil {
 		return r, fmt.Errorf("discover: parsing %s: %w", p.URL, err)

@@ -151,3 +151,28 @@ func (m mapGetter) GetPage(_ context.Context, u string) (*Page, error) {
 	}
 	return &Page{URL: u, ContentType: "text/html", Body: b}, nil
 }
+
+func TestExpandDatastore(t *testing.T) {
+	// The shape Hanweb column pages use (a hand-made page: no saved Hanweb
+	// page was found; see testdata/corpus/README.md).
+	page := `<html><body><div class="nav"><a href="/col/col1/index.html">首页导航</a></div><div id="4136788"><script type="text/xml"><datastore>
+<nextgroup><![CDATA[<a href="/module/web/jpage/dataproxy.jsp?page=1&webid=1&columnid=7&unitid=4136788"></a>]]></nextgroup>
+<recordset>
+<record><![CDATA[<li><a href="/art/2023/5/25/art_7_101.html" title="关于开展2023年度专项资金申报工作的通知">关于开展2023年度专项资金申报工作的通知</a><span>2023-05-25</span></li>]]></record>
+<record><![CDATA[<li><a href="/art/2023/5/24/art_7_100.html">市政府召开常务会议研究部署重点工作</a><span>2023-05-24</span></li>]]></record>
+<record><![CDATA[<li><a href="/art/2023/5/23/art_7_99.html">全市安全生产工作会议召开</a><span>2023-05-23</span></li>]]></record>
+</recordset></datastore></script></div></body></html>`
+	got := ExpandDatastore([]byte(page))
+	if bytes.Contains(got, []byte("<datastore>")) || !bytes.Contains(got, []byte(`<div class="datastore"><li><a href="/art/2023/5/25/art_7_101.html"`)) {
+		t.Fatalf("expanded:\n%s", got)
+	}
+	doc := mustDoc(t, string(got))
+	base, _ := url.Parse("http://www.example.gov.cn/col/col7/index.html")
+	det := DetectList(doc, base, DetectOptions{})
+	if det.List == nil || len(det.List.Posts) != 3 || det.List.Posts[0].Date != "2023-05-25" {
+		t.Fatalf("detection on the expanded page: %+v", det)
+	}
+	if same := ExpandDatastore([]byte("<html><p>x</p></html>")); string(same) != "<html><p>x</p></html>" {
+		t.Error("a page without a datastore was changed")
+	}
+}

@@ -105,7 +105,7 @@ func DetectList(doc *goquery.Document, base *url.URL, opts DetectOptions) Detect
 			base = u
 		}
 	}
-	d := &detector{base: base, site: registrable(base), root: doc.Selection,
+	d := &detector{base: base, site: registrable(base),
 		postLikeMemo: map[*html.Node]bool{}, infoMemo: map[*html.Node]itemInfo{}}
 	d.collect(doc)
 	det := Detection{Anchors: len(d.anchors)}
@@ -166,7 +166,6 @@ type anchor struct {
 type detector struct {
 	base    *url.URL
 	site    string
-	root    *goquery.Selection
 	anchors []*anchor
 	byNode  map[*html.Node]*anchor
 	// postLikeMemo remembers postLike per row (itemSelector asks again at
@@ -458,7 +457,7 @@ func Shape(h config.HTMLList) string {
 // itemSelector builds a selector that matches the group's items (and
 // perhaps more rows of the same shape elsewhere on the page).
 func (d *detector) itemSelector(doc *goquery.Document, g *group) (string, error) {
-	child := segment(g.items, false)
+	child := segment(g.items)
 	want := map[*html.Node]bool{}
 	for _, it := range g.items {
 		want[it] = true
@@ -473,7 +472,7 @@ func (d *detector) itemSelector(doc *goquery.Document, g *group) (string, error)
 	}
 	dated = dated * 10 / len(g.items) // ≥ 8: the block's rows carry dates
 	for level := 0; level < 6 && p != nil && p.Type == html.ElementNode; level++ {
-		ctx = append([]string{segment([]*html.Node{p}, level > 0)}, ctx...)
+		ctx = append([]string{segment([]*html.Node{p})}, ctx...)
 		s := strings.Join(ctx, " > ") + " > " + child
 		m, err := cascadia.Compile(s)
 		if err != nil {
@@ -500,7 +499,7 @@ func (d *detector) itemSelector(doc *goquery.Document, g *group) (string, error)
 	// matches the block exactly.
 	var steps []string
 	for n := g.parent; n != nil && n.Type == html.ElementNode && n.DataAtom != atom.Body && n.DataAtom != atom.Html; n = n.Parent {
-		st := segment([]*html.Node{n}, true)
+		st := segment([]*html.Node{n})
 		if !strings.HasPrefix(st, "#") {
 			if k, total := nthOfType(n); total > 1 {
 				st += fmt.Sprintf(":nth-of-type(%d)", k)
@@ -577,7 +576,7 @@ func (d *detector) postLikeUncached(n *html.Node, dated int) bool {
 
 // segment is a selector step matching every node of ns: the tag, the
 // classes they share, or the id of a single node.
-func segment(ns []*html.Node, allowID bool) string {
+func segment(ns []*html.Node) string {
 	tag := ns[0].Data
 	if len(ns) == 1 {
 		if id := attr(ns[0], "id"); id != "" && stableName(id) && cssIdent(id) {
@@ -599,7 +598,6 @@ func segment(ns []*html.Node, allowID bool) string {
 			s += "." + c
 		}
 	}
-	_ = allowID
 	return s
 }
 
@@ -926,7 +924,7 @@ func inBoilerplate(n *html.Node) bool {
 }
 
 func describe(n *html.Node) string {
-	return segment([]*html.Node{n}, true)
+	return segment([]*html.Node{n})
 }
 
 var identRe = regexp.MustCompile(`^-?[A-Za-z_][-A-Za-z0-9_]*$`)

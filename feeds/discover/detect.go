@@ -75,6 +75,8 @@ const (
 	maxAncestorDepth = 7
 	maxCandidates    = 8
 	maxMaterialise   = 6
+	// maxRowText is the most text (bytes) a post's row holds.
+	maxRowText = 4000
 )
 
 var (
@@ -667,7 +669,7 @@ func majority(items []*html.Node, f func(int) string) string {
 // titleNode is the element holding an anchor's title: the anchor, or the
 // child of it that holds the text when the anchor also holds the date.
 func titleNode(a *html.Node) *html.Node {
-	if !dateRe.MatchString(text(a)) {
+	if !hasDate(text(a)) {
 		return a
 	}
 	var best *html.Node
@@ -679,7 +681,7 @@ func titleNode(a *html.Node) *html.Node {
 				continue
 			}
 			t := text(c)
-			if !dateRe.MatchString(t) {
+			if !hasDate(t) {
 				if l := utf8.RuneCountInString(t); l > bestLen {
 					best, bestLen = c, l
 				}
@@ -698,6 +700,9 @@ func titleNode(a *html.Node) *html.Node {
 // findDate is the date written in item (outside the title when it can be)
 // and the smallest element holding it.
 func findDate(item, main *html.Node) (string, *html.Node) {
+	if len(text(item)) > maxRowText {
+		return "", nil // a section of the page, not a post's row
+	}
 	var found *html.Node
 	var date string
 	var walk func(*html.Node)
@@ -707,7 +712,7 @@ func findDate(item, main *html.Node) (string, *html.Node) {
 				continue
 			}
 			t := text(c)
-			m := dateRe.FindString(t)
+			m := findDateIn(t)
 			if m == "" {
 				continue
 			}
@@ -726,7 +731,7 @@ func findDate(item, main *html.Node) (string, *html.Node) {
 	// A date in the item's own text (no element of its own), or a
 	// month-day date.
 	t := text(item)
-	if m := dateRe.FindString(t); m != "" {
+	if m := findDateIn(t); m != "" {
 		return strings.TrimSpace(m), item
 	}
 	if n := findShortDate(item, main); n != nil {
@@ -759,6 +764,29 @@ func findShortDate(n, main *html.Node) *html.Node {
 }
 
 var shortDateOnlyRe = regexp.MustCompile(`^\[?\(?(\d{1,2})[-/月](\d{1,2})日?(?:\s+\d{1,2}:\d{2})?\)?\]?$`)
+
+// hasDate and findDateIn look for a full date; a text with fewer than five
+// digits cannot hold one, which spares the regexp most of the page.
+func hasDate(s string) bool { return enoughDigits(s) && dateRe.MatchString(s) }
+
+func findDateIn(s string) string {
+	if !enoughDigits(s) {
+		return ""
+	}
+	return dateRe.FindString(s)
+}
+
+func enoughDigits(s string) bool {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] >= '0' && s[i] <= '9' {
+			if n++; n >= 5 {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // Apply reads posts from doc with the selectors (the same reading as a
 // `type: html` source). junk counts rows that matched the item selector

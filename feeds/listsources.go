@@ -8,6 +8,7 @@ import (
 	"html"
 	"log/slog"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -256,7 +257,7 @@ func metaKeys(m map[string]string) []string {
 	}
 	var rest []string
 	for k := range m {
-		if !strings.Contains(strings.Join(metaOrder, "|"), k) {
+		if !slices.Contains(metaOrder, k) {
 			rest = append(rest, k)
 		}
 	}

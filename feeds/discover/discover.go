@@ -103,7 +103,7 @@ func Discover(ctx context.Context, g Getter, pageURL string, opts Options) (*Rep
 	r.Final = p.URL
 	base, err := url.Parse(p.URL)
 	if err != nil {
-		return r, fmt.Errorf("discover: page URL %q: %w", p.URL, err)
+		return r, fmt.Errorf("discover: the final page URL cannot be read: %w", err)
 	}
 	// The URL may itself be a feed.
 	if !looksLikeHTML(p.Body) {
@@ -116,7 +116,7 @@ func Discover(ctx context.Context, g Getter, pageURL string, opts Options) (*Rep
 	p.Body = ExpandDatastore(p.Body)
 	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(p.Body))
 	if err != nil {
-		return r, fmt.Errorf("discover: parsing %s: %w", p.URL, err)
+		return r, fmt.Errorf("discover: the page cannot be parsed: %w", err)
 	}
 	r.Title = collapse(doc.Find("title").First().Text())
 	if cfg, ok := gkmlpt.ParseConfig(p.Body); ok && cfg.SID != "" {

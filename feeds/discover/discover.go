@@ -276,7 +276,7 @@ func guessBody(ctx context.Context, g Getter, link string) *Body {
 func describePage(doc *goquery.Document, r *Report) []string {
 	var saw []string
 	links := doc.Find("a[href]").Length()
-	saw = append(saw, fmt.Sprintf("%d links, %d of them with a title of 4 or more characters", links, r.Detection.Anchors))
+	saw = append(saw, fmt.Sprintf("%d links, %d of them usable as a post's link (a real address and a title of 4 or more characters)", links, r.Detection.Anchors))
 	if doc.Find("script").Length() > 0 && links < 10 {
 		saw = append(saw, "few links and some scripts: the list is probably drawn by JavaScript (look for the JSON request it makes)")
 	}

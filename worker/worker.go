@@ -334,7 +334,10 @@ func (w *Worker) pollSource(ctx context.Context, src config.Source, onlyIfDue bo
 	case model.PollOK:
 		rep.Status = model.PollOK
 		log.Info("polled", slog.Int("new", rep.New), slog.Int("updated", rep.Updated), slog.Int("items", rep.Items))
-		if err == nil && !st.ShapeChangedAt.IsZero() && st.ShapeChangedAt.Equal(pr.At) {
+		// A changed list shape alerts once; a page that flips between two
+		// shapes alerts at most once a day.
+		if err == nil && !st.ShapeChangedAt.IsZero() && st.ShapeChangedAt.Equal(pr.At) &&
+			(prev.ShapeChangedAt.IsZero() || pr.At.Sub(prev.ShapeChangedAt) >= ShapeAlertEvery) {
 			w.alertShape(ctx, src, st)
 		}
 	case model.PollNotModified:
@@ -348,6 +351,10 @@ func (w *Worker) pollSource(ctx context.Context, src config.Source, onlyIfDue bo
 	}
 	return rep
 }
+
+// ShapeAlertEvery is the least time between two alerts about one source's
+// list changing shape.
+const ShapeAlertEvery = 24 * time.Hour
 
 // AlertAfter is the number of consecutive failed polls that alerts the admins.
 const AlertAfter = 5

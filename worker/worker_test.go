@@ -425,15 +425,16 @@ func TestPollSourceListShapeChangeAlertsOnce(t *testing.T) {
 		shaped("ul.list > li | a | a@href | span"),
 		shaped("div.news > p | a | a@href | "),
 		shaped("div.news > p | a | a@href | "),
+		shaped("ul.list > li | a | a@href | span"), // flips back within the day: no second alert
 	}}
 	al := &fakeAlerter{}
 	w := newTestWorker(t, cfg, st, f, &now, Deps{Alerter: al})
 	src, _ := cfg.Source("src")
-	for i := range 4 {
+	for i := range 5 {
 		if rep := w.PollSource(t.Context(), src); rep.Status != model.PollOK {
 			t.Fatalf("poll %d: %+v", i, rep)
 		}
-		if want := map[int]int{0: 0, 1: 0, 2: 1, 3: 1}[i]; len(al.sent) != want {
+		if want := map[int]int{0: 0, 1: 0, 2: 1, 3: 1, 4: 1}[i]; len(al.sent) != want {
 			t.Fatalf("after poll %d: %d alerts, want %d: %q", i, len(al.sent), want, al.sent)
 		}
 		now = now.Add(20 * time.Minute)
@@ -445,7 +446,7 @@ func TestPollSourceListShapeChangeAlertsOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.ListShape != "div.news > p | a | a@href | " || got.ListShapeWas != "ul.list > li | a | a@href | span" || got.ShapeChangedAt.IsZero() {
+	if got.ListShape != "ul.list > li | a | a@href | span" || got.ListShapeWas != "div.news > p | a | a@href | " || got.ShapeChangedAt.IsZero() {
 		t.Errorf("stored shape %+v", got)
 	}
 }

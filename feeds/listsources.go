@@ -2,6 +2,7 @@ package feeds
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -189,6 +190,12 @@ func (f *Fetcher) readGkmlpt(ctx context.Context, src config.Source, loc *time.L
 	for _, p := range problems {
 		f.logger.WarnContext(ctx, "feeds: gkmlpt article skipped", slog.String("source", src.ID), slog.Any("error", p))
 	}
+	// Which API field dated the posts (the crawlers disagree on the right one).
+	from := map[string]int{}
+	for _, a := range l.Articles {
+		from[cmp.Or(a.PublishedFrom, "none")]++
+	}
+	f.logger.DebugContext(ctx, "feeds: gkmlpt publication dates", slog.String("source", src.ID), slog.Any("fields", from))
 	if err := f.fillGkmlptBodies(ctx, src, loc, raws, known); err != nil {
 		return nil, err
 	}

@@ -61,11 +61,19 @@ func cmdDiscover(ctx context.Context, args []string, stdout, stderr io.Writer, g
 	if err := fs.Parse(args); err != nil {
 		return exitInvalid
 	}
-	if fs.NArg() != 1 {
+	// Flags may also follow the URL.
+	var target string
+	if fs.NArg() > 0 {
+		target = fs.Arg(0)
+		if err := fs.Parse(fs.Args()[1:]); err != nil {
+			return exitInvalid
+		}
+	}
+	if target == "" || fs.NArg() != 0 {
 		fmt.Fprintln(stderr, "usage: transfeed discover [-config FILE] [-no-body] URL")
 		return exitInvalid
 	}
-	pageURL, err := parsePageURL(fs.Arg(0))
+	pageURL, err := parsePageURL(target)
 	if err != nil {
 		fmt.Fprintf(stderr, "transfeed: discover: %v\n", err)
 		return exitInvalid

@@ -179,10 +179,13 @@ func TestDiscoverNothingAndUsage(t *testing.T) {
 	if code != exitFailure || !strings.Contains(out, "nothing list-like found") || !regexp.MustCompile(`# saw: \d+ links`).MatchString(out) {
 		t.Errorf("nothing list-like: exit %d\n%s", code, out)
 	}
-	for _, args := range [][]string{{"discover"}, {"discover", "not a url"}, {"discover", "ftp://x/"}, {"discover", "a", "b"}} {
+	for _, args := range [][]string{{"discover"}, {"discover", "not a url"}, {"discover", "ftp://x/"}, {"discover", "http://a/", "b"}, {"discover", "-bogus", "http://a/"}} {
 		if code, _, _ := runCmd(t, args...); code != exitInvalid {
 			t.Errorf("%q: exit %d, want %d", args, code, exitInvalid)
 		}
+	}
+	if code, out, _ := runCmd(t, "discover", srv.URL+"/xxgk/zwdt/zwyw/", "-no-body"); code != exitOK || strings.Contains(out, "article body of the first post") {
+		t.Errorf("flag after the URL: exit %d\n%s", code, out)
 	}
 	if code, _, _ := runCmd(t, "discover", srv.URL+"/missing.html"); code != exitFailure {
 		t.Errorf("404 page: exit %d, want %d", code, exitFailure)

@@ -176,3 +176,28 @@ func TestExpandDatastore(t *testing.T) {
 		t.Error("a page without a datastore was changed")
 	}
 }
+
+// A 政府信息公开目录 table: 索引号, title, 文号 and date in cells of one row
+// (hand-made in the shape these catalogues use; no saved page of one was
+// found).
+func TestDetectDisclosureTable(t *testing.T) {
+	row := func(idx, id, title, num, date string) string {
+		return `<tr><td class="idx">11441200MB2C91453G/` + idx + `</td><td class="tit"><a href="./202305/t20230525_` + id + `.html" title="` + title + `">` + title + `</a></td><td>` + num + `</td><td>` + date + `</td></tr>`
+	}
+	page := `<html><body><div class="nav"><a href="/xxgk/">信息公开首页</a><a href="/xxgk/zcwj/">政策文件栏目</a><a href="/xxgk/ghjh/">规划计划栏目</a></div>
+<table class="xxgk_list"><tr><th>索引号</th><th>标题</th><th>文号</th><th>成文日期</th></tr>` +
+		row("2023-00271", "1001", "肇庆市人民政府关于印发肇庆市国土空间总体规划的通知", "肇府〔2023〕31号", "2023-05-25") +
+		row("2023-00270", "1000", "肇庆市人民政府办公室关于做好防汛工作的通知", "肇府办函〔2023〕12号", "2023-05-24") +
+		row("2023-00269", "999", "肇庆市人民政府关于公布市级行政许可事项清单的决定", "", "2023-05-20") +
+		`</table></body></html>`
+	doc := mustDoc(t, page)
+	base, _ := url.Parse("http://www.zhaoqing.gov.cn/xxgk/zcwj/")
+	det := DetectList(doc, base, DetectOptions{})
+	if det.List == nil {
+		t.Fatalf("no list: %+v", det.Candidates)
+	}
+	want := Post{Title: "肇庆市人民政府关于印发肇庆市国土空间总体规划的通知", Link: "http://www.zhaoqing.gov.cn/xxgk/zcwj/202305/t20230525_1001.html", Date: "2023-05-25"}
+	if len(det.List.Posts) != 3 || det.List.Posts[0] != want {
+		t.Errorf("posts %+v (selectors %+v)", det.List.Posts, det.List.Selectors)
+	}
+}

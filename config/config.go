@@ -121,13 +121,13 @@ type Source struct {
 	ID        string    `yaml:"id"`
 	Name      string    `yaml:"name"`
 	URL       string    `yaml:"url"`
-	Type      string    `yaml:"type"`      // feed (default) | html
+	Type      string    `yaml:"type"`      // feed (default) | html | gkmlpt
 	Schedule  string    `yaml:"schedule"`  // cron spec or @every; default from defaults
 	Timezone  string    `yaml:"timezone"`  // for zone-less dates; default from defaults
 	Translate string    `yaml:"translate"` // auto | always | never; default from defaults
 	Tags      []string  `yaml:"tags"`
 	FullText  *FullText `yaml:"full_text"`
-	HTML      *HTMLList `yaml:"html"`
+	HTML      *HTMLList `yaml:"html"` // type html: nil finds the list by its shape at every poll
 
 	// Line is the line of the source's entry in the config file (for messages).
 	Line int `yaml:"-"`

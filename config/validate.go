@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"github.com/transfeed/transfeed/feeds/gkmlpt"
 	"io/fs"
 	"maps"
 	"net"
@@ -157,10 +158,21 @@ func (l *loader) validateSources(c *Config) map[string]bool {
 		} else {
 			l.checkURL(p+".url", s.URL)
 		}
-		oneOf(l, p+".type", s.Type, "feed", "html")
+		oneOf(l, p+".type", s.Type, "feed", "html", "gkmlpt")
 		switch {
 		case s.Type == "html" && s.HTML == nil:
-			l.add(p, "type html needs an html: block with item, title and link selectors")
+			// No selectors: the list is found by its shape at every poll
+			// (see `transfeed discover`).
+		case s.Type == "gkmlpt":
+			if c, err := gkmlpt.ParseURL(s.URL); s.URL != "" && (err != nil || c.Column == "") {
+				l.add(p+".url", "type gkmlpt needs the catalogue URL of one column, …/gkmlpt/index#<column id> (open the catalogue, click the column, copy the address; `transfeed discover URL` lists the columns)")
+			}
+			if s.HTML != nil {
+				l.add(p+".html", "only used with type: html (this source is type %s)", s.Type)
+			}
+			if s.FullText != nil {
+				l.add(p+".full_text", "not used with type gkmlpt: the body comes from each post's catalogue page")
+			}
 		case s.Type == "html":
 			h := s.HTML
 			for _, f := range []struct{ key, sel string }{{"item", h.Item}, {"title", h.Title}, {"link", h.Link}} {

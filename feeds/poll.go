@@ -29,6 +29,11 @@ type PollResult struct {
 	Items       []model.Item // normalised, in source order, duplicates (same Key) removed
 	Validators  Validators
 	FinalURL    string
+	// Shape and Selectors are set for a type: html source without
+	// selectors: the fingerprint and the selectors of the list detected
+	// on the page (a changed Shape means the page's layout changed).
+	Shape     string
+	Selectors *config.HTMLList
 }
 
 // Poll fetches one source (conditional GET), decodes its charset, parses
@@ -42,6 +47,9 @@ func (f *Fetcher) Poll(ctx context.Context, src config.Source, v Validators, kno
 	loc, err := SourceLocation(src)
 	if err != nil {
 		return nil, fmt.Errorf("feeds: source %s: time zone %q: %w", src.ID, src.Timezone, err)
+	}
+	if src.Type == "gkmlpt" {
+		v = Validators{} // the catalogue page rarely changes; its list does
 	}
 	resp, err := f.Get(ctx, src.URL, v)
 	if err != nil {
@@ -58,9 +66,11 @@ func (f *Fetcher) Poll(ctx context.Context, src config.Source, v Validators, kno
 	case "", "feed":
 		raws, err = f.parseFeed(body, resp.ContentType, resp.URL)
 	case "html":
-		raws, err = parseHTMLList(body, resp.URL, src.HTML)
+		raws, err = f.readHTMLList(ctx, src, loc, body, resp.URL, known, res)
+	case "gkmlpt":
+		raws, err = f.readGkmlpt(ctx, src, loc, body, known)
 	default:
-		return nil, fmt.Errorf("feeds: source %s: unknown type %q (want feed or html)", src.ID, src.Type)
+		return nil, fmt.Errorf("feeds: source %s: unknown type %q (want feed, html or gkmlpt)", src.ID, src.Type)
 	}
 	if err != nil {
 		if _, ok := errors.AsType[*Error](err); ok {
@@ -70,7 +80,7 @@ func (f *Fetcher) Poll(ctx context.Context, src config.Source, v Validators, kno
 	}
 
 	now := time.Now()
-	if src.FullText != nil {
+	if src.FullText != nil && src.Type != "gkmlpt" { // gkmlpt bodies come with the catalogue's post pages
 		f.fillFullText(ctx, src, loc, raws, known, now)
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("feeds: source %s: %w", src.ID, err)

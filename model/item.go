@@ -102,6 +102,12 @@ type Source struct {
 	ItemCount         int       // items stored for this source
 	ItemsLast24h      int       // items first seen in the last 24 h
 	PolledOnce        bool      // a successful poll has happened (first-poll backfill rule)
+	// ListShape is the fingerprint of the selectors a type: html source
+	// without selectors found on its page at the last successful poll;
+	// ListShapeWas and ShapeChangedAt record the last change of it.
+	ListShape      string
+	ListShapeWas   string
+	ShapeChangedAt time.Time
 }
 
 // PollResult records the outcome of one poll.
@@ -114,6 +120,7 @@ type PollResult struct {
 	ETag         string     // new validators (ok only; kept as they were otherwise)
 	LastModified string
 	ItemCount    int       // items parsed (ok only)
+	ListShape    string    // ok only: the detected list's shape ("" when the source has selectors)
 	NextPollAt   time.Time // computed by the caller (schedule, backoff, Retry-After)
 }
 

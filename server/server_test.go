@@ -626,3 +626,34 @@ func benchItems() []model.Item {
 	}
 	return out
 }
+
+func TestStatusShowsListShapeChange(t *testing.T) {
+	s, st := newTestServer(t)
+	st.SetSource(model.Source{ID: "zhaoqing-news", LastPollAt: testNow.Add(-4 * time.Minute), LastStatus: model.PollOK,
+		LastSuccessAt: testNow.Add(-4 * time.Minute), ListShape: "div.news > p | a | a@href | ",
+		ListShapeWas: "ul.list > li | a | a@href | span", ShapeChangedAt: testNow.Add(-4 * time.Minute)})
+	rec := get(t, s.Handler(), "/status?format=json", nil)
+	var v struct {
+		Sources []struct {
+			ID         string `json:"id"`
+			ListShape  string `json:"list_shape"`
+			ShapeWas   string `json:"list_shape_was"`
+			ShapeAlert bool   `json:"shape_alert"`
+		} `json:"sources"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil {
+		t.Fatal(err)
+	}
+	if v.Sources[0].ID != "zhaoqing-news" || !v.Sources[0].ShapeAlert || v.Sources[0].ShapeWas != "ul.list > li | a | a@href | span" {
+		t.Errorf("status JSON sources[0] = %+v", v.Sources[0])
+	}
+	if v.Sources[1].ShapeAlert {
+		t.Errorf("a source without a shape change is flagged: %+v", v.Sources[1])
+	}
+	page := get(t, s.Handler(), "/status", nil).Body.String()
+	for _, want := range []string{"list changed shape on", "Was <code>ul.list &gt; li | a | a@href | span</code>", "transfeed discover"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("status page lacks %q", want)
+		}
+	}
+}

@@ -35,9 +35,19 @@ type sourceStatus struct {
 	FailingSince      *time.Time       `json:"failing_since,omitempty"`
 	PostsTotal        int              `json:"posts_total"`
 	PostsLast24h      int              `json:"posts_last_24h"`
+	// A type: html source without selectors: the shape of the list found
+	// on its page, and its last change (the page's layout changed).
+	ListShape      string     `json:"list_shape,omitempty"`
+	ListShapeWas   string     `json:"list_shape_was,omitempty"`
+	ShapeChangedAt *time.Time `json:"shape_changed_at,omitempty"`
+	// ShapeAlert is set while a change is recent (ShapeAlertFor).
+	ShapeAlert bool `json:"shape_alert,omitempty"`
 
-	LastPollCST, NextPollCST, FailingSinceCST string `json:"-"`
+	LastPollCST, NextPollCST, FailingSinceCST, ShapeChangedCST string `json:"-"`
 }
+
+// ShapeAlertFor is how long /status flags a source whose list changed shape.
+const ShapeAlertFor = 7 * 24 * time.Hour
 
 type translationStatus struct {
 	Backlog        int              `json:"backlog"`
@@ -108,6 +118,9 @@ func (s *Server) collectStatus(ctx context.Context, now time.Time) (*statusView,
 			ConsecutiveErrors: st.ConsecutiveErrors, LastError: st.LastError, FailingSince: timePtr(st.FailingSince),
 			PostsTotal: st.ItemCount, PostsLast24h: st.ItemsLast24h,
 			LastPollCST: s.cst(st.LastPollAt), NextPollCST: s.cst(st.NextPollAt), FailingSinceCST: s.cst(st.FailingSince),
+			ListShape: st.ListShape, ListShapeWas: st.ListShapeWas, ShapeChangedAt: timePtr(st.ShapeChangedAt),
+			ShapeAlert:      !st.ShapeChangedAt.IsZero() && now.Sub(st.ShapeChangedAt) < ShapeAlertFor,
+			ShapeChangedCST: s.cst(st.ShapeChangedAt),
 		})
 	}
 

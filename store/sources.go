@@ -16,7 +16,7 @@ import (
 // its single parameter is the "last 24 h" cut-off in unix milliseconds.
 const sourceSelect = `SELECT s.id, s.url, s.etag, s.last_modified, s.last_poll_at, s.last_status, s.last_error,
 	s.last_success_at, s.next_poll_at, s.consecutive_errors, s.failing_since, s.alerted_at,
-	s.last_item_count, s.polled_once, COALESCE(c.n, 0), COALESCE(c.n24, 0)
+	s.last_item_count, s.polled_once, s.list_shape, s.list_shape_was, s.shape_changed_at, COALESCE(c.n, 0), COALESCE(c.n24, 0)
 FROM sources s
 LEFT JOIN (
 	SELECT source_id, COUNT(*) AS n, SUM(CASE WHEN first_seen >= ? THEN 1 ELSE 0 END) AS n24
@@ -31,10 +31,11 @@ func scanSource(sc rowScanner) (model.Source, error) {
 	var (
 		src                                                      model.Source
 		lastPoll, lastSuccess, nextPoll, failingSince, alertedAt int64
+		shapeChanged                                             int64
 	)
 	err := sc.Scan(&src.ID, &src.URL, &src.ETag, &src.LastModified, &lastPoll, &src.LastStatus, &src.LastError,
 		&lastSuccess, &nextPoll, &src.ConsecutiveErrors, &failingSince, &alertedAt,
-		&src.LastItemCount, &src.PolledOnce, &src.ItemCount, &src.ItemsLast24h)
+		&src.LastItemCount, &src.PolledOnce, &src.ListShape, &src.ListShapeWas, &shapeChanged, &src.ItemCount, &src.ItemsLast24h)
 	if err != nil {
 		return model.Source{}, err
 	}
@@ -43,6 +44,7 @@ func scanSource(sc rowScanner) (model.Source, error) {
 	src.NextPollAt = fromMS(nextPoll)
 	src.FailingSince = fromMS(failingSince)
 	src.AlertedAt = fromMS(alertedAt)
+	src.ShapeChangedAt = fromMS(shapeChanged)
 	return src, nil
 }
 
@@ -115,7 +117,8 @@ func (s *Store) ListSources(ctx context.Context, now time.Time) ([]model.Source,
 //
 //   - "ok": errors reset (ConsecutiveErrors, LastError, FailingSince,
 //     AlertedAt), LastSuccessAt = At, validators replaced, LastItemCount set,
-//     PolledOnce.
+//     PolledOnce; ListShape replaced, and when it differs from a stored
+//     non-empty one, ListShapeWas = the old one and ShapeChangedAt = At.
 //   - "not_modified": a success that keeps validators and LastItemCount.
 //   - "error": ConsecutiveErrors+1, LastError, FailingSince (when not already
 //     failing); validators kept.
@@ -132,9 +135,13 @@ func (s *Store) RecordPoll(ctx context.Context, r model.PollResult) (model.Sourc
 	case model.PollOK:
 		query = `UPDATE sources SET url = COALESCE(NULLIF(?, ''), url), last_poll_at = ?, last_status = ?,
 			next_poll_at = ?, last_success_at = ?, consecutive_errors = 0, failing_since = 0, alerted_at = 0,
-			last_error = '', etag = ?, last_modified = ?, last_item_count = ?, polled_once = TRUE
+			last_error = '', etag = ?, last_modified = ?, last_item_count = ?, polled_once = TRUE,
+			shape_changed_at = CASE WHEN list_shape <> '' AND ? <> '' AND list_shape <> ? THEN ? ELSE shape_changed_at END,
+			list_shape_was = CASE WHEN list_shape <> '' AND ? <> '' AND list_shape <> ? THEN list_shape ELSE list_shape_was END,
+			list_shape = ?
 			WHERE id = ?`
-		args = []any{r.URL, at, r.Status, ms(r.NextPollAt), at, r.ETag, r.LastModified, r.ItemCount, r.SourceID}
+		args = []any{r.URL, at, r.Status, ms(r.NextPollAt), at, r.ETag, r.LastModified, r.ItemCount,
+			r.ListShape, r.ListShape, at, r.ListShape, r.ListShape, r.ListShape, r.SourceID}
 	case model.PollNotModified:
 		query = `UPDATE sources SET url = COALESCE(NULLIF(?, ''), url), last_poll_at = ?, last_status = ?,
 			next_poll_at = ?, last_success_at = ?, consecutive_errors = 0, failing_since = 0, alerted_at = 0,

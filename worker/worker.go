@@ -312,6 +312,7 @@ func (w *Worker) pollSource(ctx context.Context, src config.Source, onlyIfDue bo
 		pr.Status = model.PollOK
 		pr.ETag, pr.LastModified = res.Validators.ETag, res.Validators.LastModified
 		pr.ItemCount = len(res.Items)
+		pr.ListShape = res.Shape
 		rep.New, rep.Updated, rep.Items = len(up.New), len(up.Updated), len(res.Items)
 		if len(up.New)+len(up.Updated) > 0 {
 			w.Wake()
@@ -333,6 +334,12 @@ func (w *Worker) pollSource(ctx context.Context, src config.Source, onlyIfDue bo
 	case model.PollOK:
 		rep.Status = model.PollOK
 		log.Info("polled", slog.Int("new", rep.New), slog.Int("updated", rep.Updated), slog.Int("items", rep.Items))
+		// A changed list shape alerts once; a page that flips between two
+		// shapes alerts at most once a day.
+		if err == nil && !st.ShapeChangedAt.IsZero() && st.ShapeChangedAt.Equal(pr.At) &&
+			(prev.ShapeChangedAt.IsZero() || pr.At.Sub(prev.ShapeChangedAt) >= ShapeAlertEvery) {
+			w.alertShape(ctx, src, st)
+		}
 	case model.PollNotModified:
 		rep.Status = model.PollNotModified
 		log.Debug(model.PollNotModified.String())
@@ -344,6 +351,10 @@ func (w *Worker) pollSource(ctx context.Context, src config.Source, onlyIfDue bo
 	}
 	return rep
 }
+
+// ShapeAlertEvery is the least time between two alerts about one source's
+// list changing shape.
+const ShapeAlertEvery = 24 * time.Hour
 
 // AlertAfter is the number of consecutive failed polls that alerts the admins.
 const AlertAfter = 5
@@ -361,6 +372,21 @@ func (w *Worker) alertSource(ctx context.Context, src config.Source, st model.So
 	}
 	if err := w.st.SetSourceAlerted(ctx, src.ID, w.now()); err != nil {
 		w.log.Warn("recording alert failed", slog.String("source", src.ID), slog.Any("error", err))
+	}
+}
+
+// alertShape tells the admins that a source read without selectors found
+// its list in a different shape (the page's layout changed: its posts may
+// now be read from the wrong block).
+func (w *Worker) alertShape(ctx context.Context, src config.Source, st model.Source) {
+	w.log.Warn("list shape changed", slog.String("source", src.ID), slog.String("was", st.ListShapeWas), slog.String("now", st.ListShape))
+	if w.alerter == nil {
+		return
+	}
+	msg := fmt.Sprintf("⚠️ Source %s (%s): the page's list changed shape; check its posts on /status.\nWas: %s\nNow: %s\n"+
+		"To pin it, run `transfeed discover %s` and paste the html: selectors.", src.ID, src.Name, st.ListShapeWas, st.ListShape, feeds.RedactURL(src.URL))
+	if err := w.alerter.AlertAdmins(ctx, msg); err != nil {
+		w.log.Warn("alerting admins failed", slog.String("source", src.ID), slog.Any("error", err))
 	}
 }
 

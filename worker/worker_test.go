@@ -410,3 +410,43 @@ func TestTranslateWorkersRunInParallel(t *testing.T) {
 		t.Errorf("%d ready (%v), want 10", ready, err)
 	}
 }
+
+func TestPollSourceListShapeChangeAlertsOnce(t *testing.T) {
+	cfg := testConfig(t, "")
+	st := openStore(t)
+	now := time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
+	shaped := func(shape string) func(feeds.Validators) (*feeds.PollResult, error) {
+		return func(feeds.Validators) (*feeds.PollResult, error) {
+			return &feeds.PollResult{Items: items(3, "a"), Shape: shape}, nil
+		}
+	}
+	f := &fakeFetcher{results: []func(feeds.Validators) (*feeds.PollResult, error){
+		shaped("ul.list > li | a | a@href | span"),
+		shaped("ul.list > li | a | a@href | span"),
+		shaped("div.news > p | a | a@href | "),
+		shaped("div.news > p | a | a@href | "),
+		shaped("ul.list > li | a | a@href | span"), // flips back within the day: no second alert
+	}}
+	al := &fakeAlerter{}
+	w := newTestWorker(t, cfg, st, f, &now, Deps{Alerter: al})
+	src, _ := cfg.Source("src")
+	for i := range 5 {
+		if rep := w.PollSource(t.Context(), src); rep.Status != model.PollOK {
+			t.Fatalf("poll %d: %+v", i, rep)
+		}
+		if want := map[int]int{0: 0, 1: 0, 2: 1, 3: 1, 4: 1}[i]; len(al.sent) != want {
+			t.Fatalf("after poll %d: %d alerts, want %d: %q", i, len(al.sent), want, al.sent)
+		}
+		now = now.Add(20 * time.Minute)
+	}
+	if !strings.Contains(al.sent[0], "Was: ul.list > li") || !strings.Contains(al.sent[0], "Now: div.news > p") {
+		t.Errorf("alert %q does not name both shapes", al.sent[0])
+	}
+	got, err := st.GetSource(t.Context(), "src")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ListShape != "ul.list > li | a | a@href | span" || got.ListShapeWas != "div.news > p | a | a@href | " || got.ShapeChangedAt.IsZero() {
+		t.Errorf("stored shape %+v", got)
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"github.com/transfeed/transfeed/bot"
 	"github.com/transfeed/transfeed/config"
 	"github.com/transfeed/transfeed/feeds"
+	"github.com/transfeed/transfeed/feeds/discover"
 	"github.com/transfeed/transfeed/model"
 	"github.com/transfeed/transfeed/server"
 	"github.com/transfeed/transfeed/store"
@@ -232,17 +233,54 @@ func cmdPreview(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	doTranslate := fs.Bool("translate", false, "translate the posts too (sends text to the provider; stores nothing)")
 	asJSON := fs.Bool("json", false, "print a JSON array")
 	limit := fs.Int("limit", 0, "show at most this many posts (0: all)")
+	pageURL := fs.String("url", "", "discover this page and preview the source it proposes (instead of -source)")
 	if err := fs.Parse(args); err != nil {
 		return exitInvalid
 	}
-	cfg, ok := loadConfig(configPath(*cfgFlag, getenv), stderr, getenv)
-	if !ok {
-		return exitInvalid
-	}
-	src, ok := cfg.Source(*source)
-	if !ok {
-		fmt.Fprintf(stderr, "transfeed: preview needs -source ID naming a configured source (got %q)\n", *source)
-		return exitInvalid
+	var cfg *config.Config
+	var src config.Source
+	if *pageURL != "" {
+		if *source != "" {
+			fmt.Fprintln(stderr, "transfeed: preview takes -source ID or -url URL, not both")
+			return exitInvalid
+		}
+		u, err := parsePageURL(*pageURL)
+		if err != nil {
+			fmt.Fprintf(stderr, "transfeed: preview -url: %v\n", err)
+			return exitInvalid
+		}
+		c, ok := optionalConfig(*cfgFlag, stderr, getenv)
+		if !ok {
+			return exitInvalid
+		}
+		if c == nil {
+			c = &config.Config{}
+		}
+		cfg = c
+		r, err := discover.Discover(ctx, fetcherGetter{discoveryFetcher(c, stderr)}, u, discover.Options{NoBody: true})
+		if err != nil && !errors.Is(err, discover.ErrNothing) {
+			fmt.Fprintf(stderr, "transfeed: discover %s: %v\n", feeds.RedactURL(u), err)
+			return exitFailure
+		}
+		p, found := r.Proposal()
+		if !found {
+			printDiscovery(stderr, r)
+			return exitFailure
+		}
+		src = p
+		fmt.Fprintf(stdout, "# %s: type %s, url %s (from transfeed discover)\n", src.ID, src.Type, feeds.RedactURL(src.URL))
+	} else {
+		c, ok := loadConfig(configPath(*cfgFlag, getenv), stderr, getenv)
+		if !ok {
+			return exitInvalid
+		}
+		cfg = c
+		s, ok := cfg.Source(*source)
+		if !ok {
+			fmt.Fprintf(stderr, "transfeed: preview needs -source ID naming a configured source, or -url URL (got %q)\n", *source)
+			return exitInvalid
+		}
+		src = s
 	}
 	logger := newLogger(cfg, stderr)
 	res, err := newFetcher(cfg, logger).Poll(ctx, src, feeds.Validators{}, nil)

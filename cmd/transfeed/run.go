@@ -44,6 +44,10 @@ Commands:
   validate                     check the config; print every problem with file:line
   preview -source ID [-translate] [-json]
                                fetch and show one source's posts; stores and sends nothing
+  preview -url URL [-translate] [-json]
+                               discover URL, then show the posts its proposed source reads
+  discover URL [-no-body]      find the feed of a page, or read its list of posts by shape;
+                               print a ready source block (exit 1: nothing list-like)
   items [-source ID] [-limit N] [-json]
                                the stored posts, newest first
   migrate-store -from DRIVER:DSN -to DRIVER:DSN
@@ -75,6 +79,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv ge
 		return cmdOnce(ctx, rest, stdout, stderr, getenv)
 	case "preview":
 		return cmdPreview(ctx, rest, stdout, stderr, getenv)
+	case "discover":
+		return cmdDiscover(ctx, rest, stdout, stderr, getenv)
 	case "items":
 		return cmdItems(ctx, rest, stdout, stderr, getenv)
 	case "run":

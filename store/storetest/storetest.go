@@ -225,6 +225,11 @@ func testRecordPoll(t *testing.T, s *store.Store) {
 		return step{poll: &model.PollResult{At: t0().Add(at), Status: model.PollOK, ETag: etag, LastModified: lm,
 			ItemCount: n, NextPollAt: t0().Add(at + 15*time.Minute)}}
 	}
+	okShape := func(at time.Duration, shape string) step {
+		st := ok(at, "", "", 20)
+		st.poll.ListShape = shape
+		return st
+	}
 	notMod := func(at time.Duration) step {
 		return step{poll: &model.PollResult{At: t0().Add(at), Status: model.PollNotModified,
 			ETag: "ignored", LastModified: "ignored", ItemCount: 99, NextPollAt: t0().Add(at + 15*time.Minute)}}
@@ -270,6 +275,27 @@ func testRecordPoll(t *testing.T, s *store.Store) {
 			want: model.Source{LastPollAt: t0().Add(2 * time.Hour), LastStatus: model.PollNotModified,
 				LastSuccessAt: t0().Add(2 * time.Hour), NextPollAt: t0().Add(2*time.Hour + 15*time.Minute),
 				ETag: `"v1"`, LastModified: "lm1", LastItemCount: 7, PolledOnce: true},
+		},
+		{
+			name:  "first detected list shape is not a change",
+			steps: []step{okShape(0, "ul > li | a | a@href | span")},
+			want: model.Source{LastPollAt: t0(), LastStatus: model.PollOK, LastSuccessAt: t0(), NextPollAt: t0().Add(15 * time.Minute),
+				LastItemCount: 20, PolledOnce: true, ListShape: "ul > li | a | a@href | span"},
+		},
+		{
+			name: "a changed list shape is recorded with the old one; errors keep it",
+			steps: []step{okShape(0, "ul > li | a | a@href | span"), okShape(time.Hour, "ul > li | a | a@href | span"),
+				okShape(2*time.Hour, "table > tr | a | a@href | td"), fail(3*time.Hour, "x")},
+			want: model.Source{LastPollAt: t0().Add(3 * time.Hour), LastStatus: model.PollError, LastError: "x",
+				LastSuccessAt: t0().Add(2 * time.Hour), NextPollAt: t0().Add(4 * time.Hour), ConsecutiveErrors: 1,
+				FailingSince: t0().Add(3 * time.Hour), LastItemCount: 20, PolledOnce: true,
+				ListShape: "table > tr | a | a@href | td", ListShapeWas: "ul > li | a | a@href | span", ShapeChangedAt: t0().Add(2 * time.Hour)},
+		},
+		{
+			name:  "selectors configured again: the shape is forgotten",
+			steps: []step{okShape(0, "ul > li | a | a@href | span"), ok(time.Hour, "", "", 20)},
+			want: model.Source{LastPollAt: t0().Add(time.Hour), LastStatus: model.PollOK, LastSuccessAt: t0().Add(time.Hour),
+				NextPollAt: t0().Add(time.Hour + 15*time.Minute), LastItemCount: 20, PolledOnce: true},
 		},
 		{
 			name:  "alert during a failure run is kept",

@@ -33,7 +33,7 @@ func classify(tag string) elemKind {
 		"svg", "math", "form", "input", "button", "select", "textarea", "option", "template",
 		"head", "title", "meta", "link", "base", "canvas", "audio", "video", "source", "track",
 		"map", "area", "dialog", "mp-style-type", "mpprofile", "mp-common-profile", "mpvoice",
-		"qqmusic", "mp-miniprogram", "xml":
+		"qqmusic", "mp-miniprogram", "xml", "mpvideo", "mp-common-mpaudio", "mp-common-videosnap":
 		return kindDrop
 	case "p", "div", "section", "article", "main", "header", "footer", "aside", "nav", "center",
 		"body", "html", "details", "summary", "address", "fieldset", "legend", "caption":
@@ -78,9 +78,14 @@ func (n *Normalizer) clean(body string, base *url.URL) cleaned {
 	f := flattener{base: base}
 	f.walk(root)
 
-	var out, text strings.Builder
-	out.Grow(len(body))
-	image := ""
+	type block struct {
+		n       *html.Node
+		text    string
+		img     string
+		hasImg  bool
+		heading bool
+	}
+	var blocks []block
 	for _, b := range f.out {
 		if b.DataAtom == atom.P {
 			trimBreaks(b)
@@ -93,17 +98,108 @@ func (n *Normalizer) clean(body string, base *url.URL) cleaned {
 		if b.DataAtom == atom.P && isTrailer(t) {
 			continue
 		}
-		if image == "" && firstImg != "" {
-			image = firstImg
+		blocks = append(blocks, block{n: b, text: t, img: firstImg, hasImg: hasImg, heading: isHeading(b.DataAtom)})
+	}
+	// A byline line before the article ("TNW中文站2016年10月14日07:17") and
+	// page chrome after it ("[责任编辑：…]", "转播到腾讯微博") are not the article.
+	for len(blocks) > 0 && !blocks[0].hasImg && isLeadJunk(blocks[0].text) {
+		blocks = blocks[1:]
+	}
+	for len(blocks) > 0 && !blocks[len(blocks)-1].hasImg && isTailJunk(blocks[len(blocks)-1].text) {
+		blocks = blocks[:len(blocks)-1]
+	}
+	// Headings inside the body rank below the post's title (h1).
+	demote := false
+	for _, b := range blocks {
+		if b.n.DataAtom == atom.H1 {
+			demote = true
 		}
-		if text.Len() > 0 && t != "" {
+	}
+
+	var out, text strings.Builder
+	out.Grow(len(body))
+	image := ""
+	for _, b := range blocks {
+		if demote && b.heading {
+			demoteHeading(b.n)
+		}
+		if image == "" && b.img != "" {
+			image = b.img
+		}
+		if text.Len() > 0 && b.text != "" {
 			text.WriteByte(' ')
 		}
-		text.WriteString(t)
-		_ = html.Render(&out, b)
+		text.WriteString(b.text)
+		_ = html.Render(&out, b.n)
 	}
 	// Entities such as &#x1b; decode to control characters: strip again.
 	return cleaned{html: stripControl(n.policy.Sanitize(out.String())), text: stripControl(text.String()), image: image}
+}
+
+func isHeading(a atom.Atom) bool {
+	switch a {
+	case atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6:
+		return true
+	}
+	return false
+}
+
+// demoteHeading turns h1 into h2, h2 into h3, … (h6 stays).
+func demoteHeading(n *html.Node) {
+	next := map[atom.Atom]atom.Atom{atom.H1: atom.H2, atom.H2: atom.H3, atom.H3: atom.H4, atom.H4: atom.H5, atom.H5: atom.H6}
+	if a, ok := next[n.DataAtom]; ok {
+		n.DataAtom, n.Data = a, a.String()
+	}
+}
+
+var (
+	leadDateRe = regexp.MustCompile(`^\S{0,20}\s*\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?\s*\d{1,2}[:：]\d{2}(?:[:：]\d{2})?\s*\S{0,20}$`)
+	tailJunkRe = regexp.MustCompile(`^(?:[\[【(（]\s*)?(?:责任编辑|责编|编辑|校对|审核|值班编辑)\s*[:：︱|]|^转播到腾讯微博$|^精彩视频推荐$|相关度高吗[？?]?$|未经授权[，,]\s*不得转载|^分享到[:：]?$|^(?:上一篇|下一篇)[:：]`)
+)
+
+func isLeadJunk(t string) bool {
+	return t == "转播到腾讯微博" || utf8.RuneCountInString(t) <= 50 && leadDateRe.MatchString(t)
+}
+
+func isTailJunk(t string) bool {
+	return utf8.RuneCountInString(t) <= 80 && tailJunkRe.MatchString(t)
+}
+
+// mediaLine is the paragraph that stands for a video or audio player the
+// reader cannot play here: "Video in the original", linking the post.
+func (f *flattener) mediaLine(label string) {
+	f.cur = nil
+	p := &html.Node{Type: html.ElementNode, Data: "p", DataAtom: atom.P}
+	a := &html.Node{Type: html.ElementNode, Data: "a", DataAtom: atom.A}
+	if f.base != nil {
+		a.Attr = []html.Attribute{{Key: "href", Val: f.base.String()}}
+	}
+	a.AppendChild(&html.Node{Type: html.TextNode, Data: label})
+	p.AppendChild(a)
+	f.out = append(f.out, p)
+}
+
+// mediaKind tells whether a dropped element is a video or audio player.
+func mediaKind(n *html.Node) string {
+	switch n.Data {
+	case "video", "mpvideo", "mp-common-videosnap":
+		return "Video in the original"
+	case "audio", "mpvoice", "qqmusic", "mp-common-mpaudio":
+		return "Audio in the original"
+	case "iframe", "embed", "object":
+		src := strings.ToLower(attr(n, "src") + " " + attr(n, "data-src") + " " + attr(n, "class") + " " + attr(n, "data"))
+		for _, v := range []string{"v.qq.com", "video_iframe", "youku.com", "bilibili.com", "youtube.com", "ixigua.com", "iqiyi.com", "/video", "player"} {
+			if strings.Contains(src, v) {
+				return "Video in the original"
+			}
+		}
+		for _, v := range []string{"music", "audio", "voice", "ximalaya"} {
+			if strings.Contains(src, v) {
+				return "Audio in the original"
+			}
+		}
+	}
+	return ""
 }
 
 // cleanPlain turns plain text into paragraphs (one per non-blank line).
@@ -162,11 +258,15 @@ func (f *flattener) visit(c *html.Node) {
 			}
 			return
 		}
+		c.Data = joinLineBreaks(c.Data)
 		c.Parent.RemoveChild(c)
 		f.para().AppendChild(c)
 	case html.ElementNode:
 		switch classify(c.Data) {
 		case kindDrop:
+			if label := mediaKind(c); label != "" {
+				f.mediaLine(label)
+			}
 		case kindBreak:
 			f.lineBreak()
 		case kindContainer, kindPart:

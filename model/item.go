@@ -21,10 +21,19 @@ type Item struct {
 	Language    string // "zh", "en", … (detected); "" unknown
 	ImageURL    string // first image, absolute
 	Categories  []string
-	Published   time.Time // UTC; zero from feeds when the source gives no date (the store then uses first-seen)
+	Published   time.Time // UTC; zero when the source gives no date (DateUnknown; sorted by first-seen)
+	// DateUnknown: neither feed, list nor page gave a date. Published is
+	// zero; the store sorts the post by FirstSeen and shows "date unknown".
+	DateUnknown bool
 	FirstSeen   time.Time
 	UpdatedAt   time.Time // last change of the original
 	ContentHash string    // hash of title + content, for change detection
+	// Meta is government document metadata (索引号, 发文字号, 成文日期, …),
+	// keyed by the page's own labels; nil when the page has none.
+	Meta map[string]string
+	// Evidence names, per field ("title", "date", "author", "body"), the
+	// rule that gave it (feeds' order of evidence). Not stored.
+	Evidence map[string]string
 
 	State State
 	// BackfillRank is the item's rank (0 = newest) among the posts found by

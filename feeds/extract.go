@@ -287,7 +287,9 @@ const dateTextPattern = `\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?(
 var metaDateKeys = []string{"pubdate", "publishdate", "publish_date", "article:published_time", "og:release_date",
 	"firstpublishedtime", "datepublished", "dc.date.issued", "dc.date", "date"}
 
-func hasTimeOfDay(s string) bool { return strings.ContainsAny(s, ":：时T") || len(s) > 16 && strings.Contains(s, " ") }
+func hasTimeOfDay(s string) bool {
+	return strings.ContainsAny(s, ":：时T") || len(s) > 16 && strings.Contains(s, " ")
+}
 
 func pageDate(doc *goquery.Document, body []byte, pageURL string, loc *time.Location) (time.Time, bool, string) {
 	var ev []dateEvidence

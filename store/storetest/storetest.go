@@ -34,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 		{"SourceCounts", testSourceCounts},
 		{"ClaimSource", testClaimSource},
 		{"UpsertItems", testUpsertItems},
+		{"ItemMetaAndDate", testItemMetaAndDate},
 		{"UpsertRejects", testUpsertRejects},
 		{"ListItems", testListItems},
 		{"TimesRoundTrip", testTimesRoundTrip},
@@ -466,6 +467,39 @@ func testClaimSource(t *testing.T, s *store.Store) {
 	}
 }
 
+func itemIDs(items []model.Item) []int64 {
+	ids := make([]int64, len(items))
+	for i, it := range items {
+		ids[i] = it.ID
+	}
+	return ids
+}
+
+// testItemMetaAndDate: government metadata round-trips; a post first seen
+// without a date gets one when a later poll finds it, and keeps it when a
+// still later poll loses it again.
+func testItemMetaAndDate(t *testing.T, s *store.Store) {
+	it := item("m", "h1", time.Time{})
+	it.Meta = map[string]string{"索引号": "000014349/2019-00011", "发文字号": "国发〔2019〕23号"}
+	res := upsert(t, s, "meta-src", t0(), it)
+	id := res.New[0]
+	got := getItem(t, s, id)
+	if !got.DateUnknown || !got.Published.IsZero() || len(got.Meta) != 2 || got.Meta["发文字号"] != "国发〔2019〕23号" {
+		t.Fatalf("stored: DateUnknown %v Published %v Meta %v", got.DateUnknown, got.Published, got.Meta)
+	}
+	dated := item("m", "h2", t0().Add(-48*time.Hour))
+	upsert(t, s, "meta-src", t0().Add(time.Hour), dated)
+	got = getItem(t, s, id)
+	if got.DateUnknown || !got.Published.Equal(t0().Add(-48*time.Hour)) || got.Meta != nil {
+		t.Errorf("after dated update: DateUnknown %v Published %v Meta %v", got.DateUnknown, got.Published, got.Meta)
+	}
+	upsert(t, s, "meta-src", t0().Add(2*time.Hour), item("m", "h3", time.Time{}))
+	got = getItem(t, s, id)
+	if got.DateUnknown || !got.Published.Equal(t0().Add(-48*time.Hour)) {
+		t.Errorf("after undated update: DateUnknown %v Published %v, want the stored date kept", got.DateUnknown, got.Published)
+	}
+}
+
 func testUpsertItems(t *testing.T, s *store.Store) {
 	ctx := t.Context()
 	first := []model.Item{item("a", "ha", t0().Add(-3*time.Hour)), item("b", "hb", t0().Add(-2*time.Hour)), item("c", "hc", time.Time{})}
@@ -484,8 +518,15 @@ func testUpsertItems(t *testing.T, s *store.Store) {
 	if diff := cmp.Diff(want, a); diff != "" {
 		t.Errorf("stored item (-want +got):\n%s", diff)
 	}
-	if c := getItem(t, s, idC); !c.Published.Equal(t0()) {
-		t.Errorf("item without date: Published = %v, want first seen %v", c.Published, t0())
+	// A post without a date keeps it unknown (never the fetch time) and is
+	// placed by its first-seen time.
+	if c := getItem(t, s, idC); !c.Published.IsZero() || !c.DateUnknown || !c.FirstSeen.Equal(t0()) {
+		t.Errorf("item without date: Published = %v, DateUnknown %v, FirstSeen %v; want zero, true, %v", c.Published, c.DateUnknown, c.FirstSeen, t0())
+	}
+	if list, err := s.ListItems(ctx, store.ItemQuery{SourceIDs: []string{"src"}}); err != nil {
+		t.Fatal(err)
+	} else if len(list) != 3 || list[0].ID != idC || list[1].ID != idB || list[2].ID != idA {
+		t.Errorf("list order %v, want the undated post (first seen now) first, then b, a", itemIDs(list))
 	}
 
 	// Give b a translation and a failure history, then poll again.

@@ -18,7 +18,8 @@ func ChannelKey(ch config.Channel) string { return ch.Key() }
 // whose exclude patterns do not (exclude wins), tested on the English title
 // and summary; patterns are case-insensitive keywords or /regex/. An item
 // found by its source's first poll (BackfillRank >= 0) goes only to channels
-// with backfill > BackfillRank. Call it with the translation filled in.
+// with backfill > BackfillRank, and not at all when its date is unknown
+// (DateUnknown). Call it with the translation filled in.
 func Route(cfg *config.Config, it model.Item) []string {
 	if cfg == nil {
 		return nil
@@ -36,6 +37,11 @@ func Route(cfg *config.Config, it model.Item) []string {
 			continue
 		}
 		if it.BackfillRank >= 0 && ch.Backfill <= it.BackfillRank {
+			continue
+		}
+		// Found by the source's first poll without a date: nothing says it
+		// is new, so it is not pushed as news.
+		if it.BackfillRank >= 0 && it.DateUnknown {
 			continue
 		}
 		if len(ch.Include) > 0 && !anyMatch(ch.Include, text, lower) {

@@ -170,3 +170,29 @@ type DeliveryBacklog struct {
 // ErrNotFound is returned when a post, source or delivery asked for by id
 // does not exist.
 var ErrNotFound = errors.New("not found")
+
+// SortTime places a post in time: its date, or when it was first seen
+// when the source gave none (DateUnknown).
+func (it Item) SortTime() time.Time {
+	if it.Published.IsZero() {
+		return it.FirstSeen
+	}
+	return it.Published
+}
+
+// DateLabel is a post's date as every surface shows it, in loc (China time
+// for CST): "2023-05-25 23:31 CST", or "date unknown (first seen
+// 2023-05-25 23:31 CST)" when the source gave none. It never presents the
+// fetch time as the date.
+func DateLabel(it Item, loc *time.Location) string {
+	if loc == nil {
+		loc = China()
+	}
+	if !it.Published.IsZero() {
+		return it.Published.In(loc).Format("2006-01-02 15:04") + " CST"
+	}
+	if it.FirstSeen.IsZero() {
+		return "date unknown"
+	}
+	return "date unknown (first seen " + it.FirstSeen.In(loc).Format("2006-01-02 15:04") + " CST)"
+}

@@ -90,10 +90,10 @@ func ExtractArticle(body []byte, pageURL string, ft *config.FullText, loc *time.
 	a := Article{URL: pageURL}
 	wechat := isWeChat(pageURL, doc)
 
-	a.Title, a.TitleRule = pageTitle(doc, wechat)
-	a.Published, a.PublishedHasTime, a.DateRule = pageDate(doc, body, pageURL, loc)
-	a.Author, a.AuthorRule = pageAuthor(doc, body, wechat)
 	a.Meta = pageMeta(doc)
+	a.Title, a.TitleRule = pageTitle(doc, wechat, a.Meta)
+	a.Published, a.PublishedHasTime, a.DateRule = pageDate(doc, pageURL, loc, a.Meta)
+	a.Author, a.AuthorRule = pageAuthor(doc, body, wechat, a.Meta)
 
 	// The body. Readability mutates the tree, so it runs last.
 	if wechat {
@@ -191,7 +191,7 @@ func metaValues(doc *goquery.Document) map[string]string {
 
 var titleSepRe = regexp.MustCompile(`\s*(?:_|--|——|—|\s-\s|\||｜|::|－)\s*`)
 
-func pageTitle(doc *goquery.Document, wechat bool) (string, string) {
+func pageTitle(doc *goquery.Document, wechat bool, gov map[string]string) (string, string) {
 	meta := metaValues(doc)
 	docTitle := collapse(doc.Find("head title").First().Text())
 	if docTitle == "" {
@@ -222,6 +222,11 @@ func pageTitle(doc *goquery.Document, wechat bool) (string, string) {
 	})
 	if best != "" {
 		return best, "headline element"
+	}
+	for _, k := range []string{"标题", "名称"} {
+		if t := gov[k]; t != "" {
+			return t, "metadata " + k
+		}
 	}
 	if t := stripSiteSuffix(docTitle); t != "" {
 		return t, "<title> without site name"
@@ -291,7 +296,7 @@ func hasTimeOfDay(s string) bool {
 	return strings.ContainsAny(s, ":：时T") || len(s) > 16 && strings.Contains(s, " ")
 }
 
-func pageDate(doc *goquery.Document, body []byte, pageURL string, loc *time.Location) (time.Time, bool, string) {
+func pageDate(doc *goquery.Document, pageURL string, loc *time.Location, gov map[string]string) (time.Time, bool, string) {
 	var ev []dateEvidence
 	add := func(raw, rule string) {
 		raw = width.Narrow.String(raw)
@@ -318,9 +323,15 @@ func pageDate(doc *goquery.Document, body []byte, pageURL string, loc *time.Loca
 			ev = append(ev, dateEvidence{t: time.Unix(sec, 0).UTC(), hasTime: true, rule: "script var ct"})
 		}
 	}
+	for _, k := range []string{"发布日期", "发文日期"} {
+		if v := gov[k]; v != "" {
+			add(v, "metadata "+k)
+			break
+		}
+	}
 	text := width.Narrow.String(visibleText(doc))
-	if m := labelDateRe.FindStringSubmatch(text); m != nil {
-		add(m[1], "text label")
+	if m := labelledDate(text); m != "" {
+		add(m, "text label")
 	} else if i := strings.Index(text, "来源"); i >= 0 {
 		// "2017-03-10 09:58 来源：…" or "来源：… 2023-05-25": the date next to the source.
 		lo, hi := max(0, i-80), min(len(text), i+120)
@@ -344,6 +355,29 @@ func pageDate(doc *goquery.Document, body []byte, pageURL string, loc *time.Loca
 		}
 	}
 	return first.t, first.hasTime, first.rule
+}
+
+// notPublication are the prefixes that make a "日期" label some other date
+// than the publication (成文日期 is when the document was written).
+var notPublication = []string{"成文", "生效", "实施", "废止", "印发", "有效", "截止", "出生", "开始", "结束", "报名", "考试"}
+
+// labelledDate returns the first date in text after a publication label
+// ("发布时间：", "日期：", …), skipping "成文日期：" and its kin.
+func labelledDate(text string) string {
+	for _, m := range labelDateRe.FindAllStringSubmatchIndex(text, -1) {
+		before := text[max(0, m[0]-12):m[0]]
+		skip := false
+		for _, p := range notPublication {
+			if strings.HasSuffix(before, p) {
+				skip = true
+				break
+			}
+		}
+		if !skip {
+			return text[m[2]:m[3]]
+		}
+	}
+	return ""
 }
 
 // dateFromURL reads a date from an article link (TRS t20230525_, /202305/25/,
@@ -420,7 +454,7 @@ func usableAuthor(a string) bool {
 	return a != "" && !digitsRe.MatchString(a) && !strings.Contains(a, "://") && utf8.RuneCountInString(a) <= 60
 }
 
-func pageAuthor(doc *goquery.Document, body []byte, wechat bool) (string, string) {
+func pageAuthor(doc *goquery.Document, body []byte, wechat bool, gov map[string]string) (string, string) {
 	if wechat {
 		if m := nicknameRe.FindSubmatch(body); m != nil {
 			if n := collapse(html.UnescapeString(string(m[1]))); usableAuthor(n) {
@@ -440,6 +474,11 @@ func pageAuthor(doc *goquery.Document, body []byte, wechat bool) (string, string
 	for _, k := range []string{"contentsource", "source"} {
 		if v := collapse(meta[k]); usableAuthor(v) {
 			return v, "meta " + k
+		}
+	}
+	for _, k := range []string{"发布机构", "发文机关", "发文单位", "信息来源"} {
+		if v := gov[k]; usableAuthor(v) {
+			return v, "metadata " + k
 		}
 	}
 	text := width.Narrow.String(visibleText(doc))

@@ -22,6 +22,7 @@ type realPage struct {
 	URL         string            `json:"url"`
 	ContentType string            `json:"content_type"`
 	Kind        string            `json:"kind"`
+	Selector    string            `json:"selector"` // full_text.selector (readability is always on)
 	Title       string            `json:"title"`
 	Date        string            `json:"date"` // China time to the minute; "" the page gives none
 	Author      string            `json:"author"`
@@ -56,7 +57,7 @@ func extractRealPage(t testing.TB, n *Normalizer, p realPage) (model.Item, Artic
 		t.Fatal(err)
 	}
 	body := DecodeToUTF8(raw, p.ContentType)
-	a, err := ExtractArticle(body, p.URL, &config.FullText{Readability: true}, model.China())
+	a, err := ExtractArticle(body, p.URL, &config.FullText{Selector: p.Selector, Readability: true}, model.China())
 	r := RawItem{Link: p.URL, BaseURL: p.URL}
 	r.mergeArticle(a, err == nil)
 	if err != nil {

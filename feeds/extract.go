@@ -248,7 +248,7 @@ func stripSiteSuffix(t string) string {
 		}
 		last := locs[len(locs)-1]
 		head, tail := strings.TrimSpace(t[:last[0]]), strings.TrimSpace(t[last[1]:])
-		if utf8.RuneCountInString(head) < 4 {
+		if utf8.RuneCountInString(head) < 2 {
 			break
 		}
 		if utf8.RuneCountInString(tail) > 16 {
@@ -333,10 +333,12 @@ func pageDate(doc *goquery.Document, pageURL string, loc *time.Location, gov map
 	if m := labelledDate(text); m != "" {
 		add(m, "text label")
 	} else if i := strings.Index(text, "来源"); i >= 0 {
-		// "2017-03-10 09:58 来源：…" or "来源：… 2023-05-25": the date next to the source.
-		lo, hi := max(0, i-80), min(len(text), i+120)
-		if m := anyDateRe.FindString(text[lo:hi]); m != "" {
+		// "来源：… 2023-05-25" or "2017-03-10 09:58 来源：…": the date nearest
+		// after the source label, else the nearest before it.
+		if m := anyDateRe.FindString(text[i:min(len(text), i+120)]); m != "" {
 			add(m, "text near 来源")
+		} else if ms := anyDateRe.FindAllString(text[max(0, i-80):i], -1); len(ms) > 0 {
+			add(ms[len(ms)-1], "text near 来源")
 		}
 	}
 	if t, ok := dateFromURL(pageURL, loc); ok {

@@ -31,6 +31,10 @@ type PollResult struct {
 	// on the page (a changed Shape means the page's layout changed).
 	Shape     string
 	Selectors *config.HTMLList
+	// Article pages fetched for full text, how many failed (the post kept
+	// its list summary) and the last failure's reason.
+	ArticleFetches, ArticleFailures int
+	ArticleError                    string
 }
 
 // Poll fetches one source (conditional GET), decodes its charset, parses
@@ -78,9 +82,15 @@ func (f *Fetcher) Poll(ctx context.Context, src config.Source, v Validators, kno
 
 	now := time.Now()
 	if src.FullText != nil && src.Type != "gkmlpt" { // gkmlpt bodies come with the catalogue's post pages
-		f.fillFullText(ctx, src, loc, raws, known, now)
+		res.ArticleFetches = f.fillFullText(ctx, src, loc, raws, known, now)
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("feeds: source %s: %w", src.ID, err)
+		}
+		for _, r := range raws {
+			if r.FetchErr != "" {
+				res.ArticleFailures++
+				res.ArticleError = r.FetchErr
+			}
 		}
 	}
 	res.Items = f.normalizeAll(src, loc, raws, now)
@@ -339,8 +349,9 @@ func parseHTMLList(body []byte, baseURL string, h *config.HTMLList) ([]RawItem, 
 
 // fillFullText fetches the pages of new posts and puts their bodies (and
 // missing titles/dates) into raws. Failures are logged and leave the post
-// as the list described it.
-func (f *Fetcher) fillFullText(ctx context.Context, src config.Source, loc *time.Location, raws []RawItem, known func(string) bool, now time.Time) {
+// as the list described it (RawItem.FetchErr says why). It returns the
+// number of pages it tried.
+func (f *Fetcher) fillFullText(ctx context.Context, src config.Source, loc *time.Location, raws []RawItem, known func(string) bool, now time.Time) int {
 	var todo []int
 	for i := range raws {
 		base, _ := url.Parse(raws[i].BaseURL)
@@ -355,7 +366,7 @@ func (f *Fetcher) fillFullText(ctx context.Context, src config.Source, loc *time
 		todo = append(todo, i)
 	}
 	if len(todo) == 0 {
-		return
+		return 0
 	}
 	jobs := make(chan int)
 	var wg sync.WaitGroup
@@ -377,6 +388,7 @@ func (f *Fetcher) fillFullText(ctx context.Context, src config.Source, loc *time
 		}
 	}()
 	wg.Wait()
+	return len(todo)
 }
 
 func (f *Fetcher) fillOne(ctx context.Context, src config.Source, loc *time.Location, r *RawItem) {

@@ -338,6 +338,10 @@ func TestPollHTMLListArticleFailureKeepsItem(t *testing.T) {
 	if strings.Contains(logs.String(), "s3cr3t") {
 		t.Errorf("secret in logs:\n%s", logs.String())
 	}
+	// /status counts them: every article page failed, with the reason.
+	if res.ArticleFetches != 3 || res.ArticleFailures != 3 || !strings.Contains(res.ArticleError, "404") || strings.Contains(res.ArticleError, "s3cr3t") {
+		t.Errorf("article fetches %d failed %d (%q), want 3 of 3 with HTTP 404", res.ArticleFetches, res.ArticleFailures, res.ArticleError)
+	}
 }
 
 func TestPollReadability(t *testing.T) {

@@ -117,6 +117,13 @@ type Source struct {
 	ListShape      string
 	ListShapeWas   string
 	ShapeChangedAt time.Time
+	Polls          int64 // polls recorded, whatever their outcome
+	// Article pages fetched for full text, and how many of those failed
+	// (the post kept its list summary), with the last failure.
+	ArticleFetches     int64
+	ArticleFailures    int64
+	LastArticleError   string
+	LastArticleErrorAt time.Time
 }
 
 // PollResult records the outcome of one poll.
@@ -128,9 +135,13 @@ type PollResult struct {
 	Error        string     // when Status is PollError
 	ETag         string     // new validators (ok only; kept as they were otherwise)
 	LastModified string
-	ItemCount    int       // items parsed (ok only)
-	ListShape    string    // ok only: the detected list's shape ("" when the source has selectors)
-	NextPollAt   time.Time // computed by the caller (schedule, backoff, Retry-After)
+	ItemCount    int    // items parsed (ok only)
+	ListShape    string // ok only: the detected list's shape ("" when the source has selectors)
+	// Article pages fetched for full text during the poll and how many
+	// failed, with the reason of the last failure (ok only).
+	ArticleFetches, ArticleFailures int
+	ArticleError                    string
+	NextPollAt                      time.Time // computed by the caller (schedule, backoff, Retry-After)
 }
 
 // Delivery is one (item, channel) row of the Telegram outbox.

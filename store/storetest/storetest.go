@@ -248,40 +248,40 @@ func testRecordPoll(t *testing.T, s *store.Store) {
 			name:  "first ok",
 			steps: []step{ok(0, `"v1"`, "Sat, 01 Mar 2026 07:00:00 GMT", 20)},
 			want: model.Source{LastPollAt: t0(), LastStatus: model.PollOK, LastSuccessAt: t0(), NextPollAt: t0().Add(15 * time.Minute),
-				ETag: `"v1"`, LastModified: "Sat, 01 Mar 2026 07:00:00 GMT", LastItemCount: 20, PolledOnce: true},
+				ETag: `"v1"`, LastModified: "Sat, 01 Mar 2026 07:00:00 GMT", LastItemCount: 20, PolledOnce: true, Polls: 1},
 		},
 		{
 			name:  "errors keep validators and count up from the first failure",
 			steps: []step{ok(0, `"v1"`, "lm1", 20), fail(time.Hour, "timeout"), fail(2*time.Hour, "HTTP 503")},
 			want: model.Source{LastPollAt: t0().Add(2 * time.Hour), LastStatus: model.PollError, LastError: "HTTP 503",
 				LastSuccessAt: t0(), NextPollAt: t0().Add(3 * time.Hour), ConsecutiveErrors: 2,
-				FailingSince: t0().Add(time.Hour), ETag: `"v1"`, LastModified: "lm1", LastItemCount: 20, PolledOnce: true},
+				FailingSince: t0().Add(time.Hour), ETag: `"v1"`, LastModified: "lm1", LastItemCount: 20, PolledOnce: true, Polls: 3},
 		},
 		{
 			name:  "errors before any success",
 			steps: []step{fail(0, "dns"), fail(time.Hour, "dns")},
 			want: model.Source{LastPollAt: t0().Add(time.Hour), LastStatus: model.PollError, LastError: "dns",
-				NextPollAt: t0().Add(2 * time.Hour), ConsecutiveErrors: 2, FailingSince: t0()},
+				NextPollAt: t0().Add(2 * time.Hour), ConsecutiveErrors: 2, FailingSince: t0(), Polls: 2},
 		},
 		{
 			name: "ok after errors and an alert resets the failure run",
 			steps: []step{ok(0, `"v1"`, "", 5), fail(time.Hour, "x"), {alerted: t0().Add(90 * time.Minute)},
 				ok(2*time.Hour, `"v2"`, "", 6)},
 			want: model.Source{LastPollAt: t0().Add(2 * time.Hour), LastStatus: model.PollOK, LastSuccessAt: t0().Add(2 * time.Hour),
-				NextPollAt: t0().Add(2*time.Hour + 15*time.Minute), ETag: `"v2"`, LastItemCount: 6, PolledOnce: true},
+				NextPollAt: t0().Add(2*time.Hour + 15*time.Minute), ETag: `"v2"`, LastItemCount: 6, PolledOnce: true, Polls: 3},
 		},
 		{
 			name:  "not modified keeps validators and item count",
 			steps: []step{ok(0, `"v1"`, "lm1", 7), fail(time.Hour, "x"), notMod(2 * time.Hour)},
 			want: model.Source{LastPollAt: t0().Add(2 * time.Hour), LastStatus: model.PollNotModified,
 				LastSuccessAt: t0().Add(2 * time.Hour), NextPollAt: t0().Add(2*time.Hour + 15*time.Minute),
-				ETag: `"v1"`, LastModified: "lm1", LastItemCount: 7, PolledOnce: true},
+				ETag: `"v1"`, LastModified: "lm1", LastItemCount: 7, PolledOnce: true, Polls: 3},
 		},
 		{
 			name:  "first detected list shape is not a change",
 			steps: []step{okShape(0, "ul > li | a | a@href | span")},
 			want: model.Source{LastPollAt: t0(), LastStatus: model.PollOK, LastSuccessAt: t0(), NextPollAt: t0().Add(15 * time.Minute),
-				LastItemCount: 20, PolledOnce: true, ListShape: "ul > li | a | a@href | span"},
+				LastItemCount: 20, PolledOnce: true, ListShape: "ul > li | a | a@href | span", Polls: 1},
 		},
 		{
 			name: "a changed list shape is recorded with the old one; errors keep it",
@@ -290,19 +290,31 @@ func testRecordPoll(t *testing.T, s *store.Store) {
 			want: model.Source{LastPollAt: t0().Add(3 * time.Hour), LastStatus: model.PollError, LastError: "x",
 				LastSuccessAt: t0().Add(2 * time.Hour), NextPollAt: t0().Add(4 * time.Hour), ConsecutiveErrors: 1,
 				FailingSince: t0().Add(3 * time.Hour), LastItemCount: 20, PolledOnce: true,
-				ListShape: "table > tr | a | a@href | td", ListShapeWas: "ul > li | a | a@href | span", ShapeChangedAt: t0().Add(2 * time.Hour)},
+				ListShape: "table > tr | a | a@href | td", ListShapeWas: "ul > li | a | a@href | span", ShapeChangedAt: t0().Add(2 * time.Hour), Polls: 4},
 		},
 		{
 			name:  "selectors configured again: the shape is forgotten",
 			steps: []step{okShape(0, "ul > li | a | a@href | span"), ok(time.Hour, "", "", 20)},
 			want: model.Source{LastPollAt: t0().Add(time.Hour), LastStatus: model.PollOK, LastSuccessAt: t0().Add(time.Hour),
-				NextPollAt: t0().Add(time.Hour + 15*time.Minute), LastItemCount: 20, PolledOnce: true},
+				NextPollAt: t0().Add(time.Hour + 15*time.Minute), LastItemCount: 20, PolledOnce: true, Polls: 2},
 		},
 		{
 			name:  "alert during a failure run is kept",
 			steps: []step{fail(0, "x"), {alerted: t0().Add(time.Minute)}, fail(time.Hour, "y")},
 			want: model.Source{LastPollAt: t0().Add(time.Hour), LastStatus: model.PollError, LastError: "y",
-				NextPollAt: t0().Add(2 * time.Hour), ConsecutiveErrors: 2, FailingSince: t0(), AlertedAt: t0().Add(time.Minute)},
+				NextPollAt: t0().Add(2 * time.Hour), ConsecutiveErrors: 2, FailingSince: t0(), AlertedAt: t0().Add(time.Minute), Polls: 2},
+		},
+		{
+			name: "article fetch failures add up; the last failure stays until another",
+			steps: func() []step {
+				a, b := ok(0, `"v1"`, "", 5), ok(time.Hour, `"v1"`, "", 5)
+				a.poll.ArticleFetches, a.poll.ArticleFailures, a.poll.ArticleError = 5, 2, "HTTP 404 from https://example.gov.cn/a.html"
+				b.poll.ArticleFetches = 3
+				return []step{a, b}
+			}(),
+			want: model.Source{LastPollAt: t0().Add(time.Hour), LastStatus: model.PollOK, LastSuccessAt: t0().Add(time.Hour),
+				NextPollAt: t0().Add(time.Hour + 15*time.Minute), ETag: `"v1"`, LastItemCount: 5, PolledOnce: true, Polls: 2,
+				ArticleFetches: 8, ArticleFailures: 2, LastArticleError: "HTTP 404 from https://example.gov.cn/a.html", LastArticleErrorAt: t0()},
 		},
 	}
 	for i, tc := range tests {

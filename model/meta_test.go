@@ -41,3 +41,19 @@ func TestMetaFields(t *testing.T) {
 		t.Error("no metadata should give nil")
 	}
 }
+
+func TestPlainTextKeepsSpacesBetweenHan(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"<p>作者：李琴雯 刘会</p>", "作者：李琴雯 刘会"},
+		{"<p>大赛 湖南省赛区</p>", "大赛 湖南省赛区"},
+		{"<p>第一届大赛\n    湖南省赛区</p>", "第一届大赛湖南省赛区"},
+		{"<p>Hello\nworld</p>", "Hello world"},
+		{"<p>段一</p><p>段二</p>", "段一 段二"},
+		{"<b>加</b><b>粗</b>", "加粗"},
+	}
+	for _, tt := range tests {
+		if got := PlainText(tt.in, 0); got != tt.want {
+			t.Errorf("PlainText(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

@@ -184,6 +184,9 @@ func (s *Server) servePostList(w http.ResponseWriter, r *http.Request, f *outFee
 		d := s.basePage(s.title)
 		d.Heading = "Latest posts"
 		d.Description = "Posts from official Chinese-language sources, machine-translated into English."
+		if !s.translating() {
+			d.Description = "Posts from official Chinese-language sources, as published (translation is off)."
+		}
 		if f != nil {
 			d.Title = f.title + " — " + s.title
 			d.Heading = f.title

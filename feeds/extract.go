@@ -213,12 +213,15 @@ func pageTitle(doc *goquery.Document, wechat bool, gov map[string]string) (strin
 	}
 	// The headline the <title> starts with (the rest is the site name).
 	best := ""
-	doc.Find("h1, h2, h3").EachWithBreak(func(i int, s *goquery.Selection) bool {
+	doc.Find(`h1, h2, h3, [class*="title"], [class*="Title"], [id*="title"], [id*="Title"]`).EachWithBreak(func(i int, s *goquery.Selection) bool {
+		if goquery.NodeName(s) == "title" || goquery.NodeName(s) == "meta" {
+			return true
+		}
 		t := collapse(s.Text())
 		if utf8.RuneCountInString(t) >= 4 && strings.HasPrefix(docTitle, t) && len(t) > len(best) {
 			best = t
 		}
-		return i < 60
+		return i < 120
 	})
 	if best != "" {
 		return best, "headline element"
@@ -447,7 +450,7 @@ func visibleText(doc *goquery.Document) string {
 
 var (
 	nicknameRe = regexp.MustCompile(`\bvar\s+nickname\s*=\s*(?:htmlDecode\()?\s*["']([^"']+)["']`)
-	sourceRe   = regexp.MustCompile(`(?:来源|信息来源|文章来源)\s*[:：]\s*([^\s|｜/，,；;【】\[\]（）()]{2,30})`)
+	sourceRe   = regexp.MustCompile(`(?:来源于|来源|信息来源|文章来源)\s*[:：]\s*([^\s|｜/，,；;【】\[\]（）()]{2,30})`)
 	digitsRe   = regexp.MustCompile(`^[\d\s\-_.]+$`)
 )
 

@@ -157,12 +157,20 @@ var (
 	tailJunkRe = regexp.MustCompile(`^(?:[\[【(（]\s*)?(?:责任编辑|责编|编辑|校对|审核|值班编辑)\s*[:：︱|]|^转播到腾讯微博$|^精彩视频推荐$|相关度高吗[？?]?$|未经授权[，,]\s*不得转载|^分享到[:：]?$|^(?:上一篇|下一篇)[:：]`)
 )
 
+// widgetWords are the labels of page widgets (galleries, likes, sharing,
+// printing) that article extractors pick up at a body's edges.
+var widgetWords = map[string]bool{
+	"图集": true, "+1": true, "点赞": true, "分享": true, "分享到": true, "分享到：": true, "收藏": true,
+	"打印": true, "打印本页": true, "关闭窗口": true, "【打印本页】【关闭窗口】": true, "【纠错】": true,
+	"扫一扫在手机打开当前页": true, "转播到腾讯微博": true, "精彩视频推荐": true, "返回顶部": true,
+}
+
 func isLeadJunk(t string) bool {
-	return t == "转播到腾讯微博" || utf8.RuneCountInString(t) <= 50 && leadDateRe.MatchString(t)
+	return widgetWords[t] || utf8.RuneCountInString(t) <= 50 && leadDateRe.MatchString(t)
 }
 
 func isTailJunk(t string) bool {
-	return utf8.RuneCountInString(t) <= 80 && tailJunkRe.MatchString(t)
+	return widgetWords[t] || utf8.RuneCountInString(t) <= 80 && tailJunkRe.MatchString(t)
 }
 
 // mediaLine is the paragraph that stands for a video or audio player the

@@ -226,6 +226,9 @@ func pageTitle(doc *goquery.Document, wechat bool, gov map[string]string) (strin
 	if best != "" {
 		return best, "headline element"
 	}
+	if t := headlineBeforeByline(doc); t != "" {
+		return t, "headline above the date line"
+	}
 	for _, k := range []string{"标题", "名称"} {
 		if t := gov[k]; t != "" {
 			return t, "metadata " + k
@@ -238,6 +241,44 @@ func pageTitle(doc *goquery.Document, wechat bool, gov map[string]string) (strin
 		return stripSiteSuffix(og), "meta og:title"
 	}
 	return "", ""
+}
+
+// headlineBeforeByline finds the date/source line ("发布时间：2019-05-18
+// 来源：…") and returns the heading just above it: pages whose <title> is
+// only the column and site name still set the headline over the byline.
+func headlineBeforeByline(doc *goquery.Document) string {
+	var line *goquery.Selection
+	doc.Find("body div, body p, body span, body td, body li").EachWithBreak(func(_ int, s *goquery.Selection) bool {
+		t := collapse(s.Text())
+		if n := utf8.RuneCountInString(t); n == 0 || n > 120 {
+			return true
+		}
+		if labelDateRe.MatchString(width.Narrow.String(t)) || strings.Contains(t, "来源") && anyDateRe.MatchString(width.Narrow.String(t)) {
+			line = s
+			return false
+		}
+		return true
+	})
+	if line == nil {
+		return ""
+	}
+	for s, depth := line, 0; s.Length() > 0 && depth < 3; s, depth = s.Parent(), depth+1 {
+		prev := s.PrevAllFiltered("*")
+		for i := 0; i < prev.Length() && i < 3; i++ {
+			p := prev.Eq(i)
+			name := goquery.NodeName(p)
+			class, _ := p.Attr("class")
+			heading := len(name) == 2 && name[0] == 'h' && name[1] >= '1' && name[1] <= '6' || strings.Contains(strings.ToLower(class), "title")
+			t := collapse(p.Text())
+			if n := utf8.RuneCountInString(t); heading && n >= 4 && n <= 100 {
+				return t
+			}
+			if t != "" {
+				break
+			}
+		}
+	}
+	return ""
 }
 
 // stripSiteSuffix removes trailing "_频道_网站", "--频道--网站", " - 网站",

@@ -367,6 +367,13 @@ func pageDate(doc *goquery.Document, pageURL string, loc *time.Location, gov map
 			ev = append(ev, dateEvidence{t: time.Unix(sec, 0).UTC(), hasTime: true, rule: "script var ct"})
 		}
 	}
+	// WeChat shows the day in #publish_time (older pages: #post-date).
+	for _, sel := range []string{"#publish_time", "#post-date"} {
+		if v := collapse(doc.Find(sel).First().Text()); v != "" {
+			add(v, "wechat "+sel)
+			break
+		}
+	}
 	for _, k := range []string{"发布日期", "发文日期"} {
 		if v := gov[k]; v != "" {
 			add(v, "metadata "+k)
@@ -507,8 +514,10 @@ func pageAuthor(doc *goquery.Document, body []byte, wechat bool, gov map[string]
 				return n, "wechat var nickname"
 			}
 		}
-		if n := collapse(doc.Find("#js_name").First().Text()); usableAuthor(n) {
-			return n, "wechat #js_name"
+		for _, sel := range []string{"#js_name", "#post-user", ".profile_nickname"} {
+			if n := collapse(doc.Find(sel).First().Text()); usableAuthor(n) {
+				return n, "wechat " + sel
+			}
 		}
 	}
 	meta := metaValues(doc)

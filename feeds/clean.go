@@ -4,6 +4,7 @@ import (
 	"html/template"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -58,7 +59,7 @@ type cleaned struct {
 }
 
 // clean turns a post body into sanitised, de-cluttered HTML.
-func (n *Normalizer) clean(body string, base *url.URL) cleaned {
+func (n *Normalizer) clean(body string, base *url.URL, title string) cleaned {
 	body = stripControl(body)
 	if strings.TrimSpace(body) == "" {
 		return cleaned{}
@@ -102,10 +103,16 @@ func (n *Normalizer) clean(body string, base *url.URL) cleaned {
 	}
 	// A byline line before the article ("TNW中文站2016年10月14日07:17") and
 	// page chrome after it ("[责任编辑：…]", "转播到腾讯微博") are not the article.
-	for len(blocks) > 0 && !blocks[0].hasImg && isLeadJunk(blocks[0].text) {
-		blocks = blocks[1:]
+	edgeJunk := func(b block, junk func(string) bool) bool {
+		if b.hasImg {
+			return b.text == "" && onlyIcons(b.n) // a share or comment icon
+		}
+		return junk(b.text)
 	}
-	for len(blocks) > 0 && !blocks[len(blocks)-1].hasImg && isTailJunk(blocks[len(blocks)-1].text) {
+	for len(blocks) > 0 && edgeJunk(blocks[0], func(t string) bool { return isLeadJunk(t) || title != "" && t == title }) {
+		blocks = blocks[1:] // the headline repeated over the body is the post title, not the body
+	}
+	for len(blocks) > 0 && edgeJunk(blocks[len(blocks)-1], isTailJunk) {
 		blocks = blocks[:len(blocks)-1]
 	}
 	// Headings inside the body rank below the post's title (h1).
@@ -134,6 +141,28 @@ func (n *Normalizer) clean(body string, base *url.URL) cleaned {
 	}
 	// Entities such as &#x1b; decode to control characters: strip again.
 	return cleaned{html: stripControl(n.policy.Sanitize(out.String())), text: stripControl(text.String()), image: image}
+}
+
+// onlyIcons reports whether every image in n declares a size of at most
+// 64×64 pixels (share buttons, comment icons).
+func onlyIcons(n *html.Node) bool {
+	found, small := false, true
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.ElementNode && n.DataAtom == atom.Img {
+			found = true
+			w, errW := strconv.Atoi(strings.TrimSuffix(attr(n, "width"), "px"))
+			h, errH := strconv.Atoi(strings.TrimSuffix(attr(n, "height"), "px"))
+			if errW != nil || errH != nil || w > 64 || h > 64 {
+				small = false
+			}
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(n)
+	return found && small
 }
 
 func isHeading(a atom.Atom) bool {
@@ -166,6 +195,9 @@ var widgetWords = map[string]bool{
 }
 
 func isLeadJunk(t string) bool {
+	if (strings.HasPrefix(t, "点击进入") || strings.HasPrefix(t, "点击查看") || strings.HasPrefix(t, "点击阅读")) && utf8.RuneCountInString(t) <= 30 {
+		return true // a promotion link above the article
+	}
 	return widgetWords[t] || utf8.RuneCountInString(t) <= 50 && leadDateRe.MatchString(t)
 }
 
@@ -441,7 +473,7 @@ func nodeText(n *html.Node) string {
 			switch n.DataAtom {
 			case atom.Br, atom.Td, atom.Th, atom.Li, atom.P, atom.Div, atom.Tr, atom.Dd, atom.Dt,
 				atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6:
-				b.WriteByte(' ')
+				b.WriteRune(blockSep)
 			}
 		}
 	}

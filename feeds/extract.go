@@ -502,6 +502,22 @@ var (
 	digitsRe   = regexp.MustCompile(`^[\d\s\-_.]+$`)
 )
 
+// cleanSource drops the label and provenance words from a source value
+// ("来源：人民网-文化频道 原创稿" → "人民网-文化频道").
+func cleanSource(v string) string {
+	v = collapse(v)
+	for _, p := range []string{"来源于", "信息来源", "文章来源", "来源"} {
+		if rest, ok := strings.CutPrefix(v, p); ok {
+			v = strings.TrimSpace(strings.TrimLeft(rest, ":："))
+			break
+		}
+	}
+	for _, w := range []string{"原创稿", "原创", "转载", "综合"} {
+		v = strings.TrimSpace(strings.TrimSuffix(v, " "+w))
+	}
+	return v
+}
+
 func usableAuthor(a string) bool {
 	a = strings.TrimSpace(a)
 	return a != "" && !digitsRe.MatchString(a) && !strings.Contains(a, "://") && utf8.RuneCountInString(a) <= 60
@@ -527,7 +543,7 @@ func pageAuthor(doc *goquery.Document, body []byte, wechat bool, gov map[string]
 		}
 	}
 	for _, k := range []string{"contentsource", "source"} {
-		if v := collapse(meta[k]); usableAuthor(v) {
+		if v := cleanSource(meta[k]); usableAuthor(v) {
 			return v, "meta " + k
 		}
 	}

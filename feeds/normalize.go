@@ -106,9 +106,9 @@ func (n *Normalizer) Normalize(src config.Source, loc *time.Location, raw RawIte
 	if strings.TrimSpace(body) == "" {
 		body = raw.Summary
 	}
-	cleaned := n.clean(body, contentBase)
-
 	title := plainText(raw.Title)
+	cleaned := n.clean(body, contentBase, title)
+
 	summaryText := cleaned.text
 	if summaryText == "" {
 		summaryText = plainText(raw.Summary)
@@ -206,7 +206,7 @@ func (n *Normalizer) Key(src config.Source, loc *time.Location, raw RawItem, now
 		if strings.TrimSpace(body) == "" {
 			body = raw.Summary
 		}
-		title = firstSentence(n.clean(body, base).text)
+		title = firstSentence(n.clean(body, base, "").text)
 	}
 	return ItemKey("", "", title, normalizeDate(raw, loc, now))
 }
@@ -278,23 +278,29 @@ func isSpaceLike(r rune) bool {
 func collapse(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
-	space, newline := false, false
+	space, newline, hard := false, false, false
 	var prev rune
 	for _, r := range s {
 		if isSpaceLike(r) || isControl(r) {
 			space = b.Len() > 0
 			newline = newline || r == '\n' || r == '\r'
+			hard = hard || r == blockSep
 			continue
 		}
-		if space && !(newline && isHan(prev) && isHan(r)) {
+		if space && (hard || !(newline && isHan(prev) && isHan(r))) {
 			b.WriteByte(' ')
 		}
-		space, newline = false, false
+		space, newline, hard = false, false, false
 		b.WriteRune(r)
 		prev = r
 	}
 	return b.String()
 }
+
+// blockSep marks an element boundary in text built from markup (U+2029,
+// paragraph separator): collapse always turns it into a space, even
+// between Han characters.
+const blockSep = '\u2029'
 
 // joinLineBreaks removes line breaks (with the indentation around them)
 // between two Han characters inside a text node and leaves every other
@@ -360,7 +366,7 @@ func plainText(s string) string {
 			case "script", "style":
 				skip++
 			case "br", "p", "div", "li":
-				b.WriteByte(' ')
+				b.WriteRune(blockSep)
 			}
 		case html.EndTagToken:
 			name, _ := z.TagName()
@@ -370,7 +376,7 @@ func plainText(s string) string {
 					skip--
 				}
 			case "p", "div", "li", "td":
-				b.WriteByte(' ')
+				b.WriteRune(blockSep)
 			}
 		}
 	}

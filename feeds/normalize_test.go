@@ -209,7 +209,7 @@ func TestCleanHTML(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := n.clean(tc.in, base).html; got != tc.want {
+			if got := n.clean(tc.in, base, "").html; got != tc.want {
 				t.Errorf("got  %s\nwant %s", got, tc.want)
 			}
 		})

@@ -353,18 +353,21 @@ func plainText(s string) string {
 	z := html.NewTokenizer(strings.NewReader(s))
 	skip := 0
 	for {
-		switch z.Next() {
+		tt := z.Next()
+		switch tt {
 		case html.ErrorToken:
 			return collapse(b.String())
 		case html.TextToken:
 			if skip == 0 {
 				b.Write(z.Text())
 			}
-		case html.StartTagToken:
+		case html.StartTagToken, html.SelfClosingTagToken:
 			name, _ := z.TagName()
 			switch string(name) {
 			case "script", "style":
-				skip++
+				if tt == html.StartTagToken {
+					skip++
+				}
 			case "br", "p", "div", "li":
 				b.WriteRune(blockSep)
 			}

@@ -16,7 +16,7 @@ func ChannelKey(ch config.Channel) string { return ch.Key() }
 // Route returns the keys of the channels an item goes to: those that take
 // its source (config.ChannelSourceIDs: by id or tag; neither = every source), whose include patterns match (empty = all) and
 // whose exclude patterns do not (exclude wins), tested on the English title
-// and summary; patterns are case-insensitive keywords or /regex/. An item
+// and summary and the government metadata ("发文字号: 国发〔2018〕43号"); patterns are case-insensitive keywords or /regex/. An item
 // found by its source's first poll (BackfillRank >= 0) goes only to channels
 // with backfill > BackfillRank, and not at all when its date is unknown
 // (DateUnknown). Call it with the translation filled in.
@@ -29,6 +29,10 @@ func Route(cfg *config.Config, it model.Item) []string {
 		title, summary = firstNonEmpty(it.TitleEN, it.Title), it.SummaryEN
 	}
 	text := title + "\n" + summary
+	// Government document metadata can be filtered on too ("发文字号: 国发").
+	for _, f := range model.MetaFields(it.Meta) {
+		text += "\n" + f.Label + ": " + f.Value
+	}
 	lower := strings.ToLower(text)
 
 	var keys []string

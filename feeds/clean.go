@@ -194,7 +194,15 @@ var widgetWords = map[string]bool{
 	"扫一扫在手机打开当前页": true, "转播到腾讯微博": true, "精彩视频推荐": true, "返回顶部": true,
 }
 
+var (
+	countRe   = regexp.MustCompile(`^\d{1,6}$`)
+	tagLineRe = regexp.MustCompile(`^[^。，！？；\s|]{1,12}(?:\|[^。，！？；\s|]{1,12}){2,}$`)
+)
+
 func isLeadJunk(t string) bool {
+	if countRe.MatchString(t) {
+		return true // a comment or view counter
+	}
 	if (strings.HasPrefix(t, "点击进入") || strings.HasPrefix(t, "点击查看") || strings.HasPrefix(t, "点击阅读")) && utf8.RuneCountInString(t) <= 30 {
 		return true // a promotion link above the article
 	}
@@ -202,6 +210,9 @@ func isLeadJunk(t string) bool {
 }
 
 func isTailJunk(t string) bool {
+	if tagLineRe.MatchString(t) || countRe.MatchString(t) {
+		return true // "20190926|国贸|增长率|全球经济": the tag list
+	}
 	return widgetWords[t] || utf8.RuneCountInString(t) <= 80 && tailJunkRe.MatchString(t)
 }
 

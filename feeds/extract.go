@@ -151,11 +151,8 @@ func ExtractArticle(body []byte, pageURL string, ft *config.FullText, loc *time.
 			a.Published, a.PublishedHasTime, a.DateRule = t.UTC(), true, "readability date"
 		}
 	}
-	if a.Author == "" {
-		if by := collapse(art.Byline()); usableAuthor(by) {
-			a.Author, a.AuthorRule = by, "readability byline"
-		}
-	}
+	// Readability's byline guess is not used: on Chinese pages it picks
+	// column names and counters ("股市行情 总篇数919篇").
 	return a, nil
 }
 
@@ -218,7 +215,7 @@ func pageTitle(doc *goquery.Document, wechat bool, gov map[string]string) (strin
 			return true
 		}
 		t := collapse(s.Text())
-		if utf8.RuneCountInString(t) >= 4 && strings.HasPrefix(docTitle, t) && len(t) > len(best) {
+		if utf8.RuneCountInString(t) >= 4 && (strings.HasPrefix(docTitle, t) || strings.HasSuffix(docTitle, t)) && len(t) > len(best) {
 			best = t
 		}
 		return i < 120
@@ -247,17 +244,18 @@ func pageTitle(doc *goquery.Document, wechat bool, gov map[string]string) (strin
 // 来源：…") and returns the heading just above it: pages whose <title> is
 // only the column and site name still set the headline over the byline.
 func headlineBeforeByline(doc *goquery.Document) string {
+	// The innermost (shortest) element holding the date line.
 	var line *goquery.Selection
-	doc.Find("body div, body p, body span, body td, body li").EachWithBreak(func(_ int, s *goquery.Selection) bool {
+	shortest := 121
+	doc.Find("body div, body p, body span, body td, body li").Each(func(_ int, s *goquery.Selection) {
 		t := collapse(s.Text())
-		if n := utf8.RuneCountInString(t); n == 0 || n > 120 {
-			return true
+		n := utf8.RuneCountInString(t)
+		if n == 0 || n >= shortest {
+			return
 		}
 		if labelDateRe.MatchString(width.Narrow.String(t)) || strings.Contains(t, "来源") && anyDateRe.MatchString(width.Narrow.String(t)) {
-			line = s
-			return false
+			line, shortest = s, n
 		}
-		return true
 	})
 	if line == nil {
 		return ""

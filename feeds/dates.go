@@ -55,6 +55,7 @@ var localLayouts = []string{
 	"January 2, 2006",
 	"Jan 2, 2006",
 	"Mon Jan 2 15:04:05 2006",
+	"Jan 2 Mon 2006 15:04", // PIXNET: Dec 28 Sat 2013 00:28
 }
 
 // Named zones we know; anything else is left to the feed parser's reading.

@@ -8,7 +8,8 @@ package feeds
 //	        article:published_time, …) → script variables (__$pubtime='…',
 //	        WeChat var ct="unix time", publish_time, pubtime) → visible text
 //	        (发布时间：2019年10月31日 23:00, 来源：… 2023-05-25, full-width
-//	        digits) → URL (t20230525_, /202305/25/, /art/2016/11/22/) →
+//	        digits) → a date element (<time datetime>, class publish…) → URL
+//	        (t20230525_, /202305/25/, /art/2016/11/22/) →
 //	        unknown. A reading without a time of day is refined by a later
 //	        rule that gives the same day with a time. Unknown is stored as
 //	        unknown (model.Item.DateUnknown), never as the fetch time.
@@ -389,6 +390,20 @@ func pageDate(doc *goquery.Document, pageURL string, loc *time.Location, gov map
 		} else if ms := anyDateRe.FindAllString(text[max(0, i-80):i], -1); len(ms) > 0 {
 			add(ms[len(ms)-1], "text near 来源")
 		}
+	}
+	// A date element: <time datetime>, or an element classed as the
+	// publication time (PIXNET's <li class="publish">Dec 28 Sat 2013 00:28</li>).
+	if v, ok := doc.Find("time[datetime]").First().Attr("datetime"); ok && strings.TrimSpace(v) != "" {
+		add(v, "time element")
+	} else {
+		doc.Find(`[class*="publish"], [class*="pubtime"], [class*="pub-time"], [class*="post-date"]`).EachWithBreak(func(_ int, s *goquery.Selection) bool {
+			if goquery.NodeName(s) == "script" {
+				return true
+			}
+			n := len(ev)
+			add(collapse(s.Text()), "date element")
+			return len(ev) == n
+		})
 	}
 	if t, ok := dateFromURL(pageURL, loc); ok {
 		ev = append(ev, dateEvidence{t: t, rule: "url"})

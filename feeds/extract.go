@@ -5,26 +5,28 @@ package feeds
 // it was (preview -json shows it).
 //
 //	date:   feed → list → page meta (PubDate, publishdate, pubdate,
-//	        article:published_time, …) → script variables (__$pubtime='…',
-//	        WeChat var ct="unix time", publish_time, pubtime) → visible text
-//	        (发布时间：2019年10月31日 23:00, 来源：… 2023-05-25, full-width
-//	        digits) → a date element (<time datetime>, class publish…) → URL
-//	        (t20230525_, /202305/25/, /art/2016/11/22/) →
-//	        unknown. A reading without a time of day is refined by a later
-//	        rule that gives the same day with a time. Unknown is stored as
-//	        unknown (model.Item.DateUnknown), never as the fetch time.
-//	title:  feed → page meta (ArticleTitle, og:title unless it is just the
-//	        <title>) → the headline element (h1/h2 or WeChat #activity-name
-//	        that the <title> starts with, else a WeChat headline) → <title>
-//	        with the site-name suffix removed (…_财经_腾讯网, …--文化--人民网)
-//	        → the first sentence of the body with an ellipsis. A list title
-//	        ending in "..." or "…" is replaced by the page's full title.
-//	author: feed → WeChat account name (var nickname, #js_name) → page meta
-//	        author (not a number) → ContentSource / source meta → visible
-//	        来源：….
+//	        article:published_time, firstpublishedtime, …) → script
+//	        variables (__$pubtime='…', publish_time, pubtime; WeChat var ct
+//	        = unix time) → WeChat #publish_time/#post-date → the metadata
+//	        table's 发布日期 → visible text (发布时间：2019年10月31日 23:00,
+//	        来源：… 2023-05-25, full-width digits; 成文日期 is skipped) → a
+//	        date element (<time datetime>, class publish…) → URL
+//	        (t20230525_, /202305/25/, /2016/11/22/) → unknown. A reading
+//	        without a time of day is refined by a later rule that gives the
+//	        same day with a time. Unknown is stored as unknown
+//	        (model.Item.DateUnknown), never as the fetch time.
+//	title:  feed (a list title cut with "..."/"…" is replaced) → meta
+//	        ArticleTitle → WeChat #activity-name → og:title (unless it is
+//	        just the <title>) → the headline the <title> starts or ends
+//	        with → the heading above the date line → the metadata table's
+//	        标题 → <title> without the site name (…_财经_腾讯网,
+//	        …--文化--人民网) → the body's first sentence with an ellipsis.
+//	author: feed → WeChat account (var nickname, #js_name, #post-user) →
+//	        meta author (not a number) → ContentSource / source meta →
+//	        发布机构/发文机关 → visible 来源：….
 //	body:   full_text.selector → readability (when the selector matches
-//	        nothing and readability is on, or when no selector is set) →
-//	        the feed's own content.
+//	        nothing and readability is on, or when no selector is set;
+//	        WeChat: #js_content) → the feed's own content.
 //	meta:   government document metadata (索引号, 发布机构, 发文字号, 成文日期,
 //	        发布日期, 主题分类, …) read from label/value tables on the page.
 

@@ -54,8 +54,8 @@ func Format(it model.Item, src config.Source, ch config.Channel, baseURL string,
 		title:  cutUnits(title, maxTitleUnits),
 		source: cutUnits(oneLine(firstNonEmpty(src.Name, src.ID, it.SourceID)), maxSourceUnits),
 	}
-	if t := firstTime(it.Published, it.FirstSeen); !t.IsZero() {
-		head.when = t.In(model.China()).Format("2006-01-02 15:04") + " CST"
+	if !it.Published.IsZero() || !it.FirstSeen.IsZero() {
+		head.when = model.DateLabel(it, model.China())
 	}
 	if base := strings.TrimRight(baseURL, "/"); it.ID > 0 && isWebURL(base) {
 		head.readURL = base + "/posts/" + strconv.FormatInt(it.ID, 10)

@@ -16,9 +16,10 @@ func ChannelKey(ch config.Channel) string { return ch.Key() }
 // Route returns the keys of the channels an item goes to: those that take
 // its source (config.ChannelSourceIDs: by id or tag; neither = every source), whose include patterns match (empty = all) and
 // whose exclude patterns do not (exclude wins), tested on the English title
-// and summary; patterns are case-insensitive keywords or /regex/. An item
+// and summary and the government metadata ("发文字号: 国发〔2018〕43号"); patterns are case-insensitive keywords or /regex/. An item
 // found by its source's first poll (BackfillRank >= 0) goes only to channels
-// with backfill > BackfillRank. Call it with the translation filled in.
+// with backfill > BackfillRank, and not at all when its date is unknown
+// (DateUnknown). Call it with the translation filled in.
 func Route(cfg *config.Config, it model.Item) []string {
 	if cfg == nil {
 		return nil
@@ -28,6 +29,10 @@ func Route(cfg *config.Config, it model.Item) []string {
 		title, summary = firstNonEmpty(it.TitleEN, it.Title), it.SummaryEN
 	}
 	text := title + "\n" + summary
+	// Government document metadata can be filtered on too ("发文字号: 国发").
+	for _, f := range model.MetaFields(it.Meta) {
+		text += "\n" + f.Label + ": " + f.Value
+	}
 	lower := strings.ToLower(text)
 
 	var keys []string
@@ -36,6 +41,11 @@ func Route(cfg *config.Config, it model.Item) []string {
 			continue
 		}
 		if it.BackfillRank >= 0 && ch.Backfill <= it.BackfillRank {
+			continue
+		}
+		// Found by the source's first poll without a date: nothing says it
+		// is new, so it is not pushed as news.
+		if it.BackfillRank >= 0 && it.DateUnknown {
 			continue
 		}
 		if len(ch.Include) > 0 && !anyMatch(ch.Include, text, lower) {

@@ -36,6 +36,9 @@ func TestRoute(t *testing.T) {
 		{"first poll, newest: backfill 3 only", item("zhaoqing-news", "x", 0), []string{"@forum#9"}},
 		{"first poll, third newest", item("zhaoqing-news", "x", 2), []string{"@forum#9"}},
 		{"first poll, fourth newest: nowhere", item("zhaoqing-news", "x", 3), nil},
+		{"first poll, newest but date unknown: nowhere", model.Item{SourceID: "zhaoqing-news", TitleEN: "x", TranslatedBy: "deepl", BackfillRank: 0, DateUnknown: true}, nil},
+		{"metadata is searched too", model.Item{SourceID: "gd-wechat", TitleEN: "x", TranslatedBy: "deepl", BackfillRank: -1, Meta: map[string]string{"发文字号": "GDP 5号"}}, []string{"@all", "@wechat", "@econ", "@forum#9"}},
+		{"later poll, date unknown: routed as new", model.Item{SourceID: "zhaoqing-news", TitleEN: "x", TranslatedBy: "deepl", BackfillRank: -1, DateUnknown: true}, []string{"@all", "@zq", "@forum#9"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

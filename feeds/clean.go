@@ -4,6 +4,7 @@ import (
 	"html/template"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -33,7 +34,7 @@ func classify(tag string) elemKind {
 		"svg", "math", "form", "input", "button", "select", "textarea", "option", "template",
 		"head", "title", "meta", "link", "base", "canvas", "audio", "video", "source", "track",
 		"map", "area", "dialog", "mp-style-type", "mpprofile", "mp-common-profile", "mpvoice",
-		"qqmusic", "mp-miniprogram", "xml":
+		"qqmusic", "mp-miniprogram", "xml", "mpvideo", "mp-common-mpaudio", "mp-common-videosnap":
 		return kindDrop
 	case "p", "div", "section", "article", "main", "header", "footer", "aside", "nav", "center",
 		"body", "html", "details", "summary", "address", "fieldset", "legend", "caption":
@@ -58,7 +59,7 @@ type cleaned struct {
 }
 
 // clean turns a post body into sanitised, de-cluttered HTML.
-func (n *Normalizer) clean(body string, base *url.URL) cleaned {
+func (n *Normalizer) clean(body string, base *url.URL, title string) cleaned {
 	body = stripControl(body)
 	if strings.TrimSpace(body) == "" {
 		return cleaned{}
@@ -78,9 +79,14 @@ func (n *Normalizer) clean(body string, base *url.URL) cleaned {
 	f := flattener{base: base}
 	f.walk(root)
 
-	var out, text strings.Builder
-	out.Grow(len(body))
-	image := ""
+	type block struct {
+		n       *html.Node
+		text    string
+		img     string
+		hasImg  bool
+		heading bool
+	}
+	var blocks []block
 	for _, b := range f.out {
 		if b.DataAtom == atom.P {
 			trimBreaks(b)
@@ -93,17 +99,158 @@ func (n *Normalizer) clean(body string, base *url.URL) cleaned {
 		if b.DataAtom == atom.P && isTrailer(t) {
 			continue
 		}
-		if image == "" && firstImg != "" {
-			image = firstImg
+		blocks = append(blocks, block{n: b, text: t, img: firstImg, hasImg: hasImg, heading: isHeading(b.DataAtom)})
+	}
+	// A byline line before the article ("TNW中文站2016年10月14日07:17") and
+	// page chrome after it ("[责任编辑：…]", "转播到腾讯微博") are not the article.
+	edgeJunk := func(b block, junk func(string) bool) bool {
+		if b.hasImg {
+			return b.text == "" && onlyIcons(b.n) // a share or comment icon
 		}
-		if text.Len() > 0 && t != "" {
+		return junk(b.text)
+	}
+	for len(blocks) > 0 && edgeJunk(blocks[0], func(t string) bool { return isLeadJunk(t) || title != "" && t == title }) {
+		blocks = blocks[1:] // the headline repeated over the body is the post title, not the body
+	}
+	for len(blocks) > 0 && edgeJunk(blocks[len(blocks)-1], isTailJunk) {
+		blocks = blocks[:len(blocks)-1]
+	}
+	// Headings inside the body rank below the post's title (h1).
+	demote := false
+	for _, b := range blocks {
+		if b.n.DataAtom == atom.H1 {
+			demote = true
+		}
+	}
+
+	var out, text strings.Builder
+	out.Grow(len(body))
+	image := ""
+	for _, b := range blocks {
+		if demote && b.heading {
+			demoteHeading(b.n)
+		}
+		if image == "" && b.img != "" {
+			image = b.img
+		}
+		if text.Len() > 0 && b.text != "" {
 			text.WriteByte(' ')
 		}
-		text.WriteString(t)
-		_ = html.Render(&out, b)
+		text.WriteString(b.text)
+		_ = html.Render(&out, b.n)
 	}
 	// Entities such as &#x1b; decode to control characters: strip again.
 	return cleaned{html: stripControl(n.policy.Sanitize(out.String())), text: stripControl(text.String()), image: image}
+}
+
+// onlyIcons reports whether every image in n declares a size of at most
+// 64×64 pixels (share buttons, comment icons).
+func onlyIcons(n *html.Node) bool {
+	found, small := false, true
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.ElementNode && n.DataAtom == atom.Img {
+			found = true
+			w, errW := strconv.Atoi(strings.TrimSuffix(attr(n, "width"), "px"))
+			h, errH := strconv.Atoi(strings.TrimSuffix(attr(n, "height"), "px"))
+			if errW != nil || errH != nil || w > 64 || h > 64 {
+				small = false
+			}
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(n)
+	return found && small
+}
+
+func isHeading(a atom.Atom) bool {
+	switch a {
+	case atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6:
+		return true
+	}
+	return false
+}
+
+// demoteHeading turns h1 into h2, h2 into h3, … (h6 stays).
+func demoteHeading(n *html.Node) {
+	next := map[atom.Atom]atom.Atom{atom.H1: atom.H2, atom.H2: atom.H3, atom.H3: atom.H4, atom.H4: atom.H5, atom.H5: atom.H6}
+	if a, ok := next[n.DataAtom]; ok {
+		n.DataAtom, n.Data = a, a.String()
+	}
+}
+
+var (
+	leadDateRe = regexp.MustCompile(`^\S{0,20}\s*\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?\s*\d{1,2}[:：]\d{2}(?:[:：]\d{2})?\s*\S{0,20}$`)
+	tailJunkRe = regexp.MustCompile(`^(?:[\[【(（]\s*)?(?:责任编辑|责编|编辑|校对|审核|值班编辑)\s*[:：︱|]|^转播到腾讯微博$|^精彩视频推荐$|相关度高吗[？?]?$|未经授权[，,]\s*不得转载|^分享到[:：]?$|^(?:上一篇|下一篇)[:：]`)
+)
+
+// widgetWords are the labels of page widgets (galleries, likes, sharing,
+// printing) that article extractors pick up at a body's edges.
+var widgetWords = map[string]bool{
+	"图集": true, "+1": true, "点赞": true, "分享": true, "分享到": true, "分享到：": true, "收藏": true,
+	"打印": true, "打印本页": true, "关闭窗口": true, "【打印本页】【关闭窗口】": true, "【纠错】": true,
+	"扫一扫在手机打开当前页": true, "转播到腾讯微博": true, "精彩视频推荐": true, "返回顶部": true,
+}
+
+var (
+	countRe   = regexp.MustCompile(`^\d{1,6}$`)
+	tagLineRe = regexp.MustCompile(`^[^。，！？；\s|]{1,12}(?:\|[^。，！？；\s|]{1,12}){2,}$`)
+)
+
+func isLeadJunk(t string) bool {
+	if countRe.MatchString(t) {
+		return true // a comment or view counter
+	}
+	if (strings.HasPrefix(t, "点击进入") || strings.HasPrefix(t, "点击查看") || strings.HasPrefix(t, "点击阅读")) && utf8.RuneCountInString(t) <= 30 {
+		return true // a promotion link above the article
+	}
+	return widgetWords[t] || utf8.RuneCountInString(t) <= 50 && leadDateRe.MatchString(t)
+}
+
+func isTailJunk(t string) bool {
+	if tagLineRe.MatchString(t) || countRe.MatchString(t) {
+		return true // "20190926|国贸|增长率|全球经济": the tag list
+	}
+	return widgetWords[t] || utf8.RuneCountInString(t) <= 80 && tailJunkRe.MatchString(t)
+}
+
+// mediaLine is the paragraph that stands for a video or audio player the
+// reader cannot play here: "Video in the original", linking the post.
+func (f *flattener) mediaLine(label string) {
+	f.cur = nil
+	p := &html.Node{Type: html.ElementNode, Data: "p", DataAtom: atom.P}
+	a := &html.Node{Type: html.ElementNode, Data: "a", DataAtom: atom.A}
+	if f.base != nil {
+		a.Attr = []html.Attribute{{Key: "href", Val: f.base.String()}}
+	}
+	a.AppendChild(&html.Node{Type: html.TextNode, Data: label})
+	p.AppendChild(a)
+	f.out = append(f.out, p)
+}
+
+// mediaKind tells whether a dropped element is a video or audio player.
+func mediaKind(n *html.Node) string {
+	switch n.Data {
+	case "video", "mpvideo", "mp-common-videosnap":
+		return "Video in the original"
+	case "audio", "mpvoice", "qqmusic", "mp-common-mpaudio":
+		return "Audio in the original"
+	case "iframe", "embed", "object":
+		src := strings.ToLower(attr(n, "src") + " " + attr(n, "data-src") + " " + attr(n, "class") + " " + attr(n, "data"))
+		for _, v := range []string{"v.qq.com", "video_iframe", "youku.com", "bilibili.com", "youtube.com", "ixigua.com", "iqiyi.com", "/video", "player"} {
+			if strings.Contains(src, v) {
+				return "Video in the original"
+			}
+		}
+		for _, v := range []string{"music", "audio", "voice", "ximalaya"} {
+			if strings.Contains(src, v) {
+				return "Audio in the original"
+			}
+		}
+	}
+	return ""
 }
 
 // cleanPlain turns plain text into paragraphs (one per non-blank line).
@@ -162,11 +309,15 @@ func (f *flattener) visit(c *html.Node) {
 			}
 			return
 		}
+		c.Data = joinLineBreaks(c.Data)
 		c.Parent.RemoveChild(c)
 		f.para().AppendChild(c)
 	case html.ElementNode:
 		switch classify(c.Data) {
 		case kindDrop:
+			if label := mediaKind(c); label != "" {
+				f.mediaLine(label)
+			}
 		case kindBreak:
 			f.lineBreak()
 		case kindContainer, kindPart:
@@ -333,7 +484,7 @@ func nodeText(n *html.Node) string {
 			switch n.DataAtom {
 			case atom.Br, atom.Td, atom.Th, atom.Li, atom.P, atom.Div, atom.Tr, atom.Dd, atom.Dt,
 				atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6:
-				b.WriteByte(' ')
+				b.WriteRune(blockSep)
 			}
 		}
 	}

@@ -10,7 +10,7 @@ import (
 var (
 	// 2023-05-25, 2023/05/25, 2023.05.25, 2023年5月25日, each optionally
 	// followed by a time 23:31[:00] or 23时31分[00秒].
-	cnDateRe = regexp.MustCompile(`^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s*[T\s]?\s*(\d{1,2})\s*[:：时]\s*(\d{1,2})(?:\s*[:：分]\s*(\d{1,2}(?:\.\d+)?))?\s*秒?)?`)
+	cnDateRe = regexp.MustCompile(`^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s*[T\s-]?\s*(\d{1,2})\s*[:：时]\s*(\d{1,2})(?:\s*[:：分]\s*(\d{1,2}(?:\.\d+)?))?\s*秒?)?`)
 	// 05-25, 5月25日 (list pages that omit the year).
 	shortDateRe = regexp.MustCompile(`^(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s+(\d{1,2}):(\d{2}))?$`)
 	// A Chinese date somewhere inside a longer text ("来源：… 发布时间：2023-05-25 23:31").
@@ -55,6 +55,7 @@ var localLayouts = []string{
 	"January 2, 2006",
 	"Jan 2, 2006",
 	"Mon Jan 2 15:04:05 2006",
+	"Jan 2 Mon 2006 15:04", // PIXNET: Dec 28 Sat 2013 00:28
 }
 
 // Named zones we know; anything else is left to the feed parser's reading.

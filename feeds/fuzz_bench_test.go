@@ -2,6 +2,7 @@ package feeds
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -185,4 +186,28 @@ func BenchmarkPoll304(b *testing.B) {
 		polls += sources
 	}
 	b.ReportMetric(float64(polls)/time.Since(start).Seconds(), "polls/s")
+}
+
+// FuzzExtractArticle: any page extracts without panicking into valid
+// UTF-8 fields, and a date found is one the page could mean (1970–2200).
+func FuzzExtractArticle(f *testing.F) {
+	addFixtureSeeds(f, "article_120_gbk.html", "article_123_gbk.html", "html_page.html",
+		"realpages/gne-shanxi-gov.html", "realpages/platform1-govcn-5353307.html", "realpages/wechatsogou-qqmusic.html")
+	f.Add([]byte(`<script>var __$pubtime='2012-06-24';var ct="99999999999";var nickname="&#x1b;"</script><td>索引号：</td><td>x</td><td>发文字号：</td><td>y</td>`))
+	f.Add([]byte(`<p>发布时间：２０１９年１３月３１日 ２５:６１</p><p>来源：</p>`))
+	loc := model.China()
+	f.Fuzz(func(t *testing.T, body []byte) {
+		a, err := ExtractArticle(DecodeToUTF8(body, "text/html"), "https://mp.weixin.qq.com/s?__biz=x", &config.FullText{Selector: "#js_content", Readability: true}, loc)
+		if err != nil && !errors.Is(err, ErrNoArticle) {
+			return
+		}
+		for _, s := range []string{a.Title, a.Author, a.HTML} {
+			if !utf8.ValidString(s) {
+				t.Fatalf("invalid UTF-8 in %q", s)
+			}
+		}
+		if !a.Published.IsZero() && (a.Published.Year() < 1969 || a.Published.Year() > 2200) {
+			t.Fatalf("date %v out of range", a.Published)
+		}
+	})
 }

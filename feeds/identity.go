@@ -76,6 +76,54 @@ func CanonicalLink(raw string) string {
 	return u.String()
 }
 
+// PublicLink is the form of a post link that is published: the link byte
+// for byte as the source wrote it (made absolute by the caller), less its
+// tracking parameters and a non-route fragment. The remaining query is
+// neither re-ordered nor re-escaped (WeChat's __biz=MzA…== stays as it is).
+// WeChat article links keep only __biz, mid, idx and sn. Identity uses
+// CanonicalLink, not this.
+func PublicLink(raw string) string {
+	raw = strings.TrimSpace(raw)
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (!strings.EqualFold(u.Scheme, "http") && !strings.EqualFold(u.Scheme, "https")) {
+		return raw
+	}
+	rest, frag, hasFrag := strings.Cut(raw, "#")
+	if hasFrag && (strings.HasPrefix(frag, "/") || strings.HasPrefix(frag, "!")) {
+		frag = "#" + frag
+	} else {
+		frag = ""
+	}
+	base, query, hasQuery := strings.Cut(rest, "?")
+	if !hasQuery {
+		return base + frag
+	}
+	wechat := strings.EqualFold(u.Hostname(), "mp.weixin.qq.com")
+	var kept []string
+	for pair := range strings.SplitSeq(query, "&") {
+		if pair == "" {
+			continue
+		}
+		k, _, _ := strings.Cut(pair, "=")
+		if dk, err := url.QueryUnescape(k); err == nil {
+			k = dk
+		}
+		if wechat {
+			if u.Path == "/s" && (k == "__biz" || k == "mid" || k == "idx" || k == "sn") {
+				kept = append(kept, pair)
+			}
+			continue
+		}
+		if !trackingParam(k) {
+			kept = append(kept, pair)
+		}
+	}
+	if len(kept) == 0 {
+		return base + frag
+	}
+	return base + "?" + strings.Join(kept, "&") + frag
+}
+
 // encodeSorted is url.Values.Encode with values of a key sorted too.
 func encodeSorted(q url.Values) string {
 	if len(q) == 0 {

@@ -220,6 +220,7 @@ func gkmlptRaws(articles []gkmlpt.Article, listURL string, loc *time.Location) [
 			r.Summary = meta
 		}
 		r.ContentHTML = metaHTML(a.Meta())
+		r.Meta = a.Meta() // stored on the post too (Item.Meta): the post page, feeds and items -json show it
 		raws = append(raws, r)
 	}
 	return raws

@@ -151,6 +151,10 @@ func TestPollGkmlpt(t *testing.T) {
 	if !strings.HasSuffix(b.Link, "/gkmlpt/content/3/3119/post_3119502.html") {
 		t.Errorf("second post link %s", b.Link)
 	}
+	// The metadata is also the post's Meta (post page, feeds, items -json).
+	if a.Meta["文号"] != "肇府〔2025〕31号" || b.Meta["发布机构"] != "肇庆市人民政府办公室" {
+		t.Errorf("meta: first %v, second %v", a.Meta, b.Meta)
+	}
 }
 
 func chinaForTest(t *testing.T) *time.Location {

@@ -33,6 +33,18 @@ type RawItem struct {
 	PublishedParsed time.Time
 	ImageURL        string
 	Categories      []string
+	// Meta is government document metadata from the article page.
+	Meta map[string]string
+	// Rules names the rule of evidence that gave each field (see extract.go).
+	Rules Rules
+	// FetchErr is why the article page could not be used ("" when it was,
+	// or when none was fetched).
+	FetchErr string
+}
+
+// Rules names, per field, the rule of evidence that gave it.
+type Rules struct {
+	Title, Date, Author, Body string
 }
 
 // SourceLocation loads the source's time zone (default Asia/Shanghai).
@@ -83,7 +95,7 @@ func (n *Normalizer) Normalize(src config.Source, loc *time.Location, raw RawIte
 	base, _ := url.Parse(strings.TrimSpace(raw.BaseURL))
 	link := resolveURL(base, stripControl(raw.Link))
 	if link != "" {
-		link = CanonicalLink(link)
+		link = PublicLink(link)
 	}
 	contentBase := base
 	if lu, err := url.Parse(link); err == nil && lu.IsAbs() {
@@ -94,19 +106,47 @@ func (n *Normalizer) Normalize(src config.Source, loc *time.Location, raw RawIte
 	if strings.TrimSpace(body) == "" {
 		body = raw.Summary
 	}
-	cleaned := n.clean(body, contentBase)
-
 	title := plainText(raw.Title)
+	cleaned := n.clean(body, contentBase, title)
+
 	summaryText := cleaned.text
 	if summaryText == "" {
 		summaryText = plainText(raw.Summary)
 	}
 	summary := cutSummary(summaryText)
+	ev := map[string]string{}
+	switch {
+	case raw.Rules.Title != "":
+		ev["title"] = raw.Rules.Title
+	case title != "":
+		ev["title"] = "feed"
+	}
 	if title == "" {
-		title = cutRunes(summaryText, 60)
+		title = firstSentence(summaryText)
+		if title != "" {
+			ev["title"] = "first sentence of the body"
+		}
 	}
 
 	published := normalizeDate(raw, loc, now)
+	switch {
+	case published.IsZero():
+		ev["date"] = "unknown"
+	case raw.Rules.Date != "":
+		ev["date"] = raw.Rules.Date
+	default:
+		ev["date"] = "feed"
+	}
+	if raw.Rules.Author != "" {
+		ev["author"] = raw.Rules.Author
+	} else if raw.Author != "" {
+		ev["author"] = "feed"
+	}
+	if raw.Rules.Body != "" {
+		ev["body"] = raw.Rules.Body
+	} else if cleaned.html != "" {
+		ev["body"] = "feed"
+	}
 
 	image := resolveURL(contentBase, stripControl(raw.ImageURL))
 	if !strings.HasPrefix(image, "http://") && !strings.HasPrefix(image, "https://") {
@@ -138,7 +178,10 @@ func (n *Normalizer) Normalize(src config.Source, loc *time.Location, raw RawIte
 		ImageURL:     image,
 		Categories:   cats,
 		Published:    published,
+		DateUnknown:  published.IsZero(),
 		ContentHash:  ContentHash(title, cleaned.html),
+		Meta:         cleanMeta(raw.Meta),
+		Evidence:     ev,
 	}
 }
 
@@ -163,7 +206,7 @@ func (n *Normalizer) Key(src config.Source, loc *time.Location, raw RawItem, now
 		if strings.TrimSpace(body) == "" {
 			body = raw.Summary
 		}
-		title = cutRunes(n.clean(body, base).text, 60)
+		title = firstSentence(n.clean(body, base, "").text)
 	}
 	return ItemKey("", "", title, normalizeDate(raw, loc, now))
 }
@@ -178,7 +221,8 @@ func normalizeDate(raw RawItem, loc *time.Location, now time.Time) time.Time {
 	return time.Time{}
 }
 
-// resolveURL makes ref absolute against base; "" stays "".
+// resolveURL makes ref absolute against base; "" stays "". An absolute
+// ref is returned byte for byte.
 func resolveURL(base *url.URL, ref string) string {
 	ref = strings.TrimSpace(ref)
 	if ref == "" {
@@ -189,7 +233,7 @@ func resolveURL(base *url.URL, ref string) string {
 		return ref
 	}
 	if base == nil || r.IsAbs() && r.Host != "" {
-		return r.String()
+		return ref
 	}
 	if r.Scheme != "" { // javascript:, mailto:, data:
 		return ref
@@ -227,23 +271,77 @@ func isSpaceLike(r rune) bool {
 }
 
 // collapse trims and collapses all whitespace (including NBSP and the
-// ideographic space) into single spaces.
+// ideographic space) into single spaces. A run of whitespace with a line
+// break between two Han characters is removed: Chinese has no word
+// spaces, so it only wrapped a line. Spaces the source put between Han
+// characters ("李琴雯 刘会") are kept.
 func collapse(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
-	space := false
+	space, newline, hard := false, false, false
+	var prev rune
 	for _, r := range s {
 		if isSpaceLike(r) || isControl(r) {
 			space = b.Len() > 0
+			newline = newline || r == '\n' || r == '\r'
+			hard = hard || r == blockSep
 			continue
 		}
-		if space {
+		if space && (hard || !(newline && isHan(prev) && isHan(r))) {
 			b.WriteByte(' ')
-			space = false
 		}
+		space, newline, hard = false, false, false
 		b.WriteRune(r)
+		prev = r
 	}
 	return b.String()
+}
+
+// blockSep marks an element boundary in text built from markup (U+2029,
+// paragraph separator): collapse always turns it into a space, even
+// between Han characters.
+const blockSep = '\u2029'
+
+// joinLineBreaks removes line breaks (with the indentation around them)
+// between two Han characters inside a text node and leaves every other
+// character, spaces included, as it is.
+func joinLineBreaks(s string) string {
+	if !strings.ContainsAny(s, "\n\r") {
+		return s
+	}
+	rs := []rune(s)
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(rs); i++ {
+		if rs[i] != '\n' && rs[i] != '\r' {
+			b.WriteRune(rs[i])
+			continue
+		}
+		// The whitespace run around this break.
+		lo := i
+		for lo > 0 && isSpaceLike(rs[lo-1]) && b.Len() > 0 {
+			lo--
+		}
+		hi := i
+		for hi+1 < len(rs) && isSpaceLike(rs[hi+1]) {
+			hi++
+		}
+		if lo > 0 && hi+1 < len(rs) && isHan(rs[lo-1]) && isHan(rs[hi+1]) {
+			// Drop the spaces already written before the break too.
+			out := []rune(b.String())
+			b.Reset()
+			b.WriteString(string(out[:len(out)-(i-lo)]))
+			i = hi
+			continue
+		}
+		b.WriteRune(rs[i])
+	}
+	return b.String()
+}
+
+// isHan reports whether r is a Han character or CJK punctuation.
+func isHan(r rune) bool {
+	return unicode.Is(unicode.Han, r) || (r >= 0x3000 && r <= 0x303F && r != 0x3000) || (r >= 0xFF01 && r <= 0xFF5E)
 }
 
 // plainText turns a possibly-HTML string into one line of text.
@@ -255,20 +353,23 @@ func plainText(s string) string {
 	z := html.NewTokenizer(strings.NewReader(s))
 	skip := 0
 	for {
-		switch z.Next() {
+		tt := z.Next()
+		switch tt {
 		case html.ErrorToken:
 			return collapse(b.String())
 		case html.TextToken:
 			if skip == 0 {
 				b.Write(z.Text())
 			}
-		case html.StartTagToken:
+		case html.StartTagToken, html.SelfClosingTagToken:
 			name, _ := z.TagName()
 			switch string(name) {
 			case "script", "style":
-				skip++
+				if tt == html.StartTagToken {
+					skip++
+				}
 			case "br", "p", "div", "li":
-				b.WriteByte(' ')
+				b.WriteRune(blockSep)
 			}
 		case html.EndTagToken:
 			name, _ := z.TagName()
@@ -278,7 +379,7 @@ func plainText(s string) string {
 					skip--
 				}
 			case "p", "div", "li", "td":
-				b.WriteByte(' ')
+				b.WriteRune(blockSep)
 			}
 		}
 	}
@@ -319,4 +420,43 @@ func cutRunes(s string, n int) string {
 		return s
 	}
 	return strings.TrimSpace(string([]rune(s)[:n])) + "…"
+}
+
+// firstSentence is a title made from body text: its first sentence, cut at
+// 60 runes, with an ellipsis (it is not the page's own title).
+func firstSentence(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return ""
+	}
+	rs := []rune(s)
+	end := len(rs)
+	for i, r := range rs {
+		if r == '。' || r == '！' || r == '？' || r == '!' || r == '?' || r == '；' || (r == '.' && (i+1 == len(rs) || rs[i+1] == ' ')) {
+			end = i
+			break
+		}
+	}
+	if end > 60 {
+		end = 60
+	}
+	return strings.TrimSpace(string(rs[:end])) + "…"
+}
+
+// cleanMeta makes metadata plain one-line text; empty maps become nil.
+func cleanMeta(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		k, v = plainText(k), plainText(v)
+		if k != "" && v != "" {
+			out[k] = v
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
 }

@@ -209,7 +209,7 @@ func TestCleanHTML(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := n.clean(tc.in, base).html; got != tc.want {
+			if got := n.clean(tc.in, base, "").html; got != tc.want {
 				t.Errorf("got  %s\nwant %s", got, tc.want)
 			}
 		})
@@ -220,7 +220,7 @@ func TestSummaryAndTitle(t *testing.T) {
 	long := strings.Repeat("肇庆市召开重点项目建设推进会。", 30)
 	n := NewNormalizer()
 	it := n.Normalize(config.Source{ID: "s"}, time.UTC, RawItem{Title: "  标题\n\t<b>加粗</b> &amp; 符号\x07 ", ContentHTML: "<p>" + long + "</p>"}, time.Now())
-	if it.Title != "标题 加粗 & 符号" {
+	if it.Title != "标题加粗 & 符号" { // the line break between Han characters is joined
 		t.Errorf("title = %q", it.Title)
 	}
 	if r := []rune(it.Summary); len(r) > 200 || len(r) < 100 || r[len(r)-1] != '。' {

@@ -9,18 +9,15 @@ import (
 	"mime"
 	"net/url"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	readability "codeberg.org/readeck/go-readability/v2"
 	"github.com/PuerkitoBio/goquery"
 	"github.com/andybalholm/cascadia"
 	"github.com/mmcdole/gofeed"
 	"github.com/transfeed/transfeed/config"
 	"github.com/transfeed/transfeed/model"
-	"golang.org/x/net/html"
 )
 
 // PollResult is the outcome of one successful poll of a source.
@@ -34,6 +31,10 @@ type PollResult struct {
 	// on the page (a changed Shape means the page's layout changed).
 	Shape     string
 	Selectors *config.HTMLList
+	// Article pages fetched for full text, how many failed (the post kept
+	// its list summary) and the last failure's reason.
+	ArticleFetches, ArticleFailures int
+	ArticleError                    string
 }
 
 // Poll fetches one source (conditional GET), decodes its charset, parses
@@ -81,9 +82,15 @@ func (f *Fetcher) Poll(ctx context.Context, src config.Source, v Validators, kno
 
 	now := time.Now()
 	if src.FullText != nil && src.Type != "gkmlpt" { // gkmlpt bodies come with the catalogue's post pages
-		f.fillFullText(ctx, src, loc, raws, known, now)
+		res.ArticleFetches = f.fillFullText(ctx, src, loc, raws, known, now)
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("feeds: source %s: %w", src.ID, err)
+		}
+		for _, r := range raws {
+			if r.FetchErr != "" {
+				res.ArticleFailures++
+				res.ArticleError = r.FetchErr
+			}
 		}
 	}
 	res.Items = f.normalizeAll(src, loc, raws, now)
@@ -95,9 +102,11 @@ func (f *Fetcher) normalizeAll(src config.Source, loc *time.Location, raws []Raw
 	seen := make(map[string]bool, len(raws))
 	for _, r := range raws {
 		if r.Published == "" && r.PublishedParsed.IsZero() {
-			// TRS list pages: the date is in the link (./202305/t20230525_1.html).
-			if t, ok := dateFromTRSURL(r.Link, loc); ok {
+			// The date in the link (./202305/t20230525_1.html, /2023-05/25/).
+			base, _ := url.Parse(r.BaseURL)
+			if t, ok := dateFromURL(resolveURL(base, r.Link), loc); ok {
 				r.PublishedParsed = t
+				r.Rules.Date = "url"
 			}
 		}
 		it := f.norm.Normalize(src, loc, r, now)
@@ -340,8 +349,9 @@ func parseHTMLList(body []byte, baseURL string, h *config.HTMLList) ([]RawItem, 
 
 // fillFullText fetches the pages of new posts and puts their bodies (and
 // missing titles/dates) into raws. Failures are logged and leave the post
-// as the list described it.
-func (f *Fetcher) fillFullText(ctx context.Context, src config.Source, loc *time.Location, raws []RawItem, known func(string) bool, now time.Time) {
+// as the list described it (RawItem.FetchErr says why). It returns the
+// number of pages it tried.
+func (f *Fetcher) fillFullText(ctx context.Context, src config.Source, loc *time.Location, raws []RawItem, known func(string) bool, now time.Time) int {
 	var todo []int
 	for i := range raws {
 		base, _ := url.Parse(raws[i].BaseURL)
@@ -356,14 +366,14 @@ func (f *Fetcher) fillFullText(ctx context.Context, src config.Source, loc *time
 		todo = append(todo, i)
 	}
 	if len(todo) == 0 {
-		return
+		return 0
 	}
 	jobs := make(chan int)
 	var wg sync.WaitGroup
 	for range min(len(todo), f.opts.PerHost*2, f.opts.Concurrency) {
 		wg.Go(func() {
 			for i := range jobs {
-				f.fillOne(ctx, src, &raws[i])
+				f.fillOne(ctx, src, loc, &raws[i])
 			}
 		})
 	}
@@ -378,111 +388,78 @@ func (f *Fetcher) fillFullText(ctx context.Context, src config.Source, loc *time
 		}
 	}()
 	wg.Wait()
+	return len(todo)
 }
 
-func (f *Fetcher) fillOne(ctx context.Context, src config.Source, r *RawItem) {
-	a, err := f.fetchArticle(ctx, r.Link, src.FullText)
+func (f *Fetcher) fillOne(ctx context.Context, src config.Source, loc *time.Location, r *RawItem) {
+	a, err := f.fetchArticle(ctx, r.Link, src.FullText, loc)
 	if err != nil {
 		if ctx.Err() == nil {
 			f.logger.WarnContext(ctx, "feeds: full text not fetched; keeping the list summary",
 				slog.String("source", src.ID), slog.String("url", RedactURL(r.Link)), slog.Any("error", err))
+			r.FetchErr = err.Error()
 		}
+		// The page's title and date are still better than none.
+		r.mergeArticle(a, false)
 		return
 	}
-	r.ContentHTML = a.html
-	r.BaseURL = a.url
-	if a.title != "" && (r.Title == "" || strings.HasSuffix(r.Title, "...") || strings.HasSuffix(r.Title, "…")) {
-		r.Title = a.title
-	}
-	// The article's own date wins over a list date without a time of day.
-	if a.published != "" && (r.Published == "" && r.PublishedParsed.IsZero() || r.Published != "" && !strings.ContainsAny(r.Published, ":：时")) {
-		r.Published = a.published
-	}
-	if r.Author == "" {
-		r.Author = a.author
-	}
+	r.mergeArticle(a, true)
 }
 
-type article struct {
-	url, html, title, published, author string
-}
-
-var wechatCtRe = regexp.MustCompile(`\bct\s*=\s*["'](\d{9,11})["']`)
-
-func metaContent(doc *goquery.Document, sels ...string) string {
-	for _, s := range sels {
-		if v, ok := doc.Find(s).First().Attr("content"); ok && strings.TrimSpace(v) != "" {
-			return strings.TrimSpace(v)
+// mergeArticle puts what the article page says into r, in the order of
+// evidence of ExtractArticle's doc: the feed's or list's values win, except
+// a truncated list title and a list date without a time of day when the
+// page gives the same day with a time.
+func (r *RawItem) mergeArticle(a Article, body bool) {
+	if body && a.HTML != "" {
+		r.ContentHTML = a.HTML
+		r.BaseURL = a.URL
+		r.Rules.Body = a.BodyRule
+	}
+	if a.Title != "" && (r.Title == "" || isTruncatedTitle(r.Title, a.Title)) {
+		r.Title = a.Title
+		r.Rules.Title = "page " + a.TitleRule
+	}
+	if !a.Published.IsZero() {
+		listHasTime := r.Published != "" && hasTimeOfDay(cleanDateText(r.Published))
+		noListDate := r.Published == "" && r.PublishedParsed.IsZero()
+		if noListDate || (r.Published != "" && !listHasTime && a.PublishedHasTime) {
+			r.Published = a.Published.UTC().Format(time.RFC3339)
+			r.PublishedParsed = time.Time{}
+			r.Rules.Date = "page " + a.DateRule
 		}
 	}
-	return ""
+	if r.Author == "" && a.Author != "" {
+		r.Author = a.Author
+		r.Rules.Author = "page " + a.AuthorRule
+	}
+	if len(a.Meta) > 0 && r.Meta == nil {
+		r.Meta = a.Meta
+	}
 }
 
-// fetchArticle fetches one post's page and extracts its body.
-func (f *Fetcher) fetchArticle(ctx context.Context, link string, ft *config.FullText) (article, error) {
+// isTruncatedTitle reports whether a list title is a cut version of the
+// page's full title ("…关于印发邯郸市支持重点行业和重点设施超低排放改造（深度治...").
+func isTruncatedTitle(list, full string) bool {
+	list = strings.TrimSpace(list)
+	cut, ok := strings.CutSuffix(list, "...")
+	if !ok {
+		cut, ok = strings.CutSuffix(list, "…")
+	}
+	if !ok {
+		return false
+	}
+	cut = strings.TrimRight(cut, ". ")
+	return cut == "" || strings.HasPrefix(collapse(full), collapse(cut)) || len([]rune(full)) > len([]rune(cut))
+}
+
+// fetchArticle fetches one post's page and extracts it. On a body failure
+// the Article still carries the page's title, date and author.
+func (f *Fetcher) fetchArticle(ctx context.Context, link string, ft *config.FullText, loc *time.Location) (Article, error) {
 	resp, err := f.Get(ctx, link, Validators{})
 	if err != nil {
-		return article{}, err
+		return Article{}, err
 	}
 	body := DecodeToUTF8(resp.Body, resp.ContentType)
-	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(body))
-	if err != nil {
-		return article{}, fmt.Errorf("feeds: article %s: %w", RedactURL(link), err)
-	}
-	a := article{url: resp.URL}
-	a.title = metaContent(doc, `meta[name="ArticleTitle"]`, `meta[name="articletitle"]`, `meta[property="og:title"]`)
-	a.published = metaContent(doc, `meta[name="PubDate"]`, `meta[name="pubdate"]`, `meta[name="publishdate"]`,
-		`meta[property="article:published_time"]`, `meta[name="firstpublishedtime"]`)
-	a.author = metaContent(doc, `meta[name="ContentSource"]`, `meta[name="author"]`)
-	if a.published == "" {
-		if m := wechatCtRe.FindSubmatch(body); m != nil {
-			if sec, err := strconv.ParseInt(string(m[1]), 10, 64); err == nil {
-				a.published = time.Unix(sec, 0).UTC().Format(time.RFC3339)
-			}
-		}
-	}
-
-	if ft != nil && strings.TrimSpace(ft.Selector) != "" {
-		sel, err := cascadia.Compile(ft.Selector)
-		if err != nil {
-			return article{}, fmt.Errorf("feeds: full_text.selector: invalid CSS selector %q: %w", ft.Selector, err)
-		}
-		s := doc.FindMatcher(sel).First()
-		if s.Length() == 0 {
-			return article{}, fmt.Errorf("feeds: full_text.selector %q matched nothing on %s (page layout changed?)", ft.Selector, RedactURL(resp.URL))
-		}
-		h, err := s.Html()
-		if err != nil {
-			return article{}, fmt.Errorf("feeds: article %s: %w", RedactURL(link), err)
-		}
-		a.html = h
-		return a, nil
-	}
-
-	pageURL, _ := url.Parse(resp.URL)
-	p := readability.NewParser()
-	art, err := p.ParseAndMutate(doc.Nodes[0], pageURL)
-	if err != nil {
-		return article{}, fmt.Errorf("feeds: readability on %s: %w", RedactURL(resp.URL), err)
-	}
-	if art.Node == nil {
-		return article{}, fmt.Errorf("feeds: readability found no article text on %s", RedactURL(resp.URL))
-	}
-	var b strings.Builder
-	if err := html.Render(&b, art.Node); err != nil {
-		return article{}, fmt.Errorf("feeds: article %s: %w", RedactURL(link), err)
-	}
-	a.html = b.String()
-	if a.title == "" {
-		a.title = art.Title()
-	}
-	if a.published == "" {
-		if t, err := art.PublishedTime(); err == nil {
-			a.published = t.Format(time.RFC3339)
-		}
-	}
-	if a.author == "" {
-		a.author = art.Byline()
-	}
-	return a, nil
+	return ExtractArticle(body, resp.URL, ft, loc)
 }

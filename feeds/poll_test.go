@@ -140,7 +140,7 @@ func TestPollFixtures(t *testing.T) {
 			src:  config.Source{ID: "tzzq", URL: srv.URL + "/wechat.xml"},
 			wantItems: []wantItem{{
 				title:     "许晓雄率队赴深圳开展招商考察活动",
-				link:      "https://mp.weixin.qq.com/s?__biz=MzA5NjE4NTQ0Mg%3D%3D&idx=1&mid=2651234567&sn=0a1b2c3d4e5f",
+				link:      "https://mp.weixin.qq.com/s?__biz=MzA5NjE4NTQ0Mg==&mid=2651234567&idx=1&sn=0a1b2c3d4e5f",
 				published: "2023-05-25T15:31:00Z",
 				language:  "zh",
 				content: []string{`<img src="https://mmbiz.qpic.cn/mmbiz_jpg/abc123/640?wx_fmt=jpeg"`,
@@ -337,6 +337,10 @@ func TestPollHTMLListArticleFailureKeepsItem(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), "s3cr3t") {
 		t.Errorf("secret in logs:\n%s", logs.String())
+	}
+	// /status counts them: every article page failed, with the reason.
+	if res.ArticleFetches != 3 || res.ArticleFailures != 3 || !strings.Contains(res.ArticleError, "404") || strings.Contains(res.ArticleError, "s3cr3t") {
+		t.Errorf("article fetches %d failed %d (%q), want 3 of 3 with HTTP 404", res.ArticleFetches, res.ArticleFailures, res.ArticleError)
 	}
 }
 

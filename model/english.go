@@ -144,11 +144,20 @@ func orSummary(summary, body string) string {
 
 // PlainText returns the text of an HTML fragment with whitespace collapsed,
 // cut at a word or rune boundary to at most max runes (0: no limit), with
-// "…" when cut. Block elements are separated by a space.
+// "…" when cut. Block elements are separated by a space. Spaces the source
+// put between Chinese words ("李琴雯 刘会") are kept; only a line break
+// inside the text between two CJK characters is joined, since Chinese has
+// no word spaces and the break only wrapped the line.
 func PlainText(fragment string, max int) string {
+	const (
+		sepNone  = iota
+		sepJoin  // whitespace with a line break: nothing between CJK, else a space
+		sepSpace // a space, or a block boundary
+	)
 	var b strings.Builder
 	z := html.NewTokenizer(strings.NewReader(fragment))
-	sep := false // a separator is due before the next word
+	pending := sepNone
+	var last rune
 	skip := 0
 	for {
 		tt := z.Next()
@@ -168,50 +177,60 @@ func PlainText(fragment string, max int) string {
 			case "b", "i", "em", "strong", "span", "a", "u", "s", "sub", "sup", "small", "code", "font", "abbr", "mark", "q", "time":
 				// inline: no separator
 			default:
-				sep = true
+				pending = sepSpace
 			}
 		case html.TextToken:
 			if skip > 0 {
 				continue
 			}
 			text := string(z.Text())
-			if text != "" && isSpace(text[0]) {
-				sep = true
-			}
-			for _, f := range strings.Fields(text) {
-				if sep && b.Len() > 0 {
-					b.WriteByte(' ')
+			for i := 0; i < len(text); {
+				j := i
+				newline := false
+				for j < len(text) && isSpace(text[j]) {
+					newline = newline || text[j] == '\n' || text[j] == '\r'
+					j++
 				}
-				b.WriteString(f)
-				sep = true
+				if j > i {
+					kind := sepSpace
+					if newline {
+						kind = sepJoin
+					}
+					pending = maxInt(pending, kind)
+					i = j
+					continue
+				}
+				for j < len(text) && !isSpace(text[j]) {
+					j++
+				}
+				word := text[i:j]
+				if b.Len() > 0 && pending != sepNone {
+					first, _ := utf8.DecodeRuneInString(word)
+					if pending == sepSpace || !isCJK(last) || !isCJK(first) {
+						b.WriteByte(' ')
+					}
+				}
+				pending = sepNone
+				b.WriteString(word)
+				last, _ = utf8.DecodeLastRuneInString(word)
+				i = j
 			}
-			sep = text != "" && isSpace(text[len(text)-1])
 		}
 		if max > 0 && b.Len() > max*8 {
 			break
 		}
 	}
-	return cut(joinCJK(b.String()), max)
+	return cut(b.String(), max)
 }
 
-// joinCJK removes spaces that Fields put between two CJK characters: Chinese
-// text has no word spaces, so "今天 天气" came from a line break.
+func maxInt(a, b int) int {
+	if a > b {
+		return a
+	}
+	return b
+}
+
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' }
-
-func joinCJK(s string) string {
-	if !strings.Contains(s, " ") {
-		return s
-	}
-	rs := []rune(s)
-	out := make([]rune, 0, len(rs))
-	for i, r := range rs {
-		if r == ' ' && i > 0 && i+1 < len(rs) && isCJK(rs[i-1]) && isCJK(rs[i+1]) {
-			continue
-		}
-		out = append(out, r)
-	}
-	return string(out)
-}
 
 func isCJK(r rune) bool {
 	return (r >= 0x3000 && r <= 0x9FFF) || (r >= 0xF900 && r <= 0xFAFF) || (r >= 0xFF00 && r <= 0xFFEF) || (r >= 0x20000 && r <= 0x2FA1F)

@@ -21,10 +21,19 @@ type Item struct {
 	Language    string // "zh", "en", … (detected); "" unknown
 	ImageURL    string // first image, absolute
 	Categories  []string
-	Published   time.Time // UTC; zero from feeds when the source gives no date (the store then uses first-seen)
+	Published   time.Time // UTC; zero when the source gives no date (DateUnknown; sorted by first-seen)
+	// DateUnknown: neither feed, list nor page gave a date. Published is
+	// zero; the store sorts the post by FirstSeen and shows "date unknown".
+	DateUnknown bool
 	FirstSeen   time.Time
 	UpdatedAt   time.Time // last change of the original
 	ContentHash string    // hash of title + content, for change detection
+	// Meta is government document metadata (索引号, 发文字号, 成文日期, …),
+	// keyed by the page's own labels; nil when the page has none.
+	Meta map[string]string
+	// Evidence names, per field ("title", "date", "author", "body"), the
+	// rule that gave it (feeds' order of evidence). Not stored.
+	Evidence map[string]string
 
 	State State
 	// BackfillRank is the item's rank (0 = newest) among the posts found by
@@ -108,6 +117,13 @@ type Source struct {
 	ListShape      string
 	ListShapeWas   string
 	ShapeChangedAt time.Time
+	Polls          int64 // polls recorded, whatever their outcome
+	// Article pages fetched for full text, and how many of those failed
+	// (the post kept its list summary), with the last failure.
+	ArticleFetches     int64
+	ArticleFailures    int64
+	LastArticleError   string
+	LastArticleErrorAt time.Time
 }
 
 // PollResult records the outcome of one poll.
@@ -119,9 +135,13 @@ type PollResult struct {
 	Error        string     // when Status is PollError
 	ETag         string     // new validators (ok only; kept as they were otherwise)
 	LastModified string
-	ItemCount    int       // items parsed (ok only)
-	ListShape    string    // ok only: the detected list's shape ("" when the source has selectors)
-	NextPollAt   time.Time // computed by the caller (schedule, backoff, Retry-After)
+	ItemCount    int    // items parsed (ok only)
+	ListShape    string // ok only: the detected list's shape ("" when the source has selectors)
+	// Article pages fetched for full text during the poll and how many
+	// failed, with the reason of the last failure (ok only).
+	ArticleFetches, ArticleFailures int
+	ArticleError                    string
+	NextPollAt                      time.Time // computed by the caller (schedule, backoff, Retry-After)
 }
 
 // Delivery is one (item, channel) row of the Telegram outbox.
@@ -161,3 +181,29 @@ type DeliveryBacklog struct {
 // ErrNotFound is returned when a post, source or delivery asked for by id
 // does not exist.
 var ErrNotFound = errors.New("not found")
+
+// SortTime places a post in time: its date, or when it was first seen
+// when the source gave none (DateUnknown).
+func (it Item) SortTime() time.Time {
+	if it.Published.IsZero() {
+		return it.FirstSeen
+	}
+	return it.Published
+}
+
+// DateLabel is a post's date as every surface shows it, in loc (China time
+// for CST): "2023-05-25 23:31 CST", or "date unknown (first seen
+// 2023-05-25 23:31 CST)" when the source gave none. It never presents the
+// fetch time as the date.
+func DateLabel(it Item, loc *time.Location) string {
+	if loc == nil {
+		loc = China()
+	}
+	if !it.Published.IsZero() {
+		return it.Published.In(loc).Format("2006-01-02 15:04") + " CST"
+	}
+	if it.FirstSeen.IsZero() {
+		return "date unknown"
+	}
+	return "date unknown (first seen " + it.FirstSeen.In(loc).Format("2006-01-02 15:04") + " CST)"
+}

@@ -62,6 +62,13 @@ func formatOf(ext string) (format, bool) {
 	return format{}, false
 }
 
+// translating reports whether a translation provider is configured. When
+// it is not, feeds and pages neither claim English nor machine translation.
+func (s *Server) translating() bool {
+	p := strings.TrimSpace(strings.ToLower(s.cfg.Translation.Provider))
+	return p != "" && p != "none"
+}
+
 func (s *Server) buildFeeds() {
 	s.byFeed = make(map[string]*outFeed)
 	s.bySrc = make(map[string]*outFeed)
@@ -78,6 +85,9 @@ func (s *Server) buildFeeds() {
 			description: "Posts from " + name + ", machine-translated into English.",
 			sourceIDs:   []string{src.ID}, limit: defaultFeedLimit,
 		}
+		if !s.translating() {
+			of.title, of.description = name, "Posts from "+name+", as published (translation is off)."
+		}
 		s.sources = append(s.sources, of)
 		s.bySrc[src.ID] = of
 	}
@@ -92,6 +102,9 @@ func (s *Server) buildFeeds() {
 		}
 		if of.description == "" {
 			of.description = of.title + ": posts machine-translated into English by " + s.title + "."
+			if !s.translating() {
+				of.description = of.title + ": posts as published, collected by " + s.title + " (translation is off)."
+			}
 		}
 		if of.limit <= 0 {
 			of.limit = defaultFeedLimit
@@ -220,7 +233,7 @@ func (s *Server) renderFeed(ctx context.Context, f *outFeed, fm format, v feedVe
 		Description: f.description,
 		Link:        s.b.URL(f.path),
 		SelfURL:     s.b.URL(f.path + "." + fm.ext),
-		Language:    "en",
+		Language:    s.feedLanguage(),
 		ID:          s.b.FeedID(f.path),
 		Updated:     updated,
 	}
@@ -302,4 +315,13 @@ func (s *Server) handleOPML(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rd.write(w, r, http.StatusOK)
+}
+
+// feedLanguage is "en" when posts are translated, else none (the sources'
+// own languages, which may differ from post to post).
+func (s *Server) feedLanguage() string {
+	if s.translating() {
+		return "en"
+	}
+	return ""
 }

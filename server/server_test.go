@@ -657,3 +657,29 @@ func TestStatusShowsListShapeChange(t *testing.T) {
 		}
 	}
 }
+
+// With translation off, feeds and pages claim neither English nor machine
+// translation; with it on, they do.
+func TestTranslationOffClaimsNothing(t *testing.T) {
+	for _, provider := range []string{"deepl", "none"} {
+		cfg := memstore.ZhaoqingConfig(testBase)
+		cfg.Translation.Provider = provider
+		s, err := New(cfg, memstore.Zhaoqing(testNow), prometheus.NewRegistry(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.now = func() time.Time { return testNow }
+		h := s.Handler()
+		for _, path := range []string{"/sources/zhaoqing-news.rss", "/sources/zhaoqing-news.json", "/"} {
+			body := get(t, h, path, nil).Body.String()
+			claims := strings.Contains(body, "<language>en</language>") || strings.Contains(body, `"language": "en"`) ||
+				strings.Contains(body, "machine-translated into English")
+			if provider == "none" && claims {
+				t.Errorf("translation off: %s claims English or machine translation", path)
+			}
+			if provider == "deepl" && path != "/sources/zhaoqing-news.json" && !claims {
+				t.Errorf("translation on: %s does not say it is machine-translated English", path)
+			}
+		}
+	}
+}

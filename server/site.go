@@ -103,6 +103,7 @@ type postView struct {
 	OriginalLink, Notice, Lang                                       string
 	Body, OriginalBody                                               template.HTML
 	ShowOriginal, Translated                                         bool
+	Meta                                                             []model.MetaField // government document metadata
 }
 
 func (s *Server) basePage(title string) pageData {
@@ -183,6 +184,9 @@ func (s *Server) servePostList(w http.ResponseWriter, r *http.Request, f *outFee
 		d := s.basePage(s.title)
 		d.Heading = "Latest posts"
 		d.Description = "Posts from official Chinese-language sources, machine-translated into English."
+		if !s.translating() {
+			d.Description = "Posts from official Chinese-language sources, as published (translation is off)."
+		}
 		if f != nil {
 			d.Title = f.title + " — " + s.title
 			d.Heading = f.title
@@ -222,7 +226,7 @@ func (s *Server) servePostList(w http.ResponseWriter, r *http.Request, f *outFee
 func (s *Server) groupByDay(items []model.Item) []dayGroup {
 	var days []dayGroup
 	for _, it := range items {
-		t := it.Published.In(s.loc)
+		t := it.SortTime().In(s.loc)
 		label := t.Format("Monday, 2 January 2006")
 		if len(days) == 0 || days[len(days)-1].Label != label {
 			days = append(days, dayGroup{Label: label, Datetime: t.Format("2006-01-02")})
@@ -233,7 +237,7 @@ func (s *Server) groupByDay(items []model.Item) []dayGroup {
 			Href:       syndicate.PostPath(it.ID),
 			Title:      en.Title,
 			Source:     src.Name,
-			Time:       syndicate.FormatCST(it.Published, s.loc),
+			Time:       model.DateLabel(it, s.loc),
 			Datetime:   t.Format(time.RFC3339),
 			Lead:       model.PlainText(en.Summary, model.SummaryRunes),
 			Translated: en.Translated,
@@ -286,12 +290,13 @@ func (s *Server) handlePost(w http.ResponseWriter, r *http.Request) {
 func (s *Server) renderPost(it model.Item, lastMod time.Time) (*rendered, error) {
 	en := model.EnglishOf(it)
 	src := s.source(it.SourceID)
-	t := it.Published.In(s.loc)
+	t := it.SortTime().In(s.loc)
 	pv := &postView{
 		Title:        en.Title,
 		Source:       src.Name,
 		Author:       model.PlainText(it.Author, 0),
-		Time:         syndicate.FormatCST(it.Published, s.loc),
+		Time:         model.DateLabel(it, s.loc),
+		Meta:         model.MetaFields(it.Meta),
 		Datetime:     t.Format(time.RFC3339),
 		OriginalLink: syndicate.SafeURL(it.Link),
 		Notice:       en.Notice,

@@ -41,9 +41,16 @@ type sourceStatus struct {
 	ListShapeWas   string     `json:"list_shape_was,omitempty"`
 	ShapeChangedAt *time.Time `json:"shape_changed_at,omitempty"`
 	// ShapeAlert is set while a change is recent (ShapeAlertFor).
-	ShapeAlert bool `json:"shape_alert,omitempty"`
+	ShapeAlert bool  `json:"shape_alert,omitempty"`
+	Polls      int64 `json:"polls"`
+	// Article pages fetched for full text and how many failed (those
+	// posts kept their list summary), with the last failure.
+	ArticleFetches     int64      `json:"article_fetches"`
+	ArticleFailures    int64      `json:"article_fetches_failed"`
+	LastArticleError   string     `json:"last_article_failure,omitempty"`
+	LastArticleErrorAt *time.Time `json:"last_article_failure_at,omitempty"`
 
-	LastPollCST, NextPollCST, FailingSinceCST, ShapeChangedCST string `json:"-"`
+	LastPollCST, NextPollCST, FailingSinceCST, ShapeChangedCST, LastArticleErrorCST string `json:"-"`
 }
 
 // ShapeAlertFor is how long /status flags a source whose list changed shape.
@@ -116,11 +123,14 @@ func (s *Server) collectStatus(ctx context.Context, now time.Time) (*statusView,
 			ID: c.ID, Name: s.source(c.ID).Name, URL: c.URL,
 			LastPoll: timePtr(st.LastPollAt), LastResult: result, NextPoll: timePtr(st.NextPollAt),
 			ConsecutiveErrors: st.ConsecutiveErrors, LastError: st.LastError, FailingSince: timePtr(st.FailingSince),
-			PostsTotal: st.ItemCount, PostsLast24h: st.ItemsLast24h,
+			PostsTotal: st.ItemCount, PostsLast24h: st.ItemsLast24h, Polls: st.Polls,
 			LastPollCST: s.cst(st.LastPollAt), NextPollCST: s.cst(st.NextPollAt), FailingSinceCST: s.cst(st.FailingSince),
 			ListShape: st.ListShape, ListShapeWas: st.ListShapeWas, ShapeChangedAt: timePtr(st.ShapeChangedAt),
 			ShapeAlert:      !st.ShapeChangedAt.IsZero() && now.Sub(st.ShapeChangedAt) < ShapeAlertFor,
 			ShapeChangedCST: s.cst(st.ShapeChangedAt),
+			ArticleFetches:  st.ArticleFetches, ArticleFailures: st.ArticleFailures,
+			LastArticleError: st.LastArticleError, LastArticleErrorAt: timePtr(st.LastArticleErrorAt),
+			LastArticleErrorCST: s.cst(st.LastArticleErrorAt),
 		})
 	}
 

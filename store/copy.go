@@ -44,12 +44,13 @@ func copyTables() []copyTable {
 		{name: "sources", order: "id", leased: true, cols: cols(`id:t url:t etag:t last_modified:t last_poll_at:i
 			last_status:t last_error:t last_success_at:i next_poll_at:i consecutive_errors:i failing_since:i
 			alerted_at:i last_item_count:i polled_once:b lease_owner:t lease_until:i
-			list_shape:t list_shape_was:t shape_changed_at:i`)},
+			list_shape:t list_shape_was:t shape_changed_at:i polls:i article_fetches:i
+			article_failures:i last_article_error:t last_article_error_at:i`)},
 		{name: "items", order: "id", serial: true, leased: true, cols: cols(`id:i source_id:t key:t guid:t link:t
 			title:t summary:t content_html:t author:t language:t image_url:t categories:t published:i first_seen:i
 			updated_at:i content_hash:t state:t backfill_rank:i title_en:t summary_en:t content_html_en:t
 			translated_by:t translated_at:i title_only:b untranslated:b translate_err:t attempts:i next_attempt_at:i
-			ready_at:i lease_owner:t lease_until:i`)},
+			ready_at:i lease_owner:t lease_until:i date_unknown:b meta:t`)},
 		{name: "deliveries", order: "id", serial: true, leased: true, cols: cols(`id:i item_id:i channel:t state:t
 			attempts:i next_attempt_at:i message_id:i error:t created_at:i sent_at:i lease_owner:t lease_until:i`)},
 		{name: "channel_state", order: "channel", cols: cols(`channel:t chat_id:t paused:b paused_until:i reason:t alerted_at:i`)},

@@ -18,7 +18,7 @@ import (
 const itemColumns = `id, source_id, key, guid, link, title, summary, content_html, author, language, image_url,
 	categories, published, first_seen, updated_at, content_hash, state, backfill_rank,
 	title_en, summary_en, content_html_en, translated_by, translated_at, title_only, untranslated,
-	translate_err, attempts, next_attempt_at, ready_at`
+	translate_err, attempts, next_attempt_at, ready_at, date_unknown, meta`
 
 // maxInList bounds the number of values bound into one IN (…) list.
 const maxInList = 500
@@ -26,21 +26,29 @@ const maxInList = 500
 func scanItem(sc rowScanner) (model.Item, error) {
 	var (
 		it                                 model.Item
-		cats                               string
+		cats, meta                         string
 		published, firstSeen, updated      int64
 		translatedAt, nextAttempt, readyAt int64
 	)
 	err := sc.Scan(&it.ID, &it.SourceID, &it.Key, &it.GUID, &it.Link, &it.Title, &it.Summary, &it.ContentHTML,
 		&it.Author, &it.Language, &it.ImageURL, &cats, &published, &firstSeen, &updated, &it.ContentHash,
 		&it.State, &it.BackfillRank, &it.TitleEN, &it.SummaryEN, &it.ContentHTMLEN, &it.TranslatedBy,
-		&translatedAt, &it.TitleOnly, &it.Untranslated, &it.TranslateErr, &it.Attempts, &nextAttempt, &readyAt)
+		&translatedAt, &it.TitleOnly, &it.Untranslated, &it.TranslateErr, &it.Attempts, &nextAttempt, &readyAt,
+		&it.DateUnknown, &meta)
 	if err != nil {
 		return model.Item{}, err
 	}
 	if it.Categories, err = decodeCategories(cats); err != nil {
 		return model.Item{}, fmt.Errorf("item %d: %w", it.ID, err)
 	}
+	if it.Meta, err = decodeMeta(meta); err != nil {
+		return model.Item{}, fmt.Errorf("item %d: %w", it.ID, err)
+	}
 	it.Published = fromMS(published)
+	if it.DateUnknown {
+		// published holds the first-seen time only for ordering.
+		it.Published = time.Time{}
+	}
 	it.FirstSeen = fromMS(firstSeen)
 	it.UpdatedAt = fromMS(updated)
 	it.TranslatedAt = fromMS(translatedAt)
@@ -77,6 +85,30 @@ func encodeCategories(c []string) (string, error) {
 	return string(b), nil
 }
 
+// encodeMeta stores metadata as a JSON object ("" when none).
+func encodeMeta(m map[string]string) (string, error) {
+	if len(m) == 0 {
+		return "", nil
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
+}
+
+// decodeMeta reads a JSON object of strings; "" gives nil.
+func decodeMeta(s string) (map[string]string, error) {
+	if s == "" || s == "{}" || s == "null" {
+		return nil, nil
+	}
+	var m map[string]string
+	if err := json.Unmarshal([]byte(s), &m); err != nil {
+		return nil, fmt.Errorf("meta: %w", err)
+	}
+	return m, nil
+}
+
 // decodeCategories reads a JSON array of strings; empty arrays give nil.
 func decodeCategories(s string) ([]string, error) {
 	if s == "" || s == "[]" || s == "null" {
@@ -96,12 +128,14 @@ type storedHash struct {
 	id        int64
 	hash      string
 	published int64
+	unknown   bool // date_unknown
 }
 
 // UpsertItems stores one poll's items for sourceID in one transaction.
 // Items are matched on (source, Key). A new item is stored with StateNew,
-// FirstSeen and UpdatedAt = now, Published = its Published or now when zero,
-// and its BackfillRank. An item whose ContentHash differs from the stored one
+// FirstSeen and UpdatedAt = now, its Published, or, when that is zero
+// (DateUnknown), date_unknown set and the first-seen time in the published
+// column so that it sorts by first-seen; and its BackfillRank. An item whose ContentHash differs from the stored one
 // gets its original fields replaced (Published only when the new one is set),
 // UpdatedAt = now, StateNew, Attempts 0 and no translation error or retry
 // time, and no lease (a translation of the old original in progress
@@ -131,8 +165,8 @@ func (s *Store) UpsertItems(ctx context.Context, sourceID string, items []model.
 		}
 		ins, err := tx.PrepareContext(ctx, s.d.rebind(`INSERT INTO items (source_id, key, guid, link, title, summary,
 			content_html, author, language, image_url, categories, published, first_seen, updated_at, content_hash,
-			state, backfill_rank)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			state, backfill_rank, date_unknown, meta)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (source_id, key) DO NOTHING
 			RETURNING id`))
 		if err != nil {
@@ -141,7 +175,7 @@ func (s *Store) UpsertItems(ctx context.Context, sourceID string, items []model.
 		defer ins.Close()
 		upd, err := tx.PrepareContext(ctx, s.d.rebind(`UPDATE items SET guid = ?, link = ?, title = ?, summary = ?,
 			content_html = ?, author = ?, language = ?, image_url = ?, categories = ?,
-			published = ?,
+			published = ?, date_unknown = ?, meta = ?,
 			content_hash = ?, updated_at = ?, state = 'new', attempts = 0, translate_err = '', next_attempt_at = 0,
 			lease_owner = '', lease_until = 0
 			WHERE id = ?`))
@@ -154,31 +188,38 @@ func (s *Store) UpsertItems(ctx context.Context, sourceID string, items []model.
 			if err != nil {
 				return fmt.Errorf("store: upsert items %q: key %q: %w", sourceID, it.Key, err)
 			}
+			meta, err := encodeMeta(it.Meta)
+			if err != nil {
+				return fmt.Errorf("store: upsert items %q: key %q: %w", sourceID, it.Key, err)
+			}
 			pub := ms(it.Published)
 			if cur, ok := existing[it.Key]; ok {
 				if cur.hash == it.ContentHash {
 					res.Unchanged++
 					continue
 				}
+				unknown := false
 				if pub == 0 {
-					pub = cur.published
+					// Keep the stored date (or the stored first-seen order).
+					pub, unknown = cur.published, cur.unknown
 				}
 				_, err := upd.ExecContext(ctx, it.GUID, it.Link, it.Title, it.Summary, it.ContentHTML, it.Author,
-					it.Language, it.ImageURL, cats, pub, it.ContentHash, nowMS, cur.id)
+					it.Language, it.ImageURL, cats, pub, unknown, meta, it.ContentHash, nowMS, cur.id)
 				if err != nil {
 					return fmt.Errorf("store: upsert items %q: update key %q: %w", sourceID, it.Key, err)
 				}
-				existing[it.Key] = storedHash{id: cur.id, hash: it.ContentHash, published: pub}
+				existing[it.Key] = storedHash{id: cur.id, hash: it.ContentHash, published: pub, unknown: unknown}
 				res.Updated = appendUnique(res.Updated, cur.id)
 				continue
 			}
-			if pub == 0 {
-				pub = nowMS
+			unknown := pub == 0
+			if unknown {
+				pub = nowMS // the first-seen time, for ordering only
 			}
 			var id int64
 			err = ins.QueryRowContext(ctx, sourceID, it.Key, it.GUID, it.Link, it.Title, it.Summary, it.ContentHTML,
 				it.Author, it.Language, it.ImageURL, cats, pub, nowMS, nowMS, it.ContentHash, model.StateNew,
-				it.BackfillRank).Scan(&id)
+				it.BackfillRank, unknown, meta).Scan(&id)
 			if errors.Is(err, sql.ErrNoRows) {
 				// Another instance stored the key since we looked (PostgreSQL
 				// only; SQLite's write lock excludes that). It is its item now.
@@ -188,7 +229,7 @@ func (s *Store) UpsertItems(ctx context.Context, sourceID string, items []model.
 			if err != nil {
 				return fmt.Errorf("store: upsert items %q: insert key %q: %w", sourceID, it.Key, err)
 			}
-			existing[it.Key] = storedHash{id: id, hash: it.ContentHash, published: pub}
+			existing[it.Key] = storedHash{id: id, hash: it.ContentHash, published: pub, unknown: unknown}
 			res.New = append(res.New, id)
 		}
 		return nil
@@ -218,7 +259,7 @@ func (s *Store) itemHashes(ctx context.Context, tx *sql.Tx, sourceID string, ite
 		for _, it := range chunk {
 			args = append(args, it.Key)
 		}
-		rows, err := tx.QueryContext(ctx, s.d.rebind(`SELECT key, id, content_hash, published FROM items
+		rows, err := tx.QueryContext(ctx, s.d.rebind(`SELECT key, id, content_hash, published, date_unknown FROM items
 			WHERE source_id = ? AND key IN (`+placeholders(len(chunk))+`)`), args...)
 		if err != nil {
 			return nil, fmt.Errorf("store: upsert items %q: %w", sourceID, err)
@@ -228,7 +269,7 @@ func (s *Store) itemHashes(ctx context.Context, tx *sql.Tx, sourceID string, ite
 				key string
 				h   storedHash
 			)
-			if err := rows.Scan(&key, &h.id, &h.hash, &h.published); err != nil {
+			if err := rows.Scan(&key, &h.id, &h.hash, &h.published, &h.unknown); err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("store: upsert items %q: %w", sourceID, err)
 			}

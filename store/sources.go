@@ -16,7 +16,8 @@ import (
 // its single parameter is the "last 24 h" cut-off in unix milliseconds.
 const sourceSelect = `SELECT s.id, s.url, s.etag, s.last_modified, s.last_poll_at, s.last_status, s.last_error,
 	s.last_success_at, s.next_poll_at, s.consecutive_errors, s.failing_since, s.alerted_at,
-	s.last_item_count, s.polled_once, s.list_shape, s.list_shape_was, s.shape_changed_at, COALESCE(c.n, 0), COALESCE(c.n24, 0)
+	s.last_item_count, s.polled_once, s.list_shape, s.list_shape_was, s.shape_changed_at, COALESCE(c.n, 0), COALESCE(c.n24, 0),
+	s.polls, s.article_fetches, s.article_failures, s.last_article_error, s.last_article_error_at
 FROM sources s
 LEFT JOIN (
 	SELECT source_id, COUNT(*) AS n, SUM(CASE WHEN first_seen >= ? THEN 1 ELSE 0 END) AS n24
@@ -31,11 +32,12 @@ func scanSource(sc rowScanner) (model.Source, error) {
 	var (
 		src                                                      model.Source
 		lastPoll, lastSuccess, nextPoll, failingSince, alertedAt int64
-		shapeChanged                                             int64
+		shapeChanged, articleErrAt                               int64
 	)
 	err := sc.Scan(&src.ID, &src.URL, &src.ETag, &src.LastModified, &lastPoll, &src.LastStatus, &src.LastError,
 		&lastSuccess, &nextPoll, &src.ConsecutiveErrors, &failingSince, &alertedAt,
-		&src.LastItemCount, &src.PolledOnce, &src.ListShape, &src.ListShapeWas, &shapeChanged, &src.ItemCount, &src.ItemsLast24h)
+		&src.LastItemCount, &src.PolledOnce, &src.ListShape, &src.ListShapeWas, &shapeChanged, &src.ItemCount, &src.ItemsLast24h,
+		&src.Polls, &src.ArticleFetches, &src.ArticleFailures, &src.LastArticleError, &articleErrAt)
 	if err != nil {
 		return model.Source{}, err
 	}
@@ -45,6 +47,7 @@ func scanSource(sc rowScanner) (model.Source, error) {
 	src.FailingSince = fromMS(failingSince)
 	src.AlertedAt = fromMS(alertedAt)
 	src.ShapeChangedAt = fromMS(shapeChanged)
+	src.LastArticleErrorAt = fromMS(articleErrAt)
 	return src, nil
 }
 
@@ -123,8 +126,10 @@ func (s *Store) ListSources(ctx context.Context, now time.Time) ([]model.Source,
 //   - "error": ConsecutiveErrors+1, LastError, FailingSince (when not already
 //     failing); validators kept.
 //
-// Every status sets LastPollAt, LastStatus and NextPollAt; a non-empty URL
-// replaces the stored one.
+// Every status sets LastPollAt, LastStatus and NextPollAt and counts one
+// more poll; a non-empty URL replaces the stored one. An "ok" poll adds its
+// article fetches and failures to the source's totals and, when one failed,
+// records ArticleError as the last article failure.
 func (s *Store) RecordPoll(ctx context.Context, r model.PollResult) (model.Source, error) {
 	var (
 		query string
@@ -138,20 +143,24 @@ func (s *Store) RecordPoll(ctx context.Context, r model.PollResult) (model.Sourc
 			last_error = '', etag = ?, last_modified = ?, last_item_count = ?, polled_once = TRUE,
 			shape_changed_at = CASE WHEN list_shape <> '' AND ? <> '' AND list_shape <> ? THEN ? ELSE shape_changed_at END,
 			list_shape_was = CASE WHEN list_shape <> '' AND ? <> '' AND list_shape <> ? THEN list_shape ELSE list_shape_was END,
-			list_shape = ?
+			list_shape = ?, polls = polls + 1,
+			article_fetches = article_fetches + ?, article_failures = article_failures + ?,
+			last_article_error = CASE WHEN ? > 0 THEN ? ELSE last_article_error END,
+			last_article_error_at = CASE WHEN ? > 0 THEN ? ELSE last_article_error_at END
 			WHERE id = ?`
 		args = []any{r.URL, at, r.Status, ms(r.NextPollAt), at, r.ETag, r.LastModified, r.ItemCount,
-			r.ListShape, r.ListShape, at, r.ListShape, r.ListShape, r.ListShape, r.SourceID}
+			r.ListShape, r.ListShape, at, r.ListShape, r.ListShape, r.ListShape,
+			r.ArticleFetches, r.ArticleFailures, r.ArticleFailures, r.ArticleError, r.ArticleFailures, at, r.SourceID}
 	case model.PollNotModified:
 		query = `UPDATE sources SET url = COALESCE(NULLIF(?, ''), url), last_poll_at = ?, last_status = ?,
 			next_poll_at = ?, last_success_at = ?, consecutive_errors = 0, failing_since = 0, alerted_at = 0,
-			last_error = ''
+			last_error = '', polls = polls + 1
 			WHERE id = ?`
 		args = []any{r.URL, at, r.Status, ms(r.NextPollAt), at, r.SourceID}
 	case model.PollError:
 		query = `UPDATE sources SET url = COALESCE(NULLIF(?, ''), url), last_poll_at = ?, last_status = ?,
 			next_poll_at = ?, consecutive_errors = consecutive_errors + 1, last_error = ?,
-			failing_since = CASE WHEN failing_since = 0 THEN ? ELSE failing_since END
+			failing_since = CASE WHEN failing_since = 0 THEN ? ELSE failing_since END, polls = polls + 1
 			WHERE id = ?`
 		args = []any{r.URL, at, r.Status, ms(r.NextPollAt), r.Error, at, r.SourceID}
 	default:

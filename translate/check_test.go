@@ -110,6 +110,8 @@ func TestNeedsTranslation(t *testing.T) {
 		{name: "zh tag without Han", mode: "auto", it: model.Item{Title: "Annual report", Language: "zh"}, want: false},
 		{name: "body only", mode: "auto", it: model.Item{ContentHTML: "<p>这是正文</p>"}, want: true},
 		{name: "chinese with acronyms", mode: "auto", it: model.Item{Title: "APEC会议在肇庆举行，5G网络覆盖全市"}, want: true},
+		{name: "chinese title over an english body", mode: "auto", it: model.Item{Title: "肇庆市举办国际投资推介会", Summary: strings.Repeat("The city of Zhaoqing hosted an investment fair for foreign companies. ", 5), Language: "en"}, want: true},
+		{name: "english title over a chinese body", mode: "auto", it: model.Item{Title: "Zhaoqing investment fair", Summary: "肇庆市举办国际投资推介会，吸引多家外资企业参加。", Language: "en"}, want: true},
 		{name: "never", mode: "never", it: model.Item{Title: "中文标题"}, want: false},
 		{name: "always", mode: "always", it: model.Item{Title: "English"}, want: true},
 	}

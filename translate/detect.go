@@ -59,7 +59,9 @@ func LooksChinese(s string) bool {
 // NeedsTranslation reports whether an item must go through translation
 // under a source's translate mode: "always", "never" or "auto" (the
 // default; any other value counts as auto). Auto translates an item whose
-// title and summary (or, when both are empty, body) are mainly Chinese, or
+// title, or summary (when there is none, body), is mainly Chinese — each
+// field is judged on its own, so a Chinese title over an English body is
+// translated (the engine sends only the parts with Han characters) — or
 // whose language says Chinese and whose text has any Han character. The
 // language tag alone is not trusted: RSSHub labels every feed "en".
 func NeedsTranslation(mode string, it model.Item) bool {
@@ -77,5 +79,12 @@ func NeedsTranslation(mode string, it model.Item) bool {
 	if (lang == "zh" || strings.HasPrefix(lang, "zh-")) && containsHan(text+it.ContentHTML) {
 		return true
 	}
-	return LooksChinese(text)
+	if LooksChinese(it.Title) {
+		return true
+	}
+	body := strings.TrimSpace(it.Summary)
+	if body == "" {
+		body = htmlText(it.ContentHTML)
+	}
+	return LooksChinese(body) || LooksChinese(text)
 }

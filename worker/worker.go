@@ -313,6 +313,7 @@ func (w *Worker) pollSource(ctx context.Context, src config.Source, onlyIfDue bo
 		pr.ETag, pr.LastModified = res.Validators.ETag, res.Validators.LastModified
 		pr.ItemCount = len(res.Items)
 		pr.ListShape = res.Shape
+		pr.ArticleFetches, pr.ArticleFailures, pr.ArticleError = res.ArticleFetches, res.ArticleFailures, res.ArticleError
 		rep.New, rep.Updated, rep.Items = len(up.New), len(up.Updated), len(res.Items)
 		if len(up.New)+len(up.Updated) > 0 {
 			w.Wake()

@@ -293,9 +293,7 @@ func cmdPreview(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	for i := range items {
 		items[i].ID = int64(i + 1)
 		items[i].State = model.StatePreview
-		if items[i].Published.IsZero() {
-			items[i].Published = now
-		}
+		items[i].FirstSeen = now // an undated post stays undated: shown as "date unknown (first seen …)"
 	}
 	if *limit > 0 && len(items) > *limit {
 		items = items[:*limit]
@@ -347,7 +345,7 @@ func cmdPreview(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	loc := model.China()
 	fmt.Fprintf(stdout, "%s: %d post(s)\n", src.ID, len(items))
 	for i, it := range items {
-		fmt.Fprintf(stdout, "\n[%d] %s\n    %s · %s · lang=%s\n", i+1, it.Title, it.Published.In(loc).Format("2006-01-02 15:04 CST"), it.Link, it.Language)
+		fmt.Fprintf(stdout, "\n[%d] %s\n    %s · %s · lang=%s\n", i+1, it.Title, model.DateLabel(it, loc), it.Link, it.Language)
 		if it.Summary != "" {
 			fmt.Fprintf(stdout, "    %s\n", it.Summary)
 		}

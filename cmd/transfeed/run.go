@@ -207,27 +207,34 @@ func translationClient(cfg *config.Config) *http.Client {
 
 // itemJSON is the -json shape (DESIGN.md: scripts rely on these names).
 type itemJSON struct {
-	ID            int64    `json:"id"`
-	Source        string   `json:"source"`
-	GUID          string   `json:"guid"`
-	Link          string   `json:"link"`
-	Published     string   `json:"published"`
-	Title         string   `json:"title"`
-	Summary       string   `json:"summary"`
-	ContentHTML   string   `json:"content_html"`
-	Language      string   `json:"language"`
-	State         string   `json:"state"`
-	TitleEN       string   `json:"title_en"`
-	SummaryEN     string   `json:"summary_en"`
-	ContentHTMLEN string   `json:"content_html_en"`
-	TranslatedBy  string   `json:"translated_by"`
-	Author        string   `json:"author,omitempty"`
-	ImageURL      string   `json:"image_url,omitempty"`
-	Categories    []string `json:"categories,omitempty"`
-	FirstSeen     string   `json:"first_seen,omitempty"`
-	TitleOnly     bool     `json:"title_only,omitempty"`
-	Untranslated  bool     `json:"untranslated,omitempty"`
-	TranslateErr  string   `json:"translate_error,omitempty"`
+	ID            int64  `json:"id"`
+	Source        string `json:"source"`
+	GUID          string `json:"guid"`
+	Link          string `json:"link"`
+	Published     string `json:"published"`
+	Title         string `json:"title"`
+	Summary       string `json:"summary"`
+	ContentHTML   string `json:"content_html"`
+	Language      string `json:"language"`
+	State         string `json:"state"`
+	TitleEN       string `json:"title_en"`
+	SummaryEN     string `json:"summary_en"`
+	ContentHTMLEN string `json:"content_html_en"`
+	TranslatedBy  string `json:"translated_by"`
+	Author        string `json:"author,omitempty"`
+	// Meta is government document metadata: the page's own labels → values.
+	Meta map[string]string `json:"meta,omitempty"`
+	// DateUnknown: the source gave no date; published is empty and the post
+	// is placed by first_seen.
+	DateUnknown bool `json:"date_unknown,omitempty"`
+	// Evidence names the rule that gave each field (preview only).
+	Evidence     map[string]string `json:"evidence,omitempty"`
+	ImageURL     string            `json:"image_url,omitempty"`
+	Categories   []string          `json:"categories,omitempty"`
+	FirstSeen    string            `json:"first_seen,omitempty"`
+	TitleOnly    bool              `json:"title_only,omitempty"`
+	Untranslated bool              `json:"untranslated,omitempty"`
+	TranslateErr string            `json:"translate_error,omitempty"`
 	// English is the post as feeds, the site and Telegram show it
 	// (model.EnglishOf).
 	English englishJSON `json:"english"`
@@ -247,6 +254,7 @@ func toJSON(it model.Item) itemJSON {
 		SummaryEN: it.SummaryEN, ContentHTMLEN: it.ContentHTMLEN, TranslatedBy: it.TranslatedBy,
 		Author: it.Author, ImageURL: it.ImageURL, Categories: it.Categories, TitleOnly: it.TitleOnly,
 		Untranslated: it.Untranslated, TranslateErr: it.TranslateErr,
+		Meta: it.Meta, DateUnknown: it.DateUnknown, Evidence: it.Evidence,
 	}
 	en := model.EnglishOf(it)
 	j.English = englishJSON{Title: en.Title, Summary: en.Summary, Translated: en.Translated, Notice: en.Notice}

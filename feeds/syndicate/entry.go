@@ -45,9 +45,11 @@ type Entry struct {
 	Summary       string // plain text
 	ContentHTML   string // sanitised body followed by the attribution block
 	SourceName    string
-	SourceURL     string // the source's own URL (feed or list page)
-	Author        string // item author (account) when the source names one
-	Published     time.Time
+	SourceURL     string    // the source's own URL (feed or list page)
+	Author        string    // item author (account) when the source names one
+	Published     time.Time // zero when the source gave no date
+	DateLabel     string    // model.DateLabel: the date, or "date unknown (first seen …)"
+	Meta          []model.MetaField
 	Updated       time.Time
 	ImageURL      string
 	Categories    []string
@@ -142,7 +144,9 @@ func (b *Builder) Entry(it model.Item, src SourceInfo, bilingual bool) Entry {
 		SourceURL:     SafeURL(src.URL),
 		Author:        model.PlainText(it.Author, 0),
 		Published:     it.Published,
-		Updated:       latest(it.Published, it.UpdatedAt, it.ReadyAt),
+		DateLabel:     model.DateLabel(it, b.loc),
+		Meta:          model.MetaFields(it.Meta),
+		Updated:       latest(it.Published, it.FirstSeen, it.UpdatedAt, it.ReadyAt),
 		ImageURL:      SafeURL(it.ImageURL),
 		Categories:    it.Categories,
 		Translated:    en.Translated,
@@ -173,7 +177,11 @@ func (b *Builder) attribution(e Entry, it model.Item) string {
 		s.WriteString(html.EscapeString(e.Author))
 	}
 	s.WriteString("<br>Published: ")
-	s.WriteString(html.EscapeString(FormatCST(e.Published, b.loc)))
+	s.WriteString(html.EscapeString(e.DateLabel))
+	for _, f := range e.Meta {
+		s.WriteString("<br>")
+		s.WriteString(html.EscapeString(f.String()))
+	}
 	if e.OriginalLink != "" {
 		fmt.Fprintf(&s, "<br>Original: <a href=\"%s\">%s</a>", html.EscapeString(e.OriginalLink), html.EscapeString(e.OriginalLink))
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -122,6 +123,16 @@ func gorillaFeed(ch Channel, entries []Entry) (*feeds.Feed, Channel, []Entry) {
 	return f, ch, clean
 }
 
+// metaCategories are government document metadata as RSS categories
+// ("发文字号: 国发〔2019〕23号"): readers that do not know them ignore them.
+func metaCategories(e Entry) []string {
+	var out []string
+	for _, f := range e.Meta {
+		out = append(out, f.Label+": "+f.Value)
+	}
+	return out
+}
+
 func authorName(e Entry) string {
 	if e.Author != "" && e.Author != e.SourceName {
 		return e.Author + " (" + e.SourceName + ")"
@@ -163,7 +174,10 @@ func RSS(w io.Writer, ch Channel, entries []Entry) error {
 		it.Description = html.EscapeString(e.Summary) // plain text; readers treat description as HTML
 		it.Author = ""                                // RSS <author> must be an e-mail address: dc:creator carries the name
 		it.Source = ""
-		out.Items[i] = &rssItem{RssItem: it, Categories: e.Categories, Creator: authorName(e)}
+		if e.Published.IsZero() {
+			it.PubDate = "" // date unknown: no pubDate rather than a fetch or update time
+		}
+		out.Items[i] = &rssItem{RssItem: it, Categories: append(slices.Clone(e.Categories), metaCategories(e)...), Creator: authorName(e)}
 		if e.SourceURL != "" {
 			out.Items[i].Source = &rssSource{URL: e.SourceURL, Name: e.SourceName}
 		}
@@ -208,7 +222,7 @@ func Atom(w io.Writer, ch Channel, entries []Entry) error {
 		}
 		ae.Updated = upd.UTC().Format(time.RFC3339)
 		if e.Published.IsZero() {
-			ae.Published = ae.Updated
+			ae.Published = "" // date unknown: atom:published is optional, atom:updated says when it changed
 		}
 		ae.Links = []feeds.AtomLink{{Href: e.Link, Rel: "alternate", Type: "text/html"}}
 		if e.OriginalLink != "" {

@@ -419,3 +419,42 @@ func BenchmarkRSS50(b *testing.B) {
 		}
 	}
 }
+
+// An undated post (DateUnknown) carries no publication date in any format,
+// says "date unknown (first seen …)" in its footer, and lists government
+// metadata as categories and footer lines.
+func TestDateUnknownAndMeta(t *testing.T) {
+	b := testBuilder(t)
+	it := xuItem()
+	it.Published, it.DateUnknown = time.Time{}, true
+	it.FirstSeen = time.Date(2023, 5, 26, 1, 0, 0, 0, time.UTC)
+	it.Meta = map[string]string{"发文字号": "肇府〔2023〕5号", "索引号": "11441200007/2023-00012"}
+	es := []Entry{b.Entry(it, zhaoqingNews, false)}
+	for _, tc := range []struct {
+		name    string
+		render  renderFunc
+		want    []string
+		notWant []string
+	}{
+		{"rss", RSS, []string{"<category>索引号: 11441200007/2023-00012</category>", "date unknown (first seen 2023-05-26 09:00 CST)",
+			"Index number (索引号): 11441200007/2023-00012"}, []string{"<pubDate>"}},
+		{"atom", Atom, []string{"date unknown (first seen"}, []string{"<published>"}},
+		{"json", JSON, []string{"date unknown (first seen"}, []string{"date_published"}},
+	} {
+		var buf bytes.Buffer
+		if err := tc.render(&buf, testChannel(), es); err != nil {
+			t.Fatal(err)
+		}
+		out := buf.String()
+		for _, w := range tc.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%s: missing %q", tc.name, w)
+			}
+		}
+		for _, w := range tc.notWant {
+			if strings.Contains(out, w) {
+				t.Errorf("%s: has %q for a post without a date", tc.name, w)
+			}
+		}
+	}
+}

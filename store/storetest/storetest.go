@@ -34,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 		{"SourceCounts", testSourceCounts},
 		{"ClaimSource", testClaimSource},
 		{"UpsertItems", testUpsertItems},
+		{"ItemMetaAndDate", testItemMetaAndDate},
 		{"UpsertRejects", testUpsertRejects},
 		{"ListItems", testListItems},
 		{"TimesRoundTrip", testTimesRoundTrip},
@@ -247,40 +248,40 @@ func testRecordPoll(t *testing.T, s *store.Store) {
 			name:  "first ok",
 			steps: []step{ok(0, `"v1"`, "Sat, 01 Mar 2026 07:00:00 GMT", 20)},
 			want: model.Source{LastPollAt: t0(), LastStatus: model.PollOK, LastSuccessAt: t0(), NextPollAt: t0().Add(15 * time.Minute),
-				ETag: `"v1"`, LastModified: "Sat, 01 Mar 2026 07:00:00 GMT", LastItemCount: 20, PolledOnce: true},
+				ETag: `"v1"`, LastModified: "Sat, 01 Mar 2026 07:00:00 GMT", LastItemCount: 20, PolledOnce: true, Polls: 1},
 		},
 		{
 			name:  "errors keep validators and count up from the first failure",
 			steps: []step{ok(0, `"v1"`, "lm1", 20), fail(time.Hour, "timeout"), fail(2*time.Hour, "HTTP 503")},
 			want: model.Source{LastPollAt: t0().Add(2 * time.Hour), LastStatus: model.PollError, LastError: "HTTP 503",
 				LastSuccessAt: t0(), NextPollAt: t0().Add(3 * time.Hour), ConsecutiveErrors: 2,
-				FailingSince: t0().Add(time.Hour), ETag: `"v1"`, LastModified: "lm1", LastItemCount: 20, PolledOnce: true},
+				FailingSince: t0().Add(time.Hour), ETag: `"v1"`, LastModified: "lm1", LastItemCount: 20, PolledOnce: true, Polls: 3},
 		},
 		{
 			name:  "errors before any success",
 			steps: []step{fail(0, "dns"), fail(time.Hour, "dns")},
 			want: model.Source{LastPollAt: t0().Add(time.Hour), LastStatus: model.PollError, LastError: "dns",
-				NextPollAt: t0().Add(2 * time.Hour), ConsecutiveErrors: 2, FailingSince: t0()},
+				NextPollAt: t0().Add(2 * time.Hour), ConsecutiveErrors: 2, FailingSince: t0(), Polls: 2},
 		},
 		{
 			name: "ok after errors and an alert resets the failure run",
 			steps: []step{ok(0, `"v1"`, "", 5), fail(time.Hour, "x"), {alerted: t0().Add(90 * time.Minute)},
 				ok(2*time.Hour, `"v2"`, "", 6)},
 			want: model.Source{LastPollAt: t0().Add(2 * time.Hour), LastStatus: model.PollOK, LastSuccessAt: t0().Add(2 * time.Hour),
-				NextPollAt: t0().Add(2*time.Hour + 15*time.Minute), ETag: `"v2"`, LastItemCount: 6, PolledOnce: true},
+				NextPollAt: t0().Add(2*time.Hour + 15*time.Minute), ETag: `"v2"`, LastItemCount: 6, PolledOnce: true, Polls: 3},
 		},
 		{
 			name:  "not modified keeps validators and item count",
 			steps: []step{ok(0, `"v1"`, "lm1", 7), fail(time.Hour, "x"), notMod(2 * time.Hour)},
 			want: model.Source{LastPollAt: t0().Add(2 * time.Hour), LastStatus: model.PollNotModified,
 				LastSuccessAt: t0().Add(2 * time.Hour), NextPollAt: t0().Add(2*time.Hour + 15*time.Minute),
-				ETag: `"v1"`, LastModified: "lm1", LastItemCount: 7, PolledOnce: true},
+				ETag: `"v1"`, LastModified: "lm1", LastItemCount: 7, PolledOnce: true, Polls: 3},
 		},
 		{
 			name:  "first detected list shape is not a change",
 			steps: []step{okShape(0, "ul > li | a | a@href | span")},
 			want: model.Source{LastPollAt: t0(), LastStatus: model.PollOK, LastSuccessAt: t0(), NextPollAt: t0().Add(15 * time.Minute),
-				LastItemCount: 20, PolledOnce: true, ListShape: "ul > li | a | a@href | span"},
+				LastItemCount: 20, PolledOnce: true, ListShape: "ul > li | a | a@href | span", Polls: 1},
 		},
 		{
 			name: "a changed list shape is recorded with the old one; errors keep it",
@@ -289,19 +290,31 @@ func testRecordPoll(t *testing.T, s *store.Store) {
 			want: model.Source{LastPollAt: t0().Add(3 * time.Hour), LastStatus: model.PollError, LastError: "x",
 				LastSuccessAt: t0().Add(2 * time.Hour), NextPollAt: t0().Add(4 * time.Hour), ConsecutiveErrors: 1,
 				FailingSince: t0().Add(3 * time.Hour), LastItemCount: 20, PolledOnce: true,
-				ListShape: "table > tr | a | a@href | td", ListShapeWas: "ul > li | a | a@href | span", ShapeChangedAt: t0().Add(2 * time.Hour)},
+				ListShape: "table > tr | a | a@href | td", ListShapeWas: "ul > li | a | a@href | span", ShapeChangedAt: t0().Add(2 * time.Hour), Polls: 4},
 		},
 		{
 			name:  "selectors configured again: the shape is forgotten",
 			steps: []step{okShape(0, "ul > li | a | a@href | span"), ok(time.Hour, "", "", 20)},
 			want: model.Source{LastPollAt: t0().Add(time.Hour), LastStatus: model.PollOK, LastSuccessAt: t0().Add(time.Hour),
-				NextPollAt: t0().Add(time.Hour + 15*time.Minute), LastItemCount: 20, PolledOnce: true},
+				NextPollAt: t0().Add(time.Hour + 15*time.Minute), LastItemCount: 20, PolledOnce: true, Polls: 2},
 		},
 		{
 			name:  "alert during a failure run is kept",
 			steps: []step{fail(0, "x"), {alerted: t0().Add(time.Minute)}, fail(time.Hour, "y")},
 			want: model.Source{LastPollAt: t0().Add(time.Hour), LastStatus: model.PollError, LastError: "y",
-				NextPollAt: t0().Add(2 * time.Hour), ConsecutiveErrors: 2, FailingSince: t0(), AlertedAt: t0().Add(time.Minute)},
+				NextPollAt: t0().Add(2 * time.Hour), ConsecutiveErrors: 2, FailingSince: t0(), AlertedAt: t0().Add(time.Minute), Polls: 2},
+		},
+		{
+			name: "article fetch failures add up; the last failure stays until another",
+			steps: func() []step {
+				a, b := ok(0, `"v1"`, "", 5), ok(time.Hour, `"v1"`, "", 5)
+				a.poll.ArticleFetches, a.poll.ArticleFailures, a.poll.ArticleError = 5, 2, "HTTP 404 from https://example.gov.cn/a.html"
+				b.poll.ArticleFetches = 3
+				return []step{a, b}
+			}(),
+			want: model.Source{LastPollAt: t0().Add(time.Hour), LastStatus: model.PollOK, LastSuccessAt: t0().Add(time.Hour),
+				NextPollAt: t0().Add(time.Hour + 15*time.Minute), ETag: `"v1"`, LastItemCount: 5, PolledOnce: true, Polls: 2,
+				ArticleFetches: 8, ArticleFailures: 2, LastArticleError: "HTTP 404 from https://example.gov.cn/a.html", LastArticleErrorAt: t0()},
 		},
 	}
 	for i, tc := range tests {
@@ -466,6 +479,39 @@ func testClaimSource(t *testing.T, s *store.Store) {
 	}
 }
 
+func itemIDs(items []model.Item) []int64 {
+	ids := make([]int64, len(items))
+	for i, it := range items {
+		ids[i] = it.ID
+	}
+	return ids
+}
+
+// testItemMetaAndDate: government metadata round-trips; a post first seen
+// without a date gets one when a later poll finds it, and keeps it when a
+// still later poll loses it again.
+func testItemMetaAndDate(t *testing.T, s *store.Store) {
+	it := item("m", "h1", time.Time{})
+	it.Meta = map[string]string{"索引号": "000014349/2019-00011", "发文字号": "国发〔2019〕23号"}
+	res := upsert(t, s, "meta-src", t0(), it)
+	id := res.New[0]
+	got := getItem(t, s, id)
+	if !got.DateUnknown || !got.Published.IsZero() || len(got.Meta) != 2 || got.Meta["发文字号"] != "国发〔2019〕23号" {
+		t.Fatalf("stored: DateUnknown %v Published %v Meta %v", got.DateUnknown, got.Published, got.Meta)
+	}
+	dated := item("m", "h2", t0().Add(-48*time.Hour))
+	upsert(t, s, "meta-src", t0().Add(time.Hour), dated)
+	got = getItem(t, s, id)
+	if got.DateUnknown || !got.Published.Equal(t0().Add(-48*time.Hour)) || got.Meta != nil {
+		t.Errorf("after dated update: DateUnknown %v Published %v Meta %v", got.DateUnknown, got.Published, got.Meta)
+	}
+	upsert(t, s, "meta-src", t0().Add(2*time.Hour), item("m", "h3", time.Time{}))
+	got = getItem(t, s, id)
+	if got.DateUnknown || !got.Published.Equal(t0().Add(-48*time.Hour)) {
+		t.Errorf("after undated update: DateUnknown %v Published %v, want the stored date kept", got.DateUnknown, got.Published)
+	}
+}
+
 func testUpsertItems(t *testing.T, s *store.Store) {
 	ctx := t.Context()
 	first := []model.Item{item("a", "ha", t0().Add(-3*time.Hour)), item("b", "hb", t0().Add(-2*time.Hour)), item("c", "hc", time.Time{})}
@@ -484,8 +530,15 @@ func testUpsertItems(t *testing.T, s *store.Store) {
 	if diff := cmp.Diff(want, a); diff != "" {
 		t.Errorf("stored item (-want +got):\n%s", diff)
 	}
-	if c := getItem(t, s, idC); !c.Published.Equal(t0()) {
-		t.Errorf("item without date: Published = %v, want first seen %v", c.Published, t0())
+	// A post without a date keeps it unknown (never the fetch time) and is
+	// placed by its first-seen time.
+	if c := getItem(t, s, idC); !c.Published.IsZero() || !c.DateUnknown || !c.FirstSeen.Equal(t0()) {
+		t.Errorf("item without date: Published = %v, DateUnknown %v, FirstSeen %v; want zero, true, %v", c.Published, c.DateUnknown, c.FirstSeen, t0())
+	}
+	if list, err := s.ListItems(ctx, store.ItemQuery{SourceIDs: []string{"src"}}); err != nil {
+		t.Fatal(err)
+	} else if len(list) != 3 || list[0].ID != idC || list[1].ID != idB || list[2].ID != idA {
+		t.Errorf("list order %v, want the undated post (first seen now) first, then b, a", itemIDs(list))
 	}
 
 	// Give b a translation and a failure history, then poll again.

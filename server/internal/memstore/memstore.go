@@ -143,13 +143,14 @@ func match(it model.Item, q store.ItemQuery) bool {
 	if len(q.States) > 0 && !slices.Contains(q.States, it.State) {
 		return false
 	}
-	if !q.Before.IsZero() && !it.Published.Before(q.Before) {
+	if !q.Before.IsZero() && !it.SortTime().Before(q.Before) {
 		return false
 	}
 	return true
 }
 
-// ListItems implements server.Store: newest Published first (ties: higher id).
+// ListItems implements server.Store: newest first by SortTime — the date,
+// or first-seen when it is unknown, as the SQL store orders (ties: higher id).
 func (s *Store) ListItems(ctx context.Context, q store.ItemQuery) ([]model.Item, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -164,7 +165,7 @@ func (s *Store) ListItems(ctx context.Context, q store.ItemQuery) ([]model.Item,
 	}
 	s.mu.Unlock()
 	slices.SortStableFunc(out, func(a, b model.Item) int {
-		if c := b.Published.Compare(a.Published); c != 0 {
+		if c := b.SortTime().Compare(a.SortTime()); c != 0 {
 			return c
 		}
 		return int(b.ID - a.ID)

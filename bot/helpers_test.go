@@ -318,6 +318,20 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 	}
 }
 
+// waitSent waits until want deliveries were recorded as sent; on a
+// timeout it reports the store's backlog.
+func waitSent(t *testing.T, st *checkedStore, want int, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for st.sentCount() < want {
+		if time.Now().After(deadline) {
+			bl, err := st.DeliveryBacklogs(context.WithoutCancel(t.Context()))
+			t.Fatalf("timed out waiting for %d deliveries sent: %d recorded; backlog %+v, %v", want, st.sentCount(), bl, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // runSender runs s.Run until stop is called; stop waits for Run to return.
 func runSender(t *testing.T, s *bot.Sender) (stop func()) {
 	t.Helper()

@@ -37,7 +37,7 @@ func TestSendersShareOneDatabase(t *testing.T) {
 			for _, owner := range []string{"instance-1", "instance-2"} {
 				stops = append(stops, runSender(t, newSender(t, srv, st, owner, opts, chans...)))
 			}
-			waitFor(t, 30*time.Second, "every delivery sent", func() bool { return st.sentCount() == want })
+			waitSent(t, st, want, 30*time.Second)
 			for _, stop := range stops {
 				stop()
 			}

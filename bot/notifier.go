@@ -75,6 +75,7 @@ const (
 	KindTryPlain
 )
 
+// String names the kind in logs.
 func (k Kind) String() string {
 	switch k {
 	case KindRateLimited:
@@ -100,6 +101,7 @@ type Error struct {
 	Err        error         // the underlying error
 }
 
+// Error gives the kind and what went wrong.
 func (e *Error) Error() string {
 	if e.Err != nil {
 		return "bot: " + e.Kind.String() + ": " + e.Err.Error()
@@ -107,6 +109,7 @@ func (e *Error) Error() string {
 	return "bot: " + e.Kind.String() + ": " + e.Reason
 }
 
+// Unwrap returns the underlying error.
 func (e *Error) Unwrap() error { return e.Err }
 
 // classify makes any Notify error an *Error (unclassified ones are transient).

@@ -26,6 +26,7 @@ var ErrTokenRejected = errors.New("telegram: the bot token was rejected (401 Una
 // LogValue give "<secret>".
 type Token string
 
+// String redacts the token.
 func (t Token) String() string {
 	if t == "" {
 		return ""

@@ -1,13 +1,22 @@
-// Package bot pushes summaries of ready posts to Telegram channels and
-// answers admin commands, on github.com/go-telegram/bot.
+// Package bot is the delivery outbox: it pushes ready posts to their
+// channels through a Notifier, whatever the network. bot/telegram is the
+// Telegram notifier, its Bot API client and admin commands.
 //
-//   - Format renders an item as Telegram HTML within Telegram's limits.
-//   - Route chooses the channels an item goes to.
-//   - Sender works through the durable delivery outbox with per-chat pacing,
-//     429/backoff handling and pausing of channels the bot lost (see its doc
-//     comment and README.md for the delivery guarantee).
-//   - Admin answers /status, /sources, /poll, /pause, /resume and /retry to
-//     the configured admins only.
-//   - Bot wraps the Bot API client: no request in NewBot, Check for the token,
-//     classified errors (*APIError), the token never in errors or logs.
+//   - Route chooses the channels an item goes to (Rule: sources, include,
+//     exclude, backfill).
+//   - Sender (New) works through the store's deliveries: claims with leases,
+//     one lane per channel with its own pacing (Options.Rates, GlobalRate,
+//     and a send slot in the store shared by every instance), exponential
+//     backoff, retry_after, following a moved destination, retrying the plain
+//     form of a refused post, pausing a lost channel and telling the admins
+//     once (Alerter). See its doc comment and README.md for the delivery
+//     guarantee.
+//   - Notifier sends one post with one request and classifies a failure as
+//     an *Error (Kind: transient, rate-limited, permanent, gone, moved,
+//     try-plain).
+//   - Store, and its five small views, are what the Sender calls on the
+//     store.
+//
+// Nothing here knows Telegram or the config file: cmd/transfeed builds the
+// Options from the config.
 package bot

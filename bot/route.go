@@ -5,28 +5,39 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/transfeed/transfeed/config"
 	"github.com/transfeed/transfeed/model"
 )
 
-// ChannelKey is the key of a channel in the store (config.Channel.Key):
-// the chat as written, plus "#<thread>" when a forum topic is set.
-func ChannelKey(ch config.Channel) string { return ch.Key() }
+// Rule is one channel's routing rules.
+type Rule struct {
+	Channel string // the channel's key (Channel.Key)
+	// Sources are the ids of the sources the channel takes (the config's
+	// sources and tags, resolved; every source when it names neither).
+	Sources []string
+	// Include and Exclude are case-insensitive keywords or /regex/ tested
+	// on the English title and summary: an item goes to the channel when an
+	// include matches (no include: every item) and no exclude does.
+	Include, Exclude []string
+	// Backfill is how many of a source's first-poll items go to the channel
+	// (newest first; 0: none).
+	Backfill int
+}
 
-// Route returns the keys of the channels an item goes to: those that take
-// its source (config.ChannelSourceIDs: by id or tag; neither = every source), whose include patterns match (empty = all) and
-// whose exclude patterns do not (exclude wins), tested on the English title
-// and summary and the government metadata ("发文字号: 国发〔2018〕43号"); patterns are case-insensitive keywords or /regex/. An item
-// found by its source's first poll (BackfillRank >= 0) goes only to channels
-// with backfill > BackfillRank, and not at all when its date is unknown
+// Route returns the keys of the channels an item goes to: those whose rule
+// takes its source, whose include patterns match (empty = all) and whose
+// exclude patterns do not (exclude wins), tested on the English title and
+// summary and the government metadata ("发文字号: 国发〔2018〕43号");
+// patterns are case-insensitive keywords or /regex/. An item found by its
+// source's first poll (BackfillRank >= 0) goes only to channels with
+// Backfill > BackfillRank, and not at all when its date is unknown
 // (DateUnknown). Call it with the translation filled in.
-func Route(cfg *config.Config, it model.Item) []string {
-	if cfg == nil {
-		return nil
-	}
+func Route(rules []Rule, it model.Item) []string {
 	title, summary := it.Title, it.Summary
 	if it.TranslatedBy != "" {
-		title, summary = firstNonEmpty(it.TitleEN, it.Title), it.SummaryEN
+		title, summary = it.TitleEN, it.SummaryEN
+		if strings.TrimSpace(title) == "" {
+			title = it.Title
+		}
 	}
 	text := title + "\n" + summary
 	// Government document metadata can be filtered on too ("发文字号: 国发").
@@ -36,11 +47,11 @@ func Route(cfg *config.Config, it model.Item) []string {
 	lower := strings.ToLower(text)
 
 	var keys []string
-	for _, ch := range cfg.Telegram.Channels {
-		if !slices.Contains(cfg.ChannelSourceIDs(ch), it.SourceID) {
+	for _, r := range rules {
+		if !slices.Contains(r.Sources, it.SourceID) {
 			continue
 		}
-		if it.BackfillRank >= 0 && ch.Backfill <= it.BackfillRank {
+		if it.BackfillRank >= 0 && r.Backfill <= it.BackfillRank {
 			continue
 		}
 		// Found by the source's first poll without a date: nothing says it
@@ -48,15 +59,14 @@ func Route(cfg *config.Config, it model.Item) []string {
 		if it.BackfillRank >= 0 && it.DateUnknown {
 			continue
 		}
-		if len(ch.Include) > 0 && !anyMatch(ch.Include, text, lower) {
+		if len(r.Include) > 0 && !anyMatch(r.Include, text, lower) {
 			continue
 		}
-		if anyMatch(ch.Exclude, text, lower) {
+		if anyMatch(r.Exclude, text, lower) {
 			continue
 		}
-		key := ChannelKey(ch)
-		if !slices.Contains(keys, key) {
-			keys = append(keys, key)
+		if !slices.Contains(keys, r.Channel) {
+			keys = append(keys, r.Channel)
 		}
 	}
 	return keys

@@ -5,18 +5,19 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/transfeed/transfeed/config"
 	"github.com/transfeed/transfeed/model"
 )
 
 func TestRoute(t *testing.T) {
-	cfg := testConfig(
-		config.Channel{Chat: "@all"},
-		config.Channel{Chat: "@zq", Sources: []string{"zhaoqing-news"}},
-		config.Channel{Chat: "@wechat", Tags: []string{"wechat"}},
-		config.Channel{Chat: "@econ", Include: []string{"investment", "/GDP \\d/"}, Exclude: []string{"Typhoon"}},
-		config.Channel{Chat: "@forum", Thread: 9, Backfill: 3},
-	)
+	all := []string{"zhaoqing-news", "gd-wechat"}
+	rules := []Rule{
+		{Channel: "@all", Sources: all},
+		{Channel: "@zq", Sources: []string{"zhaoqing-news"}},
+		{Channel: "@wechat", Sources: []string{"gd-wechat"}},
+		{Channel: "@econ", Sources: all, Include: []string{"investment", "/GDP \\d/"}, Exclude: []string{"Typhoon"}},
+		{Channel: "@forum#9", Sources: all, Backfill: 3},
+		{Channel: "@all", Sources: all}, // a second rule for one channel: routed once
+	}
 	item := func(src, titleEN string, rank int) model.Item {
 		return model.Item{SourceID: src, Title: "中文", TitleEN: titleEN, SummaryEN: "", TranslatedBy: "deepl", BackfillRank: rank}
 	}
@@ -39,15 +40,16 @@ func TestRoute(t *testing.T) {
 		{"first poll, newest but date unknown: nowhere", model.Item{SourceID: "zhaoqing-news", TitleEN: "x", TranslatedBy: "deepl", BackfillRank: 0, DateUnknown: true}, nil},
 		{"metadata is searched too", model.Item{SourceID: "gd-wechat", TitleEN: "x", TranslatedBy: "deepl", BackfillRank: -1, Meta: map[string]string{"发文字号": "GDP 5号"}}, []string{"@all", "@wechat", "@econ", "@forum#9"}},
 		{"later poll, date unknown: routed as new", model.Item{SourceID: "zhaoqing-news", TitleEN: "x", TranslatedBy: "deepl", BackfillRank: -1, DateUnknown: true}, []string{"@all", "@zq", "@forum#9"}},
+		{"unknown source: nowhere", item("elsewhere", "Weather", -1), nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if diff := cmp.Diff(tt.want, Route(cfg, tt.it)); diff != "" {
+			if diff := cmp.Diff(tt.want, Route(rules, tt.it)); diff != "" {
 				t.Errorf("Route (-want +got):\n%s", diff)
 			}
 		})
 	}
-	if got := Route(nil, model.Item{}); got != nil {
+	if got := Route(nil, item("gd-wechat", "x", -1)); got != nil {
 		t.Errorf("Route(nil) = %v", got)
 	}
 }

@@ -1,170 +1,25 @@
-package bot
+package bot_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"io"
-	"log/slog"
-	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
 
-	"golang.org/x/time/rate"
-
+	"github.com/transfeed/transfeed/bot"
+	"github.com/transfeed/transfeed/bot/telegram"
 	"github.com/transfeed/transfeed/bot/telegramtest"
-	"github.com/transfeed/transfeed/config"
 	"github.com/transfeed/transfeed/model"
 )
 
-const adminID = 999000111
-
-func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
-
-func newTestBot(t *testing.T, srv *telegramtest.Server) *Bot {
-	t.Helper()
-	b, err := NewBot(config.TelegramConfig{
-		Token:  config.Secret(srv.Token()),
-		APIURL: srv.URL(),
-		Admins: []int64{adminID},
-	}, BotOptions{PollTimeout: 2 * time.Second, Client: srv.Client()}, discardLogger())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-func testConfig(chans ...config.Channel) *config.Config {
-	return &config.Config{
-		Server: config.ServerConfig{BaseURL: "https://example.org"},
-		Sources: []config.Source{
-			{ID: "zhaoqing-news", Name: "Zhaoqing Government — News", Tags: []string{"zhaoqing"}},
-			{ID: "gd-wechat", Name: "Guangdong WeChat", Tags: []string{"guangdong", "wechat"}},
-		},
-		Telegram: config.TelegramConfig{Admins: []int64{adminID}, Channels: chans},
-	}
-}
-
-// fastOptions keeps Telegram's rules but at test speed.
-func fastOptions() Options {
-	return Options{
-		ChatRate:   60,
-		GroupRate:  60,
-		GlobalRate: rate.Inf,
-		PollEvery:  20 * time.Millisecond,
-		BackoffMin: 20 * time.Millisecond,
-		BackoffMax: 200 * time.Millisecond,
-	}
-}
-
-// makeItems builds n varied ready items: long bodies, images, untranslated
-// Chinese ones, English sources.
-func makeItems(t testing.TB, n int) []model.Item {
-	en := readFixture(t, "post_en.html")
-	zh := readFixture(t, "post_zh.html")
-	long := strings.Repeat(en, 8)
-	var out []model.Item
-	for i := 1; i <= n; i++ {
-		it := model.Item{
-			ID:           int64(i),
-			SourceID:     []string{"zhaoqing-news", "gd-wechat"}[i%2],
-			Link:         fmt.Sprintf("http://www.zhaoqing.gov.cn/post_%d.html?a=1&b=2", i),
-			Title:        fmt.Sprintf("肇庆新闻第%d条", i),
-			ContentHTML:  zh,
-			Language:     "zh",
-			Published:    time.Date(2023, 5, 25, 15, 31, 0, 0, time.UTC).Add(time.Duration(i) * time.Minute),
-			BackfillRank: -1,
-			TitleEN:      fmt.Sprintf("Zhaoqing news <%d> & more", i),
-			SummaryEN:    "Summary.",
-		}
-		switch {
-		case i%10 == 0:
-			it.ContentHTMLEN, it.TranslatedBy = long, "openai/test"
-		case i%5 == 0:
-			it.TitleEN, it.SummaryEN, it.Untranslated = "", "", true
-		case i%3 == 0:
-			it.Title, it.ContentHTML, it.Language, it.TitleEN = fmt.Sprintf("English post %d", i), en, "en", ""
-		default:
-			it.ContentHTMLEN, it.TranslatedBy = en, "deepl"
-		}
-		if i%7 == 0 {
-			it.ImageURL = fmt.Sprintf("https://www.zhaoqing.gov.cn/img/%d.jpg", i)
-		}
-		out = append(out, it)
-	}
-	return out
-}
-
-func fill(t *testing.T, st *fakeStore, cfg *config.Config, items []model.Item) int {
-	t.Helper()
-	n := 0
-	for _, it := range items {
-		keys := Route(cfg, it)
-		st.addReady(it, keys)
-		n += len(keys)
-	}
-	return n
-}
-
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// runSender runs s.Run until stop is called; stop waits for Run to return.
-func runSender(t *testing.T, s *Sender) (stop func()) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(t.Context())
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		if err := s.Run(ctx); err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
-	return func() { cancel(); wg.Wait() }
-}
-
-var postLink = regexp.MustCompile(`/posts/(\d+)"`)
-
-// checkOnce fails unless every item was received exactly once per chat.
-func checkOnce(t *testing.T, srv *telegramtest.Server, chat string, wantItems int) {
-	t.Helper()
-	seen := map[string]int{}
-	for _, m := range srv.Messages(chat) {
-		sub := postLink.FindStringSubmatch(m.Text)
-		if sub == nil {
-			t.Errorf("%s: message without a post link: %q", chat, m.Text)
-			continue
-		}
-		seen[sub[1]]++
-	}
-	if len(seen) != wantItems {
-		t.Errorf("%s: %d distinct items received, want %d", chat, len(seen), wantItems)
-	}
-	for id, n := range seen {
-		if n != 1 {
-			t.Errorf("%s: item %s received %d times", chat, id, n)
-		}
-	}
-}
-
 func TestSender300PostsThreeChannels(t *testing.T) {
 	srv := telegramtest.New(t, telegramtest.Options{MinInterval: 5 * time.Millisecond})
-	cfg := testConfig(
-		config.Channel{Chat: "@chan_one"},
-		config.Channel{Chat: "-1001234567890", SummaryChars: 2000},
-		config.Channel{Chat: "@forum_group", Thread: 7, SummaryChars: 5000},
-	)
-	st := newFakeStore(t)
-	if n := fill(t, st, cfg, makeItems(t, 300)); n != 900 {
+	chans := []bot.Channel{channel("@chan_one", 0, 0), channel("-1001234567890", 0, 2000), channel("@forum_group", 7, 5000)}
+	st := openStore(t)
+	if n := fill(t, st, everySource(chans...), makeItems(t, 300)); n != 900 {
 		t.Fatalf("routed %d deliveries, want 900", n)
 	}
 	srv.RateLimit("@chan_one", 1)      // the first request to @chan_one gets 429 retry_after 1
@@ -172,11 +27,15 @@ func TestSender300PostsThreeChannels(t *testing.T) {
 	opts := fastOptions()
 	// 20 ms between messages to one chat; the server fails the test under 5 ms
 	// (the slack absorbs scheduling delays on a loaded machine).
-	opts.ChatRate, opts.GroupRate = 50, 50
-	s := NewSenderWithOptions(cfg, st, newTestBot(t, srv), discardLogger(), NewMetrics(nil), "test", opts)
+	opts.Rates = telegram.Pacing{Chat: 50, Group: 50}.Rates
+	opts.Metrics = bot.NewMetrics(nil)
+	s := newSender(t, srv, st, "test", opts, chans...)
 
 	stop := runSender(t, s)
-	waitFor(t, 60*time.Second, "900 deliveries sent", func() bool { return st.countState(model.DeliverySent) == 900 })
+	waitSent(t, st, 900, 3*time.Minute) // a generous bound: the race detector and a busy machine slow SQLite a lot
+	if n := st.count(t, "", model.DeliverySent); n != 900 {
+		t.Errorf("the store has %d deliveries sent, want 900", n)
+	}
 	stop()
 
 	for _, chat := range []string{"@chan_one", "-1001234567890", "@forum_group"} {
@@ -187,9 +46,13 @@ func TestSender300PostsThreeChannels(t *testing.T) {
 			t.Fatalf("forum message sent to thread %d, want 7", m.Thread)
 		}
 	}
-	for _, d := range st.snapshot() {
-		if d.MessageID <= 0 {
-			t.Errorf("delivery %d sent without a message id", d.ID)
+	ids := st.messageIDs()
+	if len(ids) != 900 {
+		t.Errorf("%d deliveries recorded as sent, want 900", len(ids))
+	}
+	for d, msg := range ids {
+		if msg <= 0 {
+			t.Errorf("delivery %d sent without a message id", d)
 		}
 	}
 	// While @chan_one waited out its retry_after, the forum chat went on.
@@ -210,28 +73,37 @@ func TestSender300PostsThreeChannels(t *testing.T) {
 
 func TestSenderRestartNeverResends(t *testing.T) {
 	srv := telegramtest.New(t, telegramtest.Options{MinInterval: 10 * time.Millisecond})
-	cfg := testConfig(config.Channel{Chat: "@chan_one"})
-	st := newFakeStore(t)
-	fill(t, st, cfg, makeItems(t, 40))
+	chans := []bot.Channel{channel("@chan_one", 0, 0)}
+	st := openStore(t)
+	fill(t, st, everySource(chans...), makeItems(t, 40))
 	opts := fastOptions()
-	opts.ChatRate = 40 // 25 ms apart
+	opts.Rates = telegram.Pacing{Chat: 40, Group: 60}.Rates // 25 ms apart
 
-	first := NewSenderWithOptions(cfg, st, newTestBot(t, srv), discardLogger(), nil, "first", opts)
+	first := newSender(t, srv, st, "first", opts, chans...)
 	stop := runSender(t, first)
-	waitFor(t, 30*time.Second, "10 deliveries sent", func() bool { return st.countState(model.DeliverySent) >= 10 })
+	waitFor(t, 30*time.Second, "10 deliveries sent", func() bool { return st.sentCount() >= 10 })
 	stop()
 	time.Sleep(25 * time.Millisecond) // a restart takes longer than one chat gap; the new sender starts with fresh limiters
-	sentBefore := st.countState(model.DeliverySent)
+	sentBefore := st.count(t, "", model.DeliverySent)
 	if sentBefore == 40 {
 		t.Fatalf("everything was sent before the restart; the test proves nothing")
 	}
-	for _, d := range st.snapshot() {
-		if d.State == model.DeliveryPending && d.LeaseOwner != "" {
-			t.Errorf("delivery %d still leased after a clean stop", d.ID)
+	// A clean stop hands every delivery it held back: all the pending ones
+	// can be claimed at once.
+	probe, err := st.ClaimDeliveries(t.Context(), "probe", time.Now(), 100, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(probe) != 40-sentBefore {
+		t.Errorf("%d of %d pending deliveries claimable after a clean stop: the others are still leased", len(probe), 40-sentBefore)
+	}
+	for _, d := range probe {
+		if err := st.ReleaseDelivery(t.Context(), d.ID, time.Now()); err != nil {
+			t.Fatal(err)
 		}
 	}
 
-	second := NewSenderWithOptions(cfg, st, newTestBot(t, srv), discardLogger(), nil, "second", opts)
+	second := newSender(t, srv, st, "second", opts, chans...)
 	n, err := second.RunOnce(t.Context())
 	if err != nil {
 		t.Fatal(err)
@@ -244,14 +116,14 @@ func TestSenderRestartNeverResends(t *testing.T) {
 
 func TestSenderSurvives502(t *testing.T) {
 	srv := telegramtest.New(t, telegramtest.Options{MinInterval: 5 * time.Millisecond})
-	cfg := testConfig(config.Channel{Chat: "@chan_one"}, config.Channel{Chat: "@chan_two"})
-	st := newFakeStore(t)
-	fill(t, st, cfg, makeItems(t, 20))
+	chans := []bot.Channel{channel("@chan_one", 0, 0), channel("@chan_two", 0, 0)}
+	st := openStore(t)
+	fill(t, st, everySource(chans...), makeItems(t, 20))
 	srv.Down(700 * time.Millisecond)
-	s := NewSenderWithOptions(cfg, st, newTestBot(t, srv), discardLogger(), nil, "test", fastOptions())
+	s := newSender(t, srv, st, "test", fastOptions(), chans...)
 
 	stop := runSender(t, s)
-	waitFor(t, 30*time.Second, "40 deliveries sent", func() bool { return st.countState(model.DeliverySent) == 40 })
+	waitSent(t, st, 40, 30*time.Second)
 	stop()
 
 	checkOnce(t, srv, "@chan_one", 20)
@@ -259,7 +131,7 @@ func TestSenderSurvives502(t *testing.T) {
 	if got := srv.ChatRequests("@chan_one"); got <= 20 {
 		t.Errorf("%d requests to @chan_one: the 502 period was not hit", got)
 	}
-	if failed := st.countState(model.DeliveryFailed); failed != 0 {
+	if failed := st.count(t, "", model.DeliveryFailed); failed != 0 {
 		t.Errorf("%d deliveries failed; a 502 must never drop one", failed)
 	}
 }
@@ -301,15 +173,15 @@ func TestSenderChatErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := telegramtest.New(t, telegramtest.Options{MinInterval: 5 * time.Millisecond})
-			cfg := testConfig(config.Channel{Chat: "@chan_one"}, config.Channel{Chat: "@chan_two"})
-			st := newFakeStore(t)
+			chans := []bot.Channel{channel("@chan_one", 0, 0), channel("@chan_two", 0, 0)}
+			st := openStore(t)
 			items := makeItems(t, 6)
 			for i := range items {
 				items[i].ImageURL = "" // one request per delivery
 			}
-			fill(t, st, cfg, items)
+			fill(t, st, everySource(chans...), items)
 			tt.setup(srv)
-			s := NewSenderWithOptions(cfg, st, newTestBot(t, srv), discardLogger(), nil, "test", fastOptions())
+			s := newSender(t, srv, st, "test", fastOptions(), chans...)
 			n, err := s.RunOnce(t.Context())
 			if err != nil {
 				t.Fatal(err)
@@ -318,19 +190,13 @@ func TestSenderChatErrors(t *testing.T) {
 				t.Errorf("sent %d, want the 6 of @chan_one", n)
 			}
 			checkOnce(t, srv, "@chan_one", 6)
-			failed, pending := 0, 0
-			for _, d := range st.snapshot() {
-				if d.Channel != "@chan_two" {
-					continue
-				}
-				switch d.State {
-				case model.DeliveryFailed:
-					failed++
-					if d.Error == "" {
-						t.Errorf("failed delivery %d without a reason", d.ID)
-					}
-				case model.DeliveryPending:
-					pending++
+			failed, pending := st.count(t, "@chan_two", model.DeliveryFailed), st.count(t, "@chan_two", model.DeliveryPending)
+			if n := st.count(t, "@chan_one", model.DeliveryFailed); n != 0 {
+				t.Errorf("%d deliveries of @chan_one failed", n)
+			}
+			for id, reason := range st.failures() {
+				if reason == "" {
+					t.Errorf("failed delivery %d without a reason", id)
 				}
 			}
 			if failed != tt.wantFailed || pending != 6-tt.wantFailed {
@@ -369,11 +235,11 @@ func TestSenderChatErrors(t *testing.T) {
 
 func TestSenderFollowsMigration(t *testing.T) {
 	srv := telegramtest.New(t, telegramtest.Options{MinInterval: 5 * time.Millisecond})
-	cfg := testConfig(config.Channel{Chat: "-100111"})
-	st := newFakeStore(t)
-	fill(t, st, cfg, makeItems(t, 5))
+	chans := []bot.Channel{channel("-100111", 0, 0)}
+	st := openStore(t)
+	fill(t, st, everySource(chans...), makeItems(t, 5))
 	srv.Migrate("-100111", -1002222)
-	s := NewSenderWithOptions(cfg, st, newTestBot(t, srv), discardLogger(), nil, "test", fastOptions())
+	s := newSender(t, srv, st, "test", fastOptions(), chans...)
 	n, err := s.RunOnce(t.Context())
 	if err != nil {
 		t.Fatal(err)
@@ -404,15 +270,15 @@ func TestSenderPhotos(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := telegramtest.New(t, telegramtest.Options{MinInterval: 5 * time.Millisecond})
-			cfg := testConfig(config.Channel{Chat: "@chan_one", SummaryChars: 3000})
-			st := newFakeStore(t)
+			chans := []bot.Channel{channel("@chan_one", 0, 3000)}
+			st := openStore(t)
 			items := makeItems(t, 4)
 			for i := range items {
 				items[i].ImageURL = fmt.Sprintf("https://img.example/%d.jpg", i)
 			}
-			fill(t, st, cfg, items)
+			fill(t, st, everySource(chans...), items)
 			srv.FailPhotos(tt.photoFail)
-			s := NewSenderWithOptions(cfg, st, newTestBot(t, srv), discardLogger(), nil, "test", fastOptions())
+			s := newSender(t, srv, st, "test", fastOptions(), chans...)
 			if n, err := s.RunOnce(t.Context()); err != nil || n != 4 {
 				t.Fatalf("RunOnce = %d, %v; want 4", n, err)
 			}
@@ -431,11 +297,11 @@ func TestSenderPhotos(t *testing.T) {
 
 func TestSenderRunOnceWaitsOutRetryAfter(t *testing.T) {
 	srv := telegramtest.New(t, telegramtest.Options{MinInterval: 5 * time.Millisecond})
-	cfg := testConfig(config.Channel{Chat: "@chan_one"})
-	st := newFakeStore(t)
-	fill(t, st, cfg, makeItems(t, 3))
+	chans := []bot.Channel{channel("@chan_one", 0, 0)}
+	st := openStore(t)
+	fill(t, st, everySource(chans...), makeItems(t, 3))
 	srv.RateLimit("@chan_one", 1)
-	s := NewSenderWithOptions(cfg, st, newTestBot(t, srv), discardLogger(), nil, "test", fastOptions())
+	s := newSender(t, srv, st, "test", fastOptions(), chans...)
 	n, err := s.RunOnce(t.Context())
 	if err != nil {
 		t.Fatal(err)
@@ -452,11 +318,9 @@ func TestSenderRunOnceWaitsOutRetryAfter(t *testing.T) {
 
 func TestSenderDefersBeyondLeaseWithoutStarvingOthers(t *testing.T) {
 	srv := telegramtest.New(t, telegramtest.Options{MinInterval: 10 * time.Millisecond})
-	cfg := testConfig(
-		config.Channel{Chat: "@busy", Sources: []string{"zhaoqing-news"}},
-		config.Channel{Chat: "@quiet", Sources: []string{"gd-wechat"}},
-	)
-	st := newFakeStore(t)
+	chans := []bot.Channel{channel("@busy", 0, 0), channel("@quiet", 0, 0)}
+	rules := []bot.Rule{{Channel: "@busy", Sources: []string{"zhaoqing-news"}}, {Channel: "@quiet", Sources: []string{"gd-wechat"}}}
+	st := openStore(t)
 	var busy, quiet []model.Item
 	for _, it := range makeItems(t, 60) {
 		if it.SourceID == "zhaoqing-news" {
@@ -465,13 +329,13 @@ func TestSenderDefersBeyondLeaseWithoutStarvingOthers(t *testing.T) {
 			quiet = append(quiet, it)
 		}
 	}
-	fill(t, st, cfg, busy)      // 30 older deliveries for @busy
-	fill(t, st, cfg, quiet[:5]) // then 5 for @quiet
+	fill(t, st, rules, busy)      // 30 older deliveries for @busy
+	fill(t, st, rules, quiet[:5]) // then 5 for @quiet
 	opts := fastOptions()
-	opts.ChatRate, opts.GroupRate = 50, 50 // 20 ms apart
+	opts.Rates = telegram.Pacing{Chat: 50, Group: 50}.Rates // 20 ms apart
 	opts.Lease, opts.LeaseMargin = 400*time.Millisecond, 200*time.Millisecond
 	opts.Batch = 50 // lane capacity: (400-200)/20 = 10 per lease
-	s := NewSenderWithOptions(cfg, st, newTestBot(t, srv), discardLogger(), nil, "test", opts)
+	s := newSender(t, srv, st, "test", opts, chans...)
 	n, err := s.RunOnce(t.Context())
 	if err != nil {
 		t.Fatal(err)
@@ -492,10 +356,11 @@ func TestSenderRealPacing(t *testing.T) {
 		t.Skip("uses Telegram's real 1 message/s pace")
 	}
 	srv := telegramtest.New(t, telegramtest.Options{MinInterval: 950 * time.Millisecond})
-	cfg := testConfig(config.Channel{Chat: "555000"}) // a private chat: 1 message/s
-	st := newFakeStore(t)
-	fill(t, st, cfg, makeItems(t, 3))
-	s := NewSender(cfg, st, newTestBot(t, srv), discardLogger(), nil, "test")
+	chans := []bot.Channel{channel("555000", 0, 0)} // a private chat: 1 message/s
+	st := openStore(t)
+	fill(t, st, everySource(chans...), makeItems(t, 3))
+	pace := telegram.Pacing{}
+	s := newSender(t, srv, st, "test", bot.Options{Rates: pace.Rates, GlobalRate: pace.GlobalRate()}, chans...)
 	n, err := s.RunOnce(t.Context())
 	if err != nil || n != 3 {
 		t.Fatalf("RunOnce = %d, %v; want 3", n, err)
@@ -525,11 +390,15 @@ func TestPacingLimits(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.chat, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				s := NewSender(testConfig(config.Channel{Chat: tt.chat}), newFakeStore(t), nil, discardLogger(), nil, "test")
-				l := s.lanes[tt.chat]
+				pace := telegram.Pacing{}
+				s, err := bot.New(bot.Options{Store: openStore(t), Notifier: nopNotifier{}, Owner: "test",
+					Channels: []bot.Channel{channel(tt.chat, 0, 0)}, Rates: pace.Rates, GlobalRate: pace.GlobalRate()})
+				if err != nil {
+					t.Fatal(err)
+				}
 				var at []time.Time
 				for range tt.samples {
-					if err := s.pace(t.Context(), l); err != nil {
+					if err := bot.Pace(t.Context(), s, tt.chat); err != nil {
 						t.Fatal(err)
 					}
 					at = append(at, time.Now())
@@ -555,14 +424,25 @@ func TestPacingLimits(t *testing.T) {
 
 func TestSenderUnknownChannelFails(t *testing.T) {
 	srv := telegramtest.New(t, telegramtest.Options{})
-	cfg := testConfig(config.Channel{Chat: "@chan_one"})
-	st := newFakeStore(t)
-	st.addReady(makeItems(t, 1)[0], []string{"@removed_channel"})
-	s := NewSenderWithOptions(cfg, st, newTestBot(t, srv), discardLogger(), nil, "test", fastOptions())
+	st := openStore(t)
+	fillTo(t, st, makeItems(t, 1), func(model.Item) []string { return []string{"@removed_channel"} })
+	s := newSender(t, srv, st, "test", fastOptions(), channel("@chan_one", 0, 0))
 	if _, err := s.RunOnce(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if d := st.snapshot()[0]; d.State != model.DeliveryFailed || !strings.Contains(d.Error, "no longer in the configuration") {
-		t.Errorf("delivery = %+v, want failed: channel no longer configured", d)
+	if n := st.count(t, "@removed_channel", model.DeliveryFailed); n != 1 {
+		t.Errorf("%d deliveries for the removed channel failed, want 1", n)
 	}
+	for _, reason := range st.failures() {
+		if !strings.Contains(reason, "no longer in the configuration") {
+			t.Errorf("failure reason %q, want: channel no longer configured", reason)
+		}
+	}
+}
+
+// nopNotifier is never called: the pacing test calls the limiters only.
+type nopNotifier struct{}
+
+func (nopNotifier) Notify(context.Context, bot.Post) (int64, error) {
+	return 0, errors.New("nopNotifier: not for sending")
 }

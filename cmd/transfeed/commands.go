@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/transfeed/transfeed/bot"
+	"github.com/transfeed/transfeed/bot/telegram"
 	"github.com/transfeed/transfeed/config"
 	"github.com/transfeed/transfeed/feeds"
 	"github.com/transfeed/transfeed/feeds/discover"
@@ -38,7 +39,7 @@ type app struct {
 	fetcher  *feeds.Fetcher
 	engine   *translate.Engine // nil: translation.provider none
 	provider string
-	tg       *bot.Bot // nil: Telegram disabled
+	tg       *telegram.Client // nil: Telegram disabled
 	botM     *bot.Metrics
 	w        *worker.Worker
 }
@@ -83,7 +84,7 @@ func newApp(ctx context.Context, cfg *config.Config, stderr io.Writer) (*app, er
 	}
 	var alerter worker.Alerter
 	if cfg.Telegram.Token != "" {
-		a.tg, err = bot.NewBot(cfg.Telegram, bot.BotOptions{}, a.log.With(slog.String("component", "telegram")))
+		a.tg, err = newTelegram(cfg, a.log)
 		if err != nil {
 			st.Close()
 			return nil, err
@@ -92,7 +93,7 @@ func newApp(ctx context.Context, cfg *config.Config, stderr io.Writer) (*app, er
 		alerter = a.tg
 	}
 	deps := worker.Deps{
-		Config: cfg, Store: st, Fetcher: a.fetcher, Provider: a.provider, Route: bot.Route,
+		Config: cfg, Store: st, Fetcher: a.fetcher, Provider: a.provider, Route: router(cfg),
 		Logger: a.log, Metrics: worker.NewMetrics(a.reg), Owner: instanceName(),
 		SourceOwner:      installationName(cfg),
 		TranslateWorkers: cfg.Translation.Concurrency,
@@ -178,7 +179,11 @@ func cmdOnce(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 			fmt.Fprintf(stderr, "transfeed: %v\n", err)
 			return exitFailure
 		}
-		sender := bot.NewSender(cfg, a.st, a.tg, a.log, a.botM, instanceName())
+		sender, err := newSender(a)
+		if err != nil {
+			fmt.Fprintf(stderr, "transfeed: %v\n", err)
+			return exitFailure
+		}
 		sent, err := sender.RunOnce(ctx)
 		fmt.Fprintf(stdout, "telegram: %d message(s) sent\n", sent)
 		if err != nil && ctx.Err() == nil {
@@ -466,9 +471,17 @@ func runDaemon(ctx context.Context, a *app) error {
 		start("server", srv.Run)
 	}
 	if a.tg != nil {
-		start("telegram sender", bot.NewSender(a.cfg, a.st, a.tg, a.log, a.botM, instanceName()).Run)
+		sender, err := newSender(a)
+		if err != nil {
+			return err
+		}
+		start("telegram sender", sender.Run)
 		if len(a.cfg.Telegram.Admins) > 0 {
-			start("telegram admin", bot.NewAdmin(a.cfg, a.st, a.tg, a.w.PollNow, a.log).Run)
+			admin, err := newAdmin(a)
+			if err != nil {
+				return err
+			}
+			start("telegram admin", admin.Run)
 		}
 	}
 	a.log.Info("transfeed running", slog.Int("sources", len(a.cfg.Sources)), slog.String("listen", a.cfg.Server.Listen),

@@ -29,7 +29,6 @@ import (
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 
-	"github.com/transfeed/transfeed/bot"
 	"github.com/transfeed/transfeed/config"
 	"github.com/transfeed/transfeed/model"
 	"github.com/transfeed/transfeed/server"
@@ -632,7 +631,7 @@ func TestTranslateRecoversFromTransientFailures(t *testing.T) {
 			t.Fatal(err)
 		}
 		later, err := worker.New(worker.Deps{Config: appCfg, Store: a.st, Fetcher: a.fetcher, Engine: a.engine,
-			Provider: a.provider, Route: bot.Route, Owner: "e2e-test",
+			Provider: a.provider, Route: router(appCfg), Owner: "e2e-test",
 			Now: func() time.Time { return time.Now().Add(2 * time.Hour) }})
 		if err != nil {
 			t.Fatal(err)

@@ -17,7 +17,7 @@ import (
 
 	"github.com/mmcdole/gofeed"
 
-	"github.com/transfeed/transfeed/bot"
+	tg "github.com/transfeed/transfeed/bot/telegram"
 	"github.com/transfeed/transfeed/config"
 	"github.com/transfeed/transfeed/translate"
 	"github.com/transfeed/transfeed/translate/openai"
@@ -314,9 +314,9 @@ func TestTranslateWithOpenAIClient(t *testing.T) {
 	})
 }
 
-func newBot(t *testing.T, url string) *bot.Bot {
+func newBot(t *testing.T, url string) *tg.Client {
 	t.Helper()
-	b, err := bot.NewBot(config.TelegramConfig{Token: config.Secret("123:abc"), APIURL: url}, bot.BotOptions{}, nil)
+	b, err := tg.NewClient(tg.ClientOptions{Token: "123:abc", APIURL: url})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -324,20 +324,20 @@ func newBot(t *testing.T, url string) *bot.Bot {
 }
 
 func TestTelegramWithRealBot(t *testing.T) {
-	good := bot.Message{Text: "<b>Title</b>\n<a href=\"http://localhost:8080/posts/7\">Read in English</a>"}
+	good := tg.Message{Text: "<b>Title</b>\n<a href=\"http://localhost:8080/posts/7\">Read in English</a>"}
 	tests := []struct {
 		name  string
 		o     Options
-		sends []bot.Message
+		sends []tg.Message
 		gaps  []time.Duration // clock advance before each send
-		kinds []bot.ErrorKind // -1 = accepted
+		kinds []tg.ErrorKind  // -1 = accepted
 		check func(t *testing.T, st TelegramStats)
 	}{
 		{
 			name:  "accepted then duplicate",
-			sends: []bot.Message{good, good},
+			sends: []tg.Message{good, good},
 			gaps:  []time.Duration{0, 2 * time.Second},
-			kinds: []bot.ErrorKind{-1, -1},
+			kinds: []tg.ErrorKind{-1, -1},
 			check: func(t *testing.T, st TelegramStats) {
 				if st.Messages != 2 || st.Duplicates != 1 || st.PacingViolations != 0 {
 					t.Errorf("messages %d duplicates %d pacing %d", st.Messages, st.Duplicates, st.PacingViolations)
@@ -346,9 +346,9 @@ func TestTelegramWithRealBot(t *testing.T) {
 		},
 		{
 			name:  "bad HTML rejected",
-			sends: []bot.Message{{Text: "<p>not allowed</p>"}, {Text: "a & b <b>unclosed"}},
+			sends: []tg.Message{{Text: "<p>not allowed</p>"}, {Text: "a & b <b>unclosed"}},
 			gaps:  []time.Duration{0, 2 * time.Second},
-			kinds: []bot.ErrorKind{bot.KindBadRequest, bot.KindBadRequest},
+			kinds: []tg.ErrorKind{tg.KindBadRequest, tg.KindBadRequest},
 			check: func(t *testing.T, st TelegramStats) {
 				if st.Messages != 0 || st.Rejected != 2 {
 					t.Errorf("messages %d rejected %d", st.Messages, st.Rejected)
@@ -358,9 +358,9 @@ func TestTelegramWithRealBot(t *testing.T) {
 		{
 			name:  "pacing and retry_after violations",
 			o:     Options{Tg429Rate: 1},
-			sends: []bot.Message{good, good, good},
+			sends: []tg.Message{good, good, good},
 			gaps:  []time.Duration{0, 100 * time.Millisecond, 2 * time.Second},
-			kinds: []bot.ErrorKind{bot.KindRateLimited, bot.KindRateLimited, bot.KindRateLimited},
+			kinds: []tg.ErrorKind{tg.KindRateLimited, tg.KindRateLimited, tg.KindRateLimited},
 			check: func(t *testing.T, st TelegramStats) {
 				if st.RateLimited != 2 || st.RetryAfterViolations != 1 || st.PacingViolations != 0 {
 					t.Errorf("rate limited %d, retry_after violations %d, pacing %d", st.RateLimited, st.RetryAfterViolations, st.PacingViolations)
@@ -369,9 +369,9 @@ func TestTelegramWithRealBot(t *testing.T) {
 		},
 		{
 			name:  "too fast",
-			sends: []bot.Message{good, {Text: "second"}},
+			sends: []tg.Message{good, {Text: "second"}},
 			gaps:  []time.Duration{0, 500 * time.Millisecond},
-			kinds: []bot.ErrorKind{-1, -1},
+			kinds: []tg.ErrorKind{-1, -1},
 			check: func(t *testing.T, st TelegramStats) {
 				if st.PacingViolations != 1 || st.PerChat["-100123"].PacingViolations != 1 {
 					t.Errorf("pacing %d", st.PacingViolations)
@@ -381,9 +381,9 @@ func TestTelegramWithRealBot(t *testing.T) {
 		{
 			name:  "down window",
 			o:     Options{TgDownFrom: time.Minute, TgDownFor: time.Minute},
-			sends: []bot.Message{good, {Text: "x"}, {Text: "y"}},
+			sends: []tg.Message{good, {Text: "x"}, {Text: "y"}},
 			gaps:  []time.Duration{0, 90 * time.Second, time.Minute},
-			kinds: []bot.ErrorKind{-1, bot.KindTransient, -1},
+			kinds: []tg.ErrorKind{-1, tg.KindTransient, -1},
 			check: func(t *testing.T, st TelegramStats) {
 				if st.DownResponses != 1 || st.Messages != 2 {
 					t.Errorf("down %d messages %d", st.DownResponses, st.Messages)
@@ -407,7 +407,7 @@ func TestTelegramWithRealBot(t *testing.T) {
 					}
 					continue
 				}
-				var ae *bot.APIError
+				var ae *tg.APIError
 				if !errors.As(err, &ae) || ae.Kind != tt.kinds[i] {
 					t.Errorf("send %d: error %v, want kind %v", i, err, tt.kinds[i])
 				}
@@ -422,7 +422,7 @@ func TestTelegramLogAndGetUpdates(t *testing.T) {
 	var lines []string
 	s, ts, _ := newTestServer(t, Options{TgLog: func(l []byte) { mu.Lock(); lines = append(lines, string(l)); mu.Unlock() }})
 	b := newBot(t, ts.URL)
-	if _, err := b.Send(t.Context(), "@standin_chan", 0, bot.Message{Text: "<a href=\"http://x/posts/1\">Read in English</a>", Photo: "http://x/img/a.png"}); err != nil {
+	if _, err := b.Send(t.Context(), "@standin_chan", 0, tg.Message{Text: "<a href=\"http://x/posts/1\">Read in English</a>", Photo: "http://x/img/a.png"}); err != nil {
 		t.Fatal(err)
 	}
 	mu.Lock()

@@ -10,7 +10,7 @@
 #   b  kill -9 during delivery, then run again: all sent, at most one duplicate per kill.
 #   c  the Bot API answers 502 for two minutes: delivery resumes by itself, nothing lost.
 #   d  admin commands: the stand-in cannot inject updates (getUpdates always answers
-#      []), so this part is skipped; bot/admin_test.go covers it.
+#      []), so this part is skipped; bot/telegram/admin_test.go covers it.
 #
 # The generated channels are -100… ids: groups/channels, which transfeed paces at
 # 20 messages a minute (one every 3 s) per chat; the stand-in's -tg-min-gap is set
@@ -179,7 +179,7 @@ a) build && part_a ;;
 b) build && part_b ;;
 c) build && part_c ;;
 d)
-	echo "SKIP d: the Bot API stand-in cannot inject updates (getUpdates always answers []); bot/admin_test.go covers admin commands"
+	echo "SKIP d: the Bot API stand-in cannot inject updates (getUpdates always answers []); bot/telegram/admin_test.go covers admin commands"
 	exit 0
 	;;
 all)

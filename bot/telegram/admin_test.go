@@ -1,4 +1,4 @@
-package bot
+package telegram
 
 import (
 	"context"
@@ -11,23 +11,64 @@ import (
 	"testing"
 	"time"
 
+	"github.com/transfeed/transfeed/bot"
 	"github.com/transfeed/transfeed/bot/telegramtest"
-	"github.com/transfeed/transfeed/config"
 	"github.com/transfeed/transfeed/model"
 )
+
+var adminChannels = []bot.Channel{
+	{Key: "@chan_one", Address: "@chan_one"},
+	{Key: "@forum#3", Address: "@forum", Thread: 3},
+}
+
+var adminSources = []string{"zhaoqing-news", "gd-wechat"}
+
+// countDeliveries adds up the store's backlog of one state.
+func countDeliveries(t *testing.T, st AdminStore, state model.DeliveryState) int {
+	t.Helper()
+	bl, err := st.DeliveryBacklogs(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, b := range bl {
+		switch state {
+		case model.DeliveryPending:
+			n += b.Pending
+		case model.DeliverySent:
+			n += b.Sent
+		case model.DeliveryFailed:
+			n += b.Failed
+		}
+	}
+	return n
+}
 
 func TestAdminCommands(t *testing.T) {
 	const stranger = 424242
 	srv := telegramtest.New(t, telegramtest.Options{})
-	cfg := testConfig(config.Channel{Chat: "@chan_one"}, config.Channel{Chat: "@forum", Thread: 3})
-	st := newFakeStore(t)
-	st.sources = []model.Source{
-		{ID: "zhaoqing-news", LastStatus: model.PollOK, LastPollAt: time.Now(), ItemCount: 12},
-		{ID: "gd-wechat", LastStatus: model.PollError, ConsecutiveErrors: 5, LastError: "HTTP 412 环境异常", FailingSince: time.Now().Add(-time.Hour)},
+	st := openStore(t)
+	ctx := t.Context()
+	now := time.Now()
+	polls := []model.PollResult{{SourceID: "zhaoqing-news", Status: model.PollOK, At: now, ItemCount: 12}}
+	for range 5 { // five failed polls in a row
+		polls = append(polls, model.PollResult{SourceID: "gd-wechat", Status: model.PollError, Error: "HTTP 412 环境异常", At: now.Add(-time.Hour)})
 	}
-	fill(t, st, cfg, makeItems(t, 2))
-	for _, d := range st.snapshot() {
-		if err := st.MarkDeliveryFailed(t.Context(), d.ID, "Forbidden: bot was kicked"); err != nil {
+	for _, r := range polls {
+		if _, err := st.RecordPoll(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	addReady(t, st, []model.Item{
+		{SourceID: "zhaoqing-news", Title: "一", TitleEN: "One", BackfillRank: -1},
+		{SourceID: "gd-wechat", Title: "二", TitleEN: "Two", BackfillRank: -1},
+	}, "@chan_one", "@forum#3")
+	claimed, err := st.ClaimDeliveries(ctx, "test", time.Now(), 10, time.Minute)
+	if err != nil || len(claimed) != 4 {
+		t.Fatalf("claimed %d deliveries, %v; want 4", len(claimed), err)
+	}
+	for _, d := range claimed {
+		if err := st.MarkDeliveryFailed(ctx, d.ID, "Forbidden: bot was kicked"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -41,11 +82,14 @@ func TestAdminCommands(t *testing.T) {
 		polled = append(polled, id)
 		return "3 new items", nil
 	}
-	api := newTestBot(t, srv)
+	api := newTestClient(t, srv)
 	if err := api.Check(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	a := NewAdmin(cfg, st, api, poll, discardLogger())
+	a, err := NewAdmin(AdminOptions{Client: api, Store: st, Channels: adminChannels, Sources: adminSources, Poll: poll, Logger: discardLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(t.Context())
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -107,7 +151,7 @@ func TestAdminCommands(t *testing.T) {
 		{name: "pause unknown channel", text: "/pause @nope", want: []string{"Usage: /pause <channel>", "@chan_one, @forum#3"}},
 		{name: "retry one channel", text: "/retry @forum#3", want: []string{"Re-queued 2 failed deliveries."}},
 		{name: "retry all", text: "/retry", want: []string{"Re-queued 2 failed deliveries."}, check: func(t *testing.T) {
-			if n := st.countState(model.DeliveryFailed); n != 0 {
+			if n := countDeliveries(t, st, model.DeliveryFailed); n != 0 {
 				t.Errorf("%d deliveries still failed", n)
 			}
 		}},
@@ -146,14 +190,14 @@ func TestAdminCommands(t *testing.T) {
 // carries on from the stored offset, answering each command once.
 func TestAdminOneLeader(t *testing.T) {
 	srv := telegramtest.New(t, telegramtest.Options{})
-	cfg := testConfig(config.Channel{Chat: "@chan_one"})
-	st := newFakeStore(t)
-	api := newTestBot(t, srv)
-	opts := func(owner string) AdminOptions {
-		return AdminOptions{Owner: owner, Lease: 600 * time.Millisecond, ConflictBackoff: time.Second}
-	}
+	st := &leaderWatch{Store: openStore(t)}
+	api := newTestClient(t, srv)
 	start := func(owner string) (stop func()) {
-		a := NewAdminWithOptions(cfg, st, api, nil, discardLogger(), opts(owner))
+		a, err := NewAdmin(AdminOptions{Client: api, Store: st, Channels: adminChannels[:1], Logger: discardLogger(),
+			Owner: owner, Lease: 600 * time.Millisecond, ConflictBackoff: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
 		ctx, cancel := context.WithCancel(t.Context())
 		var wg sync.WaitGroup
 		wg.Go(func() {
@@ -163,15 +207,7 @@ func TestAdminOneLeader(t *testing.T) {
 		})
 		return func() { cancel(); wg.Wait() }
 	}
-	leader := func() string {
-		st.mu.Lock()
-		defer st.mu.Unlock()
-		l := st.leaders[leaderLease]
-		if l.until.Before(time.Now()) {
-			return ""
-		}
-		return l.owner
-	}
+	leader := st.leader
 	admin := fmt.Sprint(adminID)
 	asked := 0
 	ask := func(text string) {
@@ -181,8 +217,12 @@ func TestAdminOneLeader(t *testing.T) {
 		waitFor(t, 10*time.Second, "an answer to "+text, func() bool { return len(srv.Messages(admin)) >= asked })
 	}
 
-	stopA, stopB := start("A"), start("B")
-	defer stopB()
+	stops := map[string]func(){"A": start("A"), "B": start("B")}
+	defer func() {
+		for _, stop := range stops {
+			stop()
+		}
+	}()
 	waitFor(t, 5*time.Second, "a leader", func() bool { return leader() != "" })
 	first := leader()
 	for _, cmd := range []string{"/help", "/status", "/help"} {
@@ -194,16 +234,13 @@ func TestAdminOneLeader(t *testing.T) {
 		t.Errorf("leader changed from %s to %q while both ran", first, got)
 	}
 	// Stop the leader: the other takes over and answers what comes next.
-	if first == "A" {
-		stopA()
-	} else {
-		stopB()
-		stopB, stopA = stopA, func() {}
-	}
+	stops[first]()
 	waitFor(t, 5*time.Second, "a new leader", func() bool { l := leader(); return l != "" && l != first })
 	ask("/help")
 	ask("/status")
-	stopA()
+	for _, stop := range stops { // a stopped Admin has stored the offset of what it answered
+		stop()
+	}
 
 	// A command answered twice means two pollers handled it.
 	if got := len(srv.Messages(admin)); got != asked {
@@ -247,14 +284,16 @@ func TestAdminBacksOffOn409(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	api, err := NewBot(config.TelegramConfig{Token: "123456:test-token", APIURL: srv.URL, Admins: []int64{adminID}},
-		BotOptions{PollTimeout: 2 * time.Second, Client: srv.Client()}, discardLogger())
+	api, err := NewClient(ClientOptions{Token: "123456:test-token", APIURL: srv.URL, Admins: []int64{adminID},
+		PollTimeout: 2 * time.Second, HTTPClient: srv.Client(), Logger: discardLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := newFakeStore(t)
-	a := NewAdminWithOptions(testConfig(), st, api, nil, discardLogger(),
-		AdminOptions{Owner: "A", Lease: time.Minute, ConflictBackoff: time.Hour})
+	a, err := NewAdmin(AdminOptions{Client: api, Store: openStore(t), Logger: discardLogger(),
+		Owner: "A", Lease: time.Minute, ConflictBackoff: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(t.Context())
 	var wg sync.WaitGroup
 	wg.Go(func() {

@@ -1,4 +1,4 @@
-package bot
+package telegram
 
 import (
 	"net/url"
@@ -12,7 +12,7 @@ import (
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 
-	"github.com/transfeed/transfeed/config"
+	"github.com/transfeed/transfeed/bot"
 	"github.com/transfeed/transfeed/model"
 )
 
@@ -43,7 +43,7 @@ type Message struct {
 // tags. With photo and an item image, Photo is set and Text is a caption of
 // at most 1024 characters (the summary is shortened to fit); otherwise Text
 // has at most 4096. Untranslated items are marked "[untranslated]".
-func Format(it model.Item, src config.Source, ch config.Channel, baseURL string, photo bool) Message {
+func Format(it model.Item, src Source, ch bot.Channel, baseURL string, photo bool) Message {
 	// Invalid UTF-8 would be counted one way here and another by Telegram.
 	for _, f := range []*string{&it.Title, &it.Summary, &it.ContentHTML, &it.TitleEN, &it.SummaryEN, &it.ContentHTMLEN, &it.Link, &src.Name} {
 		*f = strings.ToValidUTF8(*f, "\uFFFD")

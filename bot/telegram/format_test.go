@@ -1,4 +1,4 @@
-package bot
+package telegram
 
 import (
 	"flag"
@@ -10,8 +10,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/transfeed/transfeed/bot"
 	"github.com/transfeed/transfeed/bot/telegramtest"
-	"github.com/transfeed/transfeed/config"
 	"github.com/transfeed/transfeed/model"
 )
 
@@ -26,8 +26,8 @@ func readFixture(t testing.TB, name string) string {
 	return string(b)
 }
 
-func testSource() config.Source {
-	return config.Source{ID: "zhaoqing-news", Name: "Zhaoqing Government — News", Tags: []string{"zhaoqing", "Greater Bay-Area", "#bad tag!", "ZHAOQING", "---"}}
+func testSource() Source {
+	return Source{ID: "zhaoqing-news", Name: "Zhaoqing Government — News", Tags: []string{"zhaoqing", "Greater Bay-Area", "#bad tag!", "ZHAOQING", "---"}}
 }
 
 func translatedItem(t testing.TB) model.Item {
@@ -71,7 +71,7 @@ func visible(t testing.TB, html string) string {
 }
 
 func TestFormatGolden(t *testing.T) {
-	m := Format(translatedItem(t), testSource(), config.Channel{Chat: "@zq", SummaryChars: 400}, "https://example.org/", true)
+	m := Format(translatedItem(t), testSource(), bot.Channel{Key: "@zq", Address: "@zq", SummaryChars: 400}, "https://example.org/", true)
 	checkTelegram(t, m)
 	golden := filepath.Join("testdata", "format_translated.golden")
 	if *update {
@@ -93,7 +93,7 @@ func TestFormat(t *testing.T) {
 	tests := []struct {
 		name     string
 		item     func(model.Item) model.Item
-		ch       config.Channel
+		ch       bot.Channel
 		photo    bool
 		contains []string
 		absent   []string
@@ -101,7 +101,7 @@ func TestFormat(t *testing.T) {
 	}{
 		{
 			name: "translated: title, CST time, entities decoded, links, original title, hashtags",
-			ch:   config.Channel{SummaryChars: 400},
+			ch:   bot.Channel{SummaryChars: 400},
 			contains: []string{
 				"<b>Zhaoqing holds press conference on &lt;Greater Bay Area&gt; &amp; growth</b>",
 				"<i>Zhaoqing Government — News · 2023-05-25 23:31 CST</i>",
@@ -114,7 +114,7 @@ func TestFormat(t *testing.T) {
 		},
 		{
 			name: "summary cut at a sentence end",
-			ch:   config.Channel{SummaryChars: 300},
+			ch:   bot.Channel{SummaryChars: 300},
 			check: func(t *testing.T, m Message) {
 				s := summaryOf(t, m)
 				if !strings.HasSuffix(s, ".") || strings.HasSuffix(s, "…") {
@@ -130,7 +130,7 @@ func TestFormat(t *testing.T) {
 		},
 		{
 			name: "whole paragraphs then whole sentences of the next",
-			ch:   config.Channel{SummaryChars: 600},
+			ch:   bot.Channel{SummaryChars: 600},
 			check: func(t *testing.T, m Message) {
 				s := summaryOf(t, m)
 				paras := strings.Split(s, "\n\n")
@@ -144,7 +144,7 @@ func TestFormat(t *testing.T) {
 		},
 		{
 			name: "first sentence longer than the limit: word boundary and ellipsis",
-			ch:   config.Channel{SummaryChars: 60},
+			ch:   bot.Channel{SummaryChars: 60},
 			check: func(t *testing.T, m Message) {
 				s := summaryOf(t, m)
 				if !strings.HasSuffix(s, "…") {
@@ -195,7 +195,7 @@ func TestFormat(t *testing.T) {
 				it.ContentHTMLEN = long
 				return it
 			},
-			ch:    config.Channel{SummaryChars: 3000},
+			ch:    bot.Channel{SummaryChars: 3000},
 			photo: true,
 			check: func(t *testing.T, m Message) {
 				if m.Photo != "https://www.zhaoqing.gov.cn/img/a.jpg" {
@@ -229,7 +229,7 @@ func TestFormat(t *testing.T) {
 		{
 			name: "long post: text within 4096",
 			item: func(it model.Item) model.Item { it.ContentHTMLEN = long; return it },
-			ch:   config.Channel{SummaryChars: 10000},
+			ch:   bot.Channel{SummaryChars: 10000},
 			check: func(t *testing.T, m Message) {
 				if n := telegramtest.VisibleLen(visible(t, m.Text)); n > 4096 || n < 3900 {
 					t.Errorf("text has %d characters, want 3900..4096", n)
@@ -243,7 +243,7 @@ func TestFormat(t *testing.T) {
 				it.ContentHTMLEN = "<p>" + strings.Repeat("𝓐𝓑 ", 3000) + "</p>"
 				return it
 			},
-			ch: config.Channel{SummaryChars: 10000},
+			ch: bot.Channel{SummaryChars: 10000},
 			check: func(t *testing.T, m Message) {
 				if n := telegramtest.VisibleLen(visible(t, m.Text)); n > 4096 {
 					t.Errorf("text has %d UTF-16 units, want <= 4096", n)
@@ -300,7 +300,7 @@ func summaryOf(t *testing.T, m Message) string {
 func BenchmarkFormat(b *testing.B) {
 	it := translatedItem(b)
 	src := testSource()
-	ch := config.Channel{Chat: "@zq", SummaryChars: 600}
+	ch := bot.Channel{Key: "@zq", Address: "@zq", SummaryChars: 600}
 	b.ReportAllocs()
 	for b.Loop() {
 		Format(it, src, ch, "https://example.org", true)
@@ -323,8 +323,8 @@ func FuzzFormat(f *testing.F) {
 		if titleEN != "" {
 			it.TranslatedBy = "fuzz"
 		}
-		src := config.Source{ID: "s", Name: title, Tags: strings.Split(tags, ",")}
-		m := Format(it, src, config.Channel{SummaryChars: summaryChars % 20000}, "https://example.org", photo)
+		src := Source{ID: "s", Name: title, Tags: strings.Split(tags, ",")}
+		m := Format(it, src, bot.Channel{SummaryChars: summaryChars % 20000}, "https://example.org", photo)
 		if m.Photo != "" && !photo {
 			t.Fatalf("photo sent although photo=false")
 		}

@@ -1,4 +1,4 @@
-package bot
+package telegram
 
 import (
 	"context"
@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,8 +14,6 @@ import (
 
 	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
-
-	"github.com/transfeed/transfeed/config"
 )
 
 // DefaultAPIURL is the public Bot API server.
@@ -25,55 +22,71 @@ const DefaultAPIURL = "https://api.telegram.org"
 // ErrTokenRejected is returned by Check when Telegram refuses the token.
 var ErrTokenRejected = errors.New("telegram: the bot token was rejected (401 Unauthorized)")
 
-// BotOptions tunes the Telegram client. Zero values are replaced by defaults.
-type BotOptions struct {
-	// Client sends requests other than long polling. Default: 30 s timeout.
-	Client *http.Client
+// Token is a bot token. It never prints itself: String, GoString and
+// LogValue give "<secret>".
+type Token string
+
+// String redacts the token.
+func (t Token) String() string {
+	if t == "" {
+		return ""
+	}
+	return "<secret>"
+}
+
+// GoString redacts the token in %#v.
+func (t Token) GoString() string { return t.String() }
+
+// LogValue redacts the token in slog.
+func (t Token) LogValue() slog.Value { return slog.StringValue(t.String()) }
+
+// ClientOptions builds a Client. Token is required; zero values of the
+// other fields take the defaults.
+type ClientOptions struct {
+	Token  Token
+	APIURL string  // default DefaultAPIURL
+	Admins []int64 // user ids told by AlertAdmins and answered by Admin
+	// HTTPClient sends requests other than long polling. Default: 30 s timeout.
+	HTTPClient *http.Client
 	// PollClient serves getUpdates long polling; its timeout must exceed
 	// PollTimeout. Default: PollTimeout + 15 s.
 	PollClient *http.Client
 	// PollTimeout is how long one getUpdates call may wait. Default 50 s.
 	PollTimeout time.Duration
+	Logger      *slog.Logger // nil: discard
 }
 
-// Bot is transfeed's Telegram client: go-telegram/bot with our error
+// Client is transfeed's Telegram client: go-telegram/bot with our error
 // classification, token redaction and slog logging. It does no network I/O
 // until a method is called. Safe for concurrent use.
-type Bot struct {
+type Client struct {
 	tg     *tgbot.Bot
 	token  string
 	apiURL string
 	admins []int64
-	opts   BotOptions
+	opts   ClientOptions
 	logger *slog.Logger
 
 	mu       sync.Mutex
 	username string // learnt by Check
 }
 
-// NewBot builds the client from the telegram section of the config. The
-// token comes from cfg.Token, else from cfg.TokenFile. No request is made.
-func NewBot(cfg config.TelegramConfig, opts BotOptions, logger *slog.Logger) (*Bot, error) {
+// NewClient builds the client. No request is made.
+func NewClient(opts ClientOptions) (*Client, error) {
+	logger := opts.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	token := strings.TrimSpace(cfg.Token.Reveal())
-	if token == "" && cfg.TokenFile != "" {
-		b, err := os.ReadFile(cfg.TokenFile)
-		if err != nil {
-			return nil, fmt.Errorf("telegram: read token_file: %w", err)
-		}
-		token = strings.TrimSpace(string(b))
-	}
+	token := strings.TrimSpace(string(opts.Token))
 	if token == "" {
 		return nil, errors.New("telegram: no bot token (telegram.token or telegram.token_file)")
 	}
-	apiURL := strings.TrimRight(cfg.APIURL, "/")
+	apiURL := strings.TrimRight(opts.APIURL, "/")
 	if apiURL == "" {
 		apiURL = DefaultAPIURL
 	}
 	if u, err := url.Parse(apiURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("telegram: api_url %q is not an http(s) URL", cfg.APIURL)
+		return nil, fmt.Errorf("telegram: api_url %q is not an http(s) URL", opts.APIURL)
 	}
 	if opts.PollTimeout <= 0 {
 		opts.PollTimeout = 50 * time.Second
@@ -81,20 +94,20 @@ func NewBot(cfg config.TelegramConfig, opts BotOptions, logger *slog.Logger) (*B
 	if opts.PollTimeout < 2*time.Second {
 		opts.PollTimeout = 2 * time.Second // getUpdates timeout is PollTimeout-1s, in whole seconds
 	}
-	if opts.Client == nil {
-		opts.Client = &http.Client{Timeout: 30 * time.Second}
+	if opts.HTTPClient == nil {
+		opts.HTTPClient = &http.Client{Timeout: 30 * time.Second}
 	}
 	if opts.PollClient == nil {
 		opts.PollClient = &http.Client{Timeout: opts.PollTimeout + 15*time.Second}
 	}
-	b := &Bot{
+	b := &Client{
 		token:  token,
 		apiURL: apiURL,
-		admins: append([]int64(nil), cfg.Admins...),
+		admins: append([]int64(nil), opts.Admins...),
 		opts:   opts,
 		logger: logger,
 	}
-	tg, err := tgbot.New(token, b.libOptions(opts.PollTimeout, opts.Client)...)
+	tg, err := tgbot.New(token, b.libOptions(opts.PollTimeout, opts.HTTPClient)...)
 	if err != nil {
 		return nil, fmt.Errorf("telegram: %w", b.redact(err))
 	}
@@ -104,7 +117,7 @@ func NewBot(cfg config.TelegramConfig, opts BotOptions, logger *slog.Logger) (*B
 
 // libOptions are the go-telegram/bot options shared by the sending client
 // and the long-polling client.
-func (b *Bot) libOptions(pollTimeout time.Duration, client *http.Client) []tgbot.Option {
+func (b *Client) libOptions(pollTimeout time.Duration, client *http.Client) []tgbot.Option {
 	opts := []tgbot.Option{
 		tgbot.WithSkipGetMe(),
 		tgbot.WithServerURL(b.apiURL),
@@ -125,7 +138,7 @@ func (b *Bot) libOptions(pollTimeout time.Duration, client *http.Client) []tgbot
 
 // Check calls getMe once: it proves the token and the api_url work and
 // learns the bot's username. A rejected token gives ErrTokenRejected.
-func (b *Bot) Check(ctx context.Context) error {
+func (b *Client) Check(ctx context.Context) error {
 	me, err := b.tg.GetMe(ctx)
 	if err != nil {
 		switch {
@@ -143,7 +156,7 @@ func (b *Bot) Check(ctx context.Context) error {
 }
 
 // Username is the bot's username learnt by Check ("" before).
-func (b *Bot) Username() string {
+func (b *Client) Username() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.username
@@ -153,7 +166,7 @@ func (b *Bot) Username() string {
 // topic thread (0 = none): a photo with m.Text as caption when m.Photo is
 // set, else a text message. It returns Telegram's message id. Errors are
 // *APIError.
-func (b *Bot) Send(ctx context.Context, chat string, thread int, m Message) (int64, error) {
+func (b *Client) Send(ctx context.Context, chat string, thread int, m Message) (int64, error) {
 	chatID := chatParam(chat)
 	if m.Photo != "" {
 		msg, err := b.tg.SendPhoto(ctx, &tgbot.SendPhotoParams{
@@ -181,7 +194,7 @@ func (b *Bot) Send(ctx context.Context, chat string, thread int, m Message) (int
 }
 
 // sendPlain sends text without parse mode, cut to Telegram's limit.
-func (b *Bot) sendPlain(ctx context.Context, chatID int64, text string) error {
+func (b *Client) sendPlain(ctx context.Context, chatID int64, text string) error {
 	_, err := b.tg.SendMessage(ctx, &tgbot.SendMessageParams{
 		ChatID: chatID,
 		Text:   cutUnits(text, maxText),
@@ -194,7 +207,7 @@ func (b *Bot) sendPlain(ctx context.Context, chatID int64, text string) error {
 
 // AlertAdmins sends text (plain, not HTML) to every telegram.admins user.
 // It tries every admin and joins the errors.
-func (b *Bot) AlertAdmins(ctx context.Context, text string) error {
+func (b *Client) AlertAdmins(ctx context.Context, text string) error {
 	if strings.TrimSpace(text) == "" {
 		return errors.New("telegram: empty alert")
 	}
@@ -208,7 +221,7 @@ func (b *Bot) AlertAdmins(ctx context.Context, text string) error {
 }
 
 // setCommands registers the admin commands shown in Telegram's menu.
-func (b *Bot) setCommands(ctx context.Context, cmds []models.BotCommand) error {
+func (b *Client) setCommands(ctx context.Context, cmds []models.BotCommand) error {
 	if _, err := b.tg.SetMyCommands(ctx, &tgbot.SetMyCommandsParams{Commands: cmds}); err != nil {
 		return fmt.Errorf("telegram: setMyCommands: %w", b.classify("setMyCommands", err))
 	}
@@ -277,7 +290,7 @@ func (e *APIError) Error() string {
 func (e *APIError) Unwrap() error { return e.Err }
 
 // classify turns a go-telegram/bot error into an *APIError.
-func (b *Bot) classify(method string, err error) error {
+func (b *Client) classify(method string, err error) error {
 	if err == nil {
 		return nil
 	}
@@ -322,7 +335,7 @@ func description(err, sentinel error) string {
 }
 
 // redact hides the token in err's text while keeping errors.Is/As working.
-func (b *Bot) redact(err error) error {
+func (b *Client) redact(err error) error {
 	if err == nil {
 		return nil
 	}
@@ -332,7 +345,7 @@ func (b *Bot) redact(err error) error {
 	return err
 }
 
-func (b *Bot) redactString(s string) string {
+func (b *Client) redactString(s string) string {
 	if b.token == "" {
 		return s
 	}

@@ -1,8 +1,9 @@
-package bot
+package telegram
 
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -13,7 +14,6 @@ import (
 	tgbot "github.com/go-telegram/bot"
 
 	"github.com/transfeed/transfeed/bot/telegramtest"
-	"github.com/transfeed/transfeed/config"
 )
 
 func TestCheck(t *testing.T) {
@@ -28,7 +28,7 @@ func TestCheck(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b, err := NewBot(config.TelegramConfig{Token: config.Secret(tt.token), APIURL: srv.URL()}, BotOptions{}, discardLogger())
+			b, err := NewClient(ClientOptions{Token: Token(tt.token), APIURL: srv.URL(), Logger: discardLogger()})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -52,25 +52,25 @@ func TestCheck(t *testing.T) {
 	}
 }
 
-func TestNewBotMakesNoRequest(t *testing.T) {
+func TestNewClientMakesNoRequest(t *testing.T) {
 	hit := false
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hit = true }))
 	defer srv.Close()
-	if _, err := NewBot(config.TelegramConfig{Token: "1:x", APIURL: srv.URL}, BotOptions{}, nil); err != nil {
+	if _, err := NewClient(ClientOptions{Token: "1:x", APIURL: srv.URL}); err != nil {
 		t.Fatal(err)
 	}
 	if hit {
-		t.Errorf("NewBot called the Bot API")
+		t.Errorf("NewClient called the Bot API")
 	}
-	for _, bad := range []config.TelegramConfig{{}, {Token: "1:x", APIURL: "ftp://x"}} {
-		if _, err := NewBot(bad, BotOptions{}, nil); err == nil {
-			t.Errorf("NewBot(%+v) accepted a bad config", bad)
+	for _, bad := range []ClientOptions{{}, {Token: " "}, {Token: "1:x", APIURL: "ftp://x"}} {
+		if _, err := NewClient(bad); err == nil {
+			t.Errorf("NewClient(%+v) accepted bad options", bad)
 		}
 	}
 }
 
 func TestClassify(t *testing.T) {
-	b := &Bot{token: "123:secret"}
+	b := &Client{token: "123:secret"}
 	tests := []struct {
 		name string
 		err  error
@@ -112,7 +112,9 @@ func TestTokenNeverLeaks(t *testing.T) {
 	srv := telegramtest.New(t, telegramtest.Options{Token: "777000:super-secret-token"})
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	b, err := NewBot(config.TelegramConfig{Token: config.Secret(srv.Token()), APIURL: srv.URL(), Admins: []int64{1}}, BotOptions{}, logger)
+	opts := ClientOptions{Token: Token(srv.Token()), APIURL: srv.URL(), Admins: []int64{1}, Logger: logger}
+	logger.Info("client options", slog.Any("options", opts), slog.String("printed", fmt.Sprintf("%v %+v %#v", opts, opts, opts)))
+	b, err := NewClient(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +126,7 @@ func TestTokenNeverLeaks(t *testing.T) {
 	_, err = b.Send(t.Context(), "@chan_one", 0, Message{Text: "<p>bad</p>"})
 	errs = append(errs, err)
 	errs = append(errs, b.AlertAdmins(t.Context(), "hello"))
-	closed, err := NewBot(config.TelegramConfig{Token: config.Secret(srv.Token()), APIURL: "http://127.0.0.1:1"}, BotOptions{}, logger)
+	closed, err := NewClient(ClientOptions{Token: Token(srv.Token()), APIURL: "http://127.0.0.1:1", Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package bot
+package telegram
 
 import (
 	"context"
@@ -16,7 +16,7 @@ import (
 	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 
-	"github.com/transfeed/transfeed/config"
+	"github.com/transfeed/transfeed/bot"
 	"github.com/transfeed/transfeed/model"
 )
 
@@ -30,8 +30,55 @@ const pollTimeout = 5 * time.Minute
 // long-polls Telegram (Telegram answers 409 Conflict to a second poller).
 const leaderLease = "telegram.admin_poller"
 
-// AdminOptions tunes the admin poller. Zero values take the defaults.
+// AdminStore is what the admin commands need from the store, as small
+// views (*store.Store implements them all).
+type AdminStore interface {
+	LeaderLease
+	Offsets
+	Reports
+	bot.ChannelStates
+	FailedRetrier
+}
+
+// LeaderLease keeps the long polling to one instance among those sharing
+// the database.
+type LeaderLease interface {
+	ClaimLeader(ctx context.Context, name, owner string, now time.Time, lease time.Duration) (bool, error)
+	ReleaseLeader(ctx context.Context, name, owner string) error
+}
+
+// Offsets keeps the last handled update id across restarts and instances.
+type Offsets interface {
+	GetMeta(ctx context.Context, key string) (string, error)
+	SetMeta(ctx context.Context, key, value string) error
+}
+
+// Reports are what /status and /sources show.
+type Reports interface {
+	ListSources(ctx context.Context, now time.Time) ([]model.Source, error)
+	DeliveryBacklogs(ctx context.Context) ([]model.DeliveryBacklog, error)
+	ListChannelStates(ctx context.Context) ([]model.ChannelState, error)
+}
+
+// FailedRetrier re-queues failed deliveries (/retry).
+type FailedRetrier interface {
+	RetryFailedDeliveries(ctx context.Context, channel string) (int, error)
+}
+
+// AdminOptions builds an Admin. Client and Store are required; zero values
+// of the other fields take the defaults.
 type AdminOptions struct {
+	Client *Client // its Admins are the only users answered
+	Store  AdminStore
+	// Channels are the configured channels (/status, /pause, /resume, /retry).
+	Channels []bot.Channel
+	// Sources are the configured source ids (/poll).
+	Sources []string
+	// Poll runs one poll of a source for /poll and returns a one-line
+	// summary (nil: /poll is unavailable).
+	Poll   func(ctx context.Context, sourceID string) (string, error)
+	Logger *slog.Logger // nil: discard
+
 	// Owner names this instance in the leader lease (e.g. hostname+pid);
 	// default: a random name, unique to this Admin.
 	Owner string
@@ -60,44 +107,47 @@ func (o AdminOptions) withDefaults() AdminOptions {
 }
 
 // errConflict: Telegram said another process polls this token.
-var errConflict = errors.New("bot: telegram answered 409 Conflict: another process polls this bot token")
+var errConflict = errors.New("telegram: 409 Conflict: another process polls this bot token")
 
-// Admin answers the admin commands, by long polling, to the user ids in
-// telegram.admins; anyone else gets no answer at all.
+// Admin answers the admin commands, by long polling, to the client's
+// admins (telegram.admins); anyone else gets no answer at all.
 type Admin struct {
-	cfg    *config.Config
-	st     AdminStore
-	api    *Bot
-	poll   func(ctx context.Context, sourceID string) (string, error)
-	logger *slog.Logger
-	cmdRe  *regexp.Regexp
-	opts   AdminOptions
+	st         AdminStore
+	api        *Client
+	channels   []bot.Channel
+	sourceList []string
+	poll       func(ctx context.Context, sourceID string) (string, error)
+	logger     *slog.Logger
+	cmdRe      *regexp.Regexp
+	opts       AdminOptions
 
 	// owned by the polling worker (handlers run one at a time)
 	offset int64
 }
 
-// NewAdmin builds the command handler. poll runs one poll of a source for
-// /poll and returns a one-line summary (nil: /poll is unavailable).
-func NewAdmin(cfg *config.Config, st AdminStore, api *Bot, poll func(ctx context.Context, sourceID string) (string, error), logger *slog.Logger) *Admin {
-	return NewAdminWithOptions(cfg, st, api, poll, logger, AdminOptions{})
-}
-
-// NewAdminWithOptions builds the command handler; zero AdminOptions fields
-// take defaults.
-func NewAdminWithOptions(cfg *config.Config, st AdminStore, api *Bot, poll func(ctx context.Context, sourceID string) (string, error), logger *slog.Logger, opts AdminOptions) *Admin {
+// NewAdmin builds the command handler. It does no I/O.
+func NewAdmin(opts AdminOptions) (*Admin, error) {
+	switch {
+	case opts.Client == nil:
+		return nil, errors.New("telegram: admin without a client")
+	case opts.Store == nil:
+		return nil, errors.New("telegram: admin without a store")
+	}
+	opts = opts.withDefaults()
+	logger := opts.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	return &Admin{
-		cfg:    cfg,
-		st:     st,
-		api:    api,
-		poll:   poll,
-		logger: logger,
-		cmdRe:  regexp.MustCompile(`^/([A-Za-z_]+)(?:@(\w+))?\b\s*(.*)$`),
-		opts:   opts.withDefaults(),
-	}
+		st:         opts.Store,
+		api:        opts.Client,
+		channels:   opts.Channels,
+		sourceList: opts.Sources,
+		poll:       opts.Poll,
+		logger:     logger,
+		cmdRe:      regexp.MustCompile(`^/([A-Za-z_]+)(?:@(\w+))?\b\s*(.*)$`),
+		opts:       opts,
+	}, nil
 }
 
 // commands are registered with setMyCommands.
@@ -153,11 +203,11 @@ func (a *Admin) Run(ctx context.Context) error {
 func (a *Admin) lead(ctx context.Context) error {
 	// Another instance may have handled updates since this one last led.
 	if v, err := a.st.GetMeta(ctx, metaUpdateOffset); err != nil {
-		return fmt.Errorf("bot: read update offset: %w", err)
+		return fmt.Errorf("telegram: read update offset: %w", err)
 	} else if v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
-			return fmt.Errorf("bot: stored update offset %q: %w", v, err)
+			return fmt.Errorf("telegram: stored update offset %q: %w", v, err)
 		}
 		a.offset = max(a.offset, n)
 	}
@@ -188,7 +238,7 @@ func (a *Admin) lead(ctx context.Context) error {
 		a.logger.Warn("telegram client error", slog.Any("error", a.api.redact(err)))
 	})
 	if err != nil {
-		return fmt.Errorf("bot: %w", err)
+		return err
 	}
 	done := make(chan struct{})
 	go func() { // renews the lease; stops polling when it is lost
@@ -258,7 +308,7 @@ func (a *Admin) handle(ctx context.Context, _ *tgbot.Bot, upd *models.Update) {
 	if m == nil || m.From == nil {
 		return
 	}
-	if !slices.Contains(a.cfg.Telegram.Admins, m.From.ID) {
+	if !slices.Contains(a.api.admins, m.From.ID) {
 		a.logger.Debug("ignored a message from a non-admin", slog.Int64("user_id", m.From.ID))
 		return
 	}
@@ -341,11 +391,11 @@ func (a *Admin) status(ctx context.Context) (string, error) {
 	}
 	var b strings.Builder
 	b.WriteString("Channels:\n")
-	if len(a.cfg.Telegram.Channels) == 0 {
+	if len(a.channels) == 0 {
 		b.WriteString("(none configured)\n")
 	}
-	for _, ch := range a.cfg.Telegram.Channels {
-		key := ChannelKey(ch)
+	for _, ch := range a.channels {
+		key := ch.Key
 		st, bl := byKey[key], backlog[key]
 		state := "active"
 		switch {
@@ -358,7 +408,7 @@ func (a *Admin) status(ctx context.Context) (string, error) {
 			state = "rate-limited until " + cst(st.PausedUntil)
 		}
 		fmt.Fprintf(&b, "%s — %s; pending %d, sent %d, failed %d", key, state, bl.Pending, bl.Sent, bl.Failed)
-		if st.ChatID != "" && st.ChatID != ch.Chat {
+		if st.ChatID != "" && st.ChatID != ch.Address {
 			fmt.Fprintf(&b, "; now chat %s", st.ChatID)
 		}
 		b.WriteString("\n")
@@ -407,7 +457,7 @@ func (a *Admin) pollSource(ctx context.Context, id string) (string, error) {
 	if id == "" {
 		return "Usage: /poll <source>. Sources: " + a.sourceIDs(), nil
 	}
-	if !slices.ContainsFunc(a.cfg.Sources, func(s config.Source) bool { return s.ID == id }) {
+	if !slices.Contains(a.sourceList, id) {
 		return fmt.Sprintf("Unknown source %q. Sources: %s", id, a.sourceIDs()), nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, pollTimeout)
@@ -423,18 +473,14 @@ func (a *Admin) pollSource(ctx context.Context, id string) (string, error) {
 }
 
 func (a *Admin) sourceIDs() string {
-	var ids []string
-	for _, s := range a.cfg.Sources {
-		ids = append(ids, s.ID)
-	}
-	return strings.Join(ids, ", ")
+	return strings.Join(a.sourceList, ", ")
 }
 
 // channel finds a configured channel key, case-insensitively.
 func (a *Admin) channel(arg string) (string, bool) {
-	for _, ch := range a.cfg.Telegram.Channels {
-		if strings.EqualFold(ChannelKey(ch), arg) {
-			return ChannelKey(ch), true
+	for _, ch := range a.channels {
+		if strings.EqualFold(ch.Key, arg) {
+			return ch.Key, true
 		}
 	}
 	return "", false
@@ -442,8 +488,8 @@ func (a *Admin) channel(arg string) (string, bool) {
 
 func (a *Admin) channelKeys() string {
 	var keys []string
-	for _, ch := range a.cfg.Telegram.Channels {
-		keys = append(keys, ChannelKey(ch))
+	for _, ch := range a.channels {
+		keys = append(keys, ch.Key)
 	}
 	return strings.Join(keys, ", ")
 }
@@ -490,4 +536,19 @@ func (a *Admin) retry(ctx context.Context, arg string) (string, error) {
 		return "", err
 	}
 	return fmt.Sprintf("Re-queued %d failed deliveries.", n), nil
+}
+
+// sleep waits d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"log/slog"
+
+	"github.com/transfeed/transfeed/bot"
+	"github.com/transfeed/transfeed/bot/telegram"
+	"github.com/transfeed/transfeed/config"
+	"github.com/transfeed/transfeed/model"
+	"github.com/transfeed/transfeed/worker"
+)
+
+// The config's telegram section, as the values bot and bot/telegram take.
+
+// botChannels are the configured channels as the outbox sees them.
+func botChannels(cfg *config.Config) []bot.Channel {
+	var out []bot.Channel
+	for _, ch := range cfg.Telegram.Channels {
+		out = append(out, bot.Channel{
+			Key:          ch.Key(),
+			Address:      ch.Chat,
+			Thread:       ch.Thread,
+			SummaryChars: ch.SummaryChars,
+			Photo:        ch.Photo == nil || *ch.Photo,
+		})
+	}
+	return out
+}
+
+// router routes ready items by the channels' rules (sources and tags
+// resolved here, once).
+func router(cfg *config.Config) worker.Router {
+	var rules []bot.Rule
+	for _, ch := range cfg.Telegram.Channels {
+		rules = append(rules, bot.Rule{
+			Channel:  ch.Key(),
+			Sources:  cfg.ChannelSourceIDs(ch),
+			Include:  ch.Include,
+			Exclude:  ch.Exclude,
+			Backfill: ch.Backfill,
+		})
+	}
+	return func(_ *config.Config, it model.Item) []string { return bot.Route(rules, it) }
+}
+
+// newTelegram builds the Bot API client. It makes no request.
+func newTelegram(cfg *config.Config, logger *slog.Logger) (*telegram.Client, error) {
+	return telegram.NewClient(telegram.ClientOptions{
+		Token:  telegram.Token(cfg.Telegram.Token.Reveal()),
+		APIURL: cfg.Telegram.APIURL,
+		Admins: cfg.Telegram.Admins,
+		Logger: logger.With(slog.String("component", "telegram")),
+	})
+}
+
+// newSender builds the outbox sender over the Telegram client, at
+// Telegram's pace.
+func newSender(a *app) (*bot.Sender, error) {
+	sources := map[string]telegram.Source{}
+	for _, s := range a.cfg.Sources {
+		sources[s.ID] = telegram.Source{ID: s.ID, Name: s.Name, Tags: s.Tags}
+	}
+	n, err := telegram.NewNotifier(telegram.NotifierOptions{Client: a.tg, BaseURL: a.cfg.Server.BaseURL, Sources: sources})
+	if err != nil {
+		return nil, err
+	}
+	pace := telegram.Pacing{}
+	return bot.New(bot.Options{
+		Store: a.st, Notifier: n, Alerter: a.tg, Channels: botChannels(a.cfg),
+		Logger: a.log, Metrics: a.botM, Owner: instanceName(),
+		Rates: pace.Rates, GlobalRate: pace.GlobalRate(),
+	})
+}
+
+// newAdmin builds the admin commands over the Telegram client.
+func newAdmin(a *app) (*telegram.Admin, error) {
+	var ids []string
+	for _, s := range a.cfg.Sources {
+		ids = append(ids, s.ID)
+	}
+	return telegram.NewAdmin(telegram.AdminOptions{
+		Client: a.tg, Store: a.st, Channels: botChannels(a.cfg), Sources: ids,
+		Poll: a.w.PollNow, Logger: a.log,
+	})
+}

@@ -189,7 +189,7 @@ func (w *Worker) ready(ctx context.Context, it model.Item, t model.Translation) 
 	it.TranslatedBy, it.TitleOnly, it.Untranslated = t.TranslatedBy, t.TitleOnly, t.Untranslated
 	var channels []string
 	if w.route != nil {
-		channels = w.route(w.cfg, it)
+		channels = w.route(it)
 	}
 	t.OriginalHash = it.ContentHash // refused (ErrStale) when the original changed meanwhile
 	// The work is done: record it even if shutdown begins now.

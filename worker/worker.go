@@ -68,7 +68,7 @@ type Alerter interface {
 }
 
 // Router picks the Telegram channels a ready item goes to.
-type Router func(cfg *config.Config, it model.Item) []string
+type Router func(it model.Item) []string
 
 // Deps are the worker's collaborators. Engine, Alerter and Route may be nil.
 type Deps struct {

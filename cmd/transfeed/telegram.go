@@ -40,7 +40,7 @@ func router(cfg *config.Config) worker.Router {
 			Backfill: ch.Backfill,
 		})
 	}
-	return func(_ *config.Config, it model.Item) []string { return bot.Route(rules, it) }
+	return func(it model.Item) []string { return bot.Route(rules, it) }
 }
 
 // newTelegram builds the Bot API client. It makes no request.

@@ -38,7 +38,7 @@ func TestTelegramWiring(t *testing.T) {
 		{model.Item{SourceID: "wx", Title: "weather", BackfillRank: -1}, []string{"@all"}},
 	}
 	for _, tt := range tests {
-		if diff := cmp.Diff(tt.want, route(cfg, tt.it)); diff != "" {
+		if diff := cmp.Diff(tt.want, route(tt.it)); diff != "" {
 			t.Errorf("route(%s %q) (-want +got):\n%s", tt.it.SourceID, tt.it.Title, diff)
 		}
 	}

@@ -128,6 +128,10 @@ type Source struct {
 	Tags      []string  `yaml:"tags"`
 	FullText  *FullText `yaml:"full_text"`
 	HTML      *HTMLList `yaml:"html"` // type html: nil finds the list by its shape at every poll
+	// AllowPrivate lets the source's links and redirects reach loopback,
+	// private and link-local addresses (an intranet site). Without it only
+	// the host:port written in URL may be such an address.
+	AllowPrivate bool `yaml:"allow_private"`
 
 	// Line is the line of the source's entry in the config file (for messages).
 	Line int `yaml:"-"`

@@ -29,6 +29,7 @@ const (
 	KindNotFeed                     // the answer is not RSS/Atom/JSON Feed (often an HTML page)
 	KindParse                       // the feed or page could not be parsed
 	KindRedirects                   // too many redirects
+	KindForbidden                   // the address guard refused the destination (ErrForbiddenAddress)
 )
 
 // String names the kind in snake_case (for logs and metrics labels).
@@ -48,6 +49,8 @@ func (k ErrorKind) String() string {
 		return "parse"
 	case KindRedirects:
 		return "redirects"
+	case KindForbidden:
+		return "forbidden_address"
 	}
 	return "unknown"
 }
@@ -151,13 +154,22 @@ func (e *redirectError) Error() string {
 // because its message repeats the full (unredacted) URL.
 func classifyTransportError(err error, u string, timeout time.Duration) *Error {
 	var ue *url.Error
+	hop := ""
 	if errors.As(err, &ue) {
+		hop = RedactURL(ue.URL)
 		err = ue.Err
 	}
 	var re *redirectError
 	if errors.As(err, &re) {
 		return &Error{Kind: KindRedirects, URL: u, Err: err,
 			msg: fmt.Sprintf("too many redirects (redirect loop?): gave up after %d redirects from %s", re.max, u)}
+	}
+	if ae, ok := errors.AsType[*AddressError](err); ok {
+		where := u
+		if hop != "" && hop != u {
+			where = u + ", redirected to " + hop
+		}
+		return &Error{Kind: KindForbidden, URL: u, Err: err, msg: ae.Error() + " (" + where + ")"}
 	}
 	var ne net.Error
 	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {

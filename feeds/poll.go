@@ -35,6 +35,9 @@ type PollResult struct {
 	// its list summary) and the last failure's reason.
 	ArticleFetches, ArticleFailures int
 	ArticleError                    string
+	// Refused are the links (article pages, redirects) the address guard
+	// did not fetch; their posts keep the feed's own text.
+	Refused []RefusedLink
 }
 
 // Poll fetches one source (conditional GET), decodes its charset, parses
@@ -52,6 +55,11 @@ func (f *Fetcher) Poll(ctx context.Context, src config.Source, v Validators, kno
 	if src.Type == "gkmlpt" {
 		v = Validators{} // the catalogue page rarely changes; its list does
 	}
+	pol := &fetchPolicy{allowPrivate: src.AllowPrivate, refused: &refusals{}}
+	if u, err := url.Parse(src.URL); err == nil {
+		pol.adminHost = hostPort(u)
+	}
+	ctx = withPolicy(ctx, pol)
 	resp, err := f.Get(ctx, src.URL, v)
 	if err != nil {
 		return nil, err
@@ -94,6 +102,7 @@ func (f *Fetcher) Poll(ctx context.Context, src config.Source, v Validators, kno
 		}
 	}
 	res.Items = f.normalizeAll(src, loc, raws, now)
+	res.Refused = pol.refused.list()
 	return res, nil
 }
 

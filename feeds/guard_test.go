@@ -42,7 +42,7 @@ func TestForbiddenReason(t *testing.T) {
 		{"100.127.255.254", "shared (CGNAT)"},
 		{"::ffff:100.64.0.1", "shared (CGNAT)"},
 		{"64:ff9b::a9fe:a9fe", "link-local"}, // NAT64 form of 169.254.169.254
-		{"::7f00:1", "loopback"},            // IPv4-compatible 127.0.0.1
+		{"::7f00:1", "loopback"},             // IPv4-compatible 127.0.0.1
 		{"255.255.255.255", "reserved"},
 		{"8.8.8.8", ""},
 		{"100.63.255.255", ""},

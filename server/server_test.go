@@ -21,6 +21,7 @@ import (
 
 	"github.com/transfeed/transfeed/model"
 	"github.com/transfeed/transfeed/server/internal/memstore"
+	"github.com/transfeed/transfeed/store"
 )
 
 const testBase = "https://zq.example.org"
@@ -441,6 +442,45 @@ func TestStatusJSON(t *testing.T) {
 	}
 	if len(v.Channels) != 2 || v.Channels[0].Channel != "@zhaoqing_en" || v.Channels[0].Pending != 2 || !v.Channels[1].Paused {
 		t.Errorf("channels: %+v", v.Channels)
+	}
+}
+
+func TestStatusRefusedLinks(t *testing.T) {
+	s, st := newTestServer(t)
+	h := s.Handler()
+	if body := get(t, h, "/status", nil).Body.String(); strings.Contains(body, "Refused links") {
+		t.Errorf("status shows a refused-links section with nothing refused")
+	}
+	at := time.Date(2024, 5, 6, 7, 8, 0, 0, time.UTC)
+	st.SetRefusedLinks("zhaoqing-news", store.RefusedLinks{At: at, Count: 2, Examples: []store.RefusedLink{
+		{URL: "http://169.254.169.254/latest/meta-data/", Reason: "refused to connect to 169.254.169.254: a link-local address"},
+	}})
+	body := get(t, h, "/status", nil).Body.String()
+	for _, want := range []string{"Refused links", "http://169.254.169.254/latest/meta-data/", "a link-local address", "2 refused"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("status page lacks %q", want)
+		}
+	}
+	var v struct {
+		Sources []struct {
+			ID           string `json:"id"`
+			RefusedLinks *struct {
+				Count    int `json:"count"`
+				Examples []struct {
+					URL    string `json:"url"`
+					Reason string `json:"reason"`
+				} `json:"examples"`
+			} `json:"refused_links"`
+		} `json:"sources"`
+	}
+	if err := json.Unmarshal(get(t, h, "/status?format=json", nil).Body.Bytes(), &v); err != nil {
+		t.Fatal(err)
+	}
+	if r := v.Sources[0].RefusedLinks; v.Sources[0].ID != "zhaoqing-news" || r == nil || r.Count != 2 || len(r.Examples) != 1 || r.Examples[0].Reason == "" {
+		t.Errorf("JSON refused_links of zhaoqing-news: %+v", v.Sources[0].RefusedLinks)
+	}
+	if v.Sources[1].RefusedLinks != nil {
+		t.Errorf("JSON refused_links of a source without refusals: %+v", v.Sources[1].RefusedLinks)
 	}
 }
 

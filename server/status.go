@@ -11,6 +11,7 @@ import (
 
 	"github.com/transfeed/transfeed/feeds/syndicate"
 	"github.com/transfeed/transfeed/model"
+	"github.com/transfeed/transfeed/store"
 )
 
 // statusView is the /status page and its JSON form (?format=json).
@@ -21,6 +22,7 @@ type statusView struct {
 	Channels    []channelStatus   `json:"channels"`
 	// Human-readable times for the HTML page.
 	GeneratedCST string `json:"-"`
+	Refused      bool   `json:"-"` // some source has refused links
 }
 
 type sourceStatus struct {
@@ -49,12 +51,22 @@ type sourceStatus struct {
 	ArticleFailures    int64      `json:"article_fetches_failed"`
 	LastArticleError   string     `json:"last_article_failure,omitempty"`
 	LastArticleErrorAt *time.Time `json:"last_article_failure_at,omitempty"`
+	// RefusedLinks is the latest poll whose links the address guard refused.
+	RefusedLinks *refusedStatus `json:"refused_links,omitempty"`
 
 	LastPollCST, NextPollCST, FailingSinceCST, ShapeChangedCST, LastArticleErrorCST string `json:"-"`
 }
 
 // ShapeAlertFor is how long /status flags a source whose list changed shape.
 const ShapeAlertFor = 7 * 24 * time.Hour
+
+type refusedStatus struct {
+	At       time.Time           `json:"at"`
+	Count    int                 `json:"count"`
+	Examples []store.RefusedLink `json:"examples"`
+
+	AtCST string `json:"-"`
+}
 
 type translationStatus struct {
 	Backlog        int              `json:"backlog"`
@@ -132,6 +144,14 @@ func (s *Server) collectStatus(ctx context.Context, now time.Time) (*statusView,
 			LastArticleError: st.LastArticleError, LastArticleErrorAt: timePtr(st.LastArticleErrorAt),
 			LastArticleErrorCST: s.cst(st.LastArticleErrorAt),
 		})
+		ref, err := s.st.GetRefusedLinks(ctx, c.ID)
+		if err != nil {
+			return nil, fmt.Errorf("server: status: refused links: %w", err)
+		}
+		if ref.Count > 0 {
+			v.Sources[len(v.Sources)-1].RefusedLinks = &refusedStatus{At: ref.At.UTC(), Count: ref.Count, Examples: ref.Examples, AtCST: s.cst(ref.At)}
+			v.Refused = true
+		}
 	}
 
 	tr := &v.Translation

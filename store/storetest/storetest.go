@@ -53,6 +53,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 		{"ProviderState", testProviderState},
 		{"ChannelState", testChannelState},
 		{"Meta", testMeta},
+		{"RefusedLinks", testRefusedLinks},
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"MarkReadyStale", testMarkReadyStale},
 		{"ReleaseDelivery", testReleaseDelivery},
@@ -1481,6 +1482,27 @@ func testMeta(t *testing.T, s *store.Store) {
 		if got != st.value {
 			t.Errorf("step %d: GetMeta(%q) = %q, want %q", i, st.key, got, st.value)
 		}
+	}
+}
+
+func testRefusedLinks(t *testing.T, s *store.Store) {
+	ctx := t.Context()
+	if got, err := s.GetRefusedLinks(ctx, "a"); err != nil || got.Count != 0 {
+		t.Fatalf("GetRefusedLinks before any: %+v, %v", got, err)
+	}
+	want := store.RefusedLinks{At: t0(), Count: 3, Examples: []store.RefusedLink{{URL: "http://10.0.0.1/x", Reason: "private"}}}
+	if err := s.SetRefusedLinks(ctx, "a", want); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetRefusedLinks(ctx, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got, cmpopts.EquateApproxTime(time.Millisecond)); diff != "" {
+		t.Errorf("GetRefusedLinks (-want +got):\n%s", diff)
+	}
+	if other, err := s.GetRefusedLinks(ctx, "b"); err != nil || other.Count != 0 {
+		t.Errorf("another source: %+v, %v", other, err)
 	}
 }
 

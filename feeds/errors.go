@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"github.com/transfeed/transfeed/internal/redact"
 	"io"
 	"net"
 	"net/http"
@@ -228,45 +229,6 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	return 0
 }
 
-// secretQueryKey reports whether a query parameter may carry a credential.
-func secretQueryKey(k string) bool {
-	switch strings.ToLower(k) {
-	case "key", "token", "api_key", "apikey", "api-key", "access_token", "auth", "secret",
-		"password", "passwd", "pass", "sig", "signature", "access_key", "accesskey", "code":
-		return true
-	}
-	return false
-}
-
-// RedactURL removes credentials from a URL for logs and errors: userinfo
-// and the values of query parameters such as key, token and api_key.
-func RedactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		// Unparseable: keep only what precedes a query or userinfo.
-		if i := strings.IndexAny(raw, "?#"); i >= 0 {
-			raw = raw[:i]
-		}
-		if i := strings.LastIndex(raw, "@"); i >= 0 {
-			raw = raw[i+1:]
-		}
-		return raw
-	}
-	if u.User != nil {
-		u.User = url.User("xxxxx")
-	}
-	if u.RawQuery != "" {
-		q := u.Query()
-		changed := false
-		for k := range q {
-			if secretQueryKey(k) {
-				q[k] = []string{"xxxxx"}
-				changed = true
-			}
-		}
-		if changed {
-			u.RawQuery = q.Encode()
-		}
-	}
-	return u.String()
-}
+// RedactURL removes credentials from a URL for logs, errors, pages and
+// feeds (see redact.URL).
+func RedactURL(raw string) string { return redact.URL(raw) }

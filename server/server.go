@@ -14,6 +14,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/transfeed/transfeed/internal/redact"
 	"html/template"
 	"log/slog"
 	"net"
@@ -245,7 +246,7 @@ func (s *Server) configFingerprint(base string) string {
 		fmt.Fprintf(h, "%s\x00%s\x00%s\x00%d\x00%t\x00%s\x00", f.path, f.title, f.description, f.limit, f.bilingual, strings.Join(f.sourceIDs, ","))
 	}
 	for _, src := range s.cfg.Sources {
-		fmt.Fprintf(h, "%s\x00%s\x00%s\x00", src.ID, src.Name, src.URL)
+		fmt.Fprintf(h, "%s\x00%s\x00%s\x00", src.ID, src.Name, redact.URL(src.URL))
 	}
 	return hex.EncodeToString(h.Sum(nil)[:8])
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/transfeed/transfeed/internal/redact"
 	"log/slog"
 	"net/http"
 	"time"
@@ -132,7 +133,7 @@ func (s *Server) collectStatus(ctx context.Context, now time.Time) (*statusView,
 			result = model.PollNever
 		}
 		v.Sources = append(v.Sources, sourceStatus{
-			ID: c.ID, Name: s.source(c.ID).Name, URL: c.URL,
+			ID: c.ID, Name: s.source(c.ID).Name, URL: redact.URL(c.URL),
 			LastPoll: timePtr(st.LastPollAt), LastResult: result, NextPoll: timePtr(st.NextPollAt),
 			ConsecutiveErrors: st.ConsecutiveErrors, LastError: st.LastError, FailingSince: timePtr(st.FailingSince),
 			PostsTotal: st.ItemCount, PostsLast24h: st.ItemsLast24h, Polls: st.Polls,

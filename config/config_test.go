@@ -185,6 +185,7 @@ func TestInvalid(t *testing.T) {
 		"bad_translate_mode":       {{4, `sources[0].translate: "yes" is not one of auto, always, never`}},
 		"bad_type":                 {{4, `sources[0].type: "rss" is not one of feed, html`}},
 		"bad_url_scheme":           {{3, `sources[0].url: want an absolute http:// or https:// URL, got "ftp://`}},
+		"url_secret_redacted":      {{3, `sources[0].url: want an absolute http:// or https:// URL, got "ftp://xxxxx@rsshub.example/x?key=xxxxx"`}},
 		"channel_bad_chat":         {{8, `telegram.channels[0].chat: "zhaoqing_en" is neither @username nor a numeric chat id`}},
 		"channel_bad_regex":        {{9, `telegram.channels[0].include[0]: bad regular expression /(unclosed/`}},
 		"channel_duplicate":        {{9, `telegram.channels[1]: same chat and thread as the channel at line 8`}},

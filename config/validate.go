@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/transfeed/transfeed/feeds/gkmlpt"
+	"github.com/transfeed/transfeed/internal/redact"
 	"io/fs"
 	"maps"
 	"net"
@@ -340,7 +341,7 @@ func (l *loader) checkURL(path, raw string) {
 		return
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		l.add(path, "want an absolute http:// or https:// URL, got %q", u.Redacted())
+		l.add(path, "want an absolute http:// or https:// URL, got %q", redact.URL(raw))
 	}
 }
 

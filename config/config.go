@@ -17,6 +17,7 @@ type Config struct {
 	Log         LogConfig         `yaml:"log"`
 	Server      ServerConfig      `yaml:"server"`
 	Fetch       FetchConfig       `yaml:"fetch"`
+	Limits      LimitsConfig      `yaml:"limits"`
 	Defaults    DefaultsConfig    `yaml:"defaults"`
 	Translation TranslationConfig `yaml:"translation"`
 	Sources     []Source          `yaml:"sources"`
@@ -58,6 +59,15 @@ type FetchConfig struct {
 	PerHost      int           `yaml:"per_host"`      // concurrent requests per host, default 2
 	Concurrency  int           `yaml:"concurrency"`   // concurrent requests overall, default 8
 	MaxRedirects int           `yaml:"max_redirects"` // default 5
+}
+
+// LimitsConfig caps what one post may hold, whatever a source sends: a
+// longer field is cut when the post is stored.
+type LimitsConfig struct {
+	TitleChars   int      `yaml:"title_chars"`   // default 1000
+	SummaryChars int      `yaml:"summary_chars"` // default 2000
+	BodyBytes    ByteSize `yaml:"body_bytes"`    // cleaned HTML, default 512KB; cut at a block boundary
+	Tags         int      `yaml:"tags"`          // categories kept per post, default 50
 }
 
 // DefaultsConfig holds per-source defaults.

@@ -56,6 +56,7 @@ func TestLoadGood(t *testing.T) {
 			UserAgent: "test-agent/1.0", Timeout: 45 * time.Second, MaxBody: 5 << 20,
 			PerHost: 1, Concurrency: 4, MaxRedirects: 0,
 		},
+		Limits:   LimitsConfig{TitleChars: 500, SummaryChars: 800, BodyBytes: 256_000, Tags: 20},
 		Defaults: DefaultsConfig{Schedule: "@every 30m", Timezone: "Asia/Shanghai", Translate: "always"},
 		Translation: TranslationConfig{
 			Provider: "deepl", SourceLang: "zh", TargetLang: "en-US",
@@ -137,6 +138,7 @@ func TestDefaults(t *testing.T) {
 			UserAgent: "transfeed/1.0 (+https://github.com/transfeed/transfeed)", Timeout: 30 * time.Second,
 			MaxBody: 10_000_000, PerHost: 2, Concurrency: 8, MaxRedirects: 5,
 		},
+		Limits:   LimitsConfig{TitleChars: 1000, SummaryChars: 2000, BodyBytes: 512_000, Tags: 50},
 		Defaults: DefaultsConfig{Schedule: "@every 15m", Timezone: "Asia/Shanghai", Translate: "auto"},
 		Translation: TranslationConfig{
 			Provider: "none", SourceLang: "zh", TargetLang: "en",

@@ -33,6 +33,10 @@ const (
 	DefaultTelegramAPIURL = "https://api.telegram.org"
 	DefaultFeedLimit      = 50
 	DefaultSummaryChars   = 600
+	DefaultTitleCap       = 1000
+	DefaultSummaryCap     = 2000
+	DefaultBodyCap        = ByteSize(512 * 1000)
+	DefaultTagsCap        = 50
 )
 
 // applyDefaults fills every key that was left out. Strings default when
@@ -78,6 +82,13 @@ func (l *loader) applyDefaults(c *Config) {
 	num("fetch.per_host", &c.Fetch.PerHost, DefaultPerHost)
 	num("fetch.concurrency", &c.Fetch.Concurrency, DefaultConcurrency)
 	num("fetch.max_redirects", &c.Fetch.MaxRedirects, DefaultMaxRedirects)
+
+	num("limits.title_chars", &c.Limits.TitleChars, DefaultTitleCap)
+	num("limits.summary_chars", &c.Limits.SummaryChars, DefaultSummaryCap)
+	if !l.has("limits.body_bytes") {
+		c.Limits.BodyBytes = DefaultBodyCap
+	}
+	num("limits.tags", &c.Limits.Tags, DefaultTagsCap)
 
 	str(&c.Defaults.Schedule, DefaultSchedule)
 	str(&c.Defaults.Timezone, DefaultTimezone)

@@ -62,6 +62,20 @@ func (l *loader) validateGeneral(c *Config) {
 	if c.Fetch.Concurrency < 1 {
 		l.add("fetch.concurrency", "must be at least 1")
 	}
+	for _, lim := range []struct {
+		path  string
+		value int64
+		min   int64
+	}{
+		{"limits.title_chars", int64(c.Limits.TitleChars), 10},
+		{"limits.summary_chars", int64(c.Limits.SummaryChars), 10},
+		{"limits.body_bytes", int64(c.Limits.BodyBytes), 1000},
+		{"limits.tags", int64(c.Limits.Tags), 1},
+	} {
+		if lim.value < lim.min {
+			l.add(lim.path, "must be at least %d", lim.min)
+		}
+	}
 	if c.Fetch.MaxRedirects < 0 {
 		l.add("fetch.max_redirects", "must not be negative")
 	}

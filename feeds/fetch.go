@@ -28,6 +28,7 @@ type FetchOptions struct {
 	PerHost      int           // concurrent requests per host (host:port)
 	Concurrency  int           // concurrent requests overall
 	MaxRedirects int
+	Limits       Limits // caps on each post's fields
 }
 
 func (o FetchOptions) withDefaults() FetchOptions {
@@ -135,7 +136,7 @@ func NewFetcher(opts FetchOptions, logger *slog.Logger) *Fetcher {
 		global:     make(chan struct{}, opts.Concurrency),
 		hosts:      make(map[string]*hostSlot),
 		feedParser: fp,
-		norm:       NewNormalizer(),
+		norm:       NewNormalizerWithLimits(opts.Limits),
 	}
 }
 

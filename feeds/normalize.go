@@ -60,17 +60,42 @@ func SourceLocation(src config.Source) (*time.Location, error) {
 // built once; it is safe for concurrent use.
 type Normalizer struct {
 	policy *bluemonday.Policy
+	limits Limits
 }
 
 // NewNormalizer builds the sanitising policy: bluemonday's UGC policy
 // (no style, class, data-*, scripts, iframes, svg, event handlers or
 // javascript: URLs), links with rel="nofollow noreferrer" and
 // target="_blank".
-func NewNormalizer() *Normalizer {
+func NewNormalizer() *Normalizer { return NewNormalizerWithLimits(Limits{}) }
+
+// NewNormalizerWithLimits is NewNormalizer with field caps (zero fields:
+// the defaults).
+func NewNormalizerWithLimits(l Limits) *Normalizer {
 	p := bluemonday.UGCPolicy()
 	p.RequireNoReferrerOnLinks(true)
 	p.AddTargetBlankToFullyQualifiedLinks(true)
-	return &Normalizer{policy: p}
+	return &Normalizer{policy: p, limits: l.withDefaults()}
+}
+
+// title is the plain-text title of raw, capped at limits.title_chars. Only
+// a bounded head of the raw text is read, so a title of megabytes costs no
+// more than one of a few kilobytes.
+func (n *Normalizer) title(raw string) string {
+	return capRunes(plainText(headBytes(raw, n.limits.TitleChars*utf8.UTFMax*rawFactor)), n.limits.TitleChars)
+}
+
+// capText is plainText of a bounded head of raw, cut at max runes.
+func capText(raw string, max int) string {
+	return capRunes(plainText(headBytes(raw, max*utf8.UTFMax*rawFactor)), max)
+}
+
+// capRunes cuts s to at most max runes, the ellipsis included.
+func capRunes(s string, max int) string {
+	if max < 2 || utf8.RuneCountInString(s) <= max {
+		return s
+	}
+	return cutRunes(s, max-1)
 }
 
 // Normalize is a convenience for one-off use; it builds a policy on every
@@ -106,14 +131,14 @@ func (n *Normalizer) Normalize(src config.Source, loc *time.Location, raw RawIte
 	if strings.TrimSpace(body) == "" {
 		body = raw.Summary
 	}
-	title := plainText(raw.Title)
+	title := n.title(raw.Title)
 	cleaned := n.clean(body, contentBase, title)
 
 	summaryText := cleaned.text
 	if summaryText == "" {
-		summaryText = plainText(raw.Summary)
+		summaryText = capText(raw.Summary, n.limits.SummaryChars)
 	}
-	summary := cutSummary(summaryText)
+	summary := capRunes(cutSummary(summaryText), n.limits.SummaryChars)
 	ev := map[string]string{}
 	switch {
 	case raw.Rules.Title != "":
@@ -156,7 +181,10 @@ func (n *Normalizer) Normalize(src config.Source, loc *time.Location, raw RawIte
 	var cats []string
 	seen := map[string]bool{}
 	for _, c := range raw.Categories {
-		c = plainText(c)
+		if len(cats) == n.limits.Tags {
+			break
+		}
+		c = capText(c, maxTagChars)
 		if c != "" && !seen[c] {
 			seen[c] = true
 			cats = append(cats, c)
@@ -173,7 +201,7 @@ func (n *Normalizer) Normalize(src config.Source, loc *time.Location, raw RawIte
 		Title:        title,
 		Summary:      summary,
 		ContentHTML:  cleaned.html,
-		Author:       plainText(raw.Author),
+		Author:       capText(raw.Author, maxAuthorChars),
 		Language:     DetectLanguage(title + " " + cutRunes(summaryText, 400)),
 		ImageURL:     image,
 		Categories:   cats,
@@ -200,7 +228,7 @@ func (n *Normalizer) Key(src config.Source, loc *time.Location, raw RawItem, now
 	if loc == nil {
 		loc = model.China()
 	}
-	title := plainText(raw.Title)
+	title := n.title(raw.Title)
 	if title == "" {
 		body := raw.ContentHTML
 		if strings.TrimSpace(body) == "" {

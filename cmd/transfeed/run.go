@@ -188,6 +188,12 @@ func newFetcher(cfg *config.Config, logger *slog.Logger) *feeds.Fetcher {
 		PerHost:      cfg.Fetch.PerHost,
 		Concurrency:  cfg.Fetch.Concurrency,
 		MaxRedirects: cfg.Fetch.MaxRedirects,
+		Limits: feeds.Limits{
+			TitleChars:   cfg.Limits.TitleChars,
+			SummaryChars: cfg.Limits.SummaryChars,
+			BodyBytes:    int(cfg.Limits.BodyBytes),
+			Tags:         cfg.Limits.Tags,
+		},
 	}, logger)
 }
 

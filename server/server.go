@@ -147,7 +147,7 @@ func New(cfg *config.Config, st Store, reg *prometheus.Registry, logger *slog.Lo
 		loc:        loc,
 		title:      cfg.Server.Title,
 		tmpl:       tmpl,
-		cache:      newRenderCache(maxCacheEntries),
+		cache:      newRenderCache(maxCacheEntries, maxCacheBytes),
 		versions:   map[string]memoVersion{},
 		versionTTL: versionTTL,
 		metrics:    m,

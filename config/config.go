@@ -59,6 +59,10 @@ type FetchConfig struct {
 	PerHost      int           `yaml:"per_host"`      // concurrent requests per host, default 2
 	Concurrency  int           `yaml:"concurrency"`   // concurrent requests overall, default 8
 	MaxRedirects int           `yaml:"max_redirects"` // default 5
+	// PollTimeout bounds one whole poll of a source (list or feed plus its
+	// article pages); default 5m. Posts whose pages were not fetched in time
+	// are left for the next poll.
+	PollTimeout time.Duration `yaml:"poll_timeout"`
 }
 
 // LimitsConfig caps what one post may hold, whatever a source sends: a

@@ -22,6 +22,7 @@ const (
 	DefaultPerHost        = 2
 	DefaultConcurrency    = 8
 	DefaultMaxRedirects   = 5
+	DefaultPollTimeout    = 5 * time.Minute
 	DefaultSchedule       = "@every 15m"
 	DefaultTimezone       = "Asia/Shanghai"
 	DefaultOpenAIBaseURL  = "https://api.openai.com/v1"
@@ -82,6 +83,7 @@ func (l *loader) applyDefaults(c *Config) {
 	num("fetch.per_host", &c.Fetch.PerHost, DefaultPerHost)
 	num("fetch.concurrency", &c.Fetch.Concurrency, DefaultConcurrency)
 	num("fetch.max_redirects", &c.Fetch.MaxRedirects, DefaultMaxRedirects)
+	dur("fetch.poll_timeout", &c.Fetch.PollTimeout, DefaultPollTimeout)
 
 	num("limits.title_chars", &c.Limits.TitleChars, DefaultTitleCap)
 	num("limits.summary_chars", &c.Limits.SummaryChars, DefaultSummaryCap)

@@ -53,6 +53,9 @@ func (l *loader) validateGeneral(c *Config) {
 	if c.Fetch.Timeout <= 0 {
 		l.add("fetch.timeout", "must be greater than 0")
 	}
+	if c.Fetch.PollTimeout < c.Fetch.Timeout && c.Fetch.Timeout > 0 {
+		l.add("fetch.poll_timeout", "must be at least fetch.timeout (%s)", c.Fetch.Timeout)
+	}
 	if c.Fetch.MaxBody <= 0 {
 		l.add("fetch.max_body", "must be greater than 0")
 	}

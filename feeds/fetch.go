@@ -29,6 +29,9 @@ type FetchOptions struct {
 	Concurrency  int           // concurrent requests overall
 	MaxRedirects int
 	Limits       Limits // caps on each post's fields
+	// PollTimeout bounds one whole Poll (0: none): posts whose article pages
+	// were not fetched by then are left out (PollResult.Deferred).
+	PollTimeout time.Duration
 }
 
 func (o FetchOptions) withDefaults() FetchOptions {

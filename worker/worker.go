@@ -166,6 +166,8 @@ type PollReport struct {
 	Updated int
 	Items   int
 	Refused int // links the address guard did not fetch
+	// Deferred are new posts left for the next poll (fetch.poll_timeout).
+	Deferred int
 }
 
 func (r PollReport) String() string {
@@ -174,6 +176,9 @@ func (r PollReport) String() string {
 		s := fmt.Sprintf("%-24s %-13s new=%d updated=%d items=%d", r.Source, r.Status, r.New, r.Updated, r.Items)
 		if r.Refused > 0 {
 			s += fmt.Sprintf(" refused_links=%d (non-public addresses; see /status)", r.Refused)
+		}
+		if r.Deferred > 0 {
+			s += fmt.Sprintf(" deferred=%d (fetch.poll_timeout passed; their pages are fetched next poll)", r.Deferred)
 		}
 		return s
 	case model.PollNotModified:
@@ -303,7 +308,7 @@ func (w *Worker) pollSource(ctx context.Context, src config.Source, onlyIfDue bo
 	case res.NotModified:
 		pr.Status = model.PollNotModified
 		pr.ItemCount = prev.LastItemCount
-	case len(res.Items) == 0 && prev.LastItemCount > 0:
+	case len(res.Items) == 0 && res.Deferred == 0 && prev.LastItemCount > 0:
 		pr.Status = model.PollError
 		pr.Error = fmt.Sprintf("the source returned no posts although it had %d last time: its selectors or route probably broke", prev.LastItemCount)
 	default:
@@ -318,10 +323,11 @@ func (w *Worker) pollSource(ctx context.Context, src config.Source, onlyIfDue bo
 		pr.Status = model.PollOK
 		w.recordRefused(wctx, log, src.ID, res.Refused, now)
 		pr.ETag, pr.LastModified = res.Validators.ETag, res.Validators.LastModified
-		pr.ItemCount = len(res.Items)
+		pr.ItemCount = len(res.Items) + res.Deferred
 		pr.ListShape = res.Shape
 		pr.ArticleFetches, pr.ArticleFailures, pr.ArticleError = res.ArticleFetches, res.ArticleFailures, res.ArticleError
 		rep.New, rep.Updated, rep.Items, rep.Refused = len(up.New), len(up.Updated), len(res.Items), len(res.Refused)
+		rep.Deferred = res.Deferred
 		if len(up.New)+len(up.Updated) > 0 {
 			w.Wake()
 		}

@@ -188,6 +188,7 @@ func newFetcher(cfg *config.Config, logger *slog.Logger) *feeds.Fetcher {
 		PerHost:      cfg.Fetch.PerHost,
 		Concurrency:  cfg.Fetch.Concurrency,
 		MaxRedirects: cfg.Fetch.MaxRedirects,
+		PollTimeout:  cfg.Fetch.PollTimeout,
 		Limits: feeds.Limits{
 			TitleChars:   cfg.Limits.TitleChars,
 			SummaryChars: cfg.Limits.SummaryChars,

@@ -99,6 +99,10 @@ type TranslationConfig struct {
 	// Concurrency is how many posts are translated at once (default 1).
 	// Above 1, daily_char_limit may be overshot by the posts in flight.
 	Concurrency int `yaml:"concurrency"`
+	// MaxCharsPerPost caps the characters of one post sent for translation
+	// (title, summary, then the body's leading paragraphs); a longer post is
+	// marked "partially translated". Default 30000; 0 = no cap.
+	MaxCharsPerPost int `yaml:"max_chars_per_post"`
 }
 
 // OpenAIConfig is any OpenAI-compatible chat-completions server.

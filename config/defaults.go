@@ -12,32 +12,33 @@ import (
 
 // Default values (DESIGN.md, "Configuration").
 const (
-	DefaultDataDir        = "./data"
-	DefaultListen         = "127.0.0.1:8080"
-	DefaultBaseURL        = "http://localhost:8080"
-	DefaultTitle          = "transfeed"
-	DefaultUserAgent      = "transfeed/1.0 (+https://github.com/transfeed/transfeed)"
-	DefaultFetchTimeout   = 30 * time.Second
-	DefaultMaxBody        = ByteSize(10 * 1000 * 1000)
-	DefaultPerHost        = 2
-	DefaultConcurrency    = 8
-	DefaultMaxRedirects   = 5
-	DefaultPollTimeout    = 5 * time.Minute
-	DefaultSchedule       = "@every 15m"
-	DefaultTimezone       = "Asia/Shanghai"
-	DefaultOpenAIBaseURL  = "https://api.openai.com/v1"
-	DefaultOpenAIModel    = "gpt-4o-mini"
-	DefaultGoogleBaseURL  = "https://translation.googleapis.com"
-	DefaultLibreBaseURL   = "http://localhost:5000"
-	DefaultHoldFor        = 6 * time.Hour
-	DefaultTranslateLimit = 60 * time.Second
-	DefaultTelegramAPIURL = "https://api.telegram.org"
-	DefaultFeedLimit      = 50
-	DefaultSummaryChars   = 600
-	DefaultTitleCap       = 1000
-	DefaultSummaryCap     = 2000
-	DefaultBodyCap        = ByteSize(512 * 1000)
-	DefaultTagsCap        = 50
+	DefaultDataDir         = "./data"
+	DefaultListen          = "127.0.0.1:8080"
+	DefaultBaseURL         = "http://localhost:8080"
+	DefaultTitle           = "transfeed"
+	DefaultUserAgent       = "transfeed/1.0 (+https://github.com/transfeed/transfeed)"
+	DefaultFetchTimeout    = 30 * time.Second
+	DefaultMaxBody         = ByteSize(10 * 1000 * 1000)
+	DefaultPerHost         = 2
+	DefaultConcurrency     = 8
+	DefaultMaxRedirects    = 5
+	DefaultPollTimeout     = 5 * time.Minute
+	DefaultSchedule        = "@every 15m"
+	DefaultTimezone        = "Asia/Shanghai"
+	DefaultOpenAIBaseURL   = "https://api.openai.com/v1"
+	DefaultOpenAIModel     = "gpt-4o-mini"
+	DefaultGoogleBaseURL   = "https://translation.googleapis.com"
+	DefaultLibreBaseURL    = "http://localhost:5000"
+	DefaultHoldFor         = 6 * time.Hour
+	DefaultTranslateLimit  = 60 * time.Second
+	DefaultTelegramAPIURL  = "https://api.telegram.org"
+	DefaultFeedLimit       = 50
+	DefaultSummaryChars    = 600
+	DefaultTitleCap        = 1000
+	DefaultSummaryCap      = 2000
+	DefaultBodyCap         = ByteSize(512 * 1000)
+	DefaultTagsCap         = 50
+	DefaultMaxCharsPerPost = 30000
 )
 
 // applyDefaults fills every key that was left out. Strings default when
@@ -113,6 +114,7 @@ func (l *loader) applyDefaults(c *Config) {
 	dur("translation.hold_for", &t.HoldFor, DefaultHoldFor)
 	dur("translation.timeout", &t.Timeout, DefaultTranslateLimit)
 	num("translation.concurrency", &t.Concurrency, 1)
+	num("translation.max_chars_per_post", &t.MaxCharsPerPost, DefaultMaxCharsPerPost)
 
 	for i := range c.Sources {
 		s := &c.Sources[i]

@@ -56,6 +56,9 @@ func (l *loader) validateGeneral(c *Config) {
 	if c.Fetch.PollTimeout < c.Fetch.Timeout && c.Fetch.Timeout > 0 {
 		l.add("fetch.poll_timeout", "must be at least fetch.timeout (%s)", c.Fetch.Timeout)
 	}
+	if c.Translation.MaxCharsPerPost < 0 {
+		l.add("translation.max_chars_per_post", "must not be negative (0 = no cap)")
+	}
 	if c.Fetch.MaxBody <= 0 {
 		l.add("fetch.max_body", "must be greater than 0")
 	}

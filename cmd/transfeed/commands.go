@@ -56,10 +56,11 @@ func buildEngine(cfg *config.Config, mem translate.Memory, logger *slog.Logger, 
 		return nil, "", err
 	}
 	eng, err := translate.NewEngine(translate.EngineConfig{
-		SourceLang:     cfg.Translation.SourceLang,
-		TargetLang:     cfg.Translation.TargetLang,
-		Glossary:       g,
-		DailyCharLimit: cfg.Translation.DailyCharLimit,
+		SourceLang:      cfg.Translation.SourceLang,
+		TargetLang:      cfg.Translation.TargetLang,
+		Glossary:        g,
+		DailyCharLimit:  cfg.Translation.DailyCharLimit,
+		MaxCharsPerPost: cfg.Translation.MaxCharsPerPost,
 	}, tr, mem, logger, m)
 	if err != nil {
 		return nil, "", err

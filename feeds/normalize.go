@@ -11,6 +11,7 @@ import (
 	"github.com/transfeed/transfeed/config"
 	"github.com/transfeed/transfeed/model"
 	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
 )
 
 // RawItem is a post as a parser found it, before normalisation. Every
@@ -82,12 +83,34 @@ func NewNormalizerWithLimits(l Limits) *Normalizer {
 // a bounded head of the raw text is read, so a title of megabytes costs no
 // more than one of a few kilobytes.
 func (n *Normalizer) title(raw string) string {
-	return capRunes(plainText(headBytes(raw, n.limits.TitleChars*utf8.UTFMax*rawFactor)), n.limits.TitleChars)
+	return capText(raw, n.limits.TitleChars)
 }
 
-// capText is plainText of a bounded head of raw, cut at max runes.
+// capText is the plain text of a bounded head of raw, without bidi
+// controls, cut at max runes. Text that only looks like markup ("<Notice>",
+// "a <b"), which parsing as HTML would empty, stays as written.
 func capText(raw string, max int) string {
-	return capRunes(plainText(headBytes(raw, max*utf8.UTFMax*rawFactor)), max)
+	raw = headBytes(raw, max*utf8.UTFMax*rawFactor)
+	t := plainText(raw)
+	if t == "" {
+		t = collapse(raw)
+	}
+	return capRunes(stripBidi(t), max)
+}
+
+// stripBidi removes the bidirectional embedding, override and isolate
+// controls (U+202A–U+202E, U+2066–U+2069): in a title they reorder what
+// surrounds it (a reversed file name, a spoofed link text).
+func stripBidi(s string) string {
+	if !strings.ContainsAny(s, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069") {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069) {
+			return -1
+		}
+		return r
+	}, s)
 }
 
 // capRunes cuts s to at most max runes, the ellipsis included.
@@ -138,7 +161,7 @@ func (n *Normalizer) Normalize(src config.Source, loc *time.Location, raw RawIte
 	if summaryText == "" {
 		summaryText = capText(raw.Summary, n.limits.SummaryChars)
 	}
-	summary := capRunes(cutSummary(summaryText), n.limits.SummaryChars)
+	summary := capRunes(cutSummary(stripBidi(summaryText)), n.limits.SummaryChars)
 	ev := map[string]string{}
 	switch {
 	case raw.Rules.Title != "":
@@ -391,6 +414,13 @@ func plainText(s string) string {
 			}
 		case html.StartTagToken, html.SelfClosingTagToken:
 			name, _ := z.TagName()
+			if atom.Lookup(name) == 0 {
+				// Not an HTML element: text that looks like a tag ("<Notice>").
+				if skip == 0 {
+					b.WriteString(html.UnescapeString(string(z.Raw())))
+				}
+				continue
+			}
 			switch string(name) {
 			case "script", "style":
 				if tt == html.StartTagToken {
@@ -401,6 +431,12 @@ func plainText(s string) string {
 			}
 		case html.EndTagToken:
 			name, _ := z.TagName()
+			if atom.Lookup(name) == 0 {
+				if skip == 0 {
+					b.WriteString(html.UnescapeString(string(z.Raw())))
+				}
+				continue
+			}
 			switch string(name) {
 			case "script", "style":
 				if skip > 0 {

@@ -179,6 +179,7 @@ func (f *Fetcher) parseFeed(body []byte, contentType, baseURL string) ([]RawItem
 	if len(trimmed) == 0 {
 		return nil, notFeedError(safe, "the server sent an empty answer")
 	}
+	body = dropInvalidXMLChars(body)
 	feed, err := f.feedParser.Parse(bytes.NewReader(body))
 	if err != nil {
 		if errors.Is(err, gofeed.ErrFeedTypeNotDetected) {

@@ -92,7 +92,9 @@ type Server struct {
 	bySrc   map[string]*outFeed // source id → source feed
 	srcInfo map[string]syndicate.SourceInfo
 	cache   *renderCache
-	metrics *httpMetrics
+	// telegram is the daemon's Telegram connection (nil: not reported).
+	telegram TelegramHealth
+	metrics  *httpMetrics
 	// versions memoises feed versions for versionTTL (see version).
 	verMu      sync.Mutex
 	versions   map[string]memoVersion

@@ -723,3 +723,52 @@ func TestTranslationOffClaimsNothing(t *testing.T) {
 		}
 	}
 }
+
+type fixedTelegram TelegramState
+
+func (f fixedTelegram) TelegramState() TelegramState { return TelegramState(f) }
+
+func TestStatusTelegram(t *testing.T) {
+	since := time.Date(2026, 3, 4, 5, 6, 0, 0, time.UTC)
+	tests := []struct {
+		name      string
+		h         TelegramHealth
+		wantState string // "" = no telegram object
+		wantHTML  string
+	}{
+		{name: "not reported", h: nil},
+		{name: "connecting", h: fixedTelegram{}, wantState: "connecting", wantHTML: "connecting"},
+		{name: "up", h: fixedTelegram{Up: true, Checked: true, Since: since}, wantState: "up", wantHTML: "connected since"},
+		{name: "down", h: fixedTelegram{Checked: true, Reason: "telegram: getMe: connection refused", Since: since, NextTry: since.Add(time.Minute)},
+			wantState: "down", wantHTML: "unreachable"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, _ := newTestServer(t)
+			if tt.h != nil {
+				s.SetTelegramHealth(tt.h)
+			}
+			var v struct {
+				Telegram *struct {
+					State  string `json:"state"`
+					Reason string `json:"reason"`
+				} `json:"telegram"`
+			}
+			if err := json.Unmarshal(get(t, s.Handler(), "/status?format=json", nil).Body.Bytes(), &v); err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case tt.wantState == "" && v.Telegram != nil:
+				t.Errorf("telegram reported: %+v", v.Telegram)
+			case tt.wantState != "" && (v.Telegram == nil || v.Telegram.State != tt.wantState):
+				t.Errorf("telegram %+v, want state %q", v.Telegram, tt.wantState)
+			}
+			if tt.wantState == "down" && !strings.Contains(v.Telegram.Reason, "connection refused") {
+				t.Errorf("reason %q", v.Telegram.Reason)
+			}
+			if body := get(t, s.Handler(), "/status", nil).Body.String(); tt.wantHTML != "" && !strings.Contains(body, tt.wantHTML) {
+				t.Errorf("status page lacks %q", tt.wantHTML)
+			}
+		})
+	}
+}

@@ -21,6 +21,7 @@ type statusView struct {
 	Sources     []sourceStatus    `json:"sources"`
 	Translation translationStatus `json:"translation"`
 	Channels    []channelStatus   `json:"channels"`
+	Telegram    *telegramStatus   `json:"telegram,omitempty"` // this instance's connection; absent when Telegram is off
 	// Human-readable times for the HTML page.
 	GeneratedCST string `json:"-"`
 	Refused      bool   `json:"-"` // some source has refused links
@@ -218,6 +219,7 @@ func (s *Server) collectStatus(ctx context.Context, now time.Time) (*statusView,
 	for _, k := range order {
 		v.Channels = append(v.Channels, *chans[k])
 	}
+	v.Telegram = s.telegramStatus()
 	return v, nil
 }
 

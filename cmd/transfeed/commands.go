@@ -445,14 +445,13 @@ func runUntilReload(ctx context.Context, cfg *config.Config, path string, stderr
 func runDaemon(ctx context.Context, a *app) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	if a.tg != nil {
-		if err := a.tg.Check(ctx); err != nil {
-			return err
-		}
-	}
 	srv, err := server.New(a.cfg, a.st, a.reg, a.log.With(slog.String("component", "server")))
 	if err != nil {
 		return err
+	}
+	tgHealth := &telegramHealth{}
+	if a.tg != nil {
+		srv.SetTelegramHealth(tgHealth)
 	}
 	errc := make(chan error, 4)
 	parts := 0
@@ -472,18 +471,9 @@ func runDaemon(ctx context.Context, a *app) error {
 		start("server", srv.Run)
 	}
 	if a.tg != nil {
-		sender, err := newSender(a)
-		if err != nil {
-			return err
-		}
-		start("telegram sender", sender.Run)
-		if len(a.cfg.Telegram.Admins) > 0 {
-			admin, err := newAdmin(a)
-			if err != nil {
-				return err
-			}
-			start("telegram admin", admin.Run)
-		}
+		// Telegram down at start (or after a reload) stops nothing: it is
+		// retried in the background and reported on /status.
+		start("telegram", func(ctx context.Context) error { return runTelegram(ctx, a, tgHealth) })
 	}
 	a.log.Info("transfeed running", slog.Int("sources", len(a.cfg.Sources)), slog.String("listen", a.cfg.Server.Listen),
 		slog.String("translation", a.cfg.Translation.Provider), slog.Bool("telegram", a.tg != nil))

@@ -160,6 +160,9 @@ func cmdOnce(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		return exitFailure
 	}
 	defer a.st.Close()
+	if cfg.Storage.Driver != "postgres" {
+		reclaimOrphans(ctx, a.st, instanceName(), processAlive, a.log)
+	}
 	if err := a.w.Sync(ctx); err != nil {
 		fmt.Fprintf(stderr, "transfeed: %v\n", err)
 		return exitFailure
@@ -407,6 +410,9 @@ func runUntilReload(ctx context.Context, cfg *config.Config, path string, stderr
 		return nil, err
 	}
 	defer a.st.Close()
+	if cfg.Storage.Driver != "postgres" {
+		reclaimOrphans(ctx, a.st, instanceName(), processAlive, a.log)
+	}
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	done := make(chan error, 1)

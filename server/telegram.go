@@ -20,6 +20,13 @@ type TelegramHealth interface {
 // SetTelegramHealth makes /status report h. Call it before serving.
 func (s *Server) SetTelegramHealth(h TelegramHealth) { s.telegram = h }
 
+// The states of the Telegram connection on /status ("state" in the JSON).
+const (
+	telegramUp         = "up"
+	telegramDown       = "down"
+	telegramConnecting = "connecting" // the first check has not answered yet
+)
+
 // telegramStatus is the Telegram connection on /status.
 type telegramStatus struct {
 	State   string     `json:"state"` // "up" | "down" | "connecting"
@@ -35,12 +42,12 @@ func (s *Server) telegramStatus() *telegramStatus {
 		return nil
 	}
 	st := s.telegram.TelegramState()
-	out := &telegramStatus{State: "connecting", Since: timePtr(st.Since), SinceCST: s.cst(st.Since)}
+	out := &telegramStatus{State: telegramConnecting, Since: timePtr(st.Since), SinceCST: s.cst(st.Since)}
 	switch {
 	case st.Up:
-		out.State = "up"
+		out.State = telegramUp
 	case st.Checked:
-		out.State, out.Reason = "down", st.Reason
+		out.State, out.Reason = telegramDown, st.Reason
 		out.NextTry, out.NextTryCST = timePtr(st.NextTry), s.cst(st.NextTry)
 	}
 	return out

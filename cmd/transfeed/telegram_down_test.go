@@ -48,7 +48,7 @@ telegram:
 
 	type status struct {
 		Telegram *struct {
-			State  string `json:"state"`
+			Conn   string `json:"state"`
 			Reason string `json:"reason"`
 		} `json:"telegram"`
 	}
@@ -65,7 +65,7 @@ telegram:
 			if resp, err := http.Get("http://" + listen + "/status?format=json"); err == nil {
 				b, _ := io.ReadAll(resp.Body)
 				resp.Body.Close()
-				if json.Unmarshal(b, &st) == nil && st.Telegram != nil && st.Telegram.State == "down" {
+				if json.Unmarshal(b, &st) == nil && st.Telegram != nil && st.Telegram.Conn == "down" {
 					if st.Telegram.Reason == "" || strings.Contains(string(b), token) || strings.Contains(string(b), "AAtestTOKEN") {
 						t.Errorf("%s: status reason %q (must say why, without the token)", what, st.Telegram.Reason)
 					}

@@ -188,6 +188,7 @@ func TestInvalid(t *testing.T) {
 		},
 		"bad_on_failure":           {{2, `translation.on_failure: "drop" is not one of hold, original`}},
 		"bad_provider":             {{2, `translation.provider: "baidu" is not one of none, openai, deepl, google, libretranslate`}},
+		"schedule_never_fires":     {{4, `sources[0].schedule: schedule "0 0 30 2 *" never fires`}},
 		"bad_schedule":             {{4, `sources[0].schedule: schedule "every 15 minutes": expected exactly 5 fields`}},
 		"bad_selector":             {{8, `sources[0].html.link: bad CSS selector "a[href"`}},
 		"bad_size":                 {{2, `fetch.max_body: invalid size "10XB"`}},

@@ -27,6 +27,10 @@ type Config struct {
 	// Path is the file the config was loaded from ("" when read from a reader).
 	Path string `yaml:"-"`
 
+	// Warnings are things allowed but probably wrong (a secret file other
+	// users can read), with file:line; the config is valid.
+	Warnings []Problem `yaml:"-"`
+
 	// dir is the directory relative paths (*_file, glossary_file) are resolved against.
 	dir string
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -169,6 +170,10 @@ func (l *loader) loadSecrets(c *Config) {
 		if err != nil {
 			l.add(filePath, "cannot read the secret: %v", err)
 			continue
+		}
+		if fi, err := os.Stat(c.resolve(s.file)); err == nil && runtime.GOOS != "windows" && fi.Mode().Perm()&0o044 != 0 {
+			l.warn(filePath, "the secret file %s can be read by other users (mode %04o); make it readable by its owner only (chmod 600)",
+				s.file, fi.Mode().Perm())
 		}
 		v := strings.TrimRight(string(data), "\r\n")
 		if v == "" {

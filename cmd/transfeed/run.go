@@ -131,6 +131,9 @@ func loadConfig(path string, stderr io.Writer, getenv getenvFunc) (*config.Confi
 		}
 		return nil, false
 	}
+	for _, w := range cfg.Warnings {
+		fmt.Fprintf(stderr, "%s (warning)\n", w.String())
+	}
 	return cfg, true
 }
 

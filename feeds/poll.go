@@ -180,6 +180,9 @@ func (f *Fetcher) parseFeed(body []byte, contentType, baseURL string) ([]RawItem
 		return nil, notFeedError(safe, "the server sent an empty answer")
 	}
 	body = dropInvalidXMLChars(body)
+	if trimmed[0] == '<' && xmlTooDeep(body, maxXMLDepth) {
+		return nil, parseError(safe, fmt.Errorf("elements are nested more than %d levels deep (a broken or hostile document)", maxXMLDepth))
+	}
 	feed, err := f.feedParser.Parse(bytes.NewReader(body))
 	if err != nil {
 		if errors.Is(err, gofeed.ErrFeedTypeNotDetected) {

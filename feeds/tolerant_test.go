@@ -92,3 +92,49 @@ func FuzzDropInvalidXMLChars(f *testing.F) {
 		}
 	})
 }
+
+func TestDeeplyNestedXMLIsRefused(t *testing.T) {
+	f := NewFetcher(FetchOptions{}, nil)
+	wrapDesc := func(inner string) string {
+		return `<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item><title>x</title><guid>1</guid><description>` +
+			inner + `</description></item></channel></rss>`
+	}
+	deep := wrapDesc(strings.Repeat("<a>", 1_000_000))
+	if _, err := f.parseFeed([]byte(deep), "application/rss+xml", "http://x.example/"); err == nil || !strings.Contains(err.Error(), "nested more than") {
+		t.Fatalf("1,000,000 levels: %v, want a refusal naming the nesting", err)
+	}
+	// Ordinary depth, self-closing tags, comments, CDATA and quoted '>' count right.
+	ok := wrapDesc(strings.Repeat(`<br/><!-- <a><a> --><![CDATA[<a><a>]]><img alt="a>b"/>`, 5000) + strings.Repeat("<b>", 100) + strings.Repeat("</b>", 100))
+	if raws, err := f.parseFeed([]byte(ok), "application/rss+xml", "http://x.example/"); err != nil || len(raws) != 1 {
+		t.Fatalf("ordinary document: %v, %d items", err, len(raws))
+	}
+}
+
+func TestXMLTooDeep(t *testing.T) {
+	tests := []struct {
+		doc  string
+		max  int
+		want bool
+	}{
+		{"<a><b><c/></b></a>", 2, false},
+		{"<a><b><c></c></b></a>", 2, true},
+		{"<a><!-- <b><c> --></a>", 1, false},
+		{"<a><![CDATA[<b><c>]]></a>", 1, false},
+		{`<a x="<b>"><?pi <b> ?></a>`, 1, false},
+		{"<a><b></b><b></b><b></b></a>", 2, false},
+		{"<a", 0, true},
+		{"", 0, false},
+	}
+	for _, tt := range tests {
+		if got := xmlTooDeep([]byte(tt.doc), tt.max); got != tt.want {
+			t.Errorf("xmlTooDeep(%q, %d) = %v, want %v", tt.doc, tt.max, got, tt.want)
+		}
+	}
+}
+
+func FuzzXMLTooDeep(f *testing.F) {
+	f.Add([]byte("<a><b x='>'><!--x--><![CDATA[y]]></b></a>"), 3)
+	f.Fuzz(func(t *testing.T, b []byte, max int) {
+		_ = xmlTooDeep(b, max%1000) // must not panic or hang
+	})
+}

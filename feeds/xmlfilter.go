@@ -96,3 +96,79 @@ func validXMLChar(r rune) bool {
 	}
 	return r <= utf8.MaxRune
 }
+
+// maxXMLDepth is the deepest element nesting a feed may have. Real feeds
+// nest a few levels (XHTML content a few dozen); a document nested
+// thousands of levels deep costs the XML parser hundreds of megabytes.
+const maxXMLDepth = 256
+
+// xmlTooDeep reports whether an XML document nests elements deeper than
+// max. It scans the bytes once without allocating: start tags count up,
+// end tags down; self-closing tags, comments, CDATA, processing
+// instructions and declarations count nothing.
+func xmlTooDeep(b []byte, max int) bool {
+	depth := 0
+	for i := 0; i < len(b); i++ {
+		if b[i] != '<' || i+1 >= len(b) {
+			continue
+		}
+		switch c := b[i+1]; {
+		case c == '/':
+			depth--
+			i = skipTo(b, i+2, ">")
+		case c == '?':
+			i = skipTo(b, i+2, "?>")
+		case c == '!':
+			switch {
+			case bytes.HasPrefix(b[i:], []byte("<!--")):
+				i = skipTo(b, i+4, "-->")
+			case bytes.HasPrefix(b[i:], []byte("<![CDATA[")):
+				i = skipTo(b, i+9, "]]>")
+			default:
+				i = skipTo(b, i+2, ">")
+			}
+		default:
+			end := skipTag(b, i+1)
+			if end > 0 && b[end-1] != '/' {
+				depth++
+				if depth > max {
+					return true
+				}
+			}
+			i = end
+		}
+	}
+	return false
+}
+
+// skipTo returns the index of the last byte of the next sep at or after i
+// (len(b) when there is none).
+func skipTo(b []byte, i int, sep string) int {
+	if i > len(b) {
+		return len(b)
+	}
+	j := bytes.Index(b[i:], []byte(sep))
+	if j < 0 {
+		return len(b)
+	}
+	return i + j + len(sep) - 1
+}
+
+// skipTag returns the index of the '>' ending the tag whose name starts at
+// i, skipping quoted attribute values (len(b) when unterminated).
+func skipTag(b []byte, i int) int {
+	var quote byte
+	for ; i < len(b); i++ {
+		switch c := b[i]; {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '"' || c == '\'':
+			quote = c
+		case c == '>':
+			return i
+		}
+	}
+	return len(b)
+}

@@ -17,6 +17,7 @@ type Config struct {
 	Log         LogConfig         `yaml:"log"`
 	Server      ServerConfig      `yaml:"server"`
 	Fetch       FetchConfig       `yaml:"fetch"`
+	Limits      LimitsConfig      `yaml:"limits"`
 	Defaults    DefaultsConfig    `yaml:"defaults"`
 	Translation TranslationConfig `yaml:"translation"`
 	Sources     []Source          `yaml:"sources"`
@@ -25,6 +26,10 @@ type Config struct {
 
 	// Path is the file the config was loaded from ("" when read from a reader).
 	Path string `yaml:"-"`
+
+	// Warnings are things allowed but probably wrong (a secret file other
+	// users can read), with file:line; the config is valid.
+	Warnings []Problem `yaml:"-"`
 
 	// dir is the directory relative paths (*_file, glossary_file) are resolved against.
 	dir string
@@ -58,6 +63,19 @@ type FetchConfig struct {
 	PerHost      int           `yaml:"per_host"`      // concurrent requests per host, default 2
 	Concurrency  int           `yaml:"concurrency"`   // concurrent requests overall, default 8
 	MaxRedirects int           `yaml:"max_redirects"` // default 5
+	// PollTimeout bounds one whole poll of a source (list or feed plus its
+	// article pages); default 5m. Posts whose pages were not fetched in time
+	// are left for the next poll.
+	PollTimeout time.Duration `yaml:"poll_timeout"`
+}
+
+// LimitsConfig caps what one post may hold, whatever a source sends: a
+// longer field is cut when the post is stored.
+type LimitsConfig struct {
+	TitleChars   int      `yaml:"title_chars"`   // default 1000
+	SummaryChars int      `yaml:"summary_chars"` // default 2000
+	BodyBytes    ByteSize `yaml:"body_bytes"`    // cleaned HTML, default 512KB; cut at a block boundary
+	Tags         int      `yaml:"tags"`          // categories kept per post, default 50
 }
 
 // DefaultsConfig holds per-source defaults.
@@ -85,6 +103,10 @@ type TranslationConfig struct {
 	// Concurrency is how many posts are translated at once (default 1).
 	// Above 1, daily_char_limit may be overshot by the posts in flight.
 	Concurrency int `yaml:"concurrency"`
+	// MaxCharsPerPost caps the characters of one post sent for translation
+	// (title, summary, then the body's leading paragraphs); a longer post is
+	// marked "partially translated". Default 30000; 0 = no cap.
+	MaxCharsPerPost int `yaml:"max_chars_per_post"`
 }
 
 // OpenAIConfig is any OpenAI-compatible chat-completions server.
@@ -128,6 +150,10 @@ type Source struct {
 	Tags      []string  `yaml:"tags"`
 	FullText  *FullText `yaml:"full_text"`
 	HTML      *HTMLList `yaml:"html"` // type html: nil finds the list by its shape at every poll
+	// AllowPrivate lets the source's links and redirects reach loopback,
+	// private and link-local addresses (an intranet site). Without it only
+	// the host:port written in URL may be such an address.
+	AllowPrivate bool `yaml:"allow_private"`
 
 	// Line is the line of the source's entry in the config file (for messages).
 	Line int `yaml:"-"`

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -12,27 +13,33 @@ import (
 
 // Default values (DESIGN.md, "Configuration").
 const (
-	DefaultDataDir        = "./data"
-	DefaultListen         = "127.0.0.1:8080"
-	DefaultBaseURL        = "http://localhost:8080"
-	DefaultTitle          = "transfeed"
-	DefaultUserAgent      = "transfeed/1.0 (+https://github.com/transfeed/transfeed)"
-	DefaultFetchTimeout   = 30 * time.Second
-	DefaultMaxBody        = ByteSize(10 * 1000 * 1000)
-	DefaultPerHost        = 2
-	DefaultConcurrency    = 8
-	DefaultMaxRedirects   = 5
-	DefaultSchedule       = "@every 15m"
-	DefaultTimezone       = "Asia/Shanghai"
-	DefaultOpenAIBaseURL  = "https://api.openai.com/v1"
-	DefaultOpenAIModel    = "gpt-4o-mini"
-	DefaultGoogleBaseURL  = "https://translation.googleapis.com"
-	DefaultLibreBaseURL   = "http://localhost:5000"
-	DefaultHoldFor        = 6 * time.Hour
-	DefaultTranslateLimit = 60 * time.Second
-	DefaultTelegramAPIURL = "https://api.telegram.org"
-	DefaultFeedLimit      = 50
-	DefaultSummaryChars   = 600
+	DefaultDataDir         = "./data"
+	DefaultListen          = "127.0.0.1:8080"
+	DefaultBaseURL         = "http://localhost:8080"
+	DefaultTitle           = "transfeed"
+	DefaultUserAgent       = "transfeed/1.0 (+https://github.com/transfeed/transfeed)"
+	DefaultFetchTimeout    = 30 * time.Second
+	DefaultMaxBody         = ByteSize(10 * 1000 * 1000)
+	DefaultPerHost         = 2
+	DefaultConcurrency     = 8
+	DefaultMaxRedirects    = 5
+	DefaultPollTimeout     = 5 * time.Minute
+	DefaultSchedule        = "@every 15m"
+	DefaultTimezone        = "Asia/Shanghai"
+	DefaultOpenAIBaseURL   = "https://api.openai.com/v1"
+	DefaultOpenAIModel     = "gpt-4o-mini"
+	DefaultGoogleBaseURL   = "https://translation.googleapis.com"
+	DefaultLibreBaseURL    = "http://localhost:5000"
+	DefaultHoldFor         = 6 * time.Hour
+	DefaultTranslateLimit  = 60 * time.Second
+	DefaultTelegramAPIURL  = "https://api.telegram.org"
+	DefaultFeedLimit       = 50
+	DefaultSummaryChars    = 600
+	DefaultTitleCap        = 1000
+	DefaultSummaryCap      = 2000
+	DefaultBodyCap         = ByteSize(512 * 1000)
+	DefaultTagsCap         = 50
+	DefaultMaxCharsPerPost = 30000
 )
 
 // applyDefaults fills every key that was left out. Strings default when
@@ -78,6 +85,14 @@ func (l *loader) applyDefaults(c *Config) {
 	num("fetch.per_host", &c.Fetch.PerHost, DefaultPerHost)
 	num("fetch.concurrency", &c.Fetch.Concurrency, DefaultConcurrency)
 	num("fetch.max_redirects", &c.Fetch.MaxRedirects, DefaultMaxRedirects)
+	dur("fetch.poll_timeout", &c.Fetch.PollTimeout, DefaultPollTimeout)
+
+	num("limits.title_chars", &c.Limits.TitleChars, DefaultTitleCap)
+	num("limits.summary_chars", &c.Limits.SummaryChars, DefaultSummaryCap)
+	if !l.has("limits.body_bytes") {
+		c.Limits.BodyBytes = DefaultBodyCap
+	}
+	num("limits.tags", &c.Limits.Tags, DefaultTagsCap)
 
 	str(&c.Defaults.Schedule, DefaultSchedule)
 	str(&c.Defaults.Timezone, DefaultTimezone)
@@ -100,6 +115,7 @@ func (l *loader) applyDefaults(c *Config) {
 	dur("translation.hold_for", &t.HoldFor, DefaultHoldFor)
 	dur("translation.timeout", &t.Timeout, DefaultTranslateLimit)
 	num("translation.concurrency", &t.Concurrency, 1)
+	num("translation.max_chars_per_post", &t.MaxCharsPerPost, DefaultMaxCharsPerPost)
 
 	for i := range c.Sources {
 		s := &c.Sources[i]
@@ -154,6 +170,10 @@ func (l *loader) loadSecrets(c *Config) {
 		if err != nil {
 			l.add(filePath, "cannot read the secret: %v", err)
 			continue
+		}
+		if fi, err := os.Stat(c.resolve(s.file)); err == nil && runtime.GOOS != "windows" && fi.Mode().Perm()&0o044 != 0 {
+			l.warn(filePath, "the secret file %s can be read by other users (mode %04o); make it readable by its owner only (chmod 600)",
+				s.file, fi.Mode().Perm())
 		}
 		v := strings.TrimRight(string(data), "\r\n")
 		if v == "" {

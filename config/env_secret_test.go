@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -300,5 +301,51 @@ sources:
 	_, err = Parse("bad.yaml", []byte(bad), nil)
 	if err == nil || strings.Contains(err.Error(), "SECRET-") {
 		t.Errorf("error reveals a secret or is missing: %v", err)
+	}
+}
+
+func TestSecretFileReadableByOthersWarns(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no Unix permissions")
+	}
+	tests := []struct {
+		name string
+		mode os.FileMode
+		warn bool
+	}{
+		{"owner only", 0o600, false},
+		{"owner read-only", 0o400, false},
+		{"group readable", 0o640, true},
+		{"world readable", 0o644, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			tok := filepath.Join(dir, "token")
+			if err := os.WriteFile(tok, []byte("123:SECRET\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(tok, tt.mode); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(dir, "config.yaml")
+			src := "sources:\n  - id: news\n    url: http://www.example.gov.cn/rss.xml\ntelegram:\n  token_file: token\n"
+			if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := Load(path, nil)
+			if err != nil {
+				t.Fatalf("Load: %v (a readable secret file is a warning, not an error)", err)
+			}
+			if got := len(cfg.Warnings) > 0; got != tt.warn {
+				t.Fatalf("warnings %v, want a warning: %v", cfg.Warnings, tt.warn)
+			}
+			if tt.warn {
+				w := cfg.Warnings[0]
+				if w.Line != 5 || !strings.Contains(w.Msg, "telegram.token_file") || !strings.Contains(w.Msg, "chmod 600") || strings.Contains(w.String(), "SECRET") {
+					t.Errorf("warning %q", w.String())
+				}
+			}
+		})
 	}
 }

@@ -137,6 +137,11 @@ func parseSchedule(spec string) (sched cron.Schedule, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("schedule %q: %w", spec, err)
 	}
+	// A spec naming a date that does not exist ("0 0 30 2 *") parses but
+	// never fires: the cron library finds no time within five years.
+	if sched.Next(time.Now()).IsZero() {
+		return nil, fmt.Errorf("schedule %q never fires (it names a date that does not exist, such as 30 February)", spec)
+	}
 	return sched, nil
 }
 

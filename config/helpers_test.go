@@ -134,6 +134,10 @@ func TestParseSchedule(t *testing.T) {
 		{spec: "CRON_TZ=Asia/Shanghai", wantErr: "must follow the time zone"},
 		{spec: "CRON_TZ=Mars/Base 0 8 * * *", wantErr: "bad location"},
 		{spec: "", wantErr: "empty spec"},
+		{spec: "0 0 30 2 *", wantErr: "never fires"},
+		{spec: "0 0 31 4,6,9,11 *", wantErr: "never fires"},
+		{spec: "CRON_TZ=Asia/Shanghai 0 8 31 2 *", wantErr: "never fires"},
+		{spec: "0 0 29 2 *", next: time.Date(2028, 2, 29, 0, 0, 0, 0, time.UTC)}, // leap years only: fires
 	}
 	for _, tt := range tests {
 		t.Run(tt.spec, func(t *testing.T) {

@@ -69,6 +69,7 @@ func Parse(name string, data []byte, getenv func(string) (string, bool)) (*Confi
 	if len(l.problems) > 0 {
 		return nil, &ValidationError{Problems: l.sorted()}
 	}
+	c.Warnings = l.warnings
 	return c, nil
 }
 
@@ -83,6 +84,16 @@ type loader struct {
 	bad      map[string]bool     // key path already reported; nothing below it is reported again
 	expanded map[*yaml.Node]bool // scalars already ${VAR}-expanded (aliases share nodes)
 	problems []Problem
+	warnings []Problem
+}
+
+// warn records something that is allowed but probably a mistake.
+func (l *loader) warn(path, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if path != "" {
+		msg = path + ": " + msg
+	}
+	l.warnings = append(l.warnings, Problem{File: l.file, Line: l.line(path), Msg: msg})
 }
 
 // add records a problem about the value at path. Problems below a path that

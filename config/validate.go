@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/transfeed/transfeed/feeds/gkmlpt"
+	"github.com/transfeed/transfeed/internal/redact"
 	"io/fs"
 	"maps"
 	"net"
@@ -52,6 +53,12 @@ func (l *loader) validateGeneral(c *Config) {
 	if c.Fetch.Timeout <= 0 {
 		l.add("fetch.timeout", "must be greater than 0")
 	}
+	if c.Fetch.PollTimeout < c.Fetch.Timeout && c.Fetch.Timeout > 0 {
+		l.add("fetch.poll_timeout", "must be at least fetch.timeout (%s)", c.Fetch.Timeout)
+	}
+	if c.Translation.MaxCharsPerPost < 0 {
+		l.add("translation.max_chars_per_post", "must not be negative (0 = no cap)")
+	}
 	if c.Fetch.MaxBody <= 0 {
 		l.add("fetch.max_body", "must be greater than 0")
 	}
@@ -60,6 +67,20 @@ func (l *loader) validateGeneral(c *Config) {
 	}
 	if c.Fetch.Concurrency < 1 {
 		l.add("fetch.concurrency", "must be at least 1")
+	}
+	for _, lim := range []struct {
+		path  string
+		value int64
+		min   int64
+	}{
+		{"limits.title_chars", int64(c.Limits.TitleChars), 10},
+		{"limits.summary_chars", int64(c.Limits.SummaryChars), 10},
+		{"limits.body_bytes", int64(c.Limits.BodyBytes), 1000},
+		{"limits.tags", int64(c.Limits.Tags), 1},
+	} {
+		if lim.value < lim.min {
+			l.add(lim.path, "must be at least %d", lim.min)
+		}
 	}
 	if c.Fetch.MaxRedirects < 0 {
 		l.add("fetch.max_redirects", "must not be negative")
@@ -340,7 +361,7 @@ func (l *loader) checkURL(path, raw string) {
 		return
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		l.add(path, "want an absolute http:// or https:// URL, got %q", u.Redacted())
+		l.add(path, "want an absolute http:// or https:// URL, got %q", redact.URL(raw))
 	}
 }
 

@@ -60,7 +60,9 @@ type cleaned struct {
 
 // clean turns a post body into sanitised, de-cluttered HTML.
 func (n *Normalizer) clean(body string, base *url.URL, title string) cleaned {
-	body = stripControl(body)
+	// Markup makes raw HTML longer than what is kept, but never more than
+	// a few times for a real post: more is not even parsed.
+	body = stripControl(headBytes(body, n.limits.BodyBytes*rawBodyFactor))
 	if strings.TrimSpace(body) == "" {
 		return cleaned{}
 	}
@@ -123,13 +125,36 @@ func (n *Normalizer) clean(body string, base *url.URL, title string) cleaned {
 		}
 	}
 
-	var out, text strings.Builder
-	out.Grow(len(body))
+	var out, text, rendered strings.Builder
+	out.Grow(min(len(body), n.limits.BodyBytes))
 	image := ""
+	budget := n.limits.BodyBytes - len(TruncatedNotice)
 	for _, b := range blocks {
 		if demote && b.heading {
 			demoteHeading(b.n)
 		}
+		// Each block is sanitised on its own, so the body can be cut
+		// between blocks at limits.body_bytes of the final HTML.
+		rendered.Reset()
+		_ = html.Render(&rendered, b.n)
+		// Entities such as &#x1b; decode to control characters: strip again.
+		h := stripControl(n.policy.Sanitize(rendered.String()))
+		if out.Len()+len(h) > budget {
+			if out.Len() == 0 && b.text != "" {
+				// One block larger than the whole allowance: keep the head of
+				// its text (escaping at most sextuples a byte: &#34;).
+				t := strings.TrimSpace(headBytes(b.text, budget/6-8))
+				var p strings.Builder
+				p.WriteString("<p>")
+				template.HTMLEscape(&p, []byte(t))
+				p.WriteString("</p>")
+				out.WriteString(p.String())
+				text.WriteString(t)
+			}
+			out.WriteString(TruncatedNotice)
+			break
+		}
+		out.WriteString(h)
 		if image == "" && b.img != "" {
 			image = b.img
 		}
@@ -137,10 +162,8 @@ func (n *Normalizer) clean(body string, base *url.URL, title string) cleaned {
 			text.WriteByte(' ')
 		}
 		text.WriteString(b.text)
-		_ = html.Render(&out, b.n)
 	}
-	// Entities such as &#x1b; decode to control characters: strip again.
-	return cleaned{html: stripControl(n.policy.Sanitize(out.String())), text: stripControl(text.String()), image: image}
+	return cleaned{html: out.String(), text: stripControl(text.String()), image: image}
 }
 
 // onlyIcons reports whether every image in n declares a size of at most
@@ -255,17 +278,24 @@ func mediaKind(n *html.Node) string {
 
 // cleanPlain turns plain text into paragraphs (one per non-blank line).
 func (n *Normalizer) cleanPlain(s string) cleaned {
-	var out strings.Builder
+	var out, p strings.Builder
 	var parts []string
+	budget := n.limits.BodyBytes - len(TruncatedNotice)
 	for line := range strings.SplitSeq(s, "\n") {
 		line = collapse(line)
 		if line == "" {
 			continue
 		}
+		p.Reset()
+		p.WriteString("<p>")
+		template.HTMLEscape(&p, []byte(line))
+		p.WriteString("</p>")
+		if out.Len()+p.Len() > budget {
+			out.WriteString(TruncatedNotice)
+			break
+		}
 		parts = append(parts, line)
-		out.WriteString("<p>")
-		template.HTMLEscape(&out, []byte(line))
-		out.WriteString("</p>")
+		out.WriteString(p.String())
 	}
 	return cleaned{html: n.policy.Sanitize(out.String()), text: strings.Join(parts, " ")}
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"github.com/transfeed/transfeed/internal/redact"
 	"io"
 	"net"
 	"net/http"
@@ -29,6 +30,7 @@ const (
 	KindNotFeed                     // the answer is not RSS/Atom/JSON Feed (often an HTML page)
 	KindParse                       // the feed or page could not be parsed
 	KindRedirects                   // too many redirects
+	KindForbidden                   // the address guard refused the destination (ErrForbiddenAddress)
 )
 
 // String names the kind in snake_case (for logs and metrics labels).
@@ -48,6 +50,8 @@ func (k ErrorKind) String() string {
 		return "parse"
 	case KindRedirects:
 		return "redirects"
+	case KindForbidden:
+		return "forbidden_address"
 	}
 	return "unknown"
 }
@@ -151,13 +155,22 @@ func (e *redirectError) Error() string {
 // because its message repeats the full (unredacted) URL.
 func classifyTransportError(err error, u string, timeout time.Duration) *Error {
 	var ue *url.Error
+	hop := ""
 	if errors.As(err, &ue) {
+		hop = RedactURL(ue.URL)
 		err = ue.Err
 	}
 	var re *redirectError
 	if errors.As(err, &re) {
 		return &Error{Kind: KindRedirects, URL: u, Err: err,
 			msg: fmt.Sprintf("too many redirects (redirect loop?): gave up after %d redirects from %s", re.max, u)}
+	}
+	if ae, ok := errors.AsType[*AddressError](err); ok {
+		where := u
+		if hop != "" && hop != u {
+			where = u + ", redirected to " + hop
+		}
+		return &Error{Kind: KindForbidden, URL: u, Err: err, msg: ae.Error() + " (" + where + ")"}
 	}
 	var ne net.Error
 	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
@@ -216,45 +229,6 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	return 0
 }
 
-// secretQueryKey reports whether a query parameter may carry a credential.
-func secretQueryKey(k string) bool {
-	switch strings.ToLower(k) {
-	case "key", "token", "api_key", "apikey", "api-key", "access_token", "auth", "secret",
-		"password", "passwd", "pass", "sig", "signature", "access_key", "accesskey", "code":
-		return true
-	}
-	return false
-}
-
-// RedactURL removes credentials from a URL for logs and errors: userinfo
-// and the values of query parameters such as key, token and api_key.
-func RedactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		// Unparseable: keep only what precedes a query or userinfo.
-		if i := strings.IndexAny(raw, "?#"); i >= 0 {
-			raw = raw[:i]
-		}
-		if i := strings.LastIndex(raw, "@"); i >= 0 {
-			raw = raw[i+1:]
-		}
-		return raw
-	}
-	if u.User != nil {
-		u.User = url.User("xxxxx")
-	}
-	if u.RawQuery != "" {
-		q := u.Query()
-		changed := false
-		for k := range q {
-			if secretQueryKey(k) {
-				q[k] = []string{"xxxxx"}
-				changed = true
-			}
-		}
-		if changed {
-			u.RawQuery = q.Encode()
-		}
-	}
-	return u.String()
-}
+// RedactURL removes credentials from a URL for logs, errors, pages and
+// feeds (see redact.URL).
+func RedactURL(raw string) string { return redact.URL(raw) }

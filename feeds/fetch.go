@@ -28,6 +28,10 @@ type FetchOptions struct {
 	PerHost      int           // concurrent requests per host (host:port)
 	Concurrency  int           // concurrent requests overall
 	MaxRedirects int
+	Limits       Limits // caps on each post's fields
+	// PollTimeout bounds one whole Poll (0: none): posts whose article pages
+	// were not fetched by then are left out (PollResult.Deferred).
+	PollTimeout time.Duration
 }
 
 func (o FetchOptions) withDefaults() FetchOptions {
@@ -96,19 +100,22 @@ func NewFetcher(opts FetchOptions, logger *slog.Logger) *Fetcher {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	dialer := &net.Dialer{Timeout: min(10*time.Second, opts.Timeout), KeepAlive: 30 * time.Second}
-	transport := &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           dialer.DialContext,
-		TLSHandshakeTimeout:   min(10*time.Second, opts.Timeout),
-		ResponseHeaderTimeout: opts.Timeout,
-		ExpectContinueTimeout: time.Second,
-		IdleConnTimeout:       90 * time.Second,
-		MaxIdleConns:          max(100, opts.Concurrency*2),
-		MaxIdleConnsPerHost:   opts.PerHost,
-		ForceAttemptHTTP2:     true,
-		DisableCompression:    true, // we ask for gzip and decompress under MaxBody ourselves
-	}
+	dialTimeout := min(10*time.Second, opts.Timeout)
+	open := &net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}
+	guarded := &net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second, Control: guardControl}
+	transport := newGuardTransport(func(dial func(ctx context.Context, network, addr string) (net.Conn, error)) *http.Transport {
+		return &http.Transport{
+			DialContext:           dial,
+			TLSHandshakeTimeout:   dialTimeout,
+			ResponseHeaderTimeout: opts.Timeout,
+			ExpectContinueTimeout: time.Second,
+			IdleConnTimeout:       90 * time.Second,
+			MaxIdleConns:          max(100, opts.Concurrency*2),
+			MaxIdleConnsPerHost:   opts.PerHost,
+			ForceAttemptHTTP2:     true,
+			DisableCompression:    true, // we ask for gzip and decompress under MaxBody ourselves
+		}
+	}, open, guarded)
 	maxRedirects := opts.MaxRedirects
 	client := &http.Client{
 		Transport: transport,
@@ -132,7 +139,7 @@ func NewFetcher(opts FetchOptions, logger *slog.Logger) *Fetcher {
 		global:     make(chan struct{}, opts.Concurrency),
 		hosts:      make(map[string]*hostSlot),
 		feedParser: fp,
-		norm:       NewNormalizer(),
+		norm:       NewNormalizerWithLimits(opts.Limits),
 	}
 }
 
@@ -188,6 +195,13 @@ func (f *Fetcher) Get(ctx context.Context, rawURL string, v Validators) (*Respon
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, &Error{Kind: KindNetwork, URL: safe, Err: err, msg: "invalid URL (want http:// or https://): " + safe}
 	}
+	pol := policyFrom(ctx)
+	if pol == nil {
+		// Called with a URL of the admin's own (no source policy): its
+		// host:port is the admin-named one; redirects elsewhere are guarded.
+		pol = &fetchPolicy{adminHost: hostPort(u)}
+		ctx = withPolicy(ctx, pol)
+	}
 	release, err := f.acquire(ctx, strings.ToLower(u.Host))
 	if err != nil {
 		return nil, fmt.Errorf("feeds: waiting to fetch %s: %w", safe, err)
@@ -214,7 +228,11 @@ func (f *Fetcher) Get(ctx context.Context, rawURL string, v Validators) (*Respon
 		if ctxErr := ctx.Err(); errors.Is(ctxErr, context.Canceled) {
 			return nil, fmt.Errorf("feeds: fetch %s: %w", safe, ctxErr)
 		}
-		return nil, classifyTransportError(err, safe, f.opts.Timeout)
+		fe := classifyTransportError(err, safe, f.opts.Timeout)
+		if fe.Kind == KindForbidden {
+			pol.refused.add(RefusedLink{URL: safe, Reason: fe.Error()})
+		}
+		return nil, fe
 	}
 	defer resp.Body.Close()
 

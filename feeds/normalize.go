@@ -11,6 +11,7 @@ import (
 	"github.com/transfeed/transfeed/config"
 	"github.com/transfeed/transfeed/model"
 	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
 )
 
 // RawItem is a post as a parser found it, before normalisation. Every
@@ -60,17 +61,64 @@ func SourceLocation(src config.Source) (*time.Location, error) {
 // built once; it is safe for concurrent use.
 type Normalizer struct {
 	policy *bluemonday.Policy
+	limits Limits
 }
 
 // NewNormalizer builds the sanitising policy: bluemonday's UGC policy
 // (no style, class, data-*, scripts, iframes, svg, event handlers or
 // javascript: URLs), links with rel="nofollow noreferrer" and
 // target="_blank".
-func NewNormalizer() *Normalizer {
+func NewNormalizer() *Normalizer { return NewNormalizerWithLimits(Limits{}) }
+
+// NewNormalizerWithLimits is NewNormalizer with field caps (zero fields:
+// the defaults).
+func NewNormalizerWithLimits(l Limits) *Normalizer {
 	p := bluemonday.UGCPolicy()
 	p.RequireNoReferrerOnLinks(true)
 	p.AddTargetBlankToFullyQualifiedLinks(true)
-	return &Normalizer{policy: p}
+	return &Normalizer{policy: p, limits: l.withDefaults()}
+}
+
+// title is the plain-text title of raw, capped at limits.title_chars. Only
+// a bounded head of the raw text is read, so a title of megabytes costs no
+// more than one of a few kilobytes.
+func (n *Normalizer) title(raw string) string {
+	return capText(raw, n.limits.TitleChars)
+}
+
+// capText is the plain text of a bounded head of raw, without bidi
+// controls, cut at max runes. Text that only looks like markup ("<Notice>",
+// "a <b"), which parsing as HTML would empty, stays as written.
+func capText(raw string, max int) string {
+	raw = headBytes(raw, max*utf8.UTFMax*rawFactor)
+	t := plainText(raw)
+	if t == "" {
+		t = collapse(raw)
+	}
+	return capRunes(stripBidi(t), max)
+}
+
+// stripBidi removes the bidirectional embedding, override and isolate
+// controls (U+202A–U+202E, U+2066–U+2069): in a title they reorder what
+// surrounds it (a reversed file name, a spoofed link text).
+func stripBidi(s string) string {
+	if !strings.ContainsAny(s, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069") {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069) {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// capRunes cuts s to at most max runes, the ellipsis included.
+func capRunes(s string, max int) string {
+	if max < 2 || utf8.RuneCountInString(s) <= max {
+		return s
+	}
+	return cutRunes(s, max-1)
 }
 
 // Normalize is a convenience for one-off use; it builds a policy on every
@@ -106,14 +154,14 @@ func (n *Normalizer) Normalize(src config.Source, loc *time.Location, raw RawIte
 	if strings.TrimSpace(body) == "" {
 		body = raw.Summary
 	}
-	title := plainText(raw.Title)
+	title := n.title(raw.Title)
 	cleaned := n.clean(body, contentBase, title)
 
 	summaryText := cleaned.text
 	if summaryText == "" {
-		summaryText = plainText(raw.Summary)
+		summaryText = capText(raw.Summary, n.limits.SummaryChars)
 	}
-	summary := cutSummary(summaryText)
+	summary := capRunes(cutSummary(stripBidi(summaryText)), n.limits.SummaryChars)
 	ev := map[string]string{}
 	switch {
 	case raw.Rules.Title != "":
@@ -156,7 +204,10 @@ func (n *Normalizer) Normalize(src config.Source, loc *time.Location, raw RawIte
 	var cats []string
 	seen := map[string]bool{}
 	for _, c := range raw.Categories {
-		c = plainText(c)
+		if len(cats) == n.limits.Tags {
+			break
+		}
+		c = capText(c, maxTagChars)
 		if c != "" && !seen[c] {
 			seen[c] = true
 			cats = append(cats, c)
@@ -173,7 +224,7 @@ func (n *Normalizer) Normalize(src config.Source, loc *time.Location, raw RawIte
 		Title:        title,
 		Summary:      summary,
 		ContentHTML:  cleaned.html,
-		Author:       plainText(raw.Author),
+		Author:       capText(raw.Author, maxAuthorChars),
 		Language:     DetectLanguage(title + " " + cutRunes(summaryText, 400)),
 		ImageURL:     image,
 		Categories:   cats,
@@ -200,7 +251,7 @@ func (n *Normalizer) Key(src config.Source, loc *time.Location, raw RawItem, now
 	if loc == nil {
 		loc = model.China()
 	}
-	title := plainText(raw.Title)
+	title := n.title(raw.Title)
 	if title == "" {
 		body := raw.ContentHTML
 		if strings.TrimSpace(body) == "" {
@@ -363,6 +414,13 @@ func plainText(s string) string {
 			}
 		case html.StartTagToken, html.SelfClosingTagToken:
 			name, _ := z.TagName()
+			if atom.Lookup(name) == 0 {
+				// Not an HTML element: text that looks like a tag ("<Notice>").
+				if skip == 0 {
+					b.WriteString(html.UnescapeString(string(z.Raw())))
+				}
+				continue
+			}
 			switch string(name) {
 			case "script", "style":
 				if tt == html.StartTagToken {
@@ -373,6 +431,12 @@ func plainText(s string) string {
 			}
 		case html.EndTagToken:
 			name, _ := z.TagName()
+			if atom.Lookup(name) == 0 {
+				if skip == 0 {
+					b.WriteString(html.UnescapeString(string(z.Raw())))
+				}
+				continue
+			}
 			switch string(name) {
 			case "script", "style":
 				if skip > 0 {

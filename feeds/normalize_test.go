@@ -255,7 +255,12 @@ func TestDetectLanguage(t *testing.T) {
 
 func TestRedactURL(t *testing.T) {
 	tests := []struct{ in, want string }{
-		{"https://api.example.com/feed?key=abc&page=2", "https://api.example.com/feed?key=xxxxx&page=2"},
+		{"https://api.example.com/feed?key=abc&page=2", "https://api.example.com/feed?key=xxxxx&page=xxxxx"},
+		{"https://rsshub.example/wechat/mp/1?code=s3cr3t", "https://rsshub.example/wechat/mp/1?code=xxxxx"},
+		{"https://rsshub.example/x?s3cr3t", "https://rsshub.example/x?s3cr3t=xxxxx"},
+		{"https://rsshub.example/x?a=%zz;b=s3cr3t", "https://rsshub.example/x?xxxxx"},
+		{"https://rsshub.example/x#access_token=s3cr3t", "https://rsshub.example/x#xxxxx"},
+		{"https://user@rsshub.example/x", "https://xxxxx@rsshub.example/x"},
 		{"https://u:p@rsshub.example/wechat?access_token=t", "https://xxxxx@rsshub.example/wechat?access_token=xxxxx"},
 		{"http://www.zhaoqing.gov.cn/rss.xml", "http://www.zhaoqing.gov.cn/rss.xml"},
 	}

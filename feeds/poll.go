@@ -35,6 +35,12 @@ type PollResult struct {
 	// its list summary) and the last failure's reason.
 	ArticleFetches, ArticleFailures int
 	ArticleError                    string
+	// Refused are the links (article pages, redirects) the address guard
+	// did not fetch; their posts keep the feed's own text.
+	Refused []RefusedLink
+	// Deferred is how many new posts were left for the next poll because
+	// fetch.poll_timeout passed before their pages were fetched.
+	Deferred int
 }
 
 // Poll fetches one source (conditional GET), decodes its charset, parses
@@ -51,6 +57,17 @@ func (f *Fetcher) Poll(ctx context.Context, src config.Source, v Validators, kno
 	}
 	if src.Type == "gkmlpt" {
 		v = Validators{} // the catalogue page rarely changes; its list does
+	}
+	pol := &fetchPolicy{allowPrivate: src.AllowPrivate, refused: &refusals{}}
+	if u, err := url.Parse(src.URL); err == nil {
+		pol.adminHost = hostPort(u)
+	}
+	ctx = withPolicy(ctx, pol)
+	parent := ctx
+	if f.opts.PollTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, f.opts.PollTimeout)
+		defer cancel()
 	}
 	resp, err := f.Get(ctx, src.URL, v)
 	if err != nil {
@@ -82,9 +99,18 @@ func (f *Fetcher) Poll(ctx context.Context, src config.Source, v Validators, kno
 
 	now := time.Now()
 	if src.FullText != nil && src.Type != "gkmlpt" { // gkmlpt bodies come with the catalogue's post pages
+		before := make([]string, len(raws))
+		for i := range raws {
+			before[i] = raws[i].ContentHTML
+		}
 		res.ArticleFetches = f.fillFullText(ctx, src, loc, raws, known, now)
-		if err := ctx.Err(); err != nil {
+		if err := parent.Err(); err != nil {
 			return nil, fmt.Errorf("feeds: source %s: %w", src.ID, err)
+		}
+		if ctx.Err() != nil {
+			raws, res.Deferred = f.deferUnfetched(src, loc, raws, before, known, now)
+			f.logger.WarnContext(parent, "feeds: poll deadline reached; posts whose pages were not fetched are left for the next poll",
+				slog.String("source", src.ID), slog.Duration("poll_timeout", f.opts.PollTimeout), slog.Int("deferred", res.Deferred))
 		}
 		for _, r := range raws {
 			if r.FetchErr != "" {
@@ -94,7 +120,26 @@ func (f *Fetcher) Poll(ctx context.Context, src config.Source, v Validators, kno
 		}
 	}
 	res.Items = f.normalizeAll(src, loc, raws, now)
+	res.Refused = pol.refused.list()
 	return res, nil
+}
+
+// deferUnfetched drops the new posts whose article page was not fetched
+// (their body is still what the list gave, before[i]) after the poll
+// deadline: not stored now, they are new again at the next poll, which
+// fetches their pages then.
+func (f *Fetcher) deferUnfetched(src config.Source, loc *time.Location, raws []RawItem, before []string, known func(string) bool, now time.Time) ([]RawItem, int) {
+	kept := raws[:0:0]
+	for i, r := range raws {
+		base, _ := url.Parse(r.BaseURL)
+		link := resolveURL(base, r.Link)
+		isNew := known == nil || !known(f.norm.Key(src, loc, r, now))
+		if isNew && r.ContentHTML == before[i] && (strings.HasPrefix(link, "http://") || strings.HasPrefix(link, "https://")) {
+			continue
+		}
+		kept = append(kept, r)
+	}
+	return kept, len(raws) - len(kept)
 }
 
 func (f *Fetcher) normalizeAll(src config.Source, loc *time.Location, raws []RawItem, now time.Time) []model.Item {
@@ -133,6 +178,10 @@ func (f *Fetcher) parseFeed(body []byte, contentType, baseURL string) ([]RawItem
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 {
 		return nil, notFeedError(safe, "the server sent an empty answer")
+	}
+	body = dropInvalidXMLChars(body)
+	if trimmed[0] == '<' && xmlTooDeep(body, maxXMLDepth) {
+		return nil, parseError(safe, fmt.Errorf("elements are nested more than %d levels deep (a broken or hostile document)", maxXMLDepth))
 	}
 	feed, err := f.feedParser.Parse(bytes.NewReader(body))
 	if err != nil {

@@ -13,8 +13,13 @@ import (
 	"time"
 )
 
-// maxCacheEntries bounds the render cache (feeds, list pages, posts).
-const maxCacheEntries = 2048
+// The render cache (feeds, list pages, posts) is bounded by entries and by
+// bytes (both encodings counted); a body larger than a sixteenth of
+// maxCacheBytes is rendered for each request and never kept.
+const (
+	maxCacheEntries = 2048
+	maxCacheBytes   = 64 << 20
+)
 
 // rendered is one cached response body in both encodings.
 type rendered struct {
@@ -32,10 +37,15 @@ type rendered struct {
 // render once.
 type renderCache struct {
 	mu       sync.Mutex
-	max      int
+	max      int   // entries
+	maxBytes int64 // sum of entries' sizes
+	bytes    int64
 	entries  map[string]*rendered
 	inflight map[string]*call
 }
+
+// size is what an entry costs the cache.
+func (r *rendered) size() int64 { return int64(len(r.plain) + len(r.gz) + 256) }
 
 type call struct {
 	done chan struct{}
@@ -43,8 +53,8 @@ type call struct {
 	err  error
 }
 
-func newRenderCache(max int) *renderCache {
-	return &renderCache{max: max, entries: make(map[string]*rendered), inflight: make(map[string]*call)}
+func newRenderCache(max int, maxBytes int64) *renderCache {
+	return &renderCache{max: max, maxBytes: maxBytes, entries: make(map[string]*rendered), inflight: make(map[string]*call)}
 }
 
 // get returns the entry for key when its etag matches, else renders it with
@@ -73,17 +83,33 @@ func (c *renderCache) get(key, etag string, fn func() (*rendered, error)) (*rend
 	c.mu.Lock()
 	delete(c.inflight, ik)
 	if cl.err == nil {
-		if _, ok := c.entries[key]; !ok && len(c.entries) >= c.max {
-			for k := range c.entries { // evict an arbitrary entry
-				delete(c.entries, k)
-				break
-			}
-		}
-		c.entries[key] = cl.r
+		c.put(key, cl.r)
 	}
 	c.mu.Unlock()
 	close(cl.done)
 	return cl.r, cl.err
+}
+
+// put keeps r under key, evicting arbitrary entries until both bounds
+// hold. Called with c.mu held.
+func (c *renderCache) put(key string, r *rendered) {
+	if old, ok := c.entries[key]; ok {
+		c.bytes -= old.size()
+		delete(c.entries, key)
+	}
+	size := r.size()
+	if size > c.maxBytes/16 {
+		return
+	}
+	for k, e := range c.entries {
+		if len(c.entries) < c.max && c.bytes+size <= c.maxBytes {
+			break
+		}
+		c.bytes -= e.size()
+		delete(c.entries, k)
+	}
+	c.entries[key] = r
+	c.bytes += size
 }
 
 // newRendered compresses body and fills the header values.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/xml"
 	"fmt"
+	"github.com/transfeed/transfeed/internal/redact"
 	"io"
 	"log/slog"
 	"net/http"
@@ -78,7 +79,7 @@ func (s *Server) buildFeeds() {
 		if name == "" {
 			name = src.ID
 		}
-		s.srcInfo[src.ID] = syndicate.SourceInfo{ID: src.ID, Name: name, URL: src.URL}
+		s.srcInfo[src.ID] = syndicate.SourceInfo{ID: src.ID, Name: name, URL: redact.URL(src.URL)}
 		of := &outFeed{
 			kind: "sources", id: src.ID, path: "/sources/" + src.ID,
 			title:       name + " (in English)",

@@ -14,6 +14,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/transfeed/transfeed/internal/redact"
 	"html/template"
 	"log/slog"
 	"net"
@@ -49,6 +50,7 @@ type StatusReader interface {
 	GetProviderState(ctx context.Context, provider string) (model.ProviderState, error)
 	DeliveryBacklogs(ctx context.Context) ([]model.DeliveryBacklog, error)
 	ListChannelStates(ctx context.Context) ([]model.ChannelState, error)
+	GetRefusedLinks(ctx context.Context, sourceID string) (store.RefusedLinks, error)
 }
 
 // Store is everything the server reads. *store.Store implements it.
@@ -90,7 +92,9 @@ type Server struct {
 	bySrc   map[string]*outFeed // source id → source feed
 	srcInfo map[string]syndicate.SourceInfo
 	cache   *renderCache
-	metrics *httpMetrics
+	// telegram is the daemon's Telegram connection (nil: not reported).
+	telegram TelegramHealth
+	metrics  *httpMetrics
 	// versions memoises feed versions for versionTTL (see version).
 	verMu      sync.Mutex
 	versions   map[string]memoVersion
@@ -145,7 +149,7 @@ func New(cfg *config.Config, st Store, reg *prometheus.Registry, logger *slog.Lo
 		loc:        loc,
 		title:      cfg.Server.Title,
 		tmpl:       tmpl,
-		cache:      newRenderCache(maxCacheEntries),
+		cache:      newRenderCache(maxCacheEntries, maxCacheBytes),
 		versions:   map[string]memoVersion{},
 		versionTTL: versionTTL,
 		metrics:    m,
@@ -244,7 +248,7 @@ func (s *Server) configFingerprint(base string) string {
 		fmt.Fprintf(h, "%s\x00%s\x00%s\x00%d\x00%t\x00%s\x00", f.path, f.title, f.description, f.limit, f.bilingual, strings.Join(f.sourceIDs, ","))
 	}
 	for _, src := range s.cfg.Sources {
-		fmt.Fprintf(h, "%s\x00%s\x00%s\x00", src.ID, src.Name, src.URL)
+		fmt.Fprintf(h, "%s\x00%s\x00%s\x00", src.ID, src.Name, redact.URL(src.URL))
 	}
 	return hex.EncodeToString(h.Sum(nil)[:8])
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/transfeed/transfeed/model"
 	"github.com/transfeed/transfeed/server/internal/memstore"
+	"github.com/transfeed/transfeed/store"
 )
 
 const testBase = "https://zq.example.org"
@@ -444,6 +445,45 @@ func TestStatusJSON(t *testing.T) {
 	}
 }
 
+func TestStatusRefusedLinks(t *testing.T) {
+	s, st := newTestServer(t)
+	h := s.Handler()
+	if body := get(t, h, "/status", nil).Body.String(); strings.Contains(body, "Refused links") {
+		t.Errorf("status shows a refused-links section with nothing refused")
+	}
+	at := time.Date(2024, 5, 6, 7, 8, 0, 0, time.UTC)
+	st.SetRefusedLinks("zhaoqing-news", store.RefusedLinks{At: at, Count: 2, Examples: []store.RefusedLink{
+		{URL: "http://169.254.169.254/latest/meta-data/", Reason: "refused to connect to 169.254.169.254: a link-local address"},
+	}})
+	body := get(t, h, "/status", nil).Body.String()
+	for _, want := range []string{"Refused links", "http://169.254.169.254/latest/meta-data/", "a link-local address", "2 refused"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("status page lacks %q", want)
+		}
+	}
+	var v struct {
+		Sources []struct {
+			ID           string `json:"id"`
+			RefusedLinks *struct {
+				Count    int `json:"count"`
+				Examples []struct {
+					URL    string `json:"url"`
+					Reason string `json:"reason"`
+				} `json:"examples"`
+			} `json:"refused_links"`
+		} `json:"sources"`
+	}
+	if err := json.Unmarshal(get(t, h, "/status?format=json", nil).Body.Bytes(), &v); err != nil {
+		t.Fatal(err)
+	}
+	if r := v.Sources[0].RefusedLinks; v.Sources[0].ID != "zhaoqing-news" || r == nil || r.Count != 2 || len(r.Examples) != 1 || r.Examples[0].Reason == "" {
+		t.Errorf("JSON refused_links of zhaoqing-news: %+v", v.Sources[0].RefusedLinks)
+	}
+	if v.Sources[1].RefusedLinks != nil {
+		t.Errorf("JSON refused_links of a source without refusals: %+v", v.Sources[1].RefusedLinks)
+	}
+}
+
 func TestMetricsByRoutePattern(t *testing.T) {
 	s, _ := newTestServer(t)
 	h := s.Handler()
@@ -681,5 +721,54 @@ func TestTranslationOffClaimsNothing(t *testing.T) {
 				t.Errorf("translation on: %s does not say it is machine-translated English", path)
 			}
 		}
+	}
+}
+
+type fixedTelegram TelegramState
+
+func (f fixedTelegram) TelegramState() TelegramState { return TelegramState(f) }
+
+func TestStatusTelegram(t *testing.T) {
+	since := time.Date(2026, 3, 4, 5, 6, 0, 0, time.UTC)
+	tests := []struct {
+		name      string
+		h         TelegramHealth
+		wantState string // "" = no telegram object
+		wantHTML  string
+	}{
+		{name: "not reported", h: nil},
+		{name: "connecting", h: fixedTelegram{}, wantState: "connecting", wantHTML: "connecting"},
+		{name: "up", h: fixedTelegram{Up: true, Checked: true, Since: since}, wantState: "up", wantHTML: "connected since"},
+		{name: "down", h: fixedTelegram{Checked: true, Reason: "telegram: getMe: connection refused", Since: since, NextTry: since.Add(time.Minute)},
+			wantState: "down", wantHTML: "unreachable"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, _ := newTestServer(t)
+			if tt.h != nil {
+				s.SetTelegramHealth(tt.h)
+			}
+			var v struct {
+				Telegram *struct {
+					State  string `json:"state"`
+					Reason string `json:"reason"`
+				} `json:"telegram"`
+			}
+			if err := json.Unmarshal(get(t, s.Handler(), "/status?format=json", nil).Body.Bytes(), &v); err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case tt.wantState == "" && v.Telegram != nil:
+				t.Errorf("telegram reported: %+v", v.Telegram)
+			case tt.wantState != "" && (v.Telegram == nil || v.Telegram.State != tt.wantState):
+				t.Errorf("telegram %+v, want state %q", v.Telegram, tt.wantState)
+			}
+			if tt.wantState == "down" && !strings.Contains(v.Telegram.Reason, "connection refused") {
+				t.Errorf("reason %q", v.Telegram.Reason)
+			}
+			if body := get(t, s.Handler(), "/status", nil).Body.String(); tt.wantHTML != "" && !strings.Contains(body, tt.wantHTML) {
+				t.Errorf("status page lacks %q", tt.wantHTML)
+			}
+		})
 	}
 }

@@ -5,12 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/transfeed/transfeed/internal/redact"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/transfeed/transfeed/feeds/syndicate"
 	"github.com/transfeed/transfeed/model"
+	"github.com/transfeed/transfeed/store"
 )
 
 // statusView is the /status page and its JSON form (?format=json).
@@ -19,8 +21,10 @@ type statusView struct {
 	Sources     []sourceStatus    `json:"sources"`
 	Translation translationStatus `json:"translation"`
 	Channels    []channelStatus   `json:"channels"`
+	Telegram    *telegramStatus   `json:"telegram,omitempty"` // this instance's connection; absent when Telegram is off
 	// Human-readable times for the HTML page.
 	GeneratedCST string `json:"-"`
+	Refused      bool   `json:"-"` // some source has refused links
 }
 
 type sourceStatus struct {
@@ -49,12 +53,22 @@ type sourceStatus struct {
 	ArticleFailures    int64      `json:"article_fetches_failed"`
 	LastArticleError   string     `json:"last_article_failure,omitempty"`
 	LastArticleErrorAt *time.Time `json:"last_article_failure_at,omitempty"`
+	// RefusedLinks is the latest poll whose links the address guard refused.
+	RefusedLinks *refusedStatus `json:"refused_links,omitempty"`
 
 	LastPollCST, NextPollCST, FailingSinceCST, ShapeChangedCST, LastArticleErrorCST string `json:"-"`
 }
 
 // ShapeAlertFor is how long /status flags a source whose list changed shape.
 const ShapeAlertFor = 7 * 24 * time.Hour
+
+type refusedStatus struct {
+	At       time.Time           `json:"at"`
+	Count    int                 `json:"count"`
+	Examples []store.RefusedLink `json:"examples"`
+
+	AtCST string `json:"-"`
+}
 
 type translationStatus struct {
 	Backlog        int              `json:"backlog"`
@@ -120,7 +134,7 @@ func (s *Server) collectStatus(ctx context.Context, now time.Time) (*statusView,
 			result = model.PollNever
 		}
 		v.Sources = append(v.Sources, sourceStatus{
-			ID: c.ID, Name: s.source(c.ID).Name, URL: c.URL,
+			ID: c.ID, Name: s.source(c.ID).Name, URL: redact.URL(c.URL),
 			LastPoll: timePtr(st.LastPollAt), LastResult: result, NextPoll: timePtr(st.NextPollAt),
 			ConsecutiveErrors: st.ConsecutiveErrors, LastError: st.LastError, FailingSince: timePtr(st.FailingSince),
 			PostsTotal: st.ItemCount, PostsLast24h: st.ItemsLast24h, Polls: st.Polls,
@@ -132,6 +146,14 @@ func (s *Server) collectStatus(ctx context.Context, now time.Time) (*statusView,
 			LastArticleError: st.LastArticleError, LastArticleErrorAt: timePtr(st.LastArticleErrorAt),
 			LastArticleErrorCST: s.cst(st.LastArticleErrorAt),
 		})
+		ref, err := s.st.GetRefusedLinks(ctx, c.ID)
+		if err != nil {
+			return nil, fmt.Errorf("server: status: refused links: %w", err)
+		}
+		if ref.Count > 0 {
+			v.Sources[len(v.Sources)-1].RefusedLinks = &refusedStatus{At: ref.At.UTC(), Count: ref.Count, Examples: ref.Examples, AtCST: s.cst(ref.At)}
+			v.Refused = true
+		}
 	}
 
 	tr := &v.Translation
@@ -197,6 +219,7 @@ func (s *Server) collectStatus(ctx context.Context, now time.Time) (*statusView,
 	for _, k := range order {
 		v.Channels = append(v.Channels, *chans[k])
 	}
+	v.Telegram = s.telegramStatus()
 	return v, nil
 }
 

@@ -53,6 +53,7 @@ type Store struct {
 	r      *sql.DB
 	logger *slog.Logger
 	now    func() time.Time // wall clock for reads without a caller-given time (GetSource)
+	path   string           // SQLite: the database file ("" in memory), for messages
 }
 
 // Open opens the database, applies its pragmas (SQLite: WAL, busy_timeout,
@@ -81,11 +82,17 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Store, error) 
 	s.now = time.Now
 	if err := s.Ping(ctx); err != nil {
 		_ = s.Close()
-		return nil, err
+		return nil, s.explain(err)
+	}
+	if s.path != "" {
+		if err := s.quickCheck(ctx); err != nil {
+			_ = s.Close()
+			return nil, err
+		}
 	}
 	if err := s.migrate(ctx); err != nil {
 		_ = s.Close()
-		return nil, err
+		return nil, s.explain(err)
 	}
 	return s, nil
 }
@@ -129,7 +136,7 @@ func openSQLite(dsn string) (*Store, error) {
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	r.SetConnMaxIdleTime(5 * time.Minute)
-	return &Store{d: sqliteDialect(), w: w, r: r}, nil
+	return &Store{d: sqliteDialect(), w: w, r: r, path: path}, nil
 }
 
 // sqliteDSN builds the modernc.org/sqlite DSN for path. The writer takes the
@@ -207,21 +214,22 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("store: begin: %w", err)
+		return s.explain(fmt.Errorf("store: begin: %w", err))
 	}
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback()
-		return err
+		return s.explain(err)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store: commit: %w", err)
+		return s.explain(fmt.Errorf("store: commit: %w", err))
 	}
 	return nil
 }
 
 // exec runs a write statement outside an explicit transaction.
 func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return s.w.ExecContext(ctx, s.d.rebind(query), args...)
+	res, err := s.w.ExecContext(ctx, s.d.rebind(query), args...)
+	return res, s.explain(err)
 }
 
 // execOne runs a write statement that must touch a row; ErrNotFound otherwise.

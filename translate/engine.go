@@ -55,8 +55,13 @@ type EngineConfig struct {
 	SourceLang, TargetLang string    // default "zh", "en"
 	Glossary               *Glossary // nil: no glossary
 	DailyCharLimit         int64     // characters sent per UTC day; 0 = no limit
-	Now                    func() time.Time
-	Sleep                  func(ctx context.Context, d time.Duration) error // nil = real sleep
+	// MaxCharsPerPost caps the characters of one post that are translated:
+	// the title, the summary and the body's leading blocks up to the cap;
+	// the English body then ends with a "partially translated" notice.
+	// 0 = no cap.
+	MaxCharsPerPost int
+	Now             func() time.Time
+	Sleep           func(ctx context.Context, d time.Duration) error // nil = real sleep
 	// Owner names this engine in translation-memory reservations (each
 	// call adds its own suffix); "" = a random id.
 	Owner string
@@ -105,6 +110,9 @@ func NewEngine(cfg EngineConfig, tr Translator, mem Memory, logger *slog.Logger,
 	}
 	if mem == nil {
 		return nil, errors.New("translate: engine: no memory")
+	}
+	if cfg.MaxCharsPerPost < 0 {
+		return nil, fmt.Errorf("translate: engine: max characters per post %d is negative", cfg.MaxCharsPerPost)
 	}
 	if cfg.DailyCharLimit < 0 {
 		return nil, fmt.Errorf("translate: engine: daily character limit %d is negative", cfg.DailyCharLimit)
@@ -198,6 +206,7 @@ type job struct {
 	summary slot
 	blocks  []slot
 	doc     *Document
+	left    int // characters of the body beyond MaxCharsPerPost, not translated
 }
 
 // TranslateItem translates an item's title, summary and HTML body. On
@@ -261,6 +270,14 @@ func (e *Engine) TranslateItem(ctx context.Context, it model.Item) (*Result, err
 			return nil, err
 		}
 	}
+	if j.left > 0 {
+		if j.doc == nil {
+			content = ""
+		}
+		content += partialNotice(j.left)
+		e.log.Info("post longer than translation.max_chars_per_post: partially translated", "item_id", it.ID,
+			"max_chars_per_post", e.cfg.MaxCharsPerPost, "chars_left", j.left)
+	}
 	res.Translation = model.Translation{
 		TitleEN:       e.slotEnglish(j, j.title),
 		SummaryEN:     e.slotEnglish(j, j.summary),
@@ -293,8 +310,13 @@ func (e *Engine) plan(it model.Item) (*job, error) {
 	j := &job{byKey: map[string]int{}}
 	j.title = e.textSlot(j, "title", it.Title, true)
 	j.summary = e.textSlot(j, "summary", it.Summary, false)
-	if strings.TrimSpace(it.ContentHTML) != "" {
-		doc, err := Segment(it.ContentHTML)
+	body := it.ContentHTML
+	if max := e.cfg.MaxCharsPerPost; max > 0 && strings.TrimSpace(body) != "" {
+		budget := max - utf8.RuneCountInString(it.Title) - utf8.RuneCountInString(it.Summary)
+		body, j.left = leadingBlocks(body, budget)
+	}
+	if strings.TrimSpace(body) != "" {
+		doc, err := Segment(body)
 		if err != nil {
 			return nil, err
 		}

@@ -567,3 +567,55 @@ func counterValue(t testing.TB, c prometheus.Counter) float64 {
 	}
 	return m.GetCounter().GetValue()
 }
+
+func TestMaxCharsPerPost(t *testing.T) {
+	ctx := context.Background()
+	// n distinct paragraphs of 85 characters each.
+	paras := func(n int) string {
+		var b strings.Builder
+		for i := range n {
+			b.WriteString("<p>" + strings.Repeat(string(rune(0x4e00+i)), 5) + strings.Repeat("会议", 40) + "</p>")
+		}
+		return b.String()
+	}
+	tests := []struct {
+		name       string
+		max        int
+		body       string
+		wantSentLE int64 // characters sent at most
+		wantBlocks int   // translated paragraphs kept in the English body
+		wantNotice bool
+	}{
+		{name: "no cap", max: 0, body: paras(50), wantSentLE: 50*85 + 6, wantBlocks: 50},
+		{name: "under the cap", max: 10000, body: paras(50), wantSentLE: 50*85 + 6, wantBlocks: 50},
+		{name: "over the cap", max: 1000, body: paras(50), wantSentLE: 1000, wantBlocks: 11, wantNotice: true},
+		{name: "first block over the cap", max: 50, body: paras(3), wantSentLE: 50, wantBlocks: 0, wantNotice: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := newEnv(t, nil, 0)
+			env.eng.cfg.MaxCharsPerPost = tt.max
+			it := model.Item{ID: 1, Title: "标题测试", Summary: "摘要", ContentHTML: tt.body}
+			res, err := env.eng.TranslateItem(ctx, it)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, chars := env.fake.stats(); chars > tt.wantSentLE {
+				t.Errorf("sent %d characters, want at most %d", chars, tt.wantSentLE)
+			}
+			en := res.Translation.ContentHTMLEN
+			if got := strings.Count(en, "<p>") - strings.Count(en, "Partially translated"); got != tt.wantBlocks {
+				t.Errorf("%d translated paragraphs, want %d: %.200q", got, tt.wantBlocks, en)
+			}
+			if has := strings.Contains(en, "Partially translated"); has != tt.wantNotice {
+				t.Errorf("notice present %v, want %v", has, tt.wantNotice)
+			}
+			if res.Translation.TitleEN == "" || containsHan(res.Translation.TitleEN) {
+				t.Errorf("title not translated: %q", res.Translation.TitleEN)
+			}
+			if containsHan(en) {
+				t.Errorf("English body holds Chinese: %.200q", en)
+			}
+		})
+	}
+}

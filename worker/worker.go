@@ -33,6 +33,7 @@ type PollStore interface {
 	ReleaseSource(ctx context.Context, id, owner string) error
 	ItemKeys(ctx context.Context, sourceID string) (map[string]string, error)
 	UpsertItems(ctx context.Context, sourceID string, items []model.Item, now time.Time) (store.UpsertResult, error)
+	SetRefusedLinks(ctx context.Context, sourceID string, r store.RefusedLinks) error
 }
 
 // TranslateStore is what the translation stage needs: claims of posts to
@@ -164,12 +165,22 @@ type PollReport struct {
 	New     int
 	Updated int
 	Items   int
+	Refused int // links the address guard did not fetch
+	// Deferred are new posts left for the next poll (fetch.poll_timeout).
+	Deferred int
 }
 
 func (r PollReport) String() string {
 	switch r.Status {
 	case model.PollOK:
-		return fmt.Sprintf("%-24s %-13s new=%d updated=%d items=%d", r.Source, r.Status, r.New, r.Updated, r.Items)
+		s := fmt.Sprintf("%-24s %-13s new=%d updated=%d items=%d", r.Source, r.Status, r.New, r.Updated, r.Items)
+		if r.Refused > 0 {
+			s += fmt.Sprintf(" refused_links=%d (non-public addresses; see /status)", r.Refused)
+		}
+		if r.Deferred > 0 {
+			s += fmt.Sprintf(" deferred=%d (fetch.poll_timeout passed; their pages are fetched next poll)", r.Deferred)
+		}
+		return s
 	case model.PollNotModified:
 		return fmt.Sprintf("%-24s %-13s new=0 updated=0", r.Source, r.Status)
 	case model.PollSkipped:
@@ -297,7 +308,7 @@ func (w *Worker) pollSource(ctx context.Context, src config.Source, onlyIfDue bo
 	case res.NotModified:
 		pr.Status = model.PollNotModified
 		pr.ItemCount = prev.LastItemCount
-	case len(res.Items) == 0 && prev.LastItemCount > 0:
+	case len(res.Items) == 0 && res.Deferred == 0 && prev.LastItemCount > 0:
 		pr.Status = model.PollError
 		pr.Error = fmt.Sprintf("the source returned no posts although it had %d last time: its selectors or route probably broke", prev.LastItemCount)
 	default:
@@ -310,11 +321,13 @@ func (w *Worker) pollSource(ctx context.Context, src config.Source, onlyIfDue bo
 			break
 		}
 		pr.Status = model.PollOK
+		w.recordRefused(wctx, log, src.ID, res.Refused, now)
 		pr.ETag, pr.LastModified = res.Validators.ETag, res.Validators.LastModified
-		pr.ItemCount = len(res.Items)
+		pr.ItemCount = len(res.Items) + res.Deferred
 		pr.ListShape = res.Shape
 		pr.ArticleFetches, pr.ArticleFailures, pr.ArticleError = res.ArticleFetches, res.ArticleFailures, res.ArticleError
-		rep.New, rep.Updated, rep.Items = len(up.New), len(up.Updated), len(res.Items)
+		rep.New, rep.Updated, rep.Items, rep.Refused = len(up.New), len(up.Updated), len(res.Items), len(res.Refused)
+		rep.Deferred = res.Deferred
 		if len(up.New)+len(up.Updated) > 0 {
 			w.Wake()
 		}
@@ -356,6 +369,26 @@ func (w *Worker) pollSource(ctx context.Context, src config.Source, onlyIfDue bo
 // ShapeAlertEvery is the least time between two alerts about one source's
 // list changing shape.
 const ShapeAlertEvery = 24 * time.Hour
+
+// maxRefusedExamples is how many refused links a source's status keeps.
+const maxRefusedExamples = 5
+
+// recordRefused logs the links the address guard refused in a poll and
+// keeps them for /status. Their posts were stored with the feed's text.
+func (w *Worker) recordRefused(ctx context.Context, log *slog.Logger, sourceID string, refused []feeds.RefusedLink, now time.Time) {
+	if len(refused) == 0 {
+		return
+	}
+	r := store.RefusedLinks{At: now, Count: len(refused)}
+	for _, l := range refused[:min(len(refused), maxRefusedExamples)] {
+		r.Examples = append(r.Examples, store.RefusedLink{URL: l.URL, Reason: l.Reason})
+	}
+	log.Warn("links to non-public addresses not fetched; their posts keep the feed's text",
+		slog.Int("refused", len(refused)), slog.String("url", refused[0].URL), slog.String("reason", refused[0].Reason))
+	if err := w.st.SetRefusedLinks(ctx, sourceID, r); err != nil {
+		log.Warn("recording refused links failed", slog.Any("error", err))
+	}
+}
 
 // AlertAfter is the number of consecutive failed polls that alerts the admins.
 const AlertAfter = 5

@@ -450,3 +450,38 @@ func TestPollSourceListShapeChangeAlertsOnce(t *testing.T) {
 		t.Errorf("stored shape %+v", got)
 	}
 }
+
+func TestRefusedLinksAreKeptForStatus(t *testing.T) {
+	cfg := testConfig(t, "")
+	st := openStore(t)
+	now := time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
+	refused := make([]feeds.RefusedLink, maxRefusedExamples+2)
+	for i := range refused {
+		refused[i] = feeds.RefusedLink{URL: fmt.Sprintf("http://10.0.0.%d/a.html", i), Reason: "a private address"}
+	}
+	f := &fakeFetcher{results: []func(feeds.Validators) (*feeds.PollResult, error){
+		func(feeds.Validators) (*feeds.PollResult, error) {
+			return &feeds.PollResult{Items: items(2, "a"), Refused: refused}, nil
+		},
+		ok(items(2, "a"), ""), // nothing refused: the last refusal stays on show
+	}}
+	w := newTestWorker(t, cfg, st, f, &now, Deps{})
+	src, _ := cfg.Source("src")
+	for i := range 2 {
+		if rep := w.PollSource(t.Context(), src); rep.Status != model.PollOK {
+			t.Fatalf("poll %d: %+v", i, rep)
+		}
+		got, err := st.GetRefusedLinks(t.Context(), "src")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Count != len(refused) || len(got.Examples) != maxRefusedExamples || !got.At.Equal(time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)) {
+			t.Errorf("poll %d: refused links %+v, want %d refused, %d examples, at the first poll", i, got, len(refused), maxRefusedExamples)
+		}
+		now = now.Add(20 * time.Minute)
+	}
+	its, err := st.ListItems(t.Context(), store.ItemQuery{Limit: 10})
+	if err != nil || len(its) != 2 {
+		t.Errorf("items stored: %d, %v; want 2 (a refused link keeps its post)", len(its), err)
+	}
+}

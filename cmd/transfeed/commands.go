@@ -56,10 +56,11 @@ func buildEngine(cfg *config.Config, mem translate.Memory, logger *slog.Logger, 
 		return nil, "", err
 	}
 	eng, err := translate.NewEngine(translate.EngineConfig{
-		SourceLang:     cfg.Translation.SourceLang,
-		TargetLang:     cfg.Translation.TargetLang,
-		Glossary:       g,
-		DailyCharLimit: cfg.Translation.DailyCharLimit,
+		SourceLang:      cfg.Translation.SourceLang,
+		TargetLang:      cfg.Translation.TargetLang,
+		Glossary:        g,
+		DailyCharLimit:  cfg.Translation.DailyCharLimit,
+		MaxCharsPerPost: cfg.Translation.MaxCharsPerPost,
 	}, tr, mem, logger, m)
 	if err != nil {
 		return nil, "", err
@@ -159,6 +160,9 @@ func cmdOnce(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		return exitFailure
 	}
 	defer a.st.Close()
+	if cfg.Storage.Driver != "postgres" {
+		reclaimOrphans(ctx, a.st, instanceName(), processAlive, a.log)
+	}
 	if err := a.w.Sync(ctx); err != nil {
 		fmt.Fprintf(stderr, "transfeed: %v\n", err)
 		return exitFailure
@@ -406,6 +410,9 @@ func runUntilReload(ctx context.Context, cfg *config.Config, path string, stderr
 		return nil, err
 	}
 	defer a.st.Close()
+	if cfg.Storage.Driver != "postgres" {
+		reclaimOrphans(ctx, a.st, instanceName(), processAlive, a.log)
+	}
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	done := make(chan error, 1)
@@ -444,14 +451,13 @@ func runUntilReload(ctx context.Context, cfg *config.Config, path string, stderr
 func runDaemon(ctx context.Context, a *app) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	if a.tg != nil {
-		if err := a.tg.Check(ctx); err != nil {
-			return err
-		}
-	}
 	srv, err := server.New(a.cfg, a.st, a.reg, a.log.With(slog.String("component", "server")))
 	if err != nil {
 		return err
+	}
+	tgHealth := &telegramHealth{}
+	if a.tg != nil {
+		srv.SetTelegramHealth(tgHealth)
 	}
 	errc := make(chan error, 4)
 	parts := 0
@@ -471,18 +477,9 @@ func runDaemon(ctx context.Context, a *app) error {
 		start("server", srv.Run)
 	}
 	if a.tg != nil {
-		sender, err := newSender(a)
-		if err != nil {
-			return err
-		}
-		start("telegram sender", sender.Run)
-		if len(a.cfg.Telegram.Admins) > 0 {
-			admin, err := newAdmin(a)
-			if err != nil {
-				return err
-			}
-			start("telegram admin", admin.Run)
-		}
+		// Telegram down at start (or after a reload) stops nothing: it is
+		// retried in the background and reported on /status.
+		start("telegram", func(ctx context.Context) error { return runTelegram(ctx, a, tgHealth) })
 	}
 	a.log.Info("transfeed running", slog.Int("sources", len(a.cfg.Sources)), slog.String("listen", a.cfg.Server.Listen),
 		slog.String("translation", a.cfg.Translation.Provider), slog.Bool("telegram", a.tg != nil))

@@ -190,6 +190,31 @@ feeds:
 	}
 }
 
+func TestValidateWarnsAboutReadableSecretFiles(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "token"), []byte("123:ABCsecret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(filepath.Join(dir, "token"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "config.yaml")
+	y := "sources:\n  - id: one\n    url: http://example.org/rss.xml\ntelegram:\n  token_file: token\n"
+	if err := os.WriteFile(path, []byte(y), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCmd(t, "validate", "-config", path)
+	if code != 0 {
+		t.Fatalf("validate exit %d, want 0 (a warning)\n%s", code, errOut)
+	}
+	if want := path + ":5: telegram.token_file: the secret file token can be read by other users"; !strings.Contains(errOut, want) || !strings.Contains(out, "OK") {
+		t.Errorf("stderr %q lacks %q (stdout %q)", errOut, want, out)
+	}
+	if strings.Contains(errOut+out, "ABCsecret") {
+		t.Error("the secret is printed")
+	}
+}
+
 func TestCommandsRefuseAnInvalidConfigBeforeTouchingTheStore(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "bad.yaml")

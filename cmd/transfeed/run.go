@@ -131,6 +131,9 @@ func loadConfig(path string, stderr io.Writer, getenv getenvFunc) (*config.Confi
 		}
 		return nil, false
 	}
+	for _, w := range cfg.Warnings {
+		fmt.Fprintf(stderr, "%s (warning)\n", w.String())
+	}
 	return cfg, true
 }
 
@@ -188,6 +191,13 @@ func newFetcher(cfg *config.Config, logger *slog.Logger) *feeds.Fetcher {
 		PerHost:      cfg.Fetch.PerHost,
 		Concurrency:  cfg.Fetch.Concurrency,
 		MaxRedirects: cfg.Fetch.MaxRedirects,
+		PollTimeout:  cfg.Fetch.PollTimeout,
+		Limits: feeds.Limits{
+			TitleChars:   cfg.Limits.TitleChars,
+			SummaryChars: cfg.Limits.SummaryChars,
+			BodyBytes:    int(cfg.Limits.BodyBytes),
+			Tags:         cfg.Limits.Tags,
+		},
 	}, logger)
 }
 

@@ -53,6 +53,8 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 		{"ProviderState", testProviderState},
 		{"ChannelState", testChannelState},
 		{"Meta", testMeta},
+		{"RefusedLinks", testRefusedLinks},
+		{"ReleaseOwner", testReleaseOwner},
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"MarkReadyStale", testMarkReadyStale},
 		{"ReleaseDelivery", testReleaseDelivery},
@@ -1481,6 +1483,86 @@ func testMeta(t *testing.T, s *store.Store) {
 		if got != st.value {
 			t.Errorf("step %d: GetMeta(%q) = %q, want %q", i, st.key, got, st.value)
 		}
+	}
+}
+
+// testReleaseOwner: the claims of a process that is gone (ClaimHolders
+// lists it) are handed back at once, those of others stay.
+func testReleaseOwner(t *testing.T, s *store.Store) {
+	ctx := t.Context()
+	var ids []int64
+	for i := range 4 {
+		res := upsert(t, s, "src", t0().Add(time.Duration(i)*time.Minute), item(fmt.Sprintf("k%d", i), "h", t0()))
+		ids = append(ids, res.New[0])
+	}
+	// ids[3] becomes ready with a delivery to claim.
+	if err := s.MarkReady(ctx, ids[3], model.Translation{TitleEN: "x"}, []string{"@c"}, t0()); err != nil {
+		t.Fatal(err)
+	}
+	lease := time.Hour
+	now := t0().Add(time.Minute)
+	if got, err := s.ClaimItems(ctx, "host-100", now, 2, lease); err != nil || len(got) != 2 {
+		t.Fatalf("claim by the dead process: %v, %v", got, err)
+	}
+	if got, err := s.ClaimItems(ctx, "host-200", now, 1, lease); err != nil || len(got) != 1 {
+		t.Fatalf("claim by the live process: %v, %v", got, err)
+	}
+	if got, err := s.ClaimDeliveries(ctx, "host-100", now, 10, lease); err != nil || len(got) != 1 {
+		t.Fatalf("delivery claim: %v, %v", got, err)
+	}
+	holders, err := s.ClaimHolders(ctx, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"host-100", "host-200"}, holders, cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
+		t.Errorf("ClaimHolders (-want +got):\n%s", diff)
+	}
+	n, err := s.ReleaseOwner(ctx, "host-100")
+	if err != nil || n != 3 {
+		t.Fatalf("ReleaseOwner = %d, %v; want 3 claims (2 posts, 1 delivery)", n, err)
+	}
+	// Within the dead process's lease, its posts and its delivery can be claimed again.
+	got, err := s.ClaimItems(ctx, "host-300", now.Add(time.Second), 10, lease)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(ids[:2], idsOf(got)); diff != "" {
+		t.Errorf("claimable again (-want +got):\n%s", diff)
+	}
+	if ds, err := s.ClaimDeliveries(ctx, "host-300", now.Add(time.Second), 10, lease); err != nil || len(ds) != 1 {
+		t.Errorf("delivery claimable again: %v, %v", ds, err)
+	}
+	if holders, err := s.ClaimHolders(ctx, now.Add(2*lease)); err != nil || len(holders) != 0 {
+		t.Errorf("holders after every lease expired: %v, %v", holders, err)
+	}
+}
+
+func idsOf(items []model.Item) []int64 {
+	var out []int64
+	for _, it := range items {
+		out = append(out, it.ID)
+	}
+	return out
+}
+
+func testRefusedLinks(t *testing.T, s *store.Store) {
+	ctx := t.Context()
+	if got, err := s.GetRefusedLinks(ctx, "a"); err != nil || got.Count != 0 {
+		t.Fatalf("GetRefusedLinks before any: %+v, %v", got, err)
+	}
+	want := store.RefusedLinks{At: t0(), Count: 3, Examples: []store.RefusedLink{{URL: "http://10.0.0.1/x", Reason: "private"}}}
+	if err := s.SetRefusedLinks(ctx, "a", want); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetRefusedLinks(ctx, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got, cmpopts.EquateApproxTime(time.Millisecond)); diff != "" {
+		t.Errorf("GetRefusedLinks (-want +got):\n%s", diff)
+	}
+	if other, err := s.GetRefusedLinks(ctx, "b"); err != nil || other.Count != 0 {
+		t.Errorf("another source: %+v, %v", other, err)
 	}
 }
 

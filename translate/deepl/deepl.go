@@ -128,7 +128,7 @@ func (t *Translator) Translate(ctx context.Context, req translate.Request) ([]st
 	}
 	var tr translateResponse
 	if err := json.Unmarshal(data, &tr); err != nil {
-		return nil, t.fail(translate.KindBadAnswer, code, 0, fmt.Errorf("deepl: response is not JSON: %w: %s", err, httpx.Scrub(httpx.Snippet(data), t.key)))
+		return nil, t.fail(translate.KindBadAnswer, code, 0, fmt.Errorf("deepl: response is not JSON: %w: %s", err, httpx.Snippet(data, t.key)))
 	}
 	if len(tr.Translations) != len(req.Texts) {
 		return nil, t.fail(translate.KindBadAnswer, code, 0, fmt.Errorf("deepl: answer has %d translations, want %d", len(tr.Translations), len(req.Texts)))
@@ -176,9 +176,9 @@ func (t *Translator) statusError(resp *http.Response, body []byte) error {
 		Message string `json:"message"`
 		Detail  string `json:"detail"`
 	}
-	msg := httpx.Snippet(body)
+	msg := httpx.Snippet(body, t.key)
 	if json.Unmarshal(body, &e) == nil && e.Message != "" {
-		msg = e.Message
+		msg = httpx.Snippet([]byte(e.Message), t.key)
 		if e.Detail != "" {
 			msg += ": " + e.Detail
 		}

@@ -120,7 +120,7 @@ func (t *Translator) Translate(ctx context.Context, req translate.Request) ([]st
 	}
 	var tr translateResponse
 	if err := json.Unmarshal(data, &tr); err != nil {
-		return nil, t.fail(translate.KindBadAnswer, code, 0, fmt.Errorf("google: response is not JSON: %w: %s", err, httpx.Scrub(httpx.Snippet(data), t.key)))
+		return nil, t.fail(translate.KindBadAnswer, code, 0, fmt.Errorf("google: response is not JSON: %w: %s", err, httpx.Snippet(data, t.key)))
 	}
 	if n := len(tr.Data.Translations); n != len(req.Texts) {
 		return nil, t.fail(translate.KindBadAnswer, code, 0, fmt.Errorf("google: answer has %d translations, want %d", n, len(req.Texts)))
@@ -166,10 +166,10 @@ type googleError struct {
 func (t *Translator) statusError(resp *http.Response, body []byte) error {
 	code := resp.StatusCode
 	var ge googleError
-	msg := httpx.Snippet(body)
+	msg := httpx.Snippet(body, t.key)
 	var reasons []string
 	if json.Unmarshal(body, &ge) == nil && ge.Error.Message != "" {
-		msg = ge.Error.Message
+		msg = httpx.Snippet([]byte(ge.Error.Message), t.key)
 		for _, e := range ge.Error.Errors {
 			if e.Reason != "" {
 				reasons = append(reasons, e.Reason)

@@ -120,12 +120,12 @@ func (t *Translator) Translate(ctx context.Context, req translate.Request) ([]st
 		TranslatedText json.RawMessage `json:"translatedText"`
 	}
 	if err := json.Unmarshal(data, &tr); err != nil {
-		return nil, t.fail(translate.KindBadAnswer, code, 0, fmt.Errorf("libretranslate: response is not JSON: %w: %s", err, httpx.Scrub(httpx.Snippet(data), t.key)))
+		return nil, t.fail(translate.KindBadAnswer, code, 0, fmt.Errorf("libretranslate: response is not JSON: %w: %s", err, httpx.Snippet(data, t.key)))
 	}
 	var out []string
 	if err := json.Unmarshal(tr.TranslatedText, &out); err != nil {
 		// An old server answers a batch with one string: unusable.
-		return nil, t.fail(translate.KindBadAnswer, code, 0, fmt.Errorf("libretranslate: translatedText is not an array of strings (server too old for batches?): %s", httpx.Scrub(httpx.Snippet(tr.TranslatedText), t.key)))
+		return nil, t.fail(translate.KindBadAnswer, code, 0, fmt.Errorf("libretranslate: translatedText is not an array of strings (server too old for batches?): %s", httpx.Snippet(tr.TranslatedText, t.key)))
 	}
 	if len(out) != len(req.Texts) {
 		return nil, t.fail(translate.KindBadAnswer, code, 0, fmt.Errorf("libretranslate: answer has %d translations, want %d", len(out), len(req.Texts)))
@@ -157,9 +157,9 @@ func (t *Translator) statusError(resp *http.Response, body []byte) error {
 	var e struct {
 		Error string `json:"error"`
 	}
-	msg := httpx.Snippet(body)
+	msg := httpx.Snippet(body, t.key)
 	if json.Unmarshal(body, &e) == nil && e.Error != "" {
-		msg = e.Error
+		msg = httpx.Snippet([]byte(e.Error), t.key)
 	}
 	lower := strings.ToLower(msg)
 	var kind translate.ErrorKind

@@ -171,7 +171,7 @@ func (t *Translator) Translate(ctx context.Context, req translate.Request) ([]st
 	if err != nil {
 		return nil, err
 	}
-	out, err := decodeResponse(raw, req.Texts)
+	out, err := decodeResponse(raw, req.Texts, t.key)
 	if err != nil {
 		return nil, t.fail(translate.KindBadAnswer, code, 0, errors.New(httpx.Scrub(err.Error(), t.key)))
 	}
@@ -180,17 +180,18 @@ func (t *Translator) Translate(ctx context.Context, req translate.Request) ([]st
 }
 
 // decodeResponse turns a 200 body into exactly len(src) translations.
-func decodeResponse(raw []byte, src []string) ([]string, error) {
+// Excerpts of the body in errors have secret removed before they are cut.
+func decodeResponse(raw []byte, src []string, secret string) ([]string, error) {
 	raw = skipKeepAlive(raw)
 	var cr chatResponse
 	if err := json.Unmarshal(raw, &cr); err != nil {
-		return nil, fmt.Errorf("openai: response is not JSON: %w: %s", err, httpx.Snippet(raw))
+		return nil, fmt.Errorf("openai: response is not JSON: %w: %s", err, httpx.Snippet(raw, secret))
 	}
 	if len(cr.Choices) == 0 {
 		if msg, _, _ := apiError(raw); msg != "" {
 			return nil, fmt.Errorf("openai: no choices: %s", msg)
 		}
-		return nil, fmt.Errorf("openai: response has no choices: %s", httpx.Snippet(raw))
+		return nil, fmt.Errorf("openai: response has no choices: %s", httpx.Snippet(raw, secret))
 	}
 	ch := cr.Choices[0]
 	switch ch.FinishReason {
@@ -201,11 +202,11 @@ func decodeResponse(raw []byte, src []string) ([]string, error) {
 	}
 	if ch.Message.Content == nil || *ch.Message.Content == "" {
 		if ch.Message.Refusal != "" {
-			return nil, fmt.Errorf("openai: model refused: %s", httpx.Snippet([]byte(ch.Message.Refusal)))
+			return nil, fmt.Errorf("openai: model refused: %s", httpx.Snippet([]byte(ch.Message.Refusal), secret))
 		}
 		return nil, errors.New("openai: empty answer")
 	}
-	out, err := parseAnswer(*ch.Message.Content, len(src))
+	out, err := parseAnswer(*ch.Message.Content, len(src), secret)
 	if err != nil {
 		return nil, err
 	}
@@ -237,7 +238,7 @@ func skipKeepAlive(b []byte) []byte {
 // {"translations":[...]}, an object with a single array of strings, or a bare
 // array, optionally inside a ``` fence, after a <think> block, or surrounded
 // by prose.
-func parseAnswer(content string, n int) ([]string, error) {
+func parseAnswer(content string, n int, secret string) ([]string, error) {
 	s := strings.TrimSpace(content)
 	if strings.HasPrefix(s, "<think>") {
 		if i := strings.Index(s, "</think>"); i >= 0 {
@@ -248,7 +249,7 @@ func parseAnswer(content string, n int) ([]string, error) {
 	if !strings.HasPrefix(s, "{") && !strings.HasPrefix(s, "[") {
 		i, j := strings.IndexByte(s, '{'), strings.LastIndexByte(s, '}')
 		if i < 0 || j < i {
-			return nil, fmt.Errorf("openai: answer is not JSON: %s", httpx.Snippet([]byte(s)))
+			return nil, fmt.Errorf("openai: answer is not JSON: %s", httpx.Snippet([]byte(s), secret))
 		}
 		s = s[i : j+1]
 	}
@@ -260,7 +261,7 @@ func parseAnswer(content string, n int) ([]string, error) {
 	} else {
 		var obj map[string]json.RawMessage
 		if err := json.Unmarshal([]byte(s), &obj); err != nil {
-			return nil, fmt.Errorf("openai: answer is not a JSON object: %w: %s", err, httpx.Snippet([]byte(s)))
+			return nil, fmt.Errorf("openai: answer is not a JSON object: %w: %s", err, httpx.Snippet([]byte(s), secret))
 		}
 		field, ok := obj["translations"]
 		if !ok && len(obj) == 1 {
@@ -381,7 +382,7 @@ func (t *Translator) statusError(resp *http.Response, body []byte) error {
 	code := resp.StatusCode
 	msg, typ, ecode := apiError(body)
 	if msg == "" {
-		msg = httpx.Snippet(body)
+		msg = httpx.Snippet(body, t.key)
 	}
 	msg = httpx.Scrub(msg, t.key)
 	after := retryAfter(resp.Header, t.now())

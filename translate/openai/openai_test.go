@@ -348,7 +348,7 @@ func TestParseAnswer(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := parseAnswer(tc.content, tc.n)
+			got, err := parseAnswer(tc.content, tc.n, "")
 			if (err != nil) != tc.wantErr {
 				t.Fatalf("error %v, wantErr %v", err, tc.wantErr)
 			}
@@ -367,7 +367,7 @@ func FuzzParseAnswer(f *testing.F) {
 	f.Add("```", 0)
 	f.Add(`{"t":[null]}`, 1)
 	f.Fuzz(func(t *testing.T, content string, n int) {
-		got, err := parseAnswer(content, n)
+		got, err := parseAnswer(content, n, "")
 		if err == nil && len(got) != n {
 			t.Errorf("parseAnswer returned %d strings, want %d", len(got), n)
 		}
@@ -386,7 +386,7 @@ func BenchmarkDecodeResponse(b *testing.B) {
 	}
 	body := []byte("\n\n" + translatetest.ChatCompletion("```json\n"+answer(tr)+"\n```", "stop"))
 	for b.Loop() {
-		if _, err := decodeResponse(body, src); err != nil {
+		if _, err := decodeResponse(body, src, ""); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -2,6 +2,7 @@ package translatetest
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -69,8 +70,21 @@ type ErrorCase struct {
 // to a fake server answering with reply and return the provider's error,
 // which AssertError then checks against the case (with the given provider
 // name) and the secrets.
+//
+// For each secret one more case is run: a 500 answer whose text echoes the
+// secret just where error excerpts are cut (200 characters), so a provider
+// that cuts before it redacts leaks the secret's first characters.
 func RunErrorCases(t *testing.T, provider string, cases []ErrorCase, call func(t *testing.T, reply *Reply) error, secrets ...string) {
 	t.Helper()
+	cases = slices.Clone(cases)
+	for _, s := range secrets {
+		if s == "" {
+			continue
+		}
+		cases = append(cases, ErrorCase{Name: "secret echoed at the excerpt cut",
+			Reply: Reply{Status: 500, Header: map[string]string{"Content-Type": "text/plain"}, Body: strings.Repeat("x", 188) + s + " and more text after the key"},
+			Kind:  translate.KindRetryable, Status: 500, Message: "xxxx"})
+	}
 	for _, tc := range cases {
 		t.Run(tc.Name, func(t *testing.T) {
 			reply := tc.Reply

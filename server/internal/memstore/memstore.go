@@ -25,6 +25,7 @@ type Store struct {
 	providers  map[string]model.ProviderState
 	deliveries []model.DeliveryBacklog
 	channels   []model.ChannelState
+	refused    map[string]store.RefusedLinks
 	pingErr    error
 	calls      map[string]int
 }
@@ -36,6 +37,7 @@ func New() *Store {
 		usage:     make(map[string]model.Usage),
 		providers: make(map[string]model.ProviderState),
 		calls:     make(map[string]int),
+		refused:   make(map[string]store.RefusedLinks),
 	}
 }
 
@@ -69,6 +71,23 @@ func (s *Store) SetSource(src model.Source) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sources[src.ID] = src
+}
+
+// SetRefusedLinks sets what GetRefusedLinks returns for a source.
+func (s *Store) SetRefusedLinks(sourceID string, r store.RefusedLinks) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refused[sourceID] = r
+}
+
+// GetRefusedLinks returns what SetRefusedLinks set.
+func (s *Store) GetRefusedLinks(ctx context.Context, sourceID string) (store.RefusedLinks, error) {
+	if err := ctx.Err(); err != nil {
+		return store.RefusedLinks{}, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.refused[sourceID], nil
 }
 
 // SetTranslationBacklog sets what TranslationBacklog returns.

@@ -151,8 +151,11 @@ func HTTPURL(raw string) (*url.URL, bool) {
 }
 
 // Snippet is a short single-line excerpt of a body for error messages.
-func Snippet(b []byte) string {
-	s := strings.Join(strings.Fields(string(bytes.ToValidUTF8(b, []byte("?")))), " ")
+// The secret is removed before the text is cut, so a secret straddling
+// the cut cannot leave its first characters behind.
+func Snippet(b []byte, secret string) string {
+	s := Scrub(string(bytes.ToValidUTF8(b, []byte("?"))), secret)
+	s = strings.Join(strings.Fields(s), " ")
 	const maxRunes = 200
 	if utf8.RuneCountInString(s) > maxRunes {
 		s = string([]rune(s)[:maxRunes]) + "…"

@@ -23,7 +23,7 @@ const testKey = "sk-secret+key/42"
 func statusFor(t *testing.T) func(*http.Response, []byte) error {
 	return func(resp *http.Response, body []byte) error {
 		t.Helper()
-		return Fail("test", translate.KindPermanent, resp.StatusCode, RetryAfter(resp.Header, time.Now()), fmt.Errorf("test: server said: %s", Snippet(body)))
+		return Fail("test", translate.KindPermanent, resp.StatusCode, RetryAfter(resp.Header, time.Now()), fmt.Errorf("test: server said: %s", Snippet(body, "")))
 	}
 }
 
@@ -298,18 +298,22 @@ func TestHTTPURL(t *testing.T) {
 
 func TestSnippet(t *testing.T) {
 	tests := []struct {
-		name string
-		in   []byte
-		want string
+		name   string
+		in     []byte
+		secret string
+		want   string
 	}{
 		{name: "empty", in: nil, want: "(empty body)"},
 		{name: "spaces folded", in: []byte("  a\n\tb  c "), want: "a b c"},
 		{name: "invalid utf8", in: []byte("a\xffb"), want: "a?b"},
 		{name: "long", in: []byte(strings.Repeat("字", 250)), want: strings.Repeat("字", 200) + "…"},
+		{name: "secret at the cut is redacted first", in: []byte(strings.Repeat("字", 195) + testKey + " tail"), secret: testKey,
+			want: strings.Repeat("字", 195) + "REDAC…"},
+		{name: "escaped secret", in: []byte("key=" + url.QueryEscape(testKey)), secret: testKey, want: "key=REDACTED"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := Snippet(tc.in); got != tc.want {
+			if got := Snippet(tc.in, tc.secret); got != tc.want {
 				t.Errorf("got %q, want %q", got, tc.want)
 			}
 		})

@@ -165,14 +165,15 @@ func (s *Store) RetryFailedDeliveries(ctx context.Context, channel string) (int,
 	return int(n), nil
 }
 
+// deliveryBacklogsQuery reads the per-channel counters kept on write by
+// triggers on deliveries (migration 0004).
+const deliveryBacklogsQuery = `SELECT channel, pending, sent, failed FROM delivery_counts
+	WHERE pending <> 0 OR sent <> 0 OR failed <> 0 ORDER BY channel`
+
 // DeliveryBacklogs counts deliveries per state for every channel that has
 // any, ordered by channel.
 func (s *Store) DeliveryBacklogs(ctx context.Context) ([]model.DeliveryBacklog, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT channel,
-		SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END),
-		SUM(CASE WHEN state = 'sent' THEN 1 ELSE 0 END),
-		SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END)
-		FROM deliveries GROUP BY channel ORDER BY channel`)
+	rows, err := s.r.QueryContext(ctx, deliveryBacklogsQuery)
 	if err != nil {
 		return nil, fmt.Errorf("store: delivery backlogs: %w", err)
 	}

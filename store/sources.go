@@ -12,17 +12,18 @@ import (
 	"github.com/transfeed/transfeed/model"
 )
 
-// sourceSelect reads a source with its item counts from one grouped query;
-// its single parameter is the "last 24 h" cut-off in unix milliseconds.
+// sourceSelect reads a source with its item counts; its single parameter
+// is the "last 24 h" cut-off in unix milliseconds. ItemCount is the
+// counter kept on write (source_stats); ItemsLast24h is an index range scan
+// over the source's posts first seen since the cut-off, so neither grows
+// with the source's history.
 const sourceSelect = `SELECT s.id, s.url, s.etag, s.last_modified, s.last_poll_at, s.last_status, s.last_error,
 	s.last_success_at, s.next_poll_at, s.consecutive_errors, s.failing_since, s.alerted_at,
-	s.last_item_count, s.polled_once, s.list_shape, s.list_shape_was, s.shape_changed_at, COALESCE(c.n, 0), COALESCE(c.n24, 0),
+	s.last_item_count, s.polled_once, s.list_shape, s.list_shape_was, s.shape_changed_at, COALESCE(st.item_count, 0),
+	(SELECT COUNT(*) FROM items i WHERE i.source_id = s.id AND i.first_seen >= ?),
 	s.polls, s.article_fetches, s.article_failures, s.last_article_error, s.last_article_error_at
 FROM sources s
-LEFT JOIN (
-	SELECT source_id, COUNT(*) AS n, SUM(CASE WHEN first_seen >= ? THEN 1 ELSE 0 END) AS n24
-	FROM items GROUP BY source_id
-) c ON c.source_id = s.id`
+LEFT JOIN source_stats st ON st.source_id = s.id`
 
 type rowScanner interface {
 	Scan(dest ...any) error

@@ -142,6 +142,10 @@ type PollResult struct {
 	ArticleFetches, ArticleFailures int
 	ArticleError                    string
 	NextPollAt                      time.Time // computed by the caller (schedule, backoff, Retry-After)
+	// Backlog (ok only): the poll stored only part of the new posts
+	// (fetch.max_items_per_poll). A source still in its first poll stays
+	// there (PolledOnce unchanged), so the rest count as backfill too.
+	Backlog bool
 }
 
 // Delivery is one (item, channel) row of the Telegram outbox.

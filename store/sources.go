@@ -121,8 +121,8 @@ func (s *Store) ListSources(ctx context.Context, now time.Time) ([]model.Source,
 //
 //   - "ok": errors reset (ConsecutiveErrors, LastError, FailingSince,
 //     AlertedAt), LastSuccessAt = At, validators replaced, LastItemCount set,
-//     PolledOnce; ListShape replaced, and when it differs from a stored
-//     non-empty one, ListShapeWas = the old one and ShapeChangedAt = At.
+//     PolledOnce (unless Backlog: then it stays as it was); ListShape replaced, and when it
+//     differs from a stored non-empty one, ListShapeWas = the old one and ShapeChangedAt = At.
 //   - "not_modified": a success that keeps validators and LastItemCount.
 //   - "error": ConsecutiveErrors+1, LastError, FailingSince (when not already
 //     failing); validators kept.
@@ -141,7 +141,8 @@ func (s *Store) RecordPoll(ctx context.Context, r model.PollResult) (model.Sourc
 	case model.PollOK:
 		query = `UPDATE sources SET url = COALESCE(NULLIF(?, ''), url), last_poll_at = ?, last_status = ?,
 			next_poll_at = ?, last_success_at = ?, consecutive_errors = 0, failing_since = 0, alerted_at = 0,
-			last_error = '', etag = ?, last_modified = ?, last_item_count = ?, polled_once = TRUE,
+			last_error = '', etag = ?, last_modified = ?, last_item_count = ?,
+			polled_once = CASE WHEN ? THEN polled_once ELSE TRUE END,
 			shape_changed_at = CASE WHEN list_shape <> '' AND ? <> '' AND list_shape <> ? THEN ? ELSE shape_changed_at END,
 			list_shape_was = CASE WHEN list_shape <> '' AND ? <> '' AND list_shape <> ? THEN list_shape ELSE list_shape_was END,
 			list_shape = ?, polls = polls + 1,
@@ -149,7 +150,7 @@ func (s *Store) RecordPoll(ctx context.Context, r model.PollResult) (model.Sourc
 			last_article_error = CASE WHEN ? > 0 THEN ? ELSE last_article_error END,
 			last_article_error_at = CASE WHEN ? > 0 THEN ? ELSE last_article_error_at END
 			WHERE id = ?`
-		args = []any{r.URL, at, r.Status, ms(r.NextPollAt), at, r.ETag, r.LastModified, r.ItemCount,
+		args = []any{r.URL, at, r.Status, ms(r.NextPollAt), at, r.ETag, r.LastModified, r.ItemCount, r.Backlog,
 			r.ListShape, r.ListShape, at, r.ListShape, r.ListShape, r.ListShape,
 			r.ArticleFetches, r.ArticleFailures, r.ArticleFailures, r.ArticleError, r.ArticleFailures, at, r.SourceID}
 	case model.PollNotModified:

@@ -103,8 +103,8 @@ type Server struct {
 	// verLoads lets one version load per feed run at a time: requests
 	// arriving meanwhile wait for its answer instead of asking the store too.
 	verLoads singleflight.Group
-	started    time.Time
-	now        func() time.Time // the clock of /status
+	started  time.Time
+	now      func() time.Time // the clock of /status
 	// fingerprint covers the configuration that shapes rendered output.
 	fingerprint string
 	handler     http.Handler

@@ -32,6 +32,17 @@ func scanDelivery(sc rowScanner) (model.Delivery, error) {
 	return d, nil
 }
 
+// claimDeliveriesQuery picks the deliveries ClaimDeliveries leases
+// (parameters: now, now, now, limit), on the (state, created_at, id) index.
+const claimDeliveriesQuery = `SELECT d.id FROM deliveries d
+	WHERE d.state = 'pending' AND d.next_attempt_at <= ? AND d.lease_until <= ?
+	AND NOT EXISTS (
+		SELECT 1 FROM channel_state c
+		WHERE c.channel = d.channel AND (c.paused = TRUE OR c.paused_until > ?)
+	)
+	ORDER BY d.created_at, d.id
+	LIMIT ?`
+
 // ClaimDeliveries leases to owner, until now+lease, up to limit pending
 // deliveries that are due (NextAttemptAt <= now), not leased by anyone else,
 // and whose channel is not paused (no channel_state row, or Paused false and
@@ -50,14 +61,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, owner string, now time.Time
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, s.d.rebind(`UPDATE deliveries SET lease_owner = ?, lease_until = ?
 			WHERE id IN (
-				SELECT d.id FROM deliveries d
-				WHERE d.state = 'pending' AND d.next_attempt_at <= ? AND d.lease_until <= ?
-				AND NOT EXISTS (
-					SELECT 1 FROM channel_state c
-					WHERE c.channel = d.channel AND (c.paused = TRUE OR c.paused_until > ?)
-				)
-				ORDER BY d.created_at, d.id
-				LIMIT ?`+s.d.skipLocked+`
+				`+claimDeliveriesQuery+s.d.skipLocked+`
 			)
 			RETURNING `+deliveryColumns),
 			owner, ms(now.Add(lease)), nowMS, nowMS, nowMS, limit)

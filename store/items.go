@@ -454,6 +454,27 @@ func (s *Store) GetItem(ctx context.Context, id int64) (model.Item, error) {
 	return it, nil
 }
 
+// stateCond is the condition on state for q.States. The known states are
+// written as literals, so that the planner can use the partial indexes
+// declared for them (a bound parameter cannot match "WHERE state =
+// 'ready'"); anything else selects nothing.
+func stateCond(states []model.State) string {
+	var lits []string
+	for _, st := range states {
+		switch st {
+		case model.StateNew, model.StateTranslating, model.StateReady:
+			lits = append(lits, "'"+string(st)+"'")
+		}
+	}
+	switch lits = slices.Compact(slices.Sorted(slices.Values(lits))); len(lits) {
+	case 0:
+		return "1 = 0"
+	case 1:
+		return "state = " + lits[0]
+	}
+	return "state IN (" + strings.Join(lits, ", ") + ")"
+}
+
 // itemWhere builds the WHERE clause (with leading " WHERE", or "") for q.
 func itemWhere(q ItemQuery) (string, []any) {
 	var (
@@ -467,10 +488,7 @@ func itemWhere(q ItemQuery) (string, []any) {
 		}
 	}
 	if len(q.States) > 0 {
-		conds = append(conds, `state IN (`+placeholders(len(q.States))+`)`)
-		for _, st := range q.States {
-			args = append(args, st)
-		}
+		conds = append(conds, stateCond(q.States))
 	}
 	if !q.Before.IsZero() {
 		conds = append(conds, `published < ?`)
@@ -499,10 +517,8 @@ func (s *Store) ListItems(ctx context.Context, q ItemQuery) ([]model.Item, error
 	if onlyReady(q.States) && len(q.SourceIDs) > 1 && len(q.SourceIDs) <= perSourceMax {
 		return s.listReadyPerSource(ctx, q)
 	}
-	where, args := itemWhere(q)
-	args = append(args, q.Limit, q.Offset)
-	rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT `+itemColumns+` FROM items`+where+
-		` ORDER BY published DESC, id DESC LIMIT ? OFFSET ?`), args...)
+	query, args := s.d.listQuery(q)
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(query), args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: list items: %w", err)
 	}
@@ -511,6 +527,20 @@ func (s *Store) ListItems(ctx context.Context, q ItemQuery) ([]model.Item, error
 		return nil, fmt.Errorf("store: list items: %w", err)
 	}
 	return items, nil
+}
+
+// listQuery is ListItems' single query for q (Limit and Offset set).
+// Ready posts of many sources are read in order from the global ready
+// index, filtering on the source: SQLite would otherwise read every ready
+// post of those sources by source and sort them, so its source index is
+// ruled out there ("+source_id").
+func (d dialect) listQuery(q ItemQuery) (string, []any) {
+	where, args := itemWhere(q)
+	if d.name == DriverSQLite && onlyReady(q.States) && len(q.SourceIDs) > perSourceMax {
+		where = strings.Replace(where, "source_id IN (", "+source_id IN (", 1)
+	}
+	return `SELECT ` + itemColumns + ` FROM items` + where + ` ORDER BY published DESC, id DESC LIMIT ? OFFSET ?`,
+		append(args, q.Limit, q.Offset)
 }
 
 // perSourceMax is the most sources whose ready items ListItems reads per

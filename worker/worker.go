@@ -47,10 +47,20 @@ type TranslateStore interface {
 	SetProviderState(ctx context.Context, st model.ProviderState) error
 }
 
-// Store is both; *store.Store implements it.
+// RetentionStore is what the daily retention sweep needs.
+type RetentionStore interface {
+	Sweep(ctx context.Context, p store.Retention, now time.Time) (store.SweepResult, error)
+	ClaimLeader(ctx context.Context, name, owner string, now time.Time, lease time.Duration) (bool, error)
+	ReleaseLeader(ctx context.Context, name, owner string) error
+	GetMeta(ctx context.Context, key string) (string, error)
+	SetMeta(ctx context.Context, key, value string) error
+}
+
+// Store is all three; *store.Store implements it.
 type Store interface {
 	PollStore
 	TranslateStore
+	RetentionStore
 }
 
 // Fetcher polls one source.

@@ -568,3 +568,35 @@ func TestPollStoresReadyWhenNothingToTranslate(t *testing.T) {
 		t.Errorf("delivery backlogs = %+v, %v; want 3 pending for @c", bl, err)
 	}
 }
+
+func TestSweepIfDue(t *testing.T) {
+	cfg := testConfig(t, "retention: { max_age: 240h }\n")
+	st := openStore(t)
+	now := time.Date(2023, 6, 10, 0, 0, 0, 0, time.UTC) // items(…) are from 2023-05-25
+	f := &fakeFetcher{results: []func(feeds.Validators) (*feeds.PollResult, error){ok(items(3, "a"), `"v1"`)}}
+	w := newTestWorker(t, cfg, st, f, &now, Deps{Owner: "me"})
+	if rep := w.PollSource(t.Context(), cfg.Sources[0]); rep.New != 3 {
+		t.Fatalf("poll: %+v", rep)
+	}
+	fresh := items(1, "fresh")
+	fresh[0].Published = now.Add(-time.Hour)
+	if _, err := st.UpsertItems(t.Context(), "src", fresh, now); err != nil {
+		t.Fatal(err)
+	}
+	res, swept, err := w.SweepIfDue(t.Context())
+	if err != nil || !swept || res.Items != 3 {
+		t.Fatalf("first sweep = %+v, %v, %v; want the 3 old posts deleted", res, swept, err)
+	}
+	left, err := st.ListItems(t.Context(), store.ItemQuery{})
+	if err != nil || len(left) != 1 || left[0].Key != "fresh-0" {
+		t.Errorf("left = %v, %v; want the fresh post only", left, err)
+	}
+	now = now.Add(23 * time.Hour)
+	if _, swept, err := w.SweepIfDue(t.Context()); err != nil || swept {
+		t.Errorf("sweep 23 h later = %v, %v; want not due", swept, err)
+	}
+	now = now.Add(time.Hour)
+	if _, swept, err := w.SweepIfDue(t.Context()); err != nil || !swept {
+		t.Errorf("sweep a day later = %v, %v; want swept", swept, err)
+	}
+}

@@ -204,9 +204,13 @@ type job struct {
 	byKey   map[string]int
 	title   slot
 	summary slot
-	blocks  []slot
-	doc     *Document
-	left    int // characters of the body beyond MaxCharsPerPost, not translated
+	// summaryFromBody: the summary is the start of the body (the normaliser
+	// derives it so when the source gives a body): it is not sent, its
+	// English is cut from the translated body.
+	summaryFromBody bool
+	blocks          []slot
+	doc             *Document
+	left            int // characters of the body beyond MaxCharsPerPost, not translated
 }
 
 // TranslateItem translates an item's title, summary and HTML body. On
@@ -280,7 +284,7 @@ func (e *Engine) TranslateItem(ctx context.Context, it model.Item) (*Result, err
 	}
 	res.Translation = model.Translation{
 		TitleEN:       e.slotEnglish(j, j.title),
-		SummaryEN:     e.slotEnglish(j, j.summary),
+		SummaryEN:     summaryEN,
 		ContentHTMLEN: content,
 		TranslatedBy:  e.name,
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/transfeed/transfeed/model"
@@ -248,7 +249,8 @@ func TestMemoryAcrossPosts(t *testing.T) {
 		if got := env.fake.sentTexts(); len(got) != 1 {
 			t.Errorf("sent %q, want one text", got)
 		}
-		if res.Translation.TitleEN != res.Translation.SummaryEN || strings.Count(res.Translation.ContentHTMLEN, res.Translation.TitleEN) != 3 {
+		// The summary is the body's start: its English is cut from the body's.
+		if !strings.HasPrefix(res.Translation.SummaryEN, res.Translation.TitleEN) || strings.Count(res.Translation.ContentHTMLEN, res.Translation.TitleEN) != 3 {
 			t.Errorf("translation %+v", res.Translation)
 		}
 	})
@@ -615,6 +617,40 @@ func TestMaxCharsPerPost(t *testing.T) {
 			}
 			if containsHan(en) {
 				t.Errorf("English body holds Chinese: %.200q", en)
+			}
+		})
+	}
+}
+
+func TestSummaryNotPaidTwice(t *testing.T) {
+	body := paragraphs("五月十二日，市长主持召开市政府常务会议。", "会议研究部署大湾区建设工作。")
+	tests := []struct {
+		name     string
+		summary  string
+		wantSent []string // texts sent besides the title and the body's paragraphs
+	}{
+		{"summary cut from the body", "五月十二日，市长主持召开市政府常务会议。会议研究…", nil},
+		{"whole body as summary", "五月十二日，市长主持召开市政府常务会议。 会议研究部署大湾区建设工作。", nil},
+		{"the source's own summary", "市政府常务会议召开。", []string{"市政府常务会议召开。"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			env := newEnv(t, nil, 0)
+			it := model.Item{Title: "常务会议", Summary: tc.summary, ContentHTML: body, Language: "zh"}
+			res, err := env.eng.TranslateItem(t.Context(), it)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := append([]string{"常务会议", "五月十二日，市长主持召开市政府常务会议。", "会议研究部署大湾区建设工作。"}, tc.wantSent...)
+			if diff := cmp.Diff(want, env.fake.sentTexts(), cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
+				t.Errorf("sent (-want +got):\n%s", diff)
+			}
+			en := res.Translation.SummaryEN
+			if en == "" || containsHan(en) {
+				t.Errorf("summary_en = %q, want English", en)
+			}
+			if tc.wantSent == nil && !strings.HasPrefix(htmlText(res.Translation.ContentHTMLEN), strings.Fields(en)[0]) {
+				t.Errorf("summary_en %q is not the start of the English body %q", en, res.Translation.ContentHTMLEN)
 			}
 		})
 	}

@@ -21,6 +21,7 @@ import (
 // installation (100 sources, most posts ready, a backlog) so that the
 // planner's choice is meaningful; PostgreSQL is ANALYZEd as autovacuum
 // would. SQLite is left without ANALYZE statistics, as the daemon leaves it.
+// TRANSFEED_PRINT_PLANS=1 go test -v -run HotQueryPlans ./store/ prints them.
 
 const (
 	planNItems   = 20000
@@ -179,6 +180,9 @@ func checkPlans(t *testing.T, s *Store) {
 			plan, err := s.explain(ctx, hq.query, hq.args...)
 			if err != nil {
 				t.Fatalf("explain: %v\n%s", err, hq.query)
+			}
+			if os.Getenv("TRANSFEED_PRINT_PLANS") != "" {
+				t.Logf("%s plan:\n%s", s.d.name, plan)
 			}
 			if problem := planProblem(s.d.name, plan, hq.index, hq.query); problem != "" {
 				t.Errorf("%s\nquery:\n%s\nplan:\n%s", problem, hq.query, plan)

@@ -106,8 +106,17 @@ serve() {
 	exit 1
 }
 
-# timed PATH: seconds of one GET (gzip).
-timed() { curl -fsS -o /dev/null -H 'Accept-Encoding: gzip' -w '%{time_total}' "http://127.0.0.1:$TF_PORT$1"; }
+# timed PATH: milliseconds of one GET (gzip), or what went wrong.
+timed() {
+	local out
+	out=$(curl -sS -o /dev/null -H 'Accept-Encoding: gzip' -m 120 -w '%{http_code} %{time_total}' "http://127.0.0.1:$TF_PORT$1" 2>/dev/null) || true
+	local code=${out%% *} secs=${out##* }
+	if [ "$code" = 200 ]; then
+		echo "$(ms "$secs") ms"
+	else
+		echo "no answer (HTTP ${code:-000} after $(ms "${secs:-0}") ms)"
+	fi
+}
 
 # wrk_run URL [HEADER...]: "req/s p99".
 wrk_run() {
@@ -168,13 +177,13 @@ measure() {
 	for route in /feeds/all.rss / /status /sources/src-0.rss; do
 		cold=$(timed "$route")
 		warm=$(timed "$route")
-		echo "$name $posts $route first $(ms "$cold") ms, second $(ms "$warm") ms" | tee -a "$f"
+		echo "$name $posts $route first $cold, second $warm" | tee -a "$f"
 	done
 	local url="http://127.0.0.1:$TF_PORT/feeds/all.rss"
 	mkdir -p "$dir/www"
-	curl -fsS -H 'Accept-Encoding: gzip' -o "$dir/www/all.rss.gz" "$url"
+	curl -sS -m 120 -H 'Accept-Encoding: gzip' -o "$dir/www/all.rss.gz" "$url" || true
 	local etag
-	etag=$(curl -fsS -D - -o /dev/null -H 'Accept-Encoding: gzip' "$url" | sed -n 's/^[Ee][Tt]ag: *//p' | tr -d '\r')
+	etag=$(curl -sS -m 120 -D - -o /dev/null -H 'Accept-Encoding: gzip' "$url" | sed -n 's/^[Ee][Tt]ag: *//p' | tr -d '\r') || true
 	echo "$name $posts wrk /feeds/all.rss 200 gzip ($(wc -c <"$dir/www/all.rss.gz") bytes): $(wrk_run "$url" 'Accept-Encoding: gzip')" | tee -a "$f"
 	echo "$name $posts wrk /feeds/all.rss 304: $(wrk_run "$url" 'Accept-Encoding: gzip' "If-None-Match: $etag")" | tee -a "$f"
 	stop_pid "$RUN_PID"
@@ -199,6 +208,22 @@ cycle304() {
 }
 
 echo "bench-scale: $SOURCES sources, sizes $SIZES, SQLite, $(nproc) cores, load $(load)"
+# MEASURE="NAME:BIN:DIR:POSTS ..." measures stores built by an earlier run (the
+# stand-in is started again for its 304 cycle) and stops.
+if [ -n "${MEASURE:-}" ]; then
+	for m in $MEASURE; do
+		IFS=: read -r name bin dir posts <<<"$m"
+		per=$(sqlite3 "$dir/data/transfeed.db" "SELECT MAX(c) FROM (SELECT COUNT(*) AS c FROM items WHERE key NOT LIKE '%-copy%' GROUP BY source_id)")
+		start_standin "$dir" -static -sources "$SOURCES" -initial-posts "$per" -feed-items "$per"
+		old=$(sed -n '1s/.* at \(http:[^ ]*\)\.$/\1/p' "$dir/config.yaml")
+		sed -i "s#$old#$BASE#g" "$dir/config.yaml"
+		echo "load $(load)"
+		cycle304 "$name" "$dir" "$bin" "$posts"
+		measure "$name" "$dir" "$bin" "$posts"
+		stop_pid "$SI_PID"
+	done
+	exit 0
+fi
 for entry in "${BINS[@]}"; do
 	name=${entry%%:*}
 	bin=${entry#*:}

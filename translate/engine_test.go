@@ -623,15 +623,21 @@ func TestMaxCharsPerPost(t *testing.T) {
 }
 
 func TestSummaryNotPaidTwice(t *testing.T) {
-	body := paragraphs("五月十二日，市长主持召开市政府常务会议。", "会议研究部署大湾区建设工作。")
+	p1, p2 := "五月十二日，市长主持召开市政府常务会议。会议研究部署大湾区建设工作。", "会议要求各部门密切配合。"
+	body := paragraphs(p1, p2)
 	tests := []struct {
 		name     string
 		summary  string
-		wantSent []string // texts sent besides the title and the body's paragraphs
+		wantSent []string // besides the title
+		wantEnOf []string // the texts whose English the summary's English is (nil: not checked)
 	}{
-		{"summary cut from the body", "五月十二日，市长主持召开市政府常务会议。会议研究…", nil},
-		{"whole body as summary", "五月十二日，市长主持召开市政府常务会议。 会议研究部署大湾区建设工作。", nil},
-		{"the source's own summary", "市政府常务会议召开。", []string{"市政府常务会议召开。"}},
+		{"whole body as summary", p1 + " " + p2, []string{p1, p2}, []string{p1, p2}},
+		{"first paragraph", p1, []string{p1, p2}, []string{p1}},
+		{"ends after a sentence inside a paragraph: that paragraph goes as two texts",
+			"五月十二日，市长主持召开市政府常务会议。", []string{"五月十二日，市长主持召开市政府常务会议。", "会议研究部署大湾区建设工作。", p2},
+			[]string{"五月十二日，市长主持召开市政府常务会议。"}},
+		{"cut inside a sentence", "五月十二日，市长主持召开市政府常务会议。会议研究…", []string{p1, p2}, nil},
+		{"the source's own summary", "市政府常务会议召开。", []string{"市政府常务会议召开。", p1, p2}, []string{"市政府常务会议召开。"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -641,7 +647,7 @@ func TestSummaryNotPaidTwice(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := append([]string{"常务会议", "五月十二日，市长主持召开市政府常务会议。", "会议研究部署大湾区建设工作。"}, tc.wantSent...)
+			want := append([]string{"常务会议"}, tc.wantSent...)
 			if diff := cmp.Diff(want, env.fake.sentTexts(), cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
 				t.Errorf("sent (-want +got):\n%s", diff)
 			}
@@ -649,8 +655,17 @@ func TestSummaryNotPaidTwice(t *testing.T) {
 			if en == "" || containsHan(en) {
 				t.Errorf("summary_en = %q, want English", en)
 			}
-			if tc.wantSent == nil && !strings.HasPrefix(htmlText(res.Translation.ContentHTMLEN), strings.Fields(en)[0]) {
-				t.Errorf("summary_en %q is not the start of the English body %q", en, res.Translation.ContentHTMLEN)
+			if tc.wantEnOf != nil {
+				var parts []string
+				for _, zh := range tc.wantEnOf {
+					parts = append(parts, env.fake.translateText(zh))
+				}
+				if w := strings.Join(parts, " "); en != w {
+					t.Errorf("summary_en = %q, want %q", en, w)
+				}
+			}
+			if !strings.Contains(htmlText(res.Translation.ContentHTMLEN), strings.Fields(en)[0]) {
+				t.Errorf("summary_en %q does not start like the English body %q", en, res.Translation.ContentHTMLEN)
 			}
 		})
 	}

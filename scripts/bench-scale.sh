@@ -209,7 +209,7 @@ cycle304() {
 
 echo "bench-scale: $SOURCES sources, sizes $SIZES, SQLite, $(nproc) cores, load $(load)"
 # MEASURE="NAME:BIN:DIR:POSTS ..." measures stores built by an earlier run (the
-# stand-in is started again for its 304 cycle) and stops.
+# stand-in is started again for its 304 cycle; SKIP_304=1 skips it) and stops.
 if [ -n "${MEASURE:-}" ]; then
 	for m in $MEASURE; do
 		IFS=: read -r name bin dir posts <<<"$m"
@@ -218,7 +218,7 @@ if [ -n "${MEASURE:-}" ]; then
 		old=$(sed -n '1s/.* at \(http:[^ ]*\)\.$/\1/p' "$dir/config.yaml")
 		sed -i "s#$old#$BASE#g" "$dir/config.yaml"
 		echo "load $(load)"
-		cycle304 "$name" "$dir" "$bin" "$posts"
+		[ "${SKIP_304:-0}" = 1 ] || cycle304 "$name" "$dir" "$bin" "$posts"
 		measure "$name" "$dir" "$bin" "$posts"
 		stop_pid "$SI_PID"
 	done

@@ -63,8 +63,8 @@ func hotQueries(d dialect) []hotQuery {
 		versionArgs[i] = id
 	}
 	return []hotQuery{
-		{"get source (per poll)", sourceSelect + ` WHERE s.id = ?`, []any{now - 86400000, src(7)}, "items_source_first_seen"},
-		{"list sources (/status)", sourceSelect + ` ORDER BY s.id`, []any{now - 86400000}, "items_source_first_seen"},
+		{"get source (per poll)", sourceSelect + ` WHERE s.id = ?`, []any{(now - 86400000) / 3600000, src(7)}, "PRIMARY KEY"},
+		{"list sources (/status)", sourceSelect + ` ORDER BY s.id`, []any{(now - 86400000) / 3600000}, "PRIMARY KEY"},
 		{"known keys (per poll)", `SELECT key, content_hash FROM items WHERE source_id = ? AND key IN (?, ?, ?)`,
 			[]any{src(7), "k7", "k107", "k207"}, "sqlite_autoindex_items_1"},
 		{"feed of every source", feedAllQ, feedAllA, "items_ready_published"},

@@ -13,17 +13,22 @@ import (
 )
 
 // sourceSelect reads a source with its item counts; its single parameter
-// is the "last 24 h" cut-off in unix milliseconds. ItemCount is the
-// counter kept on write (source_stats); ItemsLast24h is an index range scan
-// over the source's posts first seen since the cut-off, so neither grows
-// with the source's history.
+// is the "last 24 h" cut-off hour (unix milliseconds / 3,600,000, see
+// cutoffHour). Both counts are counters kept on write by triggers:
+// ItemCount in source_stats, ItemsLast24h the sum of at most 25 hourly
+// buckets of source_hours (posts first seen since the start of the hour
+// 24 h ago), so neither grows with the source's history or a big import.
 const sourceSelect = `SELECT s.id, s.url, s.etag, s.last_modified, s.last_poll_at, s.last_status, s.last_error,
 	s.last_success_at, s.next_poll_at, s.consecutive_errors, s.failing_since, s.alerted_at,
 	s.last_item_count, s.polled_once, s.list_shape, s.list_shape_was, s.shape_changed_at, COALESCE(st.item_count, 0),
-	(SELECT COUNT(*) FROM items i WHERE i.source_id = s.id AND i.first_seen >= ?),
+	s.last_item_count, s.polled_once, s.list_shape, s.list_shape_was, s.shape_changed_at, COALESCE(st.item_count, 0),
+	(SELECT COALESCE(SUM(h.n), 0) FROM source_hours h WHERE h.source_id = s.id AND h.hour >= ?),
 	s.polls, s.article_fetches, s.article_failures, s.last_article_error, s.last_article_error_at
 FROM sources s
 LEFT JOIN source_stats st ON st.source_id = s.id`
+
+// cutoffHour is the first hourly bucket counted in ItemsLast24h at now.
+func cutoffHour(now time.Time) int64 { return now.Add(-24*time.Hour).UnixMilli() / 3600000 }
 
 type rowScanner interface {
 	Scan(dest ...any) error
@@ -84,7 +89,7 @@ type queryRower interface {
 
 func (s *Store) getSource(ctx context.Context, q queryRower, id string, now time.Time) (model.Source, error) {
 	src, err := scanSource(q.QueryRowContext(ctx, s.d.rebind(sourceSelect+` WHERE s.id = ?`),
-		ms(now.Add(-24*time.Hour)), id))
+		cutoffHour(now), id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return model.Source{}, fmt.Errorf("store: source %q: %w", id, ErrNotFound)
 	}
@@ -97,7 +102,7 @@ func (s *Store) getSource(ctx context.Context, q queryRower, id string, now time
 // ListSources returns every stored source ordered by id, with ItemCount and
 // ItemsLast24h (first seen at or after now-24h).
 func (s *Store) ListSources(ctx context.Context, now time.Time) ([]model.Source, error) {
-	rows, err := s.r.QueryContext(ctx, s.d.rebind(sourceSelect+` ORDER BY s.id`), ms(now.Add(-24*time.Hour)))
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(sourceSelect+` ORDER BY s.id`), cutoffHour(now))
 	if err != nil {
 		return nil, fmt.Errorf("store: list sources: %w", err)
 	}

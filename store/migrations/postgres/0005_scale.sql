@@ -1,7 +1,8 @@
 -- Costs flat in the number of stored posts (issue 10). Same design as the
 -- SQLite migration: per-source counters and feed version (source_stats),
--- per-channel delivery counters (delivery_counts), both kept by triggers,
--- and partial indexes matching the hot queries.
+-- per-source hourly post counters (source_hours), per-channel delivery
+-- counters (delivery_counts), all kept by triggers, and partial indexes
+-- matching the hot queries.
 --
 -- Lock order: a transaction that changes several items of one source (a
 -- poll, a retention batch) and one that changes one item (MarkReady) both
@@ -21,9 +22,24 @@ SELECT source_id, COUNT(*), COUNT(*) FILTER (WHERE state = 'ready'), COUNT(*),
        COALESCE(MAX(CASE WHEN state = 'ready' AND ready_at > updated_at THEN ready_at ELSE updated_at END), 0)
 FROM items GROUP BY source_id;
 
+CREATE TABLE source_hours (
+    source_id TEXT   NOT NULL,
+    hour      BIGINT NOT NULL,
+    n         BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (source_id, hour)
+);
+
+INSERT INTO source_hours (source_id, hour, n)
+SELECT source_id, first_seen / 3600000, COUNT(*) FROM items
+WHERE first_seen >= (EXTRACT(EPOCH FROM now())::BIGINT - 2 * 86400) * 1000
+GROUP BY source_id, first_seen / 3600000;
+
 CREATE FUNCTION transfeed_items_stats() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
+        INSERT INTO source_hours AS h (source_id, hour, n) VALUES (NEW.source_id, NEW.first_seen / 3600000, 1)
+        ON CONFLICT (source_id, hour) DO UPDATE SET n = h.n + 1;
+        DELETE FROM source_hours WHERE source_id = NEW.source_id AND hour < NEW.first_seen / 3600000 - 48;
         INSERT INTO source_stats AS s (source_id, item_count, ready_count, version, changed_at)
         VALUES (NEW.source_id, 1,
                 CASE WHEN NEW.state = 'ready' THEN 1 ELSE 0 END,
@@ -44,6 +60,7 @@ BEGIN
             version     = s.version + 1,
             changed_at  = GREATEST(s.changed_at, EXCLUDED.changed_at);
     ELSE
+        UPDATE source_hours SET n = n - 1 WHERE source_id = OLD.source_id AND hour = OLD.first_seen / 3600000;
         UPDATE source_stats SET
             item_count  = item_count - 1,
             ready_count = ready_count - (CASE WHEN OLD.state = 'ready' THEN 1 ELSE 0 END),

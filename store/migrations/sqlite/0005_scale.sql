@@ -8,6 +8,10 @@
 -- grows, so it changes on every such write. changed_at is the latest
 -- ready_at/updated_at of such a change (Last-Modified).
 --
+-- source_hours: per-source, per-hour (first_seen / 3,600,000) post counters, so
+-- "posts of the last 24 h" sums at most 25 rows; buckets more than 48 h older
+-- than the newest post are pruned by the insert trigger.
+--
 -- delivery_counts: per-channel pending/sent/failed counters, kept by
 -- triggers on deliveries (/status reads them instead of grouping).
 --
@@ -28,8 +32,23 @@ SELECT source_id, COUNT(*), SUM(state = 'ready'), COUNT(*),
        COALESCE(MAX(CASE WHEN state = 'ready' AND ready_at > updated_at THEN ready_at ELSE updated_at END), 0)
 FROM items GROUP BY source_id;
 
+CREATE TABLE source_hours (
+    source_id TEXT    NOT NULL,
+    hour      INTEGER NOT NULL,
+    n         INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (source_id, hour)
+) WITHOUT ROWID;
+
+INSERT INTO source_hours (source_id, hour, n)
+SELECT source_id, first_seen / 3600000, COUNT(*) FROM items
+WHERE first_seen >= (CAST(strftime('%s', 'now') AS INTEGER) - 2 * 86400) * 1000
+GROUP BY source_id, first_seen / 3600000;
+
 CREATE TRIGGER items_stats_insert AFTER INSERT ON items
 BEGIN
+    INSERT OR IGNORE INTO source_hours (source_id, hour) VALUES (NEW.source_id, NEW.first_seen / 3600000);
+    UPDATE source_hours SET n = n + 1 WHERE source_id = NEW.source_id AND hour = NEW.first_seen / 3600000;
+    DELETE FROM source_hours WHERE source_id = NEW.source_id AND hour < NEW.first_seen / 3600000 - 48;
     INSERT OR IGNORE INTO source_stats (source_id) VALUES (NEW.source_id);
     UPDATE source_stats SET
         item_count  = item_count + 1,
@@ -53,6 +72,7 @@ END;
 
 CREATE TRIGGER items_stats_delete AFTER DELETE ON items
 BEGIN
+    UPDATE source_hours SET n = n - 1 WHERE source_id = OLD.source_id AND hour = OLD.first_seen / 3600000;
     UPDATE source_stats SET
         item_count  = item_count - 1,
         ready_count = ready_count - (OLD.state = 'ready'),

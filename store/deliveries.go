@@ -170,7 +170,7 @@ func (s *Store) RetryFailedDeliveries(ctx context.Context, channel string) (int,
 }
 
 // deliveryBacklogsQuery reads the per-channel counters kept on write by
-// triggers on deliveries (migration 0005).
+// triggers on deliveries (migration 0006).
 const deliveryBacklogsQuery = `SELECT channel, pending, sent, failed FROM delivery_counts
 	WHERE pending <> 0 OR sent <> 0 OR failed <> 0 ORDER BY channel`
 

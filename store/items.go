@@ -756,7 +756,7 @@ func (s *Store) ClaimItems(ctx context.Context, owner string, now time.Time, lim
 }
 
 // The two halves of a claim, each planned on its partial index (see
-// migration 0005) and bounded by its LIMIT.
+// migration 0006) and bounded by its LIMIT.
 const (
 	claimNewQuery = `SELECT id, first_seen FROM items
 		WHERE state = 'new' AND lease_until <= ?

@@ -296,7 +296,7 @@ func pgSubtreeReads(lines []string, i int) string {
 }
 
 // TestPlanCheckCatchesScans shows the check fails on the queries the store
-// used before migration 0005 (an OR that defeats the claim index, a COUNT
+// used before migration 0006 (an OR that defeats the claim index, a COUNT
 // grouped over every post, the ready feed sorted on the state index).
 func TestPlanCheckCatchesScans(t *testing.T) {
 	s, err := Open(t.Context(), Config{DSN: t.TempDir() + "/plan.db"}, nil)

@@ -58,7 +58,7 @@ const (
 // is never deleted. The translation memory is not touched (a post fetched
 // again costs nothing to translate). On SQLite, freed pages are then given
 // back to the file system (incremental vacuum; databases created before
-// migration 0005 reuse them instead). A cancelled ctx stops between
+// migration 0006 reuse them instead). A cancelled ctx stops between
 // batches; what was deleted stays deleted.
 func (s *Store) Sweep(ctx context.Context, p Retention, now time.Time) (SweepResult, error) {
 	var total SweepResult

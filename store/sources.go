@@ -21,7 +21,6 @@ import (
 const sourceSelect = `SELECT s.id, s.url, s.etag, s.last_modified, s.last_poll_at, s.last_status, s.last_error,
 	s.last_success_at, s.next_poll_at, s.consecutive_errors, s.failing_since, s.alerted_at,
 	s.last_item_count, s.polled_once, s.list_shape, s.list_shape_was, s.shape_changed_at, COALESCE(st.item_count, 0),
-	s.last_item_count, s.polled_once, s.list_shape, s.list_shape_was, s.shape_changed_at, COALESCE(st.item_count, 0),
 	(SELECT COALESCE(SUM(h.n), 0) FROM source_hours h WHERE h.source_id = s.id AND h.hour >= ?),
 	s.polls, s.article_fetches, s.article_failures, s.last_article_error, s.last_article_error_at
 FROM sources s

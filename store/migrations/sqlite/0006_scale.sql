@@ -1,5 +1,5 @@
 -- Costs flat in the number of stored posts (issue 10). Reserved number 0004;
--- 0005 here because main's 0004 is list_shape (renumber at merge if needed).
+-- 0006 here because main has 0004 (list_shape) and 0005 (pages); renumber at merge if needed.
 --
 -- source_stats: per-source counters kept on write by triggers on items, so
 -- nothing counts over items on read: item_count and ready_count, and

@@ -1,6 +1,6 @@
 -- Costs flat in the number of stored posts (issue 10). Reserved number 0004;
--- 0005 here because main's 0004 is list_shape (renumber at merge if needed). Same design as the
--- SQLite migration: per-source counters and feed version (source_stats),
+-- 0006 here because main has 0004 (list_shape) and 0005 (pages); renumber at
+-- merge if needed. Same design as the SQLite migration: per-source counters and feed version (source_stats),
 -- per-source hourly post counters (source_hours), per-channel delivery
 -- counters (delivery_counts), all kept by triggers, and partial indexes
 -- matching the hot queries.

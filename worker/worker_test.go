@@ -544,7 +544,7 @@ func TestPollStoresReadyWhenNothingToTranslate(t *testing.T) {
 	its[0].Language, its[0].Title, its[0].ContentHTML = "en", "English title", "<p>English</p>"
 	f := &fakeFetcher{results: []func(feeds.Validators) (*feeds.PollResult, error){ok(its, `"v1"`)}}
 	// No engine: every post is published at once, marked untranslated; no claim needed.
-	w := newTestWorker(t, cfg, st, f, &now, Deps{Route: func(*config.Config, model.Item) []string { return []string{"@c"} }})
+	w := newTestWorker(t, cfg, st, f, &now, Deps{Route: func(model.Item) []string { return []string{"@c"} }})
 	if rep := w.PollSource(t.Context(), cfg.Sources[0]); rep.Status != model.PollOK || rep.New != 3 {
 		t.Fatalf("poll: %+v", rep)
 	}

@@ -177,7 +177,7 @@ func checkPlans(t *testing.T, s *Store) {
 	fillPlanData(ctx, t, s)
 	for _, hq := range hotQueries(s.d) {
 		t.Run(hq.name, func(t *testing.T) {
-			plan, err := s.explain(ctx, hq.query, hq.args...)
+			plan, err := s.queryPlan(ctx, hq.query, hq.args...)
 			if err != nil {
 				t.Fatalf("explain: %v\n%s", err, hq.query)
 			}
@@ -191,8 +191,8 @@ func checkPlans(t *testing.T, s *Store) {
 	}
 }
 
-// explain returns the engine's plan of query as text, one node a line.
-func (s *Store) explain(ctx context.Context, query string, args ...any) (string, error) {
+// queryPlan returns the engine's plan of query as text, one node a line.
+func (s *Store) queryPlan(ctx context.Context, query string, args ...any) (string, error) {
 	prefix := "EXPLAIN QUERY PLAN "
 	if s.d.name == DriverPostgres {
 		prefix = "EXPLAIN "
@@ -316,7 +316,7 @@ func TestPlanCheckCatchesScans(t *testing.T) {
 		"backlog with <>": {"items_new_first_seen", `SELECT COUNT(*) FROM items WHERE state <> 'ready'`},
 	}
 	for name, q := range old {
-		plan, err := s.explain(t.Context(), q.query)
+		plan, err := s.queryPlan(t.Context(), q.query)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}

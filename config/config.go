@@ -23,6 +23,7 @@ type Config struct {
 	Sources     []Source          `yaml:"sources"`
 	Feeds       []Feed            `yaml:"feeds"`
 	Telegram    TelegramConfig    `yaml:"telegram"`
+	Retention   RetentionConfig   `yaml:"retention"`
 
 	// Path is the file the config was loaded from ("" when read from a reader).
 	Path string `yaml:"-"`
@@ -67,6 +68,18 @@ type FetchConfig struct {
 	// article pages); default 5m. Posts whose pages were not fetched in time
 	// are left for the next poll.
 	PollTimeout time.Duration `yaml:"poll_timeout"`
+	// MaxItemsPerPoll is the most new posts one poll stores (newest
+	// first); the rest are taken by the next polls. Default 200.
+	MaxItemsPerPoll int `yaml:"max_items_per_poll"`
+}
+
+// RetentionConfig bounds what is kept. Zero values keep everything.
+type RetentionConfig struct {
+	// MaxAge deletes posts published longer ago than this (0: never).
+	MaxAge time.Duration `yaml:"max_age"`
+	// MaxPostsPerSource keeps only the newest this many posts of each
+	// source (0: all).
+	MaxPostsPerSource int `yaml:"max_posts_per_source"`
 }
 
 // LimitsConfig caps what one post may hold, whatever a source sends: a

@@ -54,7 +54,7 @@ func TestLoadGood(t *testing.T) {
 		Server:  ServerConfig{Listen: ":9090", BaseURL: "https://zq.example.org", Title: "Zhaoqing in English"},
 		Fetch: FetchConfig{
 			UserAgent: "test-agent/1.0", Timeout: 45 * time.Second, MaxBody: 5 << 20,
-			PerHost: 1, Concurrency: 4, MaxRedirects: 0, PollTimeout: 5 * time.Minute,
+			PerHost: 1, Concurrency: 4, MaxRedirects: 0, PollTimeout: 5 * time.Minute, MaxItemsPerPoll: 200,
 		},
 		Limits:   LimitsConfig{TitleChars: 500, SummaryChars: 800, BodyBytes: 256_000, Tags: 20},
 		Defaults: DefaultsConfig{Schedule: "@every 30m", Timezone: "Asia/Shanghai", Translate: "always"},
@@ -137,7 +137,7 @@ func TestDefaults(t *testing.T) {
 		Server:  ServerConfig{Listen: "127.0.0.1:8080", BaseURL: "http://localhost:8080", Title: "transfeed"},
 		Fetch: FetchConfig{
 			UserAgent: "transfeed/1.0 (+https://github.com/transfeed/transfeed)", Timeout: 30 * time.Second,
-			MaxBody: 10_000_000, PerHost: 2, Concurrency: 8, MaxRedirects: 5, PollTimeout: 5 * time.Minute,
+			MaxBody: 10_000_000, PerHost: 2, Concurrency: 8, MaxRedirects: 5, PollTimeout: 5 * time.Minute, MaxItemsPerPoll: 200,
 		},
 		Limits:   LimitsConfig{TitleChars: 1000, SummaryChars: 2000, BodyBytes: 512_000, Tags: 50},
 		Defaults: DefaultsConfig{Schedule: "@every 15m", Timezone: "Asia/Shanghai", Translate: "auto"},
@@ -186,6 +186,8 @@ func TestInvalid(t *testing.T) {
 			{6, `limits.body_bytes: must be at least 1000`},
 			{7, `limits.tags: must be at least 1`},
 		},
+		"bad_retention": {{2, `fetch.max_items_per_poll: must be at least 1`}, {4, `retention.max_age: must be at least 1h`},
+			{5, `retention.max_posts_per_source: must not be negative`}},
 		"bad_on_failure":           {{2, `translation.on_failure: "drop" is not one of hold, original`}},
 		"bad_provider":             {{2, `translation.provider: "baidu" is not one of none, openai, deepl, google, libretranslate`}},
 		"schedule_never_fires":     {{4, `sources[0].schedule: schedule "0 0 30 2 *" never fires`}},

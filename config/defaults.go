@@ -24,6 +24,7 @@ const (
 	DefaultConcurrency     = 8
 	DefaultMaxRedirects    = 5
 	DefaultPollTimeout     = 5 * time.Minute
+	DefaultMaxItemsPoll    = 200
 	DefaultSchedule        = "@every 15m"
 	DefaultTimezone        = "Asia/Shanghai"
 	DefaultOpenAIBaseURL   = "https://api.openai.com/v1"
@@ -86,6 +87,7 @@ func (l *loader) applyDefaults(c *Config) {
 	num("fetch.concurrency", &c.Fetch.Concurrency, DefaultConcurrency)
 	num("fetch.max_redirects", &c.Fetch.MaxRedirects, DefaultMaxRedirects)
 	dur("fetch.poll_timeout", &c.Fetch.PollTimeout, DefaultPollTimeout)
+	num("fetch.max_items_per_poll", &c.Fetch.MaxItemsPerPoll, DefaultMaxItemsPoll)
 
 	num("limits.title_chars", &c.Limits.TitleChars, DefaultTitleCap)
 	num("limits.summary_chars", &c.Limits.SummaryChars, DefaultSummaryCap)

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/andybalholm/cascadia"
 	"github.com/transfeed/transfeed/model"
@@ -84,6 +85,15 @@ func (l *loader) validateGeneral(c *Config) {
 	}
 	if c.Fetch.MaxRedirects < 0 {
 		l.add("fetch.max_redirects", "must not be negative")
+	}
+	if c.Fetch.MaxItemsPerPoll < 1 {
+		l.add("fetch.max_items_per_poll", "must be at least 1")
+	}
+	if a := c.Retention.MaxAge; a != 0 && a < time.Hour {
+		l.add("retention.max_age", "must be at least 1h, or 0 to keep posts of any age (got %s)", a)
+	}
+	if c.Retention.MaxPostsPerSource < 0 {
+		l.add("retention.max_posts_per_source", "must not be negative (0 keeps every post)")
 	}
 
 	if _, err := parseSchedule(c.Defaults.Schedule); err != nil {

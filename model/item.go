@@ -109,7 +109,7 @@ type Source struct {
 	AlertedAt         time.Time // when admins were told about the current failure run
 	LastItemCount     int       // items the last successful parse returned
 	ItemCount         int       // items stored for this source
-	ItemsLast24h      int       // items first seen in the last 24 h
+	ItemsLast24h      int       // items first seen in the last 24 h (whole hours: since the start of the hour 24 h ago)
 	PolledOnce        bool      // a successful poll has happened (first-poll backfill rule)
 	// ListShape is the fingerprint of the selectors a type: html source
 	// without selectors found on its page at the last successful poll;
@@ -142,6 +142,10 @@ type PollResult struct {
 	ArticleFetches, ArticleFailures int
 	ArticleError                    string
 	NextPollAt                      time.Time // computed by the caller (schedule, backoff, Retry-After)
+	// Backlog (ok only): the poll stored only part of the new posts
+	// (fetch.max_items_per_poll). A source still in its first poll stays
+	// there (PolledOnce unchanged), so the rest count as backfill too.
+	Backlog bool
 }
 
 // Delivery is one (item, channel) row of the Telegram outbox.

@@ -115,11 +115,12 @@ func (s *Server) buildFeeds() {
 	}
 }
 
-// feedVersion is the version of a set of sources' ready posts: the latest
-// change and the count. Both come from cheap indexed queries.
+// feedVersion is the version of a set of sources' ready posts, as the
+// store keeps it on write.
 type feedVersion struct {
 	changed time.Time
 	count   int
+	version int64
 }
 
 // versionTTL is how long a feed's version is trusted before the store is
@@ -133,6 +134,10 @@ type memoVersion struct {
 	at time.Time
 }
 
+// version returns the memoised version of the sources' feed, loading it
+// when older than versionTTL. Concurrent loads of one feed's version are
+// one load (single flight), so a burst of requests at the moment the memo
+// expires asks the store once, not once per request.
 func (s *Server) version(ctx context.Context, sourceIDs []string) (feedVersion, error) {
 	key := strings.Join(sourceIDs, "\x00")
 	now := s.now()
@@ -142,30 +147,40 @@ func (s *Server) version(ctx context.Context, sourceIDs []string) (feedVersion, 
 	if ok && s.versionTTL > 0 && now.Sub(m.at) < s.versionTTL {
 		return m.v, nil
 	}
-	v, err := s.loadVersion(ctx, sourceIDs)
-	if err != nil {
-		return v, err
+	ch := s.verLoads.DoChan(key, func() (any, error) {
+		// Detached from the first caller: the others wait for this answer.
+		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		v, err := s.loadVersion(lctx, sourceIDs)
+		if err != nil {
+			return v, err
+		}
+		s.verMu.Lock()
+		s.versions[key] = memoVersion{v: v, at: now}
+		s.verMu.Unlock()
+		return v, nil
+	})
+	select {
+	case r := <-ch:
+		if r.Err != nil {
+			return feedVersion{}, r.Err
+		}
+		return r.Val.(feedVersion), nil
+	case <-ctx.Done():
+		return feedVersion{}, fmt.Errorf("server: feed version: %w", ctx.Err())
 	}
-	s.verMu.Lock()
-	s.versions[key] = memoVersion{v: v, at: now}
-	s.verMu.Unlock()
-	return v, nil
 }
 
 func (s *Server) loadVersion(ctx context.Context, sourceIDs []string) (feedVersion, error) {
-	changed, err := s.st.ItemsChangedSince(ctx, sourceIDs)
+	v, err := s.st.FeedVersion(ctx, sourceIDs)
 	if err != nil {
-		return feedVersion{}, fmt.Errorf("server: items changed: %w", err)
+		return feedVersion{}, fmt.Errorf("server: feed version: %w", err)
 	}
-	n, err := s.st.CountItems(ctx, store.ItemQuery{SourceIDs: sourceIDs, States: []model.State{model.StateReady}})
-	if err != nil {
-		return feedVersion{}, fmt.Errorf("server: count items: %w", err)
-	}
-	return feedVersion{changed: changed.UTC(), count: n}, nil
+	return feedVersion{changed: v.Changed.UTC(), count: v.Ready, version: v.Version}, nil
 }
 
 func (v feedVersion) String() string {
-	return strconv.FormatInt(v.changed.UnixNano(), 36) + "." + strconv.Itoa(v.count)
+	return strconv.FormatInt(v.version, 36) + "." + strconv.FormatInt(v.changed.UnixNano(), 36) + "." + strconv.Itoa(v.count)
 }
 
 func (s *Server) handleFeed(w http.ResponseWriter, r *http.Request) {

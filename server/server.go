@@ -4,8 +4,9 @@
 //
 // Feeds and pages are rendered once per change of their posts and kept in
 // memory as plain and gzipped bytes; the version of a feed (the store's
-// ItemsChangedSince and ready-item count of its sources) is its ETag, so a
-// conditional request is answered with 304 without rendering anything.
+// FeedVersion of its sources: counters kept on write, never a scan) is its
+// ETag, so a conditional request is answered with 304 without rendering
+// anything. One version load per feed runs at a time (single flight).
 package server
 
 import (
@@ -26,6 +27,7 @@ import (
 	"github.com/microcosm-cc/bluemonday"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/transfeed/transfeed/config"
 	"github.com/transfeed/transfeed/feeds/syndicate"
@@ -36,9 +38,8 @@ import (
 // ItemReader is what the feeds and the site read. *store.Store implements it.
 type ItemReader interface {
 	ListItems(ctx context.Context, q store.ItemQuery) ([]model.Item, error)
-	CountItems(ctx context.Context, q store.ItemQuery) (int, error)
 	GetItem(ctx context.Context, id int64) (model.Item, error)
-	ItemsChangedSince(ctx context.Context, sourceIDs []string) (time.Time, error)
+	FeedVersion(ctx context.Context, sourceIDs []string) (store.FeedVersion, error)
 }
 
 // StatusReader is what /status and /healthz read. *store.Store implements it.
@@ -99,8 +100,11 @@ type Server struct {
 	verMu      sync.Mutex
 	versions   map[string]memoVersion
 	versionTTL time.Duration
-	started    time.Time
-	now        func() time.Time // the clock of /status
+	// verLoads lets one version load per feed run at a time: requests
+	// arriving meanwhile wait for its answer instead of asking the store too.
+	verLoads singleflight.Group
+	started  time.Time
+	now      func() time.Time // the clock of /status
 	// fingerprint covers the configuration that shapes rendered output.
 	fingerprint string
 	handler     http.Handler

@@ -13,6 +13,8 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -770,5 +772,53 @@ func TestStatusTelegram(t *testing.T) {
 				t.Errorf("status page lacks %q", tt.wantHTML)
 			}
 		})
+	}
+}
+
+// gatedStore holds every FeedVersion call until the gate opens and counts them.
+type gatedStore struct {
+	*memstore.Store
+	gate    chan struct{}
+	entered chan struct{}
+	calls   atomic.Int32
+}
+
+func (g *gatedStore) FeedVersion(ctx context.Context, ids []string) (store.FeedVersion, error) {
+	if g.calls.Add(1) == 1 {
+		close(g.entered)
+	}
+	<-g.gate
+	return g.Store.FeedVersion(ctx, ids)
+}
+
+// TestVersionSingleFlight: requests arriving while a feed's version is being
+// loaded wait for that load; the store is asked once, not once per request.
+func TestVersionSingleFlight(t *testing.T) {
+	st := &gatedStore{Store: memstore.Zhaoqing(testNow), gate: make(chan struct{}), entered: make(chan struct{})}
+	s, err := New(memstore.ZhaoqingConfig(testBase), st, prometheus.NewRegistry(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.now = func() time.Time { return testNow }
+	h := s.Handler()
+	const n = 20
+	codes := make(chan int, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() { codes <- get(t, h, "/feeds/zhaoqing.rss", nil).Code })
+	}
+	<-st.entered
+	// Let the others pile up behind the first load, then release it.
+	time.Sleep(50 * time.Millisecond)
+	close(st.gate)
+	wg.Wait()
+	close(codes)
+	for c := range codes {
+		if c != http.StatusOK {
+			t.Errorf("status %d, want 200", c)
+		}
+	}
+	if got := st.calls.Load(); got != 1 {
+		t.Errorf("FeedVersion called %d times for %d concurrent requests, want 1", got, n)
 	}
 }

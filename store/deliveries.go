@@ -32,6 +32,17 @@ func scanDelivery(sc rowScanner) (model.Delivery, error) {
 	return d, nil
 }
 
+// claimDeliveriesQuery picks the deliveries ClaimDeliveries leases
+// (parameters: now, now, now, limit), on the (state, created_at, id) index.
+const claimDeliveriesQuery = `SELECT d.id FROM deliveries d
+	WHERE d.state = 'pending' AND d.next_attempt_at <= ? AND d.lease_until <= ?
+	AND NOT EXISTS (
+		SELECT 1 FROM channel_state c
+		WHERE c.channel = d.channel AND (c.paused = TRUE OR c.paused_until > ?)
+	)
+	ORDER BY d.created_at, d.id
+	LIMIT ?`
+
 // ClaimDeliveries leases to owner, until now+lease, up to limit pending
 // deliveries that are due (NextAttemptAt <= now), not leased by anyone else,
 // and whose channel is not paused (no channel_state row, or Paused false and
@@ -50,14 +61,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, owner string, now time.Time
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, s.d.rebind(`UPDATE deliveries SET lease_owner = ?, lease_until = ?
 			WHERE id IN (
-				SELECT d.id FROM deliveries d
-				WHERE d.state = 'pending' AND d.next_attempt_at <= ? AND d.lease_until <= ?
-				AND NOT EXISTS (
-					SELECT 1 FROM channel_state c
-					WHERE c.channel = d.channel AND (c.paused = TRUE OR c.paused_until > ?)
-				)
-				ORDER BY d.created_at, d.id
-				LIMIT ?`+s.d.skipLocked+`
+				`+claimDeliveriesQuery+s.d.skipLocked+`
 			)
 			RETURNING `+deliveryColumns),
 			owner, ms(now.Add(lease)), nowMS, nowMS, nowMS, limit)
@@ -165,14 +169,15 @@ func (s *Store) RetryFailedDeliveries(ctx context.Context, channel string) (int,
 	return int(n), nil
 }
 
+// deliveryBacklogsQuery reads the per-channel counters kept on write by
+// triggers on deliveries (migration 0006).
+const deliveryBacklogsQuery = `SELECT channel, pending, sent, failed FROM delivery_counts
+	WHERE pending <> 0 OR sent <> 0 OR failed <> 0 ORDER BY channel`
+
 // DeliveryBacklogs counts deliveries per state for every channel that has
 // any, ordered by channel.
 func (s *Store) DeliveryBacklogs(ctx context.Context) ([]model.DeliveryBacklog, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT channel,
-		SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END),
-		SUM(CASE WHEN state = 'sent' THEN 1 ELSE 0 END),
-		SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END)
-		FROM deliveries GROUP BY channel ORDER BY channel`)
+	rows, err := s.r.QueryContext(ctx, deliveryBacklogsQuery)
 	if err != nil {
 		return nil, fmt.Errorf("store: delivery backlogs: %w", err)
 	}

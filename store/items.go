@@ -144,6 +144,21 @@ type storedHash struct {
 // replaces it. Items with an equal hash are left alone and counted in Unchanged.
 // Item.SourceID is ignored: every item is stored under sourceID.
 func (s *Store) UpsertItems(ctx context.Context, sourceID string, items []model.Item, now time.Time) (UpsertResult, error) {
+	return s.UpsertItemsWith(ctx, sourceID, items, now, UpsertOptions{})
+}
+
+// UpsertOptions changes what UpsertItemsWith does with new and changed items.
+type UpsertOptions struct {
+	// Ready, when set, is asked about every new or changed item (with its
+	// stored fields, ID unset). When it answers ok the item is stored ready
+	// at once, as MarkReady would (translation t, ReadyAt = now, one pending
+	// delivery per channel), instead of StateNew: posts that need no
+	// translation skip the claim loop, in bulk, in the poll's transaction.
+	Ready func(it model.Item) (t model.Translation, channels []string, ok bool)
+}
+
+// UpsertItemsWith is UpsertItems with options.
+func (s *Store) UpsertItemsWith(ctx context.Context, sourceID string, items []model.Item, now time.Time, opt UpsertOptions) (UpsertResult, error) {
 	var res UpsertResult
 	if len(items) == 0 {
 		return res, nil
@@ -159,6 +174,9 @@ func (s *Store) UpsertItems(ctx context.Context, sourceID string, items []model.
 	nowMS := ms(now)
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		res = UpsertResult{}
+		if err := s.lockSourceStats(ctx, tx, sourceID); err != nil {
+			return fmt.Errorf("store: upsert items %q: %w", sourceID, err)
+		}
 		existing, err := s.itemHashes(ctx, tx, sourceID, items)
 		if err != nil {
 			return err
@@ -232,7 +250,10 @@ func (s *Store) UpsertItems(ctx context.Context, sourceID string, items []model.
 			existing[it.Key] = storedHash{id: id, hash: it.ContentHash, published: pub, unknown: unknown}
 			res.New = append(res.New, id)
 		}
-		return nil
+		if opt.Ready == nil {
+			return nil
+		}
+		return s.readyAtStore(ctx, tx, sourceID, items, existing, res, now, opt.Ready, &res)
 	})
 	if err != nil {
 		return UpsertResult{}, err
@@ -247,6 +268,122 @@ func appendUnique(ids []int64, id int64) []int64 {
 		}
 	}
 	return append(ids, id)
+}
+
+// readyAtStore marks the new and changed items that ready accepts ready,
+// with their deliveries, inside UpsertItemsWith's transaction.
+func (s *Store) readyAtStore(ctx context.Context, tx *sql.Tx, sourceID string, items []model.Item, stored map[string]storedHash,
+	done UpsertResult, now time.Time, ready func(model.Item) (model.Translation, []string, bool), res *UpsertResult) error {
+	touched := make(map[int64]bool, len(done.New)+len(done.Updated))
+	for _, id := range done.New {
+		touched[id] = true
+	}
+	for _, id := range done.Updated {
+		touched[id] = true
+	}
+	if len(touched) == 0 {
+		return nil
+	}
+	nowMS := ms(now)
+	upd, err := tx.PrepareContext(ctx, s.d.rebind(`UPDATE items SET title_en = ?, summary_en = ?, content_html_en = ?,
+		translated_by = ?, translated_at = ?, title_only = ?, untranslated = ?, state = 'ready', ready_at = ?
+		WHERE id = ?`))
+	if err != nil {
+		return fmt.Errorf("store: upsert items %q: %w", sourceID, err)
+	}
+	defer upd.Close()
+	del, err := tx.PrepareContext(ctx, s.d.rebind(`INSERT INTO deliveries (item_id, channel, state, next_attempt_at, created_at)
+		VALUES (?, ?, 'pending', ?, ?) ON CONFLICT (item_id, channel) DO NOTHING`))
+	if err != nil {
+		return fmt.Errorf("store: upsert items %q: %w", sourceID, err)
+	}
+	defer del.Close()
+	seen := make(map[int64]bool, len(touched))
+	for _, it := range items {
+		h := stored[it.Key]
+		if !touched[h.id] || seen[h.id] {
+			continue
+		}
+		seen[h.id] = true
+		it.SourceID, it.State, it.Published = sourceID, model.StateNew, fromMS(h.published)
+		t, channels, ok := ready(it)
+		if !ok {
+			continue
+		}
+		translatedAt := int64(0)
+		if t.TranslatedBy != "" {
+			translatedAt = nowMS
+		}
+		if _, err := upd.ExecContext(ctx, t.TitleEN, t.SummaryEN, t.ContentHTMLEN, t.TranslatedBy, translatedAt,
+			t.TitleOnly, t.Untranslated, nowMS, h.id); err != nil {
+			return fmt.Errorf("store: upsert items %q: ready key %q: %w", sourceID, it.Key, err)
+		}
+		for _, ch := range channels {
+			if _, err := del.ExecContext(ctx, h.id, ch, nowMS, nowMS); err != nil {
+				return fmt.Errorf("store: upsert items %q: delivery of key %q to %q: %w", sourceID, it.Key, ch, err)
+			}
+		}
+		res.Ready = append(res.Ready, h.id)
+	}
+	return nil
+}
+
+// lockSourceStats takes, on PostgreSQL, the row lock of the source's
+// counters before a transaction changes its items, so that every such
+// transaction locks in the same order (counters, then items) and none
+// deadlocks with another over the triggers' counter update. SQLite's write
+// lock already serialises writers.
+func (s *Store) lockSourceStats(ctx context.Context, tx *sql.Tx, sourceID string) error {
+	if s.d.skipLocked == "" {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO source_stats (source_id) VALUES (?)
+		ON CONFLICT (source_id) DO UPDATE SET version = source_stats.version`), sourceID)
+	return err
+}
+
+// lockItemSourceStats is lockSourceStats for the source of one item.
+func (s *Store) lockItemSourceStats(ctx context.Context, tx *sql.Tx, id int64) error {
+	if s.d.skipLocked == "" {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, s.d.rebind(`SELECT 1 FROM source_stats
+		WHERE source_id = (SELECT source_id FROM items WHERE id = ?) FOR UPDATE`), id)
+	return err
+}
+
+// KnownKeys returns key → content hash of those of keys that the source has
+// stored (one indexed lookup per key, in batches): a poll asks about what
+// it fetched, never reads the source's whole history.
+func (s *Store) KnownKeys(ctx context.Context, sourceID string, keys []string) (map[string]string, error) {
+	out := make(map[string]string, len(keys))
+	for start := 0; start < len(keys); start += maxInList {
+		chunk := keys[start:min(start+maxInList, len(keys))]
+		args := make([]any, 0, len(chunk)+1)
+		args = append(args, sourceID)
+		for _, k := range chunk {
+			args = append(args, k)
+		}
+		rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT key, content_hash FROM items
+			WHERE source_id = ? AND key IN (`+placeholders(len(chunk))+`)`), args...)
+		if err != nil {
+			return nil, fmt.Errorf("store: known keys %q: %w", sourceID, err)
+		}
+		for rows.Next() {
+			var k, h string
+			if err := rows.Scan(&k, &h); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("store: known keys %q: %w", sourceID, err)
+			}
+			out[k] = h
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("store: known keys %q: %w", sourceID, err)
+		}
+	}
+	return out, nil
 }
 
 // itemHashes returns id and content hash of the stored items among items' keys.
@@ -317,6 +454,27 @@ func (s *Store) GetItem(ctx context.Context, id int64) (model.Item, error) {
 	return it, nil
 }
 
+// stateCond is the condition on state for q.States. The known states are
+// written as literals, so that the planner can use the partial indexes
+// declared for them (a bound parameter cannot match "WHERE state =
+// 'ready'"); anything else selects nothing.
+func stateCond(states []model.State) string {
+	var lits []string
+	for _, st := range states {
+		switch st {
+		case model.StateNew, model.StateTranslating, model.StateReady:
+			lits = append(lits, "'"+string(st)+"'")
+		}
+	}
+	switch lits = slices.Compact(slices.Sorted(slices.Values(lits))); len(lits) {
+	case 0:
+		return "1 = 0"
+	case 1:
+		return "state = " + lits[0]
+	}
+	return "state IN (" + strings.Join(lits, ", ") + ")"
+}
+
 // itemWhere builds the WHERE clause (with leading " WHERE", or "") for q.
 func itemWhere(q ItemQuery) (string, []any) {
 	var (
@@ -330,10 +488,7 @@ func itemWhere(q ItemQuery) (string, []any) {
 		}
 	}
 	if len(q.States) > 0 {
-		conds = append(conds, `state IN (`+placeholders(len(q.States))+`)`)
-		for _, st := range q.States {
-			args = append(args, st)
-		}
+		conds = append(conds, stateCond(q.States))
 	}
 	if !q.Before.IsZero() {
 		conds = append(conds, `published < ?`)
@@ -347,15 +502,23 @@ func itemWhere(q ItemQuery) (string, []any) {
 
 // ListItems returns the items q selects, newest Published first (then
 // highest id). Limit 0 means 50.
+//
+// Ready items of a few sources (a feed, a source's page) are read per
+// source from the ready partial index, each bounded by Offset+Limit, and
+// merged: the cost is O(sources × (Offset+Limit)), whatever the history.
+// Ready items of every source or of many are read from the global ready
+// index in order, so LIMIT 100 reads about 100 rows.
 func (s *Store) ListItems(ctx context.Context, q ItemQuery) ([]model.Item, error) {
-	where, args := itemWhere(q)
 	limit := q.Limit
 	if limit <= 0 {
 		limit = 50
 	}
-	args = append(args, limit, max(q.Offset, 0))
-	rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT `+itemColumns+` FROM items`+where+
-		` ORDER BY published DESC, id DESC LIMIT ? OFFSET ?`), args...)
+	q.Limit, q.Offset = limit, max(q.Offset, 0)
+	if onlyReady(q.States) && len(q.SourceIDs) > 1 && len(q.SourceIDs) <= perSourceMax {
+		return s.listReadyPerSource(ctx, q)
+	}
+	query, args := s.d.listQuery(q)
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(query), args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: list items: %w", err)
 	}
@@ -364,6 +527,92 @@ func (s *Store) ListItems(ctx context.Context, q ItemQuery) ([]model.Item, error
 		return nil, fmt.Errorf("store: list items: %w", err)
 	}
 	return items, nil
+}
+
+// listQuery is ListItems' single query for q (Limit and Offset set).
+// Ready posts of many sources are read in order from the global ready
+// index, filtering on the source: SQLite would otherwise read every ready
+// post of those sources by source and sort them, so its source index is
+// ruled out there ("+source_id").
+func (d dialect) listQuery(q ItemQuery) (string, []any) {
+	where, args := itemWhere(q)
+	if d.name == DriverSQLite && onlyReady(q.States) && len(q.SourceIDs) > perSourceMax {
+		where = strings.Replace(where, "source_id IN (", "+source_id IN (", 1)
+	}
+	return `SELECT ` + itemColumns + ` FROM items` + where + ` ORDER BY published DESC, id DESC LIMIT ? OFFSET ?`,
+		append(args, q.Limit, q.Offset)
+}
+
+// perSourceMax is the most sources whose ready items ListItems reads per
+// source; a feed of more sources is read from the global ready index.
+const perSourceMax = 32
+
+func onlyReady(states []model.State) bool {
+	return len(states) == 1 && states[0] == model.StateReady
+}
+
+// listReadyPerSource reads the newest ready (published, id) of each source
+// (covering partial index), keeps the requested window of the merge and
+// then reads those rows whole.
+func (s *Store) listReadyPerSource(ctx context.Context, q ItemQuery) ([]model.Item, error) {
+	type key struct{ published, id int64 }
+	var keys []key
+	want := q.Offset + q.Limit
+	for _, src := range slices.Compact(slices.Sorted(slices.Values(q.SourceIDs))) {
+		query, args := readyKeysQuery(src, q.Before, want)
+		rows, err := s.r.QueryContext(ctx, s.d.rebind(query), args...)
+		if err != nil {
+			return nil, fmt.Errorf("store: list items: %w", err)
+		}
+		for rows.Next() {
+			var k key
+			if err := rows.Scan(&k.id, &k.published); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("store: list items: %w", err)
+			}
+			keys = append(keys, k)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("store: list items: %w", err)
+		}
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		return cmp.Or(cmp.Compare(b.published, a.published), cmp.Compare(b.id, a.id))
+	})
+	if q.Offset >= len(keys) {
+		return nil, nil
+	}
+	keys = keys[q.Offset:min(len(keys), want)]
+	args := make([]any, len(keys))
+	for i, k := range keys {
+		args[i] = k.id
+	}
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT `+itemColumns+` FROM items WHERE id IN (`+
+		placeholders(len(keys))+`)`), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: list items: %w", err)
+	}
+	items, err := scanItems(rows)
+	if err != nil {
+		return nil, fmt.Errorf("store: list items: %w", err)
+	}
+	slices.SortFunc(items, func(a, b model.Item) int {
+		return cmp.Or(b.Published.Compare(a.Published), cmp.Compare(b.ID, a.ID))
+	})
+	return items, nil
+}
+
+// readyKeysQuery selects the newest limit ready (id, published) of one source.
+func readyKeysQuery(sourceID string, before time.Time, limit int) (string, []any) {
+	query := `SELECT id, published FROM items WHERE state = 'ready' AND source_id = ?`
+	args := []any{sourceID}
+	if !before.IsZero() {
+		query += ` AND published < ?`
+		args = append(args, ms(before))
+	}
+	return query + ` ORDER BY published DESC, id DESC LIMIT ?`, append(args, limit)
 }
 
 // CountItems counts the items q selects (Limit and Offset ignored).
@@ -375,6 +624,44 @@ func (s *Store) CountItems(ctx context.Context, q ItemQuery) (int, error) {
 	}
 	return n, nil
 }
+
+// FeedVersion is the version of the ready posts of a set of sources, read
+// from counters the store keeps on write (never a scan of the posts).
+type FeedVersion struct {
+	// Version grows with every change that can alter what the sources'
+	// ready posts look like: a post becomes ready, a ready post changes,
+	// leaves the ready state or is deleted.
+	Version int64
+	// Ready is the number of ready posts.
+	Ready int
+	// Changed is the latest ReadyAt/UpdatedAt of such a change (zero when none).
+	Changed time.Time
+}
+
+// FeedVersion returns the version of the ready posts of the given sources
+// (every source when empty). It reads one counter row per source.
+func (s *Store) FeedVersion(ctx context.Context, sourceIDs []string) (FeedVersion, error) {
+	query := feedVersionQuery
+	var args []any
+	if len(sourceIDs) > 0 {
+		query += ` WHERE source_id IN (` + placeholders(len(sourceIDs)) + `)`
+		for _, id := range sourceIDs {
+			args = append(args, id)
+		}
+	}
+	var (
+		v       FeedVersion
+		changed int64
+	)
+	if err := s.r.QueryRowContext(ctx, s.d.rebind(query), args...).Scan(&v.Version, &v.Ready, &changed); err != nil {
+		return FeedVersion{}, fmt.Errorf("store: feed version: %w", err)
+	}
+	v.Changed = fromMS(changed)
+	return v, nil
+}
+
+const feedVersionQuery = `SELECT COALESCE(SUM(version), 0), COALESCE(SUM(ready_count), 0), COALESCE(MAX(changed_at), 0)
+	FROM source_stats`
 
 // ItemsChangedSince returns the latest change that can alter a feed of the
 // given sources (every source when empty): the latest ReadyAt of a ready
@@ -397,6 +684,11 @@ func (s *Store) ItemsChangedSince(ctx context.Context, sourceIDs []string) (time
 // holds an unexpired lease on; oldest first seen first. The state is left
 // as it is (the caller sets it). Two claimers never get the same item while
 // its lease runs.
+//
+// Its cost is O(limit), whatever the backlog: new items are read from
+// their partial index in first-seen order, due retries from theirs in
+// retry-time order (each up to limit), and the oldest first seen of both
+// are leased.
 func (s *Store) ClaimItems(ctx context.Context, owner string, now time.Time, limit int, lease time.Duration) ([]model.Item, error) {
 	if owner == "" {
 		return nil, errors.New("store: claim items: empty owner")
@@ -407,15 +699,46 @@ func (s *Store) ClaimItems(ctx context.Context, owner string, now time.Time, lim
 	nowMS := ms(now)
 	var items []model.Item
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		type cand struct{ id, firstSeen int64 }
+		var cands []cand
+		for _, q := range []struct {
+			query string
+			args  []any
+		}{
+			{claimNewQuery + s.d.skipLocked, []any{nowMS, limit}},
+			{claimRetryQuery + s.d.skipLocked, []any{nowMS, nowMS, limit}},
+		} {
+			rows, err := tx.QueryContext(ctx, s.d.rebind(q.query), q.args...)
+			if err != nil {
+				return fmt.Errorf("store: claim items: %w", err)
+			}
+			for rows.Next() {
+				var c cand
+				if err := rows.Scan(&c.id, &c.firstSeen); err != nil {
+					rows.Close()
+					return fmt.Errorf("store: claim items: %w", err)
+				}
+				cands = append(cands, c)
+			}
+			err = rows.Err()
+			rows.Close()
+			if err != nil {
+				return fmt.Errorf("store: claim items: %w", err)
+			}
+		}
+		if len(cands) == 0 {
+			return nil
+		}
+		slices.SortFunc(cands, func(a, b cand) int {
+			return cmp.Or(cmp.Compare(a.firstSeen, b.firstSeen), cmp.Compare(a.id, b.id))
+		})
+		cands = cands[:min(len(cands), limit)]
+		args := []any{owner, ms(now.Add(lease))}
+		for _, c := range cands {
+			args = append(args, c.id)
+		}
 		rows, err := tx.QueryContext(ctx, s.d.rebind(`UPDATE items SET lease_owner = ?, lease_until = ?
-			WHERE id IN (
-				SELECT id FROM items
-				WHERE (state = 'new' OR (state = 'translating' AND next_attempt_at <= ?)) AND lease_until <= ?
-				ORDER BY first_seen, id
-				LIMIT ?`+s.d.skipLocked+`
-			)
-			RETURNING `+itemColumns),
-			owner, ms(now.Add(lease)), nowMS, nowMS, limit)
+			WHERE id IN (`+placeholders(len(cands))+`) RETURNING `+itemColumns), args...)
 		if err != nil {
 			return fmt.Errorf("store: claim items: %w", err)
 		}
@@ -431,6 +754,17 @@ func (s *Store) ClaimItems(ctx context.Context, owner string, now time.Time, lim
 	sortItemsByFirstSeen(items)
 	return items, nil
 }
+
+// The two halves of a claim, each planned on its partial index (see
+// migration 0006) and bounded by its LIMIT.
+const (
+	claimNewQuery = `SELECT id, first_seen FROM items
+		WHERE state = 'new' AND lease_until <= ?
+		ORDER BY first_seen, id LIMIT ?`
+	claimRetryQuery = `SELECT id, first_seen FROM items
+		WHERE state = 'translating' AND next_attempt_at <= ? AND lease_until <= ?
+		ORDER BY next_attempt_at, id LIMIT ?`
+)
 
 // sortItemsByFirstSeen restores the claim order (RETURNING order is unspecified).
 func sortItemsByFirstSeen(items []model.Item) {
@@ -467,6 +801,9 @@ func (s *Store) MarkReady(ctx context.Context, id int64, t model.Translation, ch
 		translatedAt = nowMS
 	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := s.lockItemSourceStats(ctx, tx, id); err != nil {
+			return fmt.Errorf("store: mark item %d ready: %w", id, err)
+		}
 		query := `UPDATE items SET title_en = ?, summary_en = ?, content_html_en = ?,
 			translated_by = ?, translated_at = ?, title_only = ?, untranslated = ?, state = 'ready', ready_at = ?,
 			translate_err = '', next_attempt_at = 0, lease_owner = '', lease_until = 0
@@ -530,10 +867,15 @@ func (s *Store) MarkTranslateFailed(ctx context.Context, id int64, t *model.Tran
 		reason, ms(next), t.TitleEN, t.SummaryEN, t.ContentHTMLEN, t.TranslatedBy, t.TitleOnly, t.Untranslated, id)
 }
 
+// translationBacklogQuery counts the items that are not ready on the two
+// partial indexes of the claims: O(backlog), never O(history).
+const translationBacklogQuery = `SELECT (SELECT COUNT(*) FROM items WHERE state = 'new') +
+	(SELECT COUNT(*) FROM items WHERE state = 'translating')`
+
 // TranslationBacklog counts the items that are not ready yet.
 func (s *Store) TranslationBacklog(ctx context.Context) (int, error) {
 	var n int
-	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM items WHERE state <> 'ready'`).Scan(&n); err != nil {
+	if err := s.r.QueryRowContext(ctx, translationBacklogQuery).Scan(&n); err != nil {
 		return 0, fmt.Errorf("store: translation backlog: %w", err)
 	}
 	return n, nil

@@ -12,17 +12,22 @@ import (
 	"github.com/transfeed/transfeed/model"
 )
 
-// sourceSelect reads a source with its item counts from one grouped query;
-// its single parameter is the "last 24 h" cut-off in unix milliseconds.
+// sourceSelect reads a source with its item counts; its single parameter
+// is the "last 24 h" cut-off hour (unix milliseconds / 3,600,000, see
+// cutoffHour). Both counts are counters kept on write by triggers:
+// ItemCount in source_stats, ItemsLast24h the sum of at most 25 hourly
+// buckets of source_hours (posts first seen since the start of the hour
+// 24 h ago), so neither grows with the source's history or a big import.
 const sourceSelect = `SELECT s.id, s.url, s.etag, s.last_modified, s.last_poll_at, s.last_status, s.last_error,
 	s.last_success_at, s.next_poll_at, s.consecutive_errors, s.failing_since, s.alerted_at,
-	s.last_item_count, s.polled_once, s.list_shape, s.list_shape_was, s.shape_changed_at, COALESCE(c.n, 0), COALESCE(c.n24, 0),
+	s.last_item_count, s.polled_once, s.list_shape, s.list_shape_was, s.shape_changed_at, COALESCE(st.item_count, 0),
+	(SELECT COALESCE(SUM(h.n), 0) FROM source_hours h WHERE h.source_id = s.id AND h.hour >= ?),
 	s.polls, s.article_fetches, s.article_failures, s.last_article_error, s.last_article_error_at
 FROM sources s
-LEFT JOIN (
-	SELECT source_id, COUNT(*) AS n, SUM(CASE WHEN first_seen >= ? THEN 1 ELSE 0 END) AS n24
-	FROM items GROUP BY source_id
-) c ON c.source_id = s.id`
+LEFT JOIN source_stats st ON st.source_id = s.id`
+
+// cutoffHour is the first hourly bucket counted in ItemsLast24h at now.
+func cutoffHour(now time.Time) int64 { return now.Add(-24*time.Hour).UnixMilli() / 3600000 }
 
 type rowScanner interface {
 	Scan(dest ...any) error
@@ -83,7 +88,7 @@ type queryRower interface {
 
 func (s *Store) getSource(ctx context.Context, q queryRower, id string, now time.Time) (model.Source, error) {
 	src, err := scanSource(q.QueryRowContext(ctx, s.d.rebind(sourceSelect+` WHERE s.id = ?`),
-		ms(now.Add(-24*time.Hour)), id))
+		cutoffHour(now), id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return model.Source{}, fmt.Errorf("store: source %q: %w", id, ErrNotFound)
 	}
@@ -96,7 +101,7 @@ func (s *Store) getSource(ctx context.Context, q queryRower, id string, now time
 // ListSources returns every stored source ordered by id, with ItemCount and
 // ItemsLast24h (first seen at or after now-24h).
 func (s *Store) ListSources(ctx context.Context, now time.Time) ([]model.Source, error) {
-	rows, err := s.r.QueryContext(ctx, s.d.rebind(sourceSelect+` ORDER BY s.id`), ms(now.Add(-24*time.Hour)))
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(sourceSelect+` ORDER BY s.id`), cutoffHour(now))
 	if err != nil {
 		return nil, fmt.Errorf("store: list sources: %w", err)
 	}
@@ -120,8 +125,8 @@ func (s *Store) ListSources(ctx context.Context, now time.Time) ([]model.Source,
 //
 //   - "ok": errors reset (ConsecutiveErrors, LastError, FailingSince,
 //     AlertedAt), LastSuccessAt = At, validators replaced, LastItemCount set,
-//     PolledOnce; ListShape replaced, and when it differs from a stored
-//     non-empty one, ListShapeWas = the old one and ShapeChangedAt = At.
+//     PolledOnce (unless Backlog: then it stays as it was); ListShape replaced, and when it
+//     differs from a stored non-empty one, ListShapeWas = the old one and ShapeChangedAt = At.
 //   - "not_modified": a success that keeps validators and LastItemCount.
 //   - "error": ConsecutiveErrors+1, LastError, FailingSince (when not already
 //     failing); validators kept.
@@ -140,7 +145,8 @@ func (s *Store) RecordPoll(ctx context.Context, r model.PollResult) (model.Sourc
 	case model.PollOK:
 		query = `UPDATE sources SET url = COALESCE(NULLIF(?, ''), url), last_poll_at = ?, last_status = ?,
 			next_poll_at = ?, last_success_at = ?, consecutive_errors = 0, failing_since = 0, alerted_at = 0,
-			last_error = '', etag = ?, last_modified = ?, last_item_count = ?, polled_once = TRUE,
+			last_error = '', etag = ?, last_modified = ?, last_item_count = ?,
+			polled_once = CASE WHEN ? THEN polled_once ELSE TRUE END,
 			shape_changed_at = CASE WHEN list_shape <> '' AND ? <> '' AND list_shape <> ? THEN ? ELSE shape_changed_at END,
 			list_shape_was = CASE WHEN list_shape <> '' AND ? <> '' AND list_shape <> ? THEN list_shape ELSE list_shape_was END,
 			list_shape = ?, polls = polls + 1,
@@ -148,7 +154,7 @@ func (s *Store) RecordPoll(ctx context.Context, r model.PollResult) (model.Sourc
 			last_article_error = CASE WHEN ? > 0 THEN ? ELSE last_article_error END,
 			last_article_error_at = CASE WHEN ? > 0 THEN ? ELSE last_article_error_at END
 			WHERE id = ?`
-		args = []any{r.URL, at, r.Status, ms(r.NextPollAt), at, r.ETag, r.LastModified, r.ItemCount,
+		args = []any{r.URL, at, r.Status, ms(r.NextPollAt), at, r.ETag, r.LastModified, r.ItemCount, r.Backlog,
 			r.ListShape, r.ListShape, at, r.ListShape, r.ListShape, r.ListShape,
 			r.ArticleFetches, r.ArticleFailures, r.ArticleFailures, r.ArticleError, r.ArticleFailures, at, r.SourceID}
 	case model.PollNotModified:

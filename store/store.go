@@ -156,6 +156,10 @@ func sqliteDSN(path, userQuery string, readOnly bool) string {
 	if readOnly {
 		q.Add("_pragma", "query_only(ON)")
 	} else {
+		// Incremental auto-vacuum takes effect on a new database only (set
+		// before its first table): retention sweeps then give freed pages
+		// back. An older database keeps its mode and reuses freed pages.
+		q.Add("_pragma", "auto_vacuum(INCREMENTAL)")
 		q.Add("_pragma", "journal_mode(WAL)")
 		if q.Get("_txlock") == "" {
 			q.Set("_txlock", "immediate")

@@ -13,6 +13,7 @@ var ErrNotFound = model.ErrNotFound
 type UpsertResult struct {
 	New       []int64 // ids of items stored for the first time
 	Updated   []int64 // ids whose content hash changed (originals replaced, state back to model.StateNew)
+	Ready     []int64 // of New and Updated, those stored ready at once (UpsertOptions.Ready)
 	Unchanged int
 }
 

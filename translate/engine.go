@@ -204,9 +204,14 @@ type job struct {
 	byKey   map[string]int
 	title   slot
 	summary slot
-	blocks  []slot
-	doc     *Document
-	left    int // characters of the body beyond MaxCharsPerPost, not translated
+	// summaryFromBody: the summary is the start of the body (the normaliser
+	// derives it so when the source gives a body): it is not sent, its
+	// English is made of the English of the body it covers (sumCover).
+	summaryFromBody bool
+	sumCover        summaryCover
+	blocks          []slot
+	doc             *Document
+	left            int // characters of the body beyond MaxCharsPerPost, not translated
 }
 
 // TranslateItem translates an item's title, summary and HTML body. On
@@ -278,9 +283,13 @@ func (e *Engine) TranslateItem(ctx context.Context, it model.Item) (*Result, err
 		e.log.Info("post longer than translation.max_chars_per_post: partially translated", "item_id", it.ID,
 			"max_chars_per_post", e.cfg.MaxCharsPerPost, "chars_left", j.left)
 	}
+	summaryEN := e.slotEnglish(j, j.summary)
+	if j.summaryFromBody {
+		summaryEN = e.summaryEnglish(j)
+	}
 	res.Translation = model.Translation{
 		TitleEN:       e.slotEnglish(j, j.title),
-		SummaryEN:     e.slotEnglish(j, j.summary),
+		SummaryEN:     summaryEN,
 		ContentHTMLEN: content,
 		TranslatedBy:  e.name,
 	}
@@ -309,29 +318,77 @@ func (e *Engine) checkPaused(ctx context.Context) error {
 func (e *Engine) plan(it model.Item) (*job, error) {
 	j := &job{byKey: map[string]int{}}
 	j.title = e.textSlot(j, "title", it.Title, true)
-	j.summary = e.textSlot(j, "summary", it.Summary, false)
 	body := it.ContentHTML
 	if max := e.cfg.MaxCharsPerPost; max > 0 && strings.TrimSpace(body) != "" {
 		budget := max - utf8.RuneCountInString(it.Title) - utf8.RuneCountInString(it.Summary)
 		body, j.left = leadingBlocks(body, budget)
 	}
+	var blocks []Block
 	if strings.TrimSpace(body) != "" {
 		doc, err := Segment(body)
 		if err != nil {
 			return nil, err
 		}
 		j.doc = doc
-		for _, b := range doc.Blocks() {
-			if b.Format == FormatHTML {
-				s := slot{field: "content", original: b.Text, format: FormatHTML}
-				s.units = []int{e.addUnit(j, b.Text, FormatHTML, false)}
-				j.blocks = append(j.blocks, s)
-				continue
-			}
+		blocks = doc.Blocks()
+	}
+	// A summary that is the start of the body costs nothing of its own: its
+	// English is the English of the blocks it covers. A block it ends in
+	// (after a sentence) is sent as two texts, its covered sentences and the
+	// rest, so that the summary's English ends where the summary does.
+	if c, ok := coverSummary(it.Summary, blocks); ok {
+		j.summaryFromBody, j.sumCover = true, c
+		j.summary = slot{field: "summary", original: it.Summary, format: FormatText}
+	} else {
+		j.summary = e.textSlot(j, "summary", it.Summary, false)
+	}
+	for i, b := range blocks {
+		switch {
+		case b.Format == FormatHTML:
+			s := slot{field: "content", original: b.Text, format: FormatHTML}
+			s.units = []int{e.addUnit(j, b.Text, FormatHTML, false)}
+			j.blocks = append(j.blocks, s)
+		case j.summaryFromBody && i == j.sumCover.full && j.sumCover.splitAt > 0:
+			s := slot{field: "content", original: b.Text, format: FormatText}
+			head := e.textSlot(j, "content", b.Text[:j.sumCover.splitAt], false)
+			tail := e.textSlot(j, "content", b.Text[j.sumCover.splitAt:], false)
+			s.units = append(head.units, tail.units...)
+			j.sumCover.headUnits = head.units
+			j.blocks = append(j.blocks, s)
+		default:
 			j.blocks = append(j.blocks, e.textSlot(j, "content", b.Text, false))
 		}
 	}
 	return j, nil
+}
+
+// summaryEnglish is the English of what the summary covers: the English of
+// its whole blocks, then of the covered sentences of the block it ends in
+// (or that whole block, cut to SummaryRunes, when it ends inside a sentence
+// or inside inline markup).
+func (e *Engine) summaryEnglish(j *job) string {
+	c := j.sumCover
+	var parts []string
+	add := func(s slot) {
+		en := e.slotEnglish(j, s)
+		if s.format == FormatHTML {
+			en = model.PlainText(en, 0)
+		}
+		if en = model.OneLine(en); en != "" {
+			parts = append(parts, en)
+		}
+	}
+	for i := 0; i < c.full && i < len(j.blocks); i++ {
+		add(j.blocks[i])
+	}
+	switch {
+	case len(c.headUnits) > 0:
+		add(slot{units: c.headUnits, format: FormatText})
+	case c.partial && c.full < len(j.blocks):
+		add(j.blocks[c.full])
+		return model.PlainText(strings.Join(parts, " "), model.SummaryRunes)
+	}
+	return strings.Join(parts, " ")
 }
 
 func (e *Engine) textSlot(j *job, field, text string, title bool) slot {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/transfeed/transfeed/model"
@@ -248,7 +249,8 @@ func TestMemoryAcrossPosts(t *testing.T) {
 		if got := env.fake.sentTexts(); len(got) != 1 {
 			t.Errorf("sent %q, want one text", got)
 		}
-		if res.Translation.TitleEN != res.Translation.SummaryEN || strings.Count(res.Translation.ContentHTMLEN, res.Translation.TitleEN) != 3 {
+		// The summary is the body's start: its English is cut from the body's.
+		if !strings.HasPrefix(res.Translation.SummaryEN, res.Translation.TitleEN) || strings.Count(res.Translation.ContentHTMLEN, res.Translation.TitleEN) != 3 {
 			t.Errorf("translation %+v", res.Translation)
 		}
 	})
@@ -615,6 +617,55 @@ func TestMaxCharsPerPost(t *testing.T) {
 			}
 			if containsHan(en) {
 				t.Errorf("English body holds Chinese: %.200q", en)
+			}
+		})
+	}
+}
+
+func TestSummaryNotPaidTwice(t *testing.T) {
+	p1, p2 := "五月十二日，市长主持召开市政府常务会议。会议研究部署大湾区建设工作。", "会议要求各部门密切配合。"
+	body := paragraphs(p1, p2)
+	tests := []struct {
+		name     string
+		summary  string
+		wantSent []string // besides the title
+		wantEnOf []string // the texts whose English the summary's English is (nil: not checked)
+	}{
+		{"whole body as summary", p1 + " " + p2, []string{p1, p2}, []string{p1, p2}},
+		{"first paragraph", p1, []string{p1, p2}, []string{p1}},
+		{"ends after a sentence inside a paragraph: that paragraph goes as two texts",
+			"五月十二日，市长主持召开市政府常务会议。", []string{"五月十二日，市长主持召开市政府常务会议。", "会议研究部署大湾区建设工作。", p2},
+			[]string{"五月十二日，市长主持召开市政府常务会议。"}},
+		{"cut inside a sentence", "五月十二日，市长主持召开市政府常务会议。会议研究…", []string{p1, p2}, nil},
+		{"the source's own summary", "市政府常务会议召开。", []string{"市政府常务会议召开。", p1, p2}, []string{"市政府常务会议召开。"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			env := newEnv(t, nil, 0)
+			it := model.Item{Title: "常务会议", Summary: tc.summary, ContentHTML: body, Language: "zh"}
+			res, err := env.eng.TranslateItem(t.Context(), it)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := append([]string{"常务会议"}, tc.wantSent...)
+			if diff := cmp.Diff(want, env.fake.sentTexts(), cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
+				t.Errorf("sent (-want +got):\n%s", diff)
+			}
+			en := res.Translation.SummaryEN
+			if en == "" || containsHan(en) {
+				t.Errorf("summary_en = %q, want English", en)
+			}
+			if tc.wantEnOf != nil {
+				var parts []string
+				for _, zh := range tc.wantEnOf {
+					parts = append(parts, env.fake.translateText(zh))
+				}
+				if w := strings.Join(parts, " "); en != w {
+					t.Errorf("summary_en = %q, want %q", en, w)
+				}
+			}
+			if !strings.Contains(htmlText(res.Translation.ContentHTMLEN), strings.Fields(en)[0]) {
+				t.Errorf("summary_en %q does not start like the English body %q", en, res.Translation.ContentHTMLEN)
 			}
 		})
 	}

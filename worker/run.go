@@ -58,6 +58,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	})
 	c.Start()
 	wg.Go(func() { w.translateLoop(ctx) })
+	wg.Go(func() { w.retentionLoop(ctx) })
 	<-ctx.Done()
 	<-c.Stop().Done()
 	wg.Wait()

@@ -31,8 +31,8 @@ type PollStore interface {
 	SetSourceAlerted(ctx context.Context, id string, at time.Time) error
 	ClaimSource(ctx context.Context, id, owner string, now time.Time, lease time.Duration) (bool, error)
 	ReleaseSource(ctx context.Context, id, owner string) error
-	ItemKeys(ctx context.Context, sourceID string) (map[string]string, error)
-	UpsertItems(ctx context.Context, sourceID string, items []model.Item, now time.Time) (store.UpsertResult, error)
+	KnownKeys(ctx context.Context, sourceID string, keys []string) (map[string]string, error)
+	UpsertItemsWith(ctx context.Context, sourceID string, items []model.Item, now time.Time, opt store.UpsertOptions) (store.UpsertResult, error)
 	SetRefusedLinks(ctx context.Context, sourceID string, r store.RefusedLinks) error
 }
 
@@ -47,10 +47,20 @@ type TranslateStore interface {
 	SetProviderState(ctx context.Context, st model.ProviderState) error
 }
 
-// Store is both; *store.Store implements it.
+// RetentionStore is what the daily retention sweep needs.
+type RetentionStore interface {
+	Sweep(ctx context.Context, p store.Retention, now time.Time) (store.SweepResult, error)
+	ClaimLeader(ctx context.Context, name, owner string, now time.Time, lease time.Duration) (bool, error)
+	ReleaseLeader(ctx context.Context, name, owner string) error
+	GetMeta(ctx context.Context, key string) (string, error)
+	SetMeta(ctx context.Context, key, value string) error
+}
+
+// Store is all three; *store.Store implements it.
 type Store interface {
 	PollStore
 	TranslateStore
+	RetentionStore
 }
 
 // Fetcher polls one source.
@@ -168,12 +178,18 @@ type PollReport struct {
 	Refused int // links the address guard did not fetch
 	// Deferred are new posts left for the next poll (fetch.poll_timeout).
 	Deferred int
+	// Waiting is the number of new posts left for the next polls
+	// (fetch.max_items_per_poll).
+	Waiting int
 }
 
 func (r PollReport) String() string {
 	switch r.Status {
 	case model.PollOK:
 		s := fmt.Sprintf("%-24s %-13s new=%d updated=%d items=%d", r.Source, r.Status, r.New, r.Updated, r.Items)
+		if r.Waiting > 0 {
+			s += fmt.Sprintf(" waiting=%d (fetch.max_items_per_poll; stored by the next polls)", r.Waiting)
+		}
 		if r.Refused > 0 {
 			s += fmt.Sprintf(" refused_links=%d (non-public addresses; see /status)", r.Refused)
 		}
@@ -277,16 +293,17 @@ func (w *Worker) pollSource(ctx context.Context, src config.Source, onlyIfDue bo
 		rep.Status, rep.Reason = model.PollSkipped, "polled by another instance moments ago"
 		return rep
 	}
-	known, err := w.st.ItemKeys(ctx, src.ID)
-	if err != nil {
-		rep.Status, rep.Reason = model.PollError, err.Error()
-		return rep
-	}
 	v := feeds.Validators{ETag: prev.ETag, LastModified: prev.LastModified}
 	if prev.URL != "" && prev.URL != src.URL {
 		v = feeds.Validators{} // the admin changed the URL: validators belong to the old one
 	}
-	res, perr := w.fetcher.Poll(ctx, src, v, func(k string) bool { _, ok := known[k]; return ok })
+	// Asked only by sources with full_text, for posts in the answer: one
+	// indexed lookup each, never the source's whole history.
+	known := func(k string) bool {
+		m, err := w.st.KnownKeys(ctx, src.ID, []string{k})
+		return err == nil && m[k] != ""
+	}
+	res, perr := w.fetcher.Poll(ctx, src, v, known)
 	// What was fetched is stored even when shutdown begins now: the writes
 	// get a short context of their own.
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
@@ -315,7 +332,12 @@ func (w *Worker) pollSource(ctx context.Context, src config.Source, onlyIfDue bo
 		if !prev.PolledOnce {
 			rankBackfill(res.Items)
 		}
-		up, err := w.st.UpsertItems(wctx, src.ID, res.Items, now)
+		items, backlog, err := w.newAndChanged(wctx, src.ID, res.Items)
+		if err != nil {
+			pr.Status, pr.Error = model.PollError, err.Error()
+			break
+		}
+		up, err := w.st.UpsertItemsWith(wctx, src.ID, items, now, store.UpsertOptions{Ready: w.readyAtStore(src)})
 		if err != nil {
 			pr.Status, pr.Error = model.PollError, err.Error()
 			break
@@ -323,12 +345,20 @@ func (w *Worker) pollSource(ctx context.Context, src config.Source, onlyIfDue bo
 		pr.Status = model.PollOK
 		w.recordRefused(wctx, log, src.ID, res.Refused, now)
 		pr.ETag, pr.LastModified = res.Validators.ETag, res.Validators.LastModified
+		if backlog > 0 {
+			// More new posts wait: the next poll must fetch the whole answer
+			// again, so no validator may turn it into a 304.
+			pr.ETag, pr.LastModified, pr.Backlog = "", "", true
+			log.Info("more new posts than fetch.max_items_per_poll; the rest come with the next polls",
+				slog.Int("stored", len(up.New)), slog.Int("waiting", backlog))
+		}
 		pr.ItemCount = len(res.Items) + res.Deferred
 		pr.ListShape = res.Shape
 		pr.ArticleFetches, pr.ArticleFailures, pr.ArticleError = res.ArticleFetches, res.ArticleFailures, res.ArticleError
 		rep.New, rep.Updated, rep.Items, rep.Refused = len(up.New), len(up.Updated), len(res.Items), len(res.Refused)
 		rep.Deferred = res.Deferred
-		if len(up.New)+len(up.Updated) > 0 {
+		rep.Waiting = backlog
+		if len(up.New)+len(up.Updated) > len(up.Ready) {
 			w.Wake()
 		}
 	}
@@ -444,6 +474,74 @@ func (w *Worker) nextPoll(src config.Source, now time.Time, errs int, retryAfter
 		next = ra
 	}
 	return next
+}
+
+// newAndChanged drops the items stored with the same content hash (nothing
+// to do) and, when there are more new items than fetch.max_items_per_poll,
+// keeps the newest that many (the changed ones are all kept). It returns
+// what to store and how many new ones wait.
+func (w *Worker) newAndChanged(ctx context.Context, sourceID string, items []model.Item) ([]model.Item, int, error) {
+	keys := make([]string, len(items))
+	for i, it := range items {
+		keys[i] = it.Key
+	}
+	known, err := w.st.KnownKeys(ctx, sourceID, keys)
+	if err != nil {
+		return nil, 0, err
+	}
+	var (
+		out   = make([]model.Item, 0, len(items))
+		fresh []int // indexes in out of new items
+	)
+	for _, it := range items {
+		h, ok := known[it.Key]
+		switch {
+		case ok && h == it.ContentHash:
+			continue
+		case !ok:
+			fresh = append(fresh, len(out))
+		}
+		out = append(out, it)
+	}
+	limit := w.cfg.Fetch.MaxItemsPerPoll
+	if limit <= 0 || len(fresh) <= limit {
+		return out, 0, nil
+	}
+	sort.SliceStable(fresh, func(a, b int) bool { return out[fresh[a]].Published.After(out[fresh[b]].Published) })
+	drop := make(map[int]bool, len(fresh)-limit)
+	for _, i := range fresh[limit:] {
+		drop[i] = true
+	}
+	kept := out[:0:0]
+	for i, it := range out {
+		if !drop[i] {
+			kept = append(kept, it)
+		}
+	}
+	return kept, len(drop), nil
+}
+
+// readyAtStore is the store's UpsertOptions.Ready for src: posts that need
+// no translation (or, with no provider, every post, marked untranslated)
+// are stored ready with their deliveries in the poll's transaction, in
+// bulk, instead of going through the claim loop one by one.
+func (w *Worker) readyAtStore(src config.Source) func(model.Item) (model.Translation, []string, bool) {
+	return func(it model.Item) (model.Translation, []string, bool) {
+		var t model.Translation
+		switch {
+		case !translate.NeedsTranslation(src.Translate, it):
+		case w.engine == nil:
+			t.Untranslated = true
+		default:
+			return t, nil, false
+		}
+		it.Untranslated = t.Untranslated
+		var channels []string
+		if w.route != nil {
+			channels = w.route(it)
+		}
+		return t, channels, true
+	}
 }
 
 // rankBackfill ranks the posts of a source's first successful poll (0 =

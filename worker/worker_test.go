@@ -485,3 +485,118 @@ func TestRefusedLinksAreKeptForStatus(t *testing.T) {
 		t.Errorf("items stored: %d, %v; want 2 (a refused link keeps its post)", len(its), err)
 	}
 }
+
+func TestPollMaxItemsPerPoll(t *testing.T) {
+	cfg := testConfig(t, "fetch: { max_items_per_poll: 2 }\n")
+	st := openStore(t)
+	now := time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
+	all := items(5, "a") // a-0 newest … a-4 oldest
+	f := &fakeFetcher{results: []func(feeds.Validators) (*feeds.PollResult, error){ok(all, `"v1"`)}}
+	w := newTestWorker(t, cfg, st, f, &now, Deps{})
+	src := cfg.Sources[0]
+
+	steps := []struct {
+		wantNew, wantWaiting int
+		wantKeys             []string // every stored key after the poll, newest first
+		wantValidator        string   // validator sent with the NEXT poll
+	}{
+		{2, 3, []string{"a-0", "a-1"}, ""},
+		{2, 1, []string{"a-0", "a-1", "a-2", "a-3"}, ""},
+		{1, 0, []string{"a-0", "a-1", "a-2", "a-3", "a-4"}, `"v1"`},
+		{0, 0, []string{"a-0", "a-1", "a-2", "a-3", "a-4"}, `"v1"`},
+	}
+	for i, stp := range steps {
+		rep := w.PollSource(t.Context(), src)
+		if rep.Status != model.PollOK || rep.New != stp.wantNew || rep.Waiting != stp.wantWaiting {
+			t.Fatalf("poll %d: %+v, want ok new=%d waiting=%d", i, rep, stp.wantNew, stp.wantWaiting)
+		}
+		got, err := st.ListItems(t.Context(), store.ItemQuery{Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var keys []string
+		for _, it := range got {
+			keys = append(keys, it.Key)
+			// The whole first import is backfill, ranked by age.
+			if want := int(it.Key[2] - '0'); it.BackfillRank != want {
+				t.Errorf("poll %d: %s has backfill rank %d, want %d", i, it.Key, it.BackfillRank, want)
+			}
+		}
+		if strings.Join(keys, " ") != strings.Join(stp.wantKeys, " ") {
+			t.Errorf("poll %d: stored %v, want %v", i, keys, stp.wantKeys)
+		}
+		s, err := st.GetSource(t.Context(), src.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.ETag != stp.wantValidator {
+			t.Errorf("poll %d: stored ETag %q, want %q", i, s.ETag, stp.wantValidator)
+		}
+		now = now.Add(20 * time.Minute)
+	}
+}
+
+func TestPollStoresReadyWhenNothingToTranslate(t *testing.T) {
+	cfg := testConfig(t, "")
+	st := openStore(t)
+	now := time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
+	its := items(3, "e")
+	its[0].Language, its[0].Title, its[0].ContentHTML = "en", "English title", "<p>English</p>"
+	f := &fakeFetcher{results: []func(feeds.Validators) (*feeds.PollResult, error){ok(its, `"v1"`)}}
+	// No engine: every post is published at once, marked untranslated; no claim needed.
+	w := newTestWorker(t, cfg, st, f, &now, Deps{Route: func(model.Item) []string { return []string{"@c"} }})
+	if rep := w.PollSource(t.Context(), cfg.Sources[0]); rep.Status != model.PollOK || rep.New != 3 {
+		t.Fatalf("poll: %+v", rep)
+	}
+	got, err := st.ListItems(t.Context(), store.ItemQuery{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range got {
+		if it.State != model.StateReady {
+			t.Errorf("%s: state %s, want ready at store time", it.Key, it.State)
+		}
+		if wantU := it.Key != "e-0"; it.Untranslated != wantU {
+			t.Errorf("%s: untranslated %v, want %v", it.Key, it.Untranslated, wantU)
+		}
+	}
+	if claimed, err := st.ClaimItems(t.Context(), "x", now, 10, time.Minute); err != nil || len(claimed) != 0 {
+		t.Errorf("claim after poll = %d items, %v; want none left", len(claimed), err)
+	}
+	bl, err := st.DeliveryBacklogs(t.Context())
+	if err != nil || len(bl) != 1 || bl[0].Pending != 3 {
+		t.Errorf("delivery backlogs = %+v, %v; want 3 pending for @c", bl, err)
+	}
+}
+
+func TestSweepIfDue(t *testing.T) {
+	cfg := testConfig(t, "retention: { max_age: 240h }\n")
+	st := openStore(t)
+	now := time.Date(2023, 6, 10, 0, 0, 0, 0, time.UTC) // items(…) are from 2023-05-25
+	f := &fakeFetcher{results: []func(feeds.Validators) (*feeds.PollResult, error){ok(items(3, "a"), `"v1"`)}}
+	w := newTestWorker(t, cfg, st, f, &now, Deps{Owner: "me"})
+	if rep := w.PollSource(t.Context(), cfg.Sources[0]); rep.New != 3 {
+		t.Fatalf("poll: %+v", rep)
+	}
+	fresh := items(1, "fresh")
+	fresh[0].Published = now.Add(-time.Hour)
+	if _, err := st.UpsertItems(t.Context(), "src", fresh, now); err != nil {
+		t.Fatal(err)
+	}
+	res, swept, err := w.SweepIfDue(t.Context())
+	if err != nil || !swept || res.Items != 3 {
+		t.Fatalf("first sweep = %+v, %v, %v; want the 3 old posts deleted", res, swept, err)
+	}
+	left, err := st.ListItems(t.Context(), store.ItemQuery{})
+	if err != nil || len(left) != 1 || left[0].Key != "fresh-0" {
+		t.Errorf("left = %v, %v; want the fresh post only", left, err)
+	}
+	now = now.Add(23 * time.Hour)
+	if _, swept, err := w.SweepIfDue(t.Context()); err != nil || swept {
+		t.Errorf("sweep 23 h later = %v, %v; want not due", swept, err)
+	}
+	now = now.Add(time.Hour)
+	if _, swept, err := w.SweepIfDue(t.Context()); err != nil || !swept {
+		t.Errorf("sweep a day later = %v, %v; want swept", swept, err)
+	}
+}

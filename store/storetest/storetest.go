@@ -65,7 +65,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 		{"TMReserve", testTMReserve},
 		{"TMReserveConcurrent", testTMReserveConcurrent},
 	}
-	for _, tc := range tests {
+	for _, tc := range append(tests, scaleTests()...) {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.fn(t, open(t))
 		})

@@ -28,6 +28,8 @@ type Store struct {
 	refused    map[string]store.RefusedLinks
 	pingErr    error
 	calls      map[string]int
+	// rev grows with every write (AddItems, UpdateItem): FeedVersion's Version.
+	rev int64
 }
 
 // New returns an empty Store.
@@ -50,6 +52,7 @@ func (s *Store) AddItems(items ...model.Item) {
 			it.ID = int64(len(s.items) + 1)
 		}
 		s.items = append(s.items, it)
+		s.rev++
 	}
 }
 
@@ -60,6 +63,7 @@ func (s *Store) UpdateItem(it model.Item) error {
 	for i := range s.items {
 		if s.items[i].ID == it.ID {
 			s.items[i] = it
+			s.rev++
 			return nil
 		}
 	}
@@ -234,6 +238,32 @@ func (s *Store) GetItem(ctx context.Context, id int64) (model.Item, error) {
 		}
 	}
 	return model.Item{}, fmt.Errorf("memstore: item %d: %w", id, model.ErrNotFound)
+}
+
+// FeedVersion implements server.Store: Version grows with every write of
+// any item (coarser than the store's per-source counters, which is
+// allowed: a version must change when the posts change, not only then).
+func (s *Store) FeedVersion(ctx context.Context, sourceIDs []string) (store.FeedVersion, error) {
+	if err := ctx.Err(); err != nil {
+		return store.FeedVersion{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.count("FeedVersion")
+	v := store.FeedVersion{Version: s.rev}
+	q := store.ItemQuery{SourceIDs: sourceIDs, States: []model.State{model.StateReady}}
+	for _, it := range s.items {
+		if !match(it, q) {
+			continue
+		}
+		v.Ready++
+		for _, t := range []time.Time{it.ReadyAt, it.UpdatedAt} {
+			if t.After(v.Changed) {
+				v.Changed = t
+			}
+		}
+	}
+	return v, nil
 }
 
 // ItemsChangedSince implements server.Store: max(ReadyAt, UpdatedAt) of ready items.

@@ -25,7 +25,8 @@ type migration struct {
 }
 
 // loadMigrations reads the dialect's migrations in version order. Versions
-// must start at 1 and have no gaps or duplicates.
+// must be unique; a gap is allowed (numbers are handed out ahead of merges),
+// and each version is applied once whatever the order it arrives in.
 func loadMigrations(fsys fs.FS, dir string) ([]migration, error) {
 	entries, err := fs.ReadDir(fsys, dir)
 	if err != nil {
@@ -48,9 +49,9 @@ func loadMigrations(fsys fs.FS, dir string) ([]migration, error) {
 		ms = append(ms, m)
 	}
 	slices.SortFunc(ms, func(a, b migration) int { return cmp.Compare(a.version, b.version) })
-	for i, m := range ms {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("store: migrations in %s: want version %d, found %04d_%s", dir, i+1, m.version, m.name)
+	for i := 1; i < len(ms); i++ {
+		if ms[i].version == ms[i-1].version {
+			return nil, fmt.Errorf("store: migrations in %s: version %04d twice (%s, %s)", dir, ms[i].version, ms[i-1].name, ms[i].name)
 		}
 	}
 	return ms, nil
@@ -77,7 +78,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.inTxNoFlush(ctx, func(tx *sql.Tx) error {
 		if err := s.migrationLock(ctx, tx); err != nil {
 			return err
 		}
@@ -96,7 +97,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	}
 	for _, m := range ms {
 		applied := false
-		err := s.inTx(ctx, func(tx *sql.Tx) error {
+		err := s.inTxNoFlush(ctx, func(tx *sql.Tx) error {
 			if err := s.migrationLock(ctx, tx); err != nil {
 				return err
 			}
@@ -131,11 +132,18 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("store: read schema version: %w", err)
 	}
-	if top > len(ms) {
+	if known := lastVersion(ms); top > known {
 		s.logger.Warn("store: database schema is newer than this binary", "driver", s.d.name,
-			"schema_version", top, "known_version", len(ms))
+			"schema_version", top, "known_version", known)
 	}
 	return nil
+}
+
+func lastVersion(ms []migration) int {
+	if len(ms) == 0 {
+		return 0
+	}
+	return ms[len(ms)-1].version
 }
 
 func (s *Store) migrationLock(ctx context.Context, tx *sql.Tx) error {

@@ -207,7 +207,7 @@ func TestLoadMigrations(t *testing.T) {
 		{"ordered", fstest.MapFS{
 			"m/0002_more.sql": file("B"), "m/0001_init.sql": file("A"), "m/README.md": file("x"),
 		}, []migration{{1, "init", "A"}, {2, "more", "B"}}, false},
-		{"gap", fstest.MapFS{"m/0001_init.sql": file("A"), "m/0003_x.sql": file("C")}, nil, true},
+		{"gap", fstest.MapFS{"m/0001_init.sql": file("A"), "m/0003_x.sql": file("C")}, []migration{{1, "init", "A"}, {3, "x", "C"}}, false},
 		{"duplicate", fstest.MapFS{"m/0001_init.sql": file("A"), "m/0001_again.sql": file("C")}, nil, true},
 		{"bad name", fstest.MapFS{"m/init.sql": file("A")}, nil, true},
 		{"zero", fstest.MapFS{"m/0000_init.sql": file("A")}, nil, true},

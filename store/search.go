@@ -19,7 +19,8 @@ import (
 const (
 	// SearchByRank: best match first (title matches weigh most), then newest.
 	SearchByRank = "rank"
-	// SearchByDate: newest first.
+	// SearchByDate: newest stored first (post id order: a source's
+	// first-poll backfill comes in at the time it was stored).
 	SearchByDate = "date"
 )
 
@@ -49,7 +50,7 @@ type SearchHit struct {
 type SearchResult struct {
 	Hits []SearchHit
 	// Next is the cursor of the following page ("" when this is the last):
-	// the last hit's (score, published, id), never an offset.
+	// the last hit's (score, published, id), or its id by date; never an offset.
 	Next string
 }
 
@@ -68,11 +69,11 @@ type cursor struct {
 }
 
 func encodeCursor(order string, c searchCand) string {
-	p := strconv.FormatInt(c.published, 10) + "_" + strconv.FormatInt(c.id, 10)
 	if order == SearchByDate {
-		return "d" + p
+		return "d" + strconv.FormatInt(c.id, 10)
 	}
-	return "r" + strconv.FormatFloat(c.score, 'g', -1, 64) + "_" + p
+	return "r" + strconv.FormatFloat(c.score, 'g', -1, 64) + "_" + strconv.FormatInt(c.published, 10) + "_" +
+		strconv.FormatInt(c.id, 10)
 }
 
 func decodeCursor(order, s string) (cursor, error) {
@@ -80,34 +81,30 @@ func decodeCursor(order, s string) (cursor, error) {
 	if s == "" {
 		return c, nil
 	}
-	want := byte('r')
-	if order == SearchByDate {
-		want = 'd'
-	}
-	if s[0] != want {
-		return c, ErrBadCursor
-	}
-	parts := strings.Split(s[1:], "_")
 	var err error
-	if want == 'r' {
+	switch {
+	case order == SearchByDate && s[0] == 'd':
+		if c.id, err = strconv.ParseInt(s[1:], 10, 64); err != nil || c.id <= 0 {
+			return cursor{}, ErrBadCursor
+		}
+		return c, nil
+	case order == SearchByRank && s[0] == 'r':
+		parts := strings.Split(s[1:], "_")
 		if len(parts) != 3 {
-			return c, ErrBadCursor
+			return cursor{}, ErrBadCursor
 		}
 		if c.score, err = strconv.ParseFloat(parts[0], 64); err != nil {
-			return c, ErrBadCursor
+			return cursor{}, ErrBadCursor
 		}
-		parts = parts[1:]
+		if c.published, err = strconv.ParseInt(parts[1], 10, 64); err != nil {
+			return cursor{}, ErrBadCursor
+		}
+		if c.id, err = strconv.ParseInt(parts[2], 10, 64); err != nil || c.id <= 0 {
+			return cursor{}, ErrBadCursor
+		}
+		return c, nil
 	}
-	if len(parts) != 2 {
-		return c, ErrBadCursor
-	}
-	if c.published, err = strconv.ParseInt(parts[0], 10, 64); err != nil {
-		return c, ErrBadCursor
-	}
-	if c.id, err = strconv.ParseInt(parts[1], 10, 64); err != nil || c.id <= 0 {
-		return c, ErrBadCursor
-	}
-	return c, nil
+	return cursor{}, ErrBadCursor
 }
 
 // Search finds the ready posts that contain every group of q.Query in their
@@ -132,7 +129,7 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) (SearchResult, error)
 	if err != nil {
 		return SearchResult{}, err
 	}
-	query, args := s.searchQuery(q, cur)
+	query, args := s.searchQuery(q, cur, limit)
 	rows, err := s.r.QueryContext(ctx, s.d.rebind(query), args...)
 	if err != nil {
 		return SearchResult{}, fmt.Errorf("store: search: %w", err)
@@ -151,12 +148,9 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) (SearchResult, error)
 	if err != nil {
 		return SearchResult{}, fmt.Errorf("store: search: %w", err)
 	}
-	byDate := func(a, b searchCand) int {
-		return cmp.Or(cmp.Compare(b.published, a.published), cmp.Compare(b.id, a.id))
-	}
 	if q.Order == SearchByRank {
 		slices.SortFunc(cands, func(a, b searchCand) int {
-			return cmp.Or(cmp.Compare(b.score, a.score), byDate(a, b))
+			return cmp.Or(cmp.Compare(b.score, a.score), cmp.Compare(b.published, a.published), cmp.Compare(b.id, a.id))
 		})
 		if q.After != "" {
 			// Keyset within the ranked window: everything after the cursor.
@@ -168,8 +162,6 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) (SearchResult, error)
 			}
 			cands = cands[i:]
 		}
-	} else {
-		slices.SortFunc(cands, byDate)
 	}
 	var res SearchResult
 	more := len(cands) > limit
@@ -193,18 +185,22 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) (SearchResult, error)
 }
 
 // searchQuery is the candidate query: the newest SearchWindow matches that
-// pass the filters (and, by date, come after the cursor), with their score.
-// The limit makes ranking cost bounded whatever the number of matches.
-func (s *Store) searchQuery(q SearchQuery, cur cursor) (string, []any) {
+// pass the filters, with their score (by date: the page after the cursor).
+// Both read the index in post id order, newest stored first, so the cost
+// is bounded by the window whatever the number of matches, and no sort of
+// the matches is needed.
+func (s *Store) searchQuery(q SearchQuery, cur cursor, pageSize int) (string, []any) {
 	limit := SearchWindow
 	if q.Order == SearchByDate {
-		limit = max(q.Limit, 20) + 1
+		limit = pageSize + 1
 	}
 	var (
-		b    strings.Builder
-		args []any
+		b     strings.Builder
+		args  []any
+		rowid = "items_fts.rowid"
 	)
 	if s.d.name == DriverPostgres {
+		rowid = "x.item_id"
 		// ts_rank with weights {D, C, B, A}: a title match counts ten times a body match.
 		b.WriteString(`SELECT i.id, i.published, ts_rank('{0.1, 0.2, 0.4, 1.0}', x.tsv, ?::tsquery) AS score
 			FROM item_search x JOIN items i ON i.id = x.item_id
@@ -232,15 +228,11 @@ func (s *Store) searchQuery(q SearchQuery, cur cursor) (string, []any) {
 		b.WriteString(` AND i.published < ?`)
 		args = append(args, ms(q.To))
 	}
-	if q.Order == SearchByDate {
-		if cur.id != 0 {
-			b.WriteString(` AND (i.published < ? OR (i.published = ? AND i.id < ?))`)
-			args = append(args, cur.published, cur.published, cur.id)
-		}
-		b.WriteString(` ORDER BY i.published DESC, i.id DESC LIMIT ?`)
-	} else {
-		b.WriteString(` ORDER BY i.id DESC LIMIT ?`)
+	if q.Order == SearchByDate && cur.id != 0 {
+		b.WriteString(` AND ` + rowid + ` < ?`)
+		args = append(args, cur.id)
 	}
+	b.WriteString(` ORDER BY ` + rowid + ` DESC LIMIT ?`)
 	args = append(args, limit)
 	return b.String(), args
 }

@@ -120,6 +120,9 @@ func backUp(text string, at, n int) int {
 	if i == 0 {
 		return 0
 	}
+	if r, _ := utf8.DecodeLastRuneInString(text[:i]); unicode.IsSpace(r) {
+		return i
+	}
 	if j := strings.IndexFunc(text[i:at], unicode.IsSpace); j >= 0 {
 		return i + j + 1
 	}

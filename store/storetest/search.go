@@ -275,3 +275,6 @@ func RunSearch(t *testing.T, open func(t *testing.T) *store.Store) {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
 	}
 }
+
+// Day is the corpus's publication time of day n.
+func Day(n int) time.Time { return t0().Add(time.Duration(n) * 24 * time.Hour) }

@@ -38,6 +38,7 @@ type ItemReader interface {
 	ListItems(ctx context.Context, q store.ItemQuery) ([]model.Item, error)
 	CountItems(ctx context.Context, q store.ItemQuery) (int, error)
 	GetItem(ctx context.Context, id int64) (model.Item, error)
+	Search(ctx context.Context, q store.SearchQuery) (store.SearchResult, error)
 	ItemsChangedSince(ctx context.Context, sourceIDs []string) (time.Time, error)
 }
 
@@ -220,6 +221,11 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /feeds/{file}", s.handleFeed)
 	mux.HandleFunc("GET /sources/{file}", s.handleSource)
 	mux.HandleFunc("GET /feeds.opml", s.handleOPML)
+	mux.HandleFunc("GET /search", s.handleSearch)
+	for _, fm := range outFormats() {
+		mux.HandleFunc("GET /search."+fm.ext, s.handleSearchFeed(fm.ext))
+	}
+	mux.HandleFunc("GET /archive/{year}/{month}", s.handleArchive)
 	mux.HandleFunc("GET /status", s.handleStatus)
 	mux.HandleFunc("GET /healthz", s.handleHealthz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
@@ -239,7 +245,7 @@ func securityHeaders(next http.Handler) http.Handler {
 }
 
 // cspHTML is the Content-Security-Policy of every HTML page.
-const cspHTML = "default-src 'none'; img-src * data:; style-src 'self'; base-uri 'none'; form-action 'none'"
+const cspHTML = "default-src 'none'; img-src * data:; style-src 'self'; base-uri 'none'; form-action 'self'"
 
 func (s *Server) configFingerprint(base string) string {
 	h := sha256.New()

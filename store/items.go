@@ -335,9 +335,19 @@ func itemWhere(q ItemQuery) (string, []any) {
 			args = append(args, st)
 		}
 	}
-	if !q.Before.IsZero() {
+	switch {
+	case !q.Before.IsZero() && q.BeforeID > 0:
+		// The range on published lets both engines seek the (published, id)
+		// index to the cursor; the rest only filters the few at its time.
+		conds = append(conds, `published <= ? AND (published < ? OR id < ?)`)
+		args = append(args, ms(q.Before), ms(q.Before), q.BeforeID)
+	case !q.Before.IsZero():
 		conds = append(conds, `published < ?`)
 		args = append(args, ms(q.Before))
+	}
+	if !q.Since.IsZero() {
+		conds = append(conds, `published >= ?`)
+		args = append(args, ms(q.Since))
 	}
 	if len(conds) == 0 {
 		return "", nil

@@ -47,12 +47,12 @@ type hitView struct {
 
 // searchRequest is a parsed /search query string.
 type searchRequest struct {
-	q                              store.SearchQuery
-	text, source, feed, from, to   string
-	sort                           string
-	sourceIDs                      []string
-	problem                        string // shown to the reader; the request is answered 400
-	canonical                      url.Values
+	q                            store.SearchQuery
+	text, source, feed, from, to string
+	sort                         string
+	sourceIDs                    []string
+	problem                      string // shown to the reader; the request is answered 400
+	canonical                    url.Values
 }
 
 // parseSearch reads q, source, feed, from, to (YYYY-MM-DD, China time; to

@@ -59,3 +59,18 @@ func (s *Store) explain(ctx context.Context, query string, args []any) (string, 
 func (s *Store) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	return s.w.ExecContext(ctx, s.d.rebind(query), args...)
 }
+
+// ListPlan returns the plan of ListItems' query for q (the single-query
+// path: ORDER BY published DESC, id DESC LIMIT ? OFFSET ?).
+func (s *Store) ListPlan(ctx context.Context, q ItemQuery) (string, error) {
+	where, args := itemWhere(q)
+	args = append(args, 31, 0)
+	return s.explain(ctx, `SELECT `+itemColumns+` FROM items`+where+` ORDER BY published DESC, id DESC LIMIT ? OFFSET ?`, args)
+}
+
+// HasIndex reports whether the SQLite database has the named index.
+func (s *Store) HasIndex(ctx context.Context, name string) (bool, error) {
+	var n int
+	err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = ?`, name).Scan(&n)
+	return n > 0, err
+}

@@ -317,6 +317,27 @@ func (s *Store) GetItem(ctx context.Context, id int64) (model.Item, error) {
 	return it, nil
 }
 
+// stateCond is the condition on state for q.States. The known states are
+// written as literals, so that the planner can use the partial indexes
+// declared for them (a bound parameter cannot match "WHERE state =
+// 'ready'"); anything else selects nothing.
+func stateCond(states []model.State) string {
+	var lits []string
+	for _, st := range states {
+		switch st {
+		case model.StateNew, model.StateTranslating, model.StateReady:
+			lits = append(lits, "'"+string(st)+"'")
+		}
+	}
+	switch lits = slices.Compact(slices.Sorted(slices.Values(lits))); len(lits) {
+	case 0:
+		return "1 = 0"
+	case 1:
+		return "state = " + lits[0]
+	}
+	return "state IN (" + strings.Join(lits, ", ") + ")"
+}
+
 // itemWhere builds the WHERE clause (with leading " WHERE", or "") for q.
 func itemWhere(q ItemQuery) (string, []any) {
 	var (
@@ -330,10 +351,7 @@ func itemWhere(q ItemQuery) (string, []any) {
 		}
 	}
 	if len(q.States) > 0 {
-		conds = append(conds, `state IN (`+placeholders(len(q.States))+`)`)
-		for _, st := range q.States {
-			args = append(args, st)
-		}
+		conds = append(conds, stateCond(q.States))
 	}
 	switch {
 	case !q.Before.IsZero() && q.BeforeID > 0:

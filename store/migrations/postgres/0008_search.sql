@@ -53,3 +53,9 @@ CREATE TRIGGER items_search_update AFTER UPDATE ON items
 
 CREATE TRIGGER items_search_delete AFTER DELETE ON items
     FOR EACH ROW EXECUTE FUNCTION items_search_queue();
+
+-- Keyset pages of ready posts (index, feeds, sources, archives) read these
+-- in (published, id) order. Migration 0004 (issue 10) creates the same
+-- indexes; IF NOT EXISTS keeps either order of the two harmless.
+CREATE INDEX IF NOT EXISTS items_ready_published ON items (published DESC, id DESC) WHERE state = 'ready';
+CREATE INDEX IF NOT EXISTS items_ready_source_published ON items (source_id, published DESC, id DESC) WHERE state = 'ready';

@@ -48,3 +48,9 @@ BEGIN
     DELETE FROM items_fts WHERE rowid = OLD.id;
     DELETE FROM search_queue WHERE item_id = OLD.id;
 END;
+
+-- Keyset pages of ready posts (index, feeds, sources, archives) read these
+-- in (published, id) order. Migration 0004 (issue 10) creates the same
+-- indexes; IF NOT EXISTS keeps either order of the two harmless.
+CREATE INDEX IF NOT EXISTS items_ready_published ON items (published DESC, id DESC) WHERE state = 'ready';
+CREATE INDEX IF NOT EXISTS items_ready_source_published ON items (source_id, published DESC, id DESC) WHERE state = 'ready';

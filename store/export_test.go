@@ -11,10 +11,11 @@ import (
 // plan row. On PostgreSQL sequential scans are disabled for the EXPLAIN (a
 // test store is too small for the planner to prefer an index otherwise).
 func (s *Store) SearchPlan(ctx context.Context, q SearchQuery) (string, error) {
-	if q.Order == "" {
-		q.Order = SearchByRank
+	tier := 0
+	if q.Order != SearchByDate {
+		tier = tierBody
 	}
-	query, args := s.searchQuery(q, cursor{id: 1 << 40}, 20)
+	query, args := s.searchQuery(q, tier, 1<<40, 21)
 	return s.explain(ctx, query, args)
 }
 
@@ -73,4 +74,19 @@ func (s *Store) HasIndex(ctx context.Context, name string) (bool, error) {
 	var n int
 	err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = ?`, name).Scan(&n)
 	return n > 0, err
+}
+
+// SearchSizes returns the bytes of the whole database and of the search
+// index (SQLite: the items_fts tables and search_queue, by dbstat;
+// PostgreSQL: item_search with its indexes and search_queue).
+func (s *Store) SearchSizes(ctx context.Context) (all, index int64, err error) {
+	q := `SELECT (SELECT SUM(pgsize) FROM dbstat),
+		(SELECT SUM(pgsize) FROM dbstat WHERE name LIKE 'items_fts%' OR name LIKE '%search_queue%')`
+	if s.d.name == DriverPostgres {
+		q = `SELECT (SELECT SUM(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+				WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'm')),
+			pg_total_relation_size('item_search') + pg_total_relation_size('search_queue')`
+	}
+	err = s.r.QueryRowContext(ctx, q).Scan(&all, &index)
+	return all, index, err
 }

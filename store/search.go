@@ -1,12 +1,10 @@
 package store
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,17 +15,14 @@ import (
 
 // Search order.
 const (
-	// SearchByRank: best match first (title matches weigh most), then newest.
+	// SearchByRank: posts whose title has every word of the query first,
+	// then the posts that have them in the body; newest stored first
+	// within each. The same order on both engines.
 	SearchByRank = "rank"
 	// SearchByDate: newest stored first (post id order: a source's
 	// first-poll backfill comes in at the time it was stored).
 	SearchByDate = "date"
 )
-
-// SearchWindow is how many of the newest matches (after filters) a search
-// ranks. Ranking is bounded by it, so a query matching half the archive
-// costs what a rare one does; date order pages on past it without limit.
-const SearchWindow = 1000
 
 // SearchQuery is one search of the ready posts.
 type SearchQuery struct {
@@ -42,38 +37,40 @@ type SearchQuery struct {
 
 // SearchHit is one found post.
 type SearchHit struct {
-	Item  model.Item
-	Score float64 // higher is better; comparable within one engine only
+	Item model.Item
+	// Score is 2 for a post whose title has every word of the query, 1
+	// for one that has them in its body.
+	Score float64
 }
 
 // SearchResult is one page of results.
 type SearchResult struct {
 	Hits []SearchHit
 	// Next is the cursor of the following page ("" when this is the last):
-	// the last hit's (score, published, id), or its id by date; never an offset.
+	// the last hit's (tier, id), never an offset.
 	Next string
 }
 
 // ErrBadCursor is returned for an After that no page of this search gave.
 var ErrBadCursor = errors.New("store: search: bad page cursor")
 
-type searchCand struct {
-	id, published int64
-	score         float64
-}
+// Result tiers of SearchByRank, best first; their number is the hit's score.
+const (
+	tierTitle = 2
+	tierBody  = 1
+)
 
-// cursor is a decoded SearchQuery.After.
+// cursor is a decoded SearchQuery.After: the last hit of a page.
 type cursor struct {
-	score         float64
-	published, id int64
+	tier int
+	id   int64
 }
 
-func encodeCursor(order string, c searchCand) string {
+func encodeCursor(order string, c cursor) string {
 	if order == SearchByDate {
 		return "d" + strconv.FormatInt(c.id, 10)
 	}
-	return "r" + strconv.FormatFloat(c.score, 'g', -1, 64) + "_" + strconv.FormatInt(c.published, 10) + "_" +
-		strconv.FormatInt(c.id, 10)
+	return "r" + strconv.Itoa(c.tier) + "_" + strconv.FormatInt(c.id, 10)
 }
 
 func decodeCursor(order, s string) (cursor, error) {
@@ -84,33 +81,29 @@ func decodeCursor(order, s string) (cursor, error) {
 	var err error
 	switch {
 	case order == SearchByDate && s[0] == 'd':
-		if c.id, err = strconv.ParseInt(s[1:], 10, 64); err != nil || c.id <= 0 {
-			return cursor{}, ErrBadCursor
-		}
-		return c, nil
+		c.id, err = strconv.ParseInt(s[1:], 10, 64)
 	case order == SearchByRank && s[0] == 'r':
-		parts := strings.Split(s[1:], "_")
-		if len(parts) != 3 {
+		tier, id, ok := strings.Cut(s[1:], "_")
+		if !ok || (tier != "1" && tier != "2") {
 			return cursor{}, ErrBadCursor
 		}
-		if c.score, err = strconv.ParseFloat(parts[0], 64); err != nil {
-			return cursor{}, ErrBadCursor
-		}
-		if c.published, err = strconv.ParseInt(parts[1], 10, 64); err != nil {
-			return cursor{}, ErrBadCursor
-		}
-		if c.id, err = strconv.ParseInt(parts[2], 10, 64); err != nil || c.id <= 0 {
-			return cursor{}, ErrBadCursor
-		}
-		return c, nil
+		c.tier = int(tier[0] - '0')
+		c.id, err = strconv.ParseInt(id, 10, 64)
+	default:
+		return cursor{}, ErrBadCursor
 	}
-	return cursor{}, ErrBadCursor
+	if err != nil || c.id <= 0 {
+		return cursor{}, ErrBadCursor
+	}
+	return c, nil
 }
 
 // Search finds the ready posts that contain every group of q.Query in their
-// English or original title or body, ranked (or newest first), one page at
-// a time. The same store gives the same posts on SQLite and PostgreSQL; the
-// order by rank may differ between engines where scores are close.
+// English or original title or body, one page at a time. Each page reads
+// the index in post id order and stops at the page's end, so a search
+// costs about what its page holds whatever the number of matches (filters
+// that reject most matches cost in proportion to what they reject). The
+// same store gives the same pages on SQLite and PostgreSQL.
 func (s *Store) Search(ctx context.Context, q SearchQuery) (SearchResult, error) {
 	if len(q.Query.Groups) == 0 {
 		return SearchResult{}, fmt.Errorf("store: search: %w", fulltext.ErrEmptyQuery)
@@ -129,38 +122,27 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) (SearchResult, error)
 	if err != nil {
 		return SearchResult{}, err
 	}
-	query, args := s.searchQuery(q, cur, limit)
-	rows, err := s.r.QueryContext(ctx, s.d.rebind(query), args...)
-	if err != nil {
-		return SearchResult{}, fmt.Errorf("store: search: %w", err)
-	}
-	var cands []searchCand
-	for rows.Next() {
-		var c searchCand
-		if err := rows.Scan(&c.id, &c.published, &c.score); err != nil {
-			rows.Close()
-			return SearchResult{}, fmt.Errorf("store: search: %w", err)
+	var cands []cursor
+	if q.Order == SearchByDate {
+		if cands, err = s.searchTier(ctx, q, 0, cur.id, limit+1); err != nil {
+			return SearchResult{}, err
 		}
-		cands = append(cands, c)
-	}
-	err = rows.Err()
-	rows.Close()
-	if err != nil {
-		return SearchResult{}, fmt.Errorf("store: search: %w", err)
-	}
-	if q.Order == SearchByRank {
-		slices.SortFunc(cands, func(a, b searchCand) int {
-			return cmp.Or(cmp.Compare(b.score, a.score), cmp.Compare(b.published, a.published), cmp.Compare(b.id, a.id))
-		})
-		if q.After != "" {
-			// Keyset within the ranked window: everything after the cursor.
-			i, _ := slices.BinarySearchFunc(cands, cur, func(c searchCand, k cursor) int {
-				return cmp.Or(cmp.Compare(k.score, c.score), cmp.Compare(k.published, c.published), cmp.Compare(k.id, c.id))
-			})
-			for i < len(cands) && cands[i].id == cur.id {
-				i++
+	} else {
+		if cur.tier != tierBody {
+			if cands, err = s.searchTier(ctx, q, tierTitle, cur.id, limit+1); err != nil {
+				return SearchResult{}, err
 			}
-			cands = cands[i:]
+		}
+		if len(cands) <= limit {
+			after := int64(0)
+			if cur.tier == tierBody {
+				after = cur.id
+			}
+			more, err := s.searchTier(ctx, q, tierBody, after, limit+1-len(cands))
+			if err != nil {
+				return SearchResult{}, err
+			}
+			cands = append(cands, more...)
 		}
 	}
 	var res SearchResult
@@ -175,7 +157,7 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) (SearchResult, error)
 	}
 	for _, c := range cands {
 		if it, ok := items[c.id]; ok {
-			res.Hits = append(res.Hits, SearchHit{Item: it, Score: c.score})
+			res.Hits = append(res.Hits, SearchHit{Item: it, Score: float64(max(c.tier, tierBody))})
 		}
 	}
 	if more {
@@ -184,16 +166,35 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) (SearchResult, error)
 	return res, nil
 }
 
-// searchQuery is the candidate query: the newest SearchWindow matches that
-// pass the filters, with their score (by date: the page after the cursor).
-// Both read the index in post id order, newest stored first, so the cost
-// is bounded by the window whatever the number of matches, and no sort of
-// the matches is needed.
-func (s *Store) searchQuery(q SearchQuery, cur cursor, pageSize int) (string, []any) {
-	limit := SearchWindow
-	if q.Order == SearchByDate {
-		limit = pageSize + 1
+// searchTier reads, newest stored first, up to limit ids of ready posts
+// that pass q's filters, have an id below before (when set) and match q:
+// in the title alone (tierTitle), not all in the title (tierBody), or
+// anywhere (0).
+func (s *Store) searchTier(ctx context.Context, q SearchQuery, tier int, before int64, limit int) ([]cursor, error) {
+	query, args := s.searchQuery(q, tier, before, limit)
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(query), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: search: %w", err)
 	}
+	defer rows.Close()
+	var out []cursor
+	for rows.Next() {
+		c := cursor{tier: tier}
+		if err := rows.Scan(&c.id); err != nil {
+			return nil, fmt.Errorf("store: search: %w", err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: search: %w", err)
+	}
+	return out, nil
+}
+
+// searchQuery is searchTier's query. It reads the full-text index in post
+// id order (FTS5 rowid, item_search's key) and stops at its LIMIT: no sort
+// of the matches.
+func (s *Store) searchQuery(q SearchQuery, tier int, before int64, limit int) (string, []any) {
 	var (
 		b     strings.Builder
 		args  []any
@@ -201,18 +202,27 @@ func (s *Store) searchQuery(q SearchQuery, cur cursor, pageSize int) (string, []
 	)
 	if s.d.name == DriverPostgres {
 		rowid = "x.item_id"
-		// ts_rank with weights {D, C, B, A}: a title match counts ten times a body match.
-		b.WriteString(`SELECT i.id, i.published, ts_rank('{0.1, 0.2, 0.4, 1.0}', x.tsv, ?::tsquery) AS score
-			FROM item_search x JOIN items i ON i.id = x.item_id
-			WHERE x.tsv @@ ?::tsquery AND i.state = 'ready'`)
 		tq := q.Query.TSQuery()
-		args = append(args, tq, tq)
+		switch tier {
+		case tierTitle:
+			tq = q.Query.TSQueryTitle()
+		case tierBody:
+			tq = q.Query.TSQueryBody()
+		}
+		b.WriteString(`SELECT x.item_id FROM item_search x JOIN items i ON i.id = x.item_id
+			WHERE x.tsv @@ ?::tsquery AND i.state = 'ready'`)
+		args = append(args, tq)
 	} else {
-		// bm25 is lower for better matches; a title match weighs ten body matches.
-		b.WriteString(`SELECT i.id, i.published, -bm25(items_fts, 10.0, 1.0) AS score
-			FROM items_fts JOIN items i ON i.id = items_fts.rowid
+		m := q.Query.FTS5()
+		switch tier {
+		case tierTitle:
+			m = q.Query.FTS5Title()
+		case tierBody:
+			m = q.Query.FTS5Body()
+		}
+		b.WriteString(`SELECT items_fts.rowid FROM items_fts JOIN items i ON i.id = items_fts.rowid
 			WHERE items_fts MATCH ? AND i.state = 'ready'`)
-		args = append(args, q.Query.FTS5())
+		args = append(args, m)
 	}
 	if len(q.SourceIDs) > 0 {
 		b.WriteString(` AND i.source_id IN (` + placeholders(len(q.SourceIDs)) + `)`)
@@ -228,9 +238,9 @@ func (s *Store) searchQuery(q SearchQuery, cur cursor, pageSize int) (string, []
 		b.WriteString(` AND i.published < ?`)
 		args = append(args, ms(q.To))
 	}
-	if q.Order == SearchByDate && cur.id != 0 {
+	if before > 0 {
 		b.WriteString(` AND ` + rowid + ` < ?`)
-		args = append(args, cur.id)
+		args = append(args, before)
 	}
 	b.WriteString(` ORDER BY ` + rowid + ` DESC LIMIT ?`)
 	args = append(args, limit)
@@ -238,7 +248,7 @@ func (s *Store) searchQuery(q SearchQuery, cur cursor, pageSize int) (string, []
 }
 
 // itemsByID reads the candidates' items.
-func (s *Store) itemsByID(ctx context.Context, cands []searchCand) (map[int64]model.Item, error) {
+func (s *Store) itemsByID(ctx context.Context, cands []cursor) (map[int64]model.Item, error) {
 	args := make([]any, len(cands))
 	for i, c := range cands {
 		args[i] = c.id

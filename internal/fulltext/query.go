@@ -131,16 +131,33 @@ func (q Query) FTS5() string {
 	return strings.Join(parts, " AND ")
 }
 
+// FTS5Title is FTS5 for posts whose title alone has every group.
+func (q Query) FTS5Title() string { return "{title} : (" + q.FTS5() + ")" }
+
+// FTS5Body is FTS5 for the other matching posts: every group, not all in the title.
+func (q Query) FTS5Body() string { return "(" + q.FTS5() + ") NOT " + q.FTS5Title() }
+
 // TSQuery is the query as a PostgreSQL tsquery literal: groups joined by &,
 // phrases by <->, lone Han characters as :* prefixes.
-func (q Query) TSQuery() string {
+func (q Query) TSQuery() string { return q.tsquery("") }
+
+// TSQueryTitle is TSQuery for posts whose title alone (weight A) has every group.
+func (q Query) TSQueryTitle() string { return q.tsquery("A") }
+
+// TSQueryBody is TSQuery for the other matching posts.
+func (q Query) TSQueryBody() string { return "(" + q.TSQuery() + ") & !(" + q.TSQueryTitle() + ")" }
+
+func (q Query) tsquery(weight string) string {
 	parts := make([]string, len(q.Groups))
 	for i, g := range q.Groups {
 		terms := make([]string, len(g.Terms))
 		for j, t := range g.Terms {
 			terms[j] = quoteLexeme(t)
-			if g.Prefix {
-				terms[j] += ":*"
+			switch {
+			case g.Prefix:
+				terms[j] += ":*" + weight
+			case weight != "":
+				terms[j] += ":" + weight
 			}
 		}
 		parts[i] = "(" + strings.Join(terms, " <-> ") + ")"

@@ -74,7 +74,7 @@ func (s *Server) parseSearch(r *http.Request) searchRequest {
 	case err != nil:
 		return fail("The query has no words to search for.")
 	}
-	sr.q.Query = q
+	sr.q.Query = q.Expand(s.synonyms)
 	sr.canonical.Set("q", sr.text)
 	if sr.source != "" {
 		if _, ok := s.bySrc[sr.source]; !ok {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/mmcdole/gofeed"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/transfeed/transfeed/model"
 	"github.com/transfeed/transfeed/server/internal/memstore"
@@ -25,9 +26,9 @@ func TestSearchPage(t *testing.T) {
 	}{
 		{"form only", "/search", 200, []string{`<form class="search-form"`, `name="q"`}, []string{"No posts match"}},
 		{"English words", "/search?q=Greater+Bay+Area", 200, []string{
-			`<a href="/posts/2">Zhaoqing holds a meeting to advance <mark>Greater</mark> <mark>Bay</mark> <mark>Area</mark> construction</a>`,
+			`<a href="/posts/2">Zhaoqing holds a meeting to advance <mark>Greater Bay Area</mark> construction</a>`,
 			`<p class="original-title" lang="zh">我市召开粤港澳大湾区建设工作推进会</p>`,
-			`<p class="snippet">…of the Guangdong-Hong Kong-Macao <mark>Greater</mark> <mark>Bay</mark> <mark>Area</mark>, reviewing`,
+			`<p class="snippet">…of the Guangdong-Hong Kong-Macao <mark>Greater Bay Area</mark>, reviewing`,
 			`/search.rss?q=Greater&#43;Bay&#43;Area`,
 		}, []string{"/posts/1\""}},
 		{"Chinese word finds the English", "/search?q=%E5%A4%A7%E6%B9%BE%E5%8C%BA", 200, []string{`href="/posts/2"`, `<mark>大湾区</mark>`}, nil},
@@ -194,4 +195,35 @@ func TestArchive(t *testing.T) {
 		t.Error("index lacks an archive link")
 	}
 	_ = memstore.XuID
+}
+
+// TestSearchGlossarySynonyms: a glossary term finds its counterpart in the
+// other language, so 大湾区 finds an English post that says "Greater Bay
+// Area" and "Greater Bay Area" a post published untranslated.
+func TestSearchGlossarySynonyms(t *testing.T) {
+	cfg := memstore.ZhaoqingConfig(testBase)
+	cfg.Translation.Glossary = map[string]string{"大湾区": "Greater Bay Area"}
+	st := memstore.Zhaoqing(testNow)
+	st.AddItems(
+		model.Item{ID: 50, SourceID: "gd-english", Key: "e50", Title: "Trade fair opens in the Greater Bay Area",
+			Language: "en", Published: testNow, State: model.StateReady, ContentHTML: "<p>Exhibitors came.</p>"},
+		model.Item{ID: 51, SourceID: "zhaoqing-news", Key: "z51", Title: "大湾区交通建设", Untranslated: true,
+			Language: "zh", Published: testNow, State: model.StateReady, ContentHTML: "<p>交通。</p>"},
+	)
+	s, err := New(cfg, st, prometheus.NewRegistry(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := s.Handler()
+	for q, want := range map[string][]string{
+		"%E5%A4%A7%E6%B9%BE%E5%8C%BA": {`href="/posts/50"`, `href="/posts/51"`, `href="/posts/2"`, `<mark>Greater Bay Area</mark>`},
+		"Greater+Bay+Area":            {`href="/posts/50"`, `href="/posts/51"`, `href="/posts/2"`, `<mark>大湾区</mark>`},
+	} {
+		body := get(t, h, "/search?q="+q, nil).Body.String()
+		for _, w := range want {
+			if !strings.Contains(body, w) {
+				t.Errorf("q=%s: body lacks %s", q, w)
+			}
+		}
+	}
 }

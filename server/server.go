@@ -29,8 +29,10 @@ import (
 
 	"github.com/transfeed/transfeed/config"
 	"github.com/transfeed/transfeed/feeds/syndicate"
+	"github.com/transfeed/transfeed/internal/fulltext"
 	"github.com/transfeed/transfeed/model"
 	"github.com/transfeed/transfeed/store"
+	"github.com/transfeed/transfeed/translate"
 )
 
 // ItemReader is what the feeds and the site read. *store.Store implements it.
@@ -87,6 +89,8 @@ type Server struct {
 	loc     *time.Location
 	title   string
 	tmpl    map[string]*template.Template
+	// synonyms expand search queries with the glossary's other language.
+	synonyms *fulltext.Synonyms
 	feeds   []*outFeed          // configured feeds, in config order
 	sources []*outFeed          // one per source, in config order
 	byFeed  map[string]*outFeed // feed id → feed
@@ -132,6 +136,11 @@ func New(cfg *config.Config, st Store, reg *prometheus.Registry, logger *slog.Lo
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
+	// The glossary's pairs are search synonyms (大湾区 ↔ Greater Bay Area).
+	gl, err := translate.BuildGlossary(cfg.Translation.Glossary, cfg.GlossaryFilePath())
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
 	tmpl, err := parseTemplates()
 	if err != nil {
 		return nil, err
@@ -150,6 +159,7 @@ func New(cfg *config.Config, st Store, reg *prometheus.Registry, logger *slog.Lo
 		loc:        loc,
 		title:      cfg.Server.Title,
 		tmpl:       tmpl,
+		synonyms:   fulltext.NewSynonyms(gl.Entries()),
 		cache:      newRenderCache(maxCacheEntries, maxCacheBytes),
 		versions:   map[string]memoVersion{},
 		versionTTL: versionTTL,

@@ -118,7 +118,8 @@ func fillSearchBench(b *testing.B, s *store.Store, n int) {
 }
 
 // BenchmarkSearchScale measures search latency (p50, p99) with 8 concurrent
-// searchers on a store of TRANSFEED_SEARCH_BENCH_POSTS posts.
+// searchers (TRANSFEED_SEARCH_BENCH_CONC; at least GOMAXPROCS) on a store
+// of TRANSFEED_SEARCH_BENCH_POSTS posts.
 func BenchmarkSearchScale(b *testing.B) {
 	n, _ := strconv.Atoi(os.Getenv("TRANSFEED_SEARCH_BENCH_POSTS"))
 	if n <= 0 {
@@ -194,13 +195,18 @@ func BenchmarkSearchScale(b *testing.B) {
 	}
 }
 
-// benchLatency runs fn from 8 goroutines and reports p50 and p99 in ms.
+// benchLatency runs fn from 8 goroutines (TRANSFEED_SEARCH_BENCH_CONC) and
+// reports p50 and p99 in ms.
 func benchLatency(b *testing.B, fn func(ctx context.Context) error) {
 	var (
 		mu  sync.Mutex
 		lat []time.Duration
 	)
-	b.SetParallelism(max(1, 8/runtime.GOMAXPROCS(0)))
+	conc, _ := strconv.Atoi(os.Getenv("TRANSFEED_SEARCH_BENCH_CONC"))
+	if conc <= 0 {
+		conc = 8
+	}
+	b.SetParallelism(max(1, conc/runtime.GOMAXPROCS(0)))
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		var mine []time.Duration

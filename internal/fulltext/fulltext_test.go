@@ -8,14 +8,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-func termTexts(ts []Term) []string {
-	var out []string
-	for _, t := range ts {
-		out = append(out, t.Text)
-	}
-	return out
-}
-
 func TestTerms(t *testing.T) {
 	tests := []struct {
 		name string
@@ -33,7 +25,7 @@ func TestTerms(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if diff := cmp.Diff(tc.want, termTexts(Terms(tc.in))); diff != "" {
+			if diff := cmp.Diff(tc.want, termTexts(tc.in)); diff != "" {
 				t.Errorf("Terms(%q) (-want +got):\n%s", tc.in, diff)
 			}
 		})
@@ -158,4 +150,37 @@ func FuzzParseSnippet(f *testing.F) {
 			t.Fatalf("snippet %q is not a piece of %q", got, s)
 		}
 	})
+}
+
+func TestExpand(t *testing.T) {
+	syn := NewSynonyms(map[string]string{"大湾区": "Greater Bay Area", "肇庆": "Zhaoqing", "七星岩": "=", "端砚": "Duan inkstone"})
+	tests := []struct {
+		in, fts5 string
+	}{
+		{"Greater Bay Area", `("greater bai area" OR "大湾 湾区")`},
+		{"the greater bay area plan", `"the" AND ("greater bai area" OR "大湾 湾区") AND "plan"`},
+		{"大湾区", `("大湾 湾区" OR "greater bai area")`},
+		{"zhaoqing 大湾区", `("zhaoq" OR "肇庆") AND ("大湾 湾区" OR "greater bai area")`},
+		{"duan inkstones", `("duan inkston" OR "端砚")`},
+		{"greater bay", `"greater" AND "bai"`},
+		{"七星岩", `"七星 星岩"`},
+	}
+	for _, tc := range tests {
+		q, err := Parse(tc.in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q = q.Expand(syn)
+		if got := q.FTS5(); got != tc.fts5 {
+			t.Errorf("%q: FTS5 %s, want %s", tc.in, got, tc.fts5)
+		}
+	}
+	q, _ := Parse("Greater Bay Area")
+	q = q.Expand(syn)
+	if got, want := q.TSQuery(), `(('greater' <-> 'bai' <-> 'area') | ('大湾' <-> '湾区'))`; got != want {
+		t.Errorf("TSQuery %s, want %s", got, want)
+	}
+	if !q.Matches("湾区") {
+		t.Error("the counterpart's terms are not marked in snippets")
+	}
 }

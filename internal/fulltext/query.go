@@ -2,6 +2,7 @@ package fulltext
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -13,6 +14,9 @@ import (
 type Group struct {
 	Terms  []string
 	Prefix bool
+	// Or are other phrases that satisfy the group as well: the other
+	// language's term of a glossary entry (see Synonyms).
+	Or [][]string
 }
 
 // Query is a parsed search: a post matches when it contains every group.
@@ -127,6 +131,13 @@ func (q Query) FTS5() string {
 		if g.Prefix {
 			parts[i] += "*"
 		}
+		if len(g.Or) > 0 {
+			alts := []string{parts[i]}
+			for _, o := range g.Or {
+				alts = append(alts, `"`+strings.Join(o, " ")+`"`)
+			}
+			parts[i] = "(" + strings.Join(alts, " OR ") + ")"
+		}
 	}
 	return strings.Join(parts, " AND ")
 }
@@ -148,19 +159,29 @@ func (q Query) TSQueryTitle() string { return q.tsquery("A") }
 func (q Query) TSQueryBody() string { return "(" + q.TSQuery() + ") & !(" + q.TSQueryTitle() + ")" }
 
 func (q Query) tsquery(weight string) string {
-	parts := make([]string, len(q.Groups))
-	for i, g := range q.Groups {
-		terms := make([]string, len(g.Terms))
-		for j, t := range g.Terms {
+	phrase := func(ts []string, prefix bool) string {
+		terms := make([]string, len(ts))
+		for j, t := range ts {
 			terms[j] = quoteLexeme(t)
 			switch {
-			case g.Prefix:
+			case prefix:
 				terms[j] += ":*" + weight
 			case weight != "":
 				terms[j] += ":" + weight
 			}
 		}
-		parts[i] = "(" + strings.Join(terms, " <-> ") + ")"
+		return "(" + strings.Join(terms, " <-> ") + ")"
+	}
+	parts := make([]string, len(q.Groups))
+	for i, g := range q.Groups {
+		parts[i] = phrase(g.Terms, g.Prefix)
+		if len(g.Or) > 0 {
+			alts := []string{parts[i]}
+			for _, o := range g.Or {
+				alts = append(alts, phrase(o, false))
+			}
+			parts[i] = "(" + strings.Join(alts, " | ") + ")"
+		}
 	}
 	return strings.Join(parts, " & ")
 }
@@ -216,6 +237,112 @@ func (q Query) Matches(term string) bool {
 				return true
 			}
 		}
+		for _, o := range g.Or {
+			if slices.Contains(o, term) {
+				return true
+			}
+		}
 	}
 	return false
+}
+
+// Synonyms are the glossary's pairs of terms (Chinese source, English
+// target), each the other's alternative in a query: 大湾区 also finds a
+// post that says "Greater Bay Area" (an English source, or one published
+// untranslated), and the other way round.
+type Synonyms struct {
+	pairs [][2][]string // terms of the Chinese, terms of the English
+}
+
+// NewSynonyms builds Synonyms from glossary entries (source → target).
+// Targets "=" (not a term) and entries without terms are left out.
+func NewSynonyms(entries map[string]string) *Synonyms {
+	syn := &Synonyms{}
+	keys := make([]string, 0, len(entries))
+	for k := range entries {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, src := range keys {
+		dst := entries[src]
+		if dst == "=" {
+			continue
+		}
+		a, b := termTexts(src), termTexts(dst)
+		if len(a) == 0 || len(b) == 0 || slices.Equal(a, b) {
+			continue
+		}
+		syn.pairs = append(syn.pairs, [2][]string{a, b})
+	}
+	return syn
+}
+
+func termTexts(s string) []string {
+	var out []string
+	for _, t := range Terms(s) {
+		out = append(out, t.Text)
+	}
+	return out
+}
+
+// Expand gives each group that is a glossary term its counterpart as an
+// alternative. Consecutive words that spell a term of several words
+// (Greater Bay Area) become that phrase, or its counterpart.
+func (q Query) Expand(syn *Synonyms) Query {
+	if syn == nil || len(syn.pairs) == 0 {
+		return q
+	}
+	var out []Group
+	for i := 0; i < len(q.Groups); i++ {
+		g := q.Groups[i]
+		if alt, ok := syn.other(g.Terms); ok && !g.Prefix {
+			g.Or = append(slices.Clip(g.Or), alt)
+			out = append(out, g)
+			continue
+		}
+		// The longest run of single words from i that spells a term.
+		best, bestAlt := 0, []string(nil)
+		for j := i + 2; j <= len(q.Groups); j++ {
+			var words []string
+			ok := true
+			for _, w := range q.Groups[i:j] {
+				if len(w.Terms) != 1 || w.Prefix || len(w.Or) > 0 {
+					ok = false
+					break
+				}
+				words = append(words, w.Terms[0])
+			}
+			if !ok {
+				break
+			}
+			if alt, found := syn.other(words); found {
+				best, bestAlt = j, alt
+			}
+		}
+		if best > 0 {
+			var words []string
+			for _, w := range q.Groups[i:best] {
+				words = append(words, w.Terms[0])
+			}
+			out = append(out, Group{Terms: words, Or: [][]string{bestAlt}})
+			i = best - 1
+			continue
+		}
+		out = append(out, g)
+	}
+	q.Groups = out
+	return q
+}
+
+// other returns the counterpart of the term spelled by terms.
+func (syn *Synonyms) other(terms []string) ([]string, bool) {
+	for _, p := range syn.pairs {
+		switch {
+		case slices.Equal(p[0], terms):
+			return p[1], true
+		case slices.Equal(p[1], terms):
+			return p[0], true
+		}
+	}
+	return nil, false
 }

@@ -42,9 +42,11 @@ func Snippet(text string, q Query, maxRunes int) []Fragment {
 		if h.End <= start || h.Start >= end {
 			continue
 		}
-		// Overlapping pairs of one Han word make one mark.
+		// Overlapping pairs of one Han word, and matched words with only
+		// spaces between them, make one mark.
 		hs, he := max(h.Start, pos), min(h.End, end)
-		for i+1 < len(hits) && hits[i+1].Start <= he && hits[i+1].Start < end {
+		for i+1 < len(hits) && hits[i+1].Start < end &&
+			(hits[i+1].Start <= he || strings.TrimSpace(text[he:hits[i+1].Start]) == "") {
 			i++
 			he = min(max(he, hits[i].End), end)
 		}

@@ -85,6 +85,7 @@ type SearchCase struct {
 	SourceIDs []string
 	FromDay   int // 0: open
 	ToDay     int // 0: open
+	Glossary  map[string]string // query expanded with these synonyms
 	Want      []string
 }
 
@@ -107,6 +108,10 @@ func SearchCases() []SearchCase {
 		{Name: "date filter", Query: "湾区", FromDay: 2, ToDay: 12, Want: []string{"gba-rail", "untranslated"}},
 		{Name: "markup is not text", Query: "evil", Want: nil},
 		{Name: "no match", Query: "tokyo", Want: nil},
+		{Name: "glossary synonym of Chinese", Query: "湾区", Glossary: map[string]string{"湾区": "Bay Area"},
+			Want: []string{"english-source", "gba-forum", "gba-rail", "untranslated"}},
+		{Name: "glossary synonym of English", Query: "bay area", Glossary: map[string]string{"湾区": "Bay Area"},
+			Want: []string{"english-source", "gba-forum", "gba-rail", "untranslated"}},
 		{Name: "punctuation only words", Query: "bay, area!", Want: []string{"english-source", "gba-forum", "gba-rail"}},
 	}
 }
@@ -117,6 +122,9 @@ func (c SearchCase) Run(t testing.TB, s *store.Store, ids map[string]int64, orde
 	q, err := fulltext.Parse(c.Query)
 	if err != nil {
 		t.Fatalf("parse %q: %v", c.Query, err)
+	}
+	if c.Glossary != nil {
+		q = q.Expand(fulltext.NewSynonyms(c.Glossary))
 	}
 	sq := store.SearchQuery{Query: q, SourceIDs: c.SourceIDs, Order: order, Limit: 2}
 	if c.FromDay > 0 {

@@ -81,12 +81,25 @@ func terms(text string) []string {
 	return out
 }
 
-// contains reports whether g's terms occur consecutively in ts.
+// contains reports whether g's terms, or one of its alternatives, occur
+// consecutively in ts.
 func contains(ts []string, g fulltext.Group) bool {
-	for i := 0; i+len(g.Terms) <= len(ts); i++ {
+	if phraseIn(ts, g.Terms, g.Prefix) {
+		return true
+	}
+	for _, o := range g.Or {
+		if phraseIn(ts, o, false) {
+			return true
+		}
+	}
+	return false
+}
+
+func phraseIn(ts, phrase []string, prefix bool) bool {
+	for i := 0; i+len(phrase) <= len(ts); i++ {
 		ok := true
-		for j, t := range g.Terms {
-			if ts[i+j] != t && !(g.Prefix && strings.HasPrefix(ts[i+j], t)) {
+		for j, t := range phrase {
+			if ts[i+j] != t && !(prefix && strings.HasPrefix(ts[i+j], t)) {
 				ok = false
 				break
 			}

@@ -80,23 +80,23 @@ const (
 
 // Server serves transfeed's HTTP routes.
 type Server struct {
-	cfg     *config.Config
-	st      Store
-	logger  *slog.Logger
-	reg     *prometheus.Registry
-	b       *syndicate.Builder
-	policy  *bluemonday.Policy
-	loc     *time.Location
-	title   string
-	tmpl    map[string]*template.Template
+	cfg    *config.Config
+	st     Store
+	logger *slog.Logger
+	reg    *prometheus.Registry
+	b      *syndicate.Builder
+	policy *bluemonday.Policy
+	loc    *time.Location
+	title  string
+	tmpl   map[string]*template.Template
 	// synonyms expand search queries with the glossary's other language.
 	synonyms *fulltext.Synonyms
-	feeds   []*outFeed          // configured feeds, in config order
-	sources []*outFeed          // one per source, in config order
-	byFeed  map[string]*outFeed // feed id → feed
-	bySrc   map[string]*outFeed // source id → source feed
-	srcInfo map[string]syndicate.SourceInfo
-	cache   *renderCache
+	feeds    []*outFeed          // configured feeds, in config order
+	sources  []*outFeed          // one per source, in config order
+	byFeed   map[string]*outFeed // feed id → feed
+	bySrc    map[string]*outFeed // source id → source feed
+	srcInfo  map[string]syndicate.SourceInfo
+	cache    *renderCache
 	// telegram is the daemon's Telegram connection (nil: not reported).
 	telegram TelegramHealth
 	metrics  *httpMetrics

@@ -83,8 +83,8 @@ type SearchCase struct {
 	Name      string
 	Query     string
 	SourceIDs []string
-	FromDay   int // 0: open
-	ToDay     int // 0: open
+	FromDay   int               // 0: open
+	ToDay     int               // 0: open
 	Glossary  map[string]string // query expanded with these synonyms
 	Want      []string
 }

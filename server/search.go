@@ -186,7 +186,7 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 		}
 		for _, fm := range outFormats() {
 			view.FeedLinks = append(view.FeedLinks, alternate{
-				Type: strings.TrimSuffix(fm.contentType, "; charset=utf-8"), Title: "Search feed (" + strings.ToUpper(fm.ext) + ")",
+				Type: strings.TrimSuffix(fm.contentType, "; charset=utf-8"), Title: "Search feed (" + formatName(fm.ext) + ")",
 				Href: s.b.URL("/search." + fm.ext + "?" + sr.canonical.Encode()),
 			})
 		}
@@ -213,6 +213,17 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Security-Policy", cspHTML)
 	rd.write(w, r, code)
+}
+
+// formatName is a feed format as readers know it.
+func formatName(ext string) string {
+	switch ext {
+	case "rss":
+		return "RSS"
+	case "atom":
+		return "Atom"
+	}
+	return "JSON Feed"
 }
 
 func cloneValues(v url.Values) url.Values {

@@ -33,7 +33,12 @@ BEGIN
         DELETE FROM search_queue WHERE item_id = OLD.id;
         RETURN OLD;
     END IF;
-    INSERT INTO search_queue (item_id) VALUES (NEW.id) ON CONFLICT DO NOTHING;
+    -- DO UPDATE (not DO NOTHING) locks a row already queued: a transaction
+    -- indexing that row elsewhere (SKIP LOCKED) either finishes first (the
+    -- row is then queued again) or skips it, so this transaction indexes
+    -- its own version of the post and a stale one never wins.
+    INSERT INTO search_queue (item_id) VALUES (NEW.id)
+        ON CONFLICT (item_id) DO UPDATE SET item_id = EXCLUDED.item_id;
     RETURN NEW;
 END;
 $$;

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -152,17 +153,6 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 	if sr.problem != "" {
 		code = http.StatusBadRequest
 	} else if len(sr.q.Query.Groups) > 0 {
-		v, err := s.version(ctx, nil)
-		if err != nil {
-			s.serverError(w, r, err)
-			return
-		}
-		val := validators{etag: makeETag(s.fingerprint, "/search", r.URL.RawQuery, v.String()), lastModified: v.changed,
-			cacheControl: searchCacheHeader}
-		if notModified(w, r, val) {
-			return
-		}
-		lastMod = v.changed
 		sr.q.Limit = searchPageSize
 		res, err := s.st.Search(ctx, sr.q)
 		if errors.Is(err, store.ErrBadCursor) {
@@ -172,6 +162,13 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 			s.serverError(w, r, err)
 			return
 		}
+		// The page's validators come from what it shows (a search costs
+		// about what a page holds), so a 304 is exact and needs no render.
+		val := s.resultValidators("/search?"+r.URL.RawQuery, res, searchCacheHeader)
+		if code == http.StatusOK && notModified(w, r, val) {
+			return
+		}
+		lastMod = val.lastModified
 		view.Searched = true
 		for _, h := range res.Hits {
 			view.Hits = append(view.Hits, s.hitView(h.Item, sr.q.Query))
@@ -224,6 +221,20 @@ func formatName(ext string) string {
 		return "Atom"
 	}
 	return "JSON Feed"
+}
+
+// resultValidators derive a search response's ETag and Last-Modified from
+// the posts it shows: which, in what order, and when each last changed.
+func (s *Server) resultValidators(key string, res store.SearchResult, cacheControl string) validators {
+	parts := []string{s.fingerprint, key, res.Next}
+	var last time.Time
+	for _, h := range res.Hits {
+		it := h.Item
+		changed := latestTime(it.UpdatedAt, it.ReadyAt, it.TranslatedAt)
+		last = latestTime(last, changed)
+		parts = append(parts, strconv.FormatInt(it.ID, 36)+"."+strconv.FormatInt(changed.UnixNano(), 36)+"."+it.ContentHash)
+	}
+	return validators{etag: makeETag(parts...), lastModified: last.UTC(), cacheControl: cacheControl}
 }
 
 func cloneValues(v url.Values) url.Values {
@@ -286,27 +297,23 @@ func (s *Server) handleSearchFeed(ext string) http.HandlerFunc {
 			return
 		}
 		ctx := r.Context()
-		v, err := s.version(ctx, nil)
+		self := "/search." + fm.ext + "?" + sr.canonical.Encode()
+		sr.q.Order, sr.q.Limit, sr.q.After = store.SearchByDate, searchFeedSize, ""
+		res, err := s.st.Search(ctx, sr.q)
 		if err != nil {
-			s.serverError(w, r, err)
+			s.serverError(w, r, fmt.Errorf("server: search feed: %w", err))
 			return
 		}
-		self := "/search." + fm.ext + "?" + sr.canonical.Encode()
-		val := validators{etag: makeETag(s.fingerprint, self, v.String()), lastModified: v.changed, cacheControl: cacheFeeds}
+		val := s.resultValidators(self, res, cacheFeeds)
 		if notModified(w, r, val) {
 			return
 		}
 		rd, err := s.cache.get(self, val.etag, func() (*rendered, error) {
-			sr.q.Order, sr.q.Limit, sr.q.After = store.SearchByDate, searchFeedSize, ""
-			res, err := s.st.Search(ctx, sr.q)
-			if err != nil {
-				return nil, fmt.Errorf("server: search feed: %w", err)
-			}
 			entries := make([]syndicate.Entry, 0, len(res.Hits))
 			for _, h := range res.Hits {
 				entries = append(entries, s.b.Entry(h.Item, s.source(h.Item.SourceID), false))
 			}
-			updated := v.changed
+			updated := val.lastModified
 			if updated.IsZero() {
 				updated = s.started
 			}
@@ -323,7 +330,7 @@ func (s *Server) handleSearchFeed(ext string) http.HandlerFunc {
 			if err := fm.render(&buf, ch, entries); err != nil {
 				return nil, fmt.Errorf("server: render %s: %w", self, err)
 			}
-			return newRendered(buf.Bytes(), fm.contentType, cacheFeeds, v.changed)
+			return newRendered(buf.Bytes(), fm.contentType, cacheFeeds, val.lastModified)
 		})
 		if err != nil {
 			s.serverError(w, r, err)

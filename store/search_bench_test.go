@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -178,6 +179,30 @@ func BenchmarkSearchScale(b *testing.B) {
 			}
 			b.Logf("%s: database %d MB, search index %d MB (%.0f%% of the rest)", engine, all>>20, index>>20,
 				100*float64(index)/float64(all-index))
+			// Keyset list pages (index, source page, archive month) at the
+			// newest posts and deep in the year.
+			deep, err := s.ListItems(b.Context(), store.ItemQuery{States: []model.State{model.StateReady}, Limit: 1,
+				Before: time.Date(2025, 12, 20, 0, 0, 0, 0, time.UTC)})
+			if err != nil || len(deep) == 0 {
+				b.Fatalf("deep cursor: %v", err)
+			}
+			ready := []model.State{model.StateReady}
+			lists := map[string]store.ItemQuery{
+				"list-first":       {States: ready, Limit: 31},
+				"list-deep":        {States: ready, Limit: 31, Before: deep[0].Published, BeforeID: deep[0].ID},
+				"source-list-deep": {SourceIDs: []string{"gaoyao"}, States: ready, Limit: 31, Before: deep[0].Published, BeforeID: deep[0].ID},
+				"archive-month": {States: ready, Limit: 31, Since: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC),
+					Before: time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)},
+			}
+			for _, name := range slices.Sorted(maps.Keys(lists)) {
+				q := lists[name]
+				b.Run(name, func(b *testing.B) {
+					benchLatency(b, func(ctx context.Context) error {
+						_, err := s.ListItems(ctx, q)
+						return err
+					})
+				})
+			}
 			for _, qc := range queries {
 				b.Run(qc.name, func(b *testing.B) {
 					q, err := fulltext.Parse(qc.q)

@@ -203,15 +203,19 @@ func (s *Store) searchQuery(q SearchQuery, tier int, before int64, limit int) (s
 	if s.d.name == DriverPostgres {
 		rowid = "x.item_id"
 		tq := q.Query.TSQuery()
+		b.WriteString(`SELECT x.item_id FROM item_search x JOIN items i ON i.id = x.item_id WHERE `)
 		switch tier {
 		case tierTitle:
-			tq = q.Query.TSQueryTitle()
+			b.WriteString(`x.title_tsv @@ ?::tsquery`)
+			args = append(args, tq)
 		case tierBody:
-			tq = q.Query.TSQueryBody()
+			b.WriteString(`x.tsv @@ ?::tsquery AND NOT x.title_tsv @@ ?::tsquery`)
+			args = append(args, tq, tq)
+		default:
+			b.WriteString(`x.tsv @@ ?::tsquery`)
+			args = append(args, tq)
 		}
-		b.WriteString(`SELECT x.item_id FROM item_search x JOIN items i ON i.id = x.item_id
-			WHERE x.tsv @@ ?::tsquery AND i.state = 'ready'`)
-		args = append(args, tq)
+		b.WriteString(` AND i.state = 'ready'`)
 	} else {
 		m := q.Query.FTS5()
 		switch tier {

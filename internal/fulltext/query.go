@@ -149,25 +149,14 @@ func (q Query) FTS5Title() string { return "{title} : (" + q.FTS5() + ")" }
 func (q Query) FTS5Body() string { return "(" + q.FTS5() + ") NOT " + q.FTS5Title() }
 
 // TSQuery is the query as a PostgreSQL tsquery literal: groups joined by &,
-// phrases by <->, lone Han characters as :* prefixes.
-func (q Query) TSQuery() string { return q.tsquery("") }
-
-// TSQueryTitle is TSQuery for posts whose title alone (weight A) has every group.
-func (q Query) TSQueryTitle() string { return q.tsquery("A") }
-
-// TSQueryBody is TSQuery for the other matching posts.
-func (q Query) TSQueryBody() string { return "(" + q.TSQuery() + ") & !(" + q.TSQueryTitle() + ")" }
-
-func (q Query) tsquery(weight string) string {
+// phrases by <->, lone Han characters as :* prefixes, alternatives by |.
+func (q Query) TSQuery() string {
 	phrase := func(ts []string, prefix bool) string {
 		terms := make([]string, len(ts))
 		for j, t := range ts {
 			terms[j] = quoteLexeme(t)
-			switch {
-			case prefix:
-				terms[j] += ":*" + weight
-			case weight != "":
-				terms[j] += ":" + weight
+			if prefix {
+				terms[j] += ":*"
 			}
 		}
 		return "(" + strings.Join(terms, " <-> ") + ")"

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"compress/gzip"
 	"errors"
 	"fmt"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/transfeed/transfeed/feeds/syndicate"
 	"github.com/transfeed/transfeed/internal/fulltext"
@@ -200,16 +202,41 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, fmt.Errorf("server: page search: %w", err))
 		return
 	}
-	rd, err := newRendered(buf.Bytes(), "text/html; charset=utf-8", searchCacheHeader, lastMod)
-	if err != nil {
-		s.serverError(w, r, err)
-		return
-	}
+	// A search page is rendered per request and not cached: it is
+	// compressed only for a client that takes gzip, and quickly.
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", cspHTML)
+	h.Set("Vary", "Accept-Encoding")
+	h.Set("Cache-Control", searchCacheHeader)
 	if code != http.StatusOK {
-		rd.cacheControl = "no-store"
+		h.Set("Cache-Control", "no-store")
 	}
-	w.Header().Set("Content-Security-Policy", cspHTML)
-	rd.write(w, r, code)
+	if !lastMod.IsZero() {
+		h.Set("Last-Modified", lastMod.UTC().Format(http.TimeFormat))
+	}
+	body := buf.Bytes()
+	if acceptsGzip(r) {
+		var gz bytes.Buffer
+		zw, err := gzip.NewWriterLevel(&gz, gzip.BestSpeed)
+		if err == nil {
+			_, err = zw.Write(body)
+		}
+		if err == nil {
+			err = zw.Close()
+		}
+		if err != nil {
+			s.serverError(w, r, fmt.Errorf("server: gzip: %w", err))
+			return
+		}
+		h.Set("Content-Encoding", "gzip")
+		body = gz.Bytes()
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(code)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(body)
+	}
 }
 
 // formatName is a feed format as readers know it.
@@ -257,7 +284,7 @@ func (s *Server) hitView(it model.Item, q fulltext.Query) hitView {
 		Datetime: it.Published.In(s.loc).Format(time.RFC3339),
 		Lang:     it.Language,
 		Title:    fulltext.Snippet(firstNonEmpty(t.Title, model.Untitled), q, 300),
-		Snippet:  fulltext.Snippet(t.Body, q, snippetRunes),
+		Snippet:  fulltext.Snippet(head(t.Body), q, snippetRunes),
 	}
 	if h.Lang == "" {
 		h.Lang = "zh"
@@ -266,12 +293,29 @@ func (s *Server) hitView(it model.Item, q fulltext.Query) hitView {
 		h.OriginalTitle = fulltext.Snippet(t.OriginalTitle, q, 300)
 	}
 	if t.OriginalBody != "" {
-		h.OriginalSnippet = fulltext.Snippet(t.OriginalBody, q, zhSnippetRunes)
+		h.OriginalSnippet = fulltext.Snippet(head(t.OriginalBody), q, zhSnippetRunes)
 	}
 	if _, ok := s.bySrc[it.SourceID]; ok {
 		h.SourceHref = "/sources/" + it.SourceID
 	}
 	return h
+}
+
+// snippetScanBytes bounds the text a snippet is looked for in: the start of
+// a long post is where its match usually is, and a page of 20 results is
+// not worth tokenising whole bodies for.
+const snippetScanBytes = 6000
+
+// head is the start of text, at most snippetScanBytes, cut at a rune boundary.
+func head(text string) string {
+	if len(text) <= snippetScanBytes {
+		return text
+	}
+	i := snippetScanBytes
+	for i > 0 && !utf8.RuneStart(text[i]) {
+		i--
+	}
+	return text[:i]
 }
 
 func firstNonEmpty(ss ...string) string {

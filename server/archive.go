@@ -70,7 +70,8 @@ func (s *Server) listPage(r *http.Request, sourceIDs []string, cur pageCursor, s
 func olderLink(base string, extra url.Values, items []model.Item) string {
 	last := items[len(items)-1]
 	v := cloneValues(extra)
-	v.Set("before", pageCursor{published: last.Published, id: last.ID}.String())
+	// SortTime: an undated post is stored (and ordered) at its first-seen time.
+	v.Set("before", pageCursor{published: last.SortTime(), id: last.ID}.String())
 	return base + "?" + v.Encode()
 }
 

@@ -280,8 +280,8 @@ func (s *Server) hitView(it model.Item, q fulltext.Query) hitView {
 	h := hitView{
 		Href:     syndicate.PostPath(it.ID),
 		Source:   src.Name,
-		Time:     syndicate.FormatCST(it.Published, s.loc),
-		Datetime: it.Published.In(s.loc).Format(time.RFC3339),
+		Time:     model.DateLabel(it, s.loc),
+		Datetime: it.SortTime().In(s.loc).Format(time.RFC3339),
 		Lang:     it.Language,
 		Title:    fulltext.Snippet(firstNonEmpty(t.Title, model.Untitled), q, 300),
 		Snippet:  fulltext.Snippet(head(t.Body), q, snippetRunes),

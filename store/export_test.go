@@ -16,10 +16,10 @@ func (s *Store) SearchPlan(ctx context.Context, q SearchQuery) (string, error) {
 		tier = tierBody
 	}
 	query, args := s.searchQuery(q, tier, 1<<40, 21)
-	return s.explain(ctx, query, args)
+	return s.explainPlan(ctx, query, args)
 }
 
-func (s *Store) explain(ctx context.Context, query string, args []any) (string, error) {
+func (s *Store) explainPlan(ctx context.Context, query string, args []any) (string, error) {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return "", err
@@ -66,7 +66,7 @@ func (s *Store) Exec(ctx context.Context, query string, args ...any) (sql.Result
 func (s *Store) ListPlan(ctx context.Context, q ItemQuery) (string, error) {
 	where, args := itemWhere(q)
 	args = append(args, 31, 0)
-	return s.explain(ctx, `SELECT `+itemColumns+` FROM items`+where+` ORDER BY published DESC, id DESC LIMIT ? OFFSET ?`, args)
+	return s.explainPlan(ctx, `SELECT `+itemColumns+` FROM items`+where+` ORDER BY published DESC, id DESC LIMIT ? OFFSET ?`, args)
 }
 
 // HasIndex reports whether the SQLite database has the named index.

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# screenshot.sh — rebuild docs/index.png, docs/post.png and docs/index-phone.png
+# screenshot.sh — rebuild docs/index.png, docs/post.png, docs/index-phone.png,
+# docs/search.png (a search in English and in Chinese) and docs/archive.png
 # from the development server (in-memory store seeded with sample Zhaoqing
 # posts), and fail when headless Chromium logs a console error.
 # Needs: go, chromium (apt-get install -y chromium), fonts-noto-cjk for Chinese text.
@@ -33,3 +34,6 @@ shot() { # shot OUT.png WIDTHxHEIGHT URL
 shot docs/index.png 1200,1600 "$base/"
 shot docs/post.png 1200,1600 "$base/posts/1"
 shot docs/index-phone.png 390,844 "$base/"
+shot docs/search.png 1200,1400 "$base/search?q=Greater+Bay+Area"
+shot docs/search-zh.png 390,844 "$base/search?q=%E5%A4%A7%E6%B9%BE%E5%8C%BA"
+shot docs/archive.png 1200,1200 "$base/archive/2023/05"

@@ -31,8 +31,10 @@ import (
 
 	"github.com/transfeed/transfeed/config"
 	"github.com/transfeed/transfeed/feeds/syndicate"
+	"github.com/transfeed/transfeed/internal/fulltext"
 	"github.com/transfeed/transfeed/model"
 	"github.com/transfeed/transfeed/store"
+	"github.com/transfeed/transfeed/translate"
 )
 
 // ItemReader is what the feeds and the site read. *store.Store implements it.
@@ -40,6 +42,7 @@ type ItemReader interface {
 	ListItems(ctx context.Context, q store.ItemQuery) ([]model.Item, error)
 	GetItem(ctx context.Context, id int64) (model.Item, error)
 	FeedVersion(ctx context.Context, sourceIDs []string) (store.FeedVersion, error)
+	Search(ctx context.Context, q store.SearchQuery) (store.SearchResult, error)
 }
 
 // StatusReader is what /status and /healthz read. *store.Store implements it.
@@ -78,21 +81,23 @@ const (
 
 // Server serves transfeed's HTTP routes.
 type Server struct {
-	cfg     *config.Config
-	st      Store
-	logger  *slog.Logger
-	reg     *prometheus.Registry
-	b       *syndicate.Builder
-	policy  *bluemonday.Policy
-	loc     *time.Location
-	title   string
-	tmpl    map[string]*template.Template
-	feeds   []*outFeed          // configured feeds, in config order
-	sources []*outFeed          // one per source, in config order
-	byFeed  map[string]*outFeed // feed id → feed
-	bySrc   map[string]*outFeed // source id → source feed
-	srcInfo map[string]syndicate.SourceInfo
-	cache   *renderCache
+	cfg    *config.Config
+	st     Store
+	logger *slog.Logger
+	reg    *prometheus.Registry
+	b      *syndicate.Builder
+	policy *bluemonday.Policy
+	loc    *time.Location
+	title  string
+	tmpl   map[string]*template.Template
+	// synonyms expand search queries with the glossary's other language.
+	synonyms *fulltext.Synonyms
+	feeds    []*outFeed          // configured feeds, in config order
+	sources  []*outFeed          // one per source, in config order
+	byFeed   map[string]*outFeed // feed id → feed
+	bySrc    map[string]*outFeed // source id → source feed
+	srcInfo  map[string]syndicate.SourceInfo
+	cache    *renderCache
 	// telegram is the daemon's Telegram connection (nil: not reported).
 	telegram TelegramHealth
 	metrics  *httpMetrics
@@ -135,6 +140,11 @@ func New(cfg *config.Config, st Store, reg *prometheus.Registry, logger *slog.Lo
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
+	// The glossary's pairs are search synonyms (大湾区 ↔ Greater Bay Area).
+	gl, err := translate.BuildGlossary(cfg.Translation.Glossary, cfg.GlossaryFilePath())
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
 	tmpl, err := parseTemplates()
 	if err != nil {
 		return nil, err
@@ -153,6 +163,7 @@ func New(cfg *config.Config, st Store, reg *prometheus.Registry, logger *slog.Lo
 		loc:        loc,
 		title:      cfg.Server.Title,
 		tmpl:       tmpl,
+		synonyms:   fulltext.NewSynonyms(gl.Entries()),
 		cache:      newRenderCache(maxCacheEntries, maxCacheBytes),
 		versions:   map[string]memoVersion{},
 		versionTTL: versionTTL,
@@ -224,6 +235,11 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /feeds/{file}", s.handleFeed)
 	mux.HandleFunc("GET /sources/{file}", s.handleSource)
 	mux.HandleFunc("GET /feeds.opml", s.handleOPML)
+	mux.HandleFunc("GET /search", s.handleSearch)
+	for _, fm := range outFormats() {
+		mux.HandleFunc("GET /search."+fm.ext, s.handleSearchFeed(fm.ext))
+	}
+	mux.HandleFunc("GET /archive/{year}/{month}", s.handleArchive)
 	mux.HandleFunc("GET /status", s.handleStatus)
 	mux.HandleFunc("GET /healthz", s.handleHealthz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
@@ -243,7 +259,7 @@ func securityHeaders(next http.Handler) http.Handler {
 }
 
 // cspHTML is the Content-Security-Policy of every HTML page.
-const cspHTML = "default-src 'none'; img-src * data:; style-src 'self'; base-uri 'none'; form-action 'none'"
+const cspHTML = "default-src 'none'; img-src * data:; style-src 'self'; base-uri 'none'; form-action 'self'"
 
 func (s *Server) configFingerprint(base string) string {
 	h := sha256.New()

@@ -9,13 +9,13 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"path"
 	"strconv"
 	"time"
 
 	"github.com/transfeed/transfeed/feeds/syndicate"
 	"github.com/transfeed/transfeed/model"
-	"github.com/transfeed/transfeed/store"
 )
 
 //go:embed templates/*.html
@@ -28,7 +28,7 @@ var staticFS embed.FS
 var errPageNotFound = errors.New("server: page not found")
 
 // pages are the page templates, each parsed with layout.html.
-var pageNames = [...]string{"list", "post", "status", "error"}
+var pageNames = [...]string{"list", "post", "status", "error", "search"}
 
 func parseTemplates() (map[string]*template.Template, error) {
 	out := make(map[string]*template.Template, len(pageNames))
@@ -80,9 +80,10 @@ type pageData struct {
 	FeedLinks   []alternate // shown as links on list pages
 	Days        []dayGroup
 	Prev, Next  string
-	Page        int
 	Post        *postView
 	Status      *statusView
+	Search      *searchView
+	Archive     *archiveNav
 	Code        int
 	Message     string
 }
@@ -100,6 +101,7 @@ type postCard struct {
 
 type postView struct {
 	Title, OriginalTitle, Source, SourceHref, Author, Time, Datetime string
+	Archive, ArchiveLabel, SourceArchive                             string
 	OriginalLink, Notice, Lang                                       string
 	Body, OriginalBody                                               template.HTML
 	ShowOriginal, Translated                                         bool
@@ -135,30 +137,23 @@ func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
 	s.servePostList(w, r, nil)
 }
 
-// pageNumber parses ?page=N (default 1).
-func pageNumber(r *http.Request) (int, bool) {
-	p := r.URL.Query().Get("page")
-	if p == "" {
-		return 1, true
-	}
-	n, err := strconv.Atoi(p)
-	if err != nil || n < 1 || n > 100000 {
-		return 0, false
-	}
-	return n, true
-}
-
-// servePostList serves the index (f nil) or the page of a feed or source.
+// servePostList serves the index (f nil) or the page of a feed or source,
+// in keyset pages: "older" links carry the last post's (published, id) as
+// ?before=, so any page costs what the first does. Old ?page=N links
+// redirect to the keyset page that starts at the same post.
 func (s *Server) servePostList(w http.ResponseWriter, r *http.Request, f *outFeed) {
-	page, ok := pageNumber(r)
-	if !ok {
-		s.notFound(w, r)
-		return
-	}
 	var sourceIDs []string
 	p := "/"
 	if f != nil {
 		sourceIDs, p = f.sourceIDs, f.path
+	}
+	if s.legacyPageRedirect(w, r, p, sourceIDs) {
+		return
+	}
+	cur, ok := parseBefore(r)
+	if !ok {
+		s.notFound(w, r)
+		return
 	}
 	ctx := r.Context()
 	v, err := s.version(ctx, sourceIDs)
@@ -166,19 +161,20 @@ func (s *Server) servePostList(w http.ResponseWriter, r *http.Request, f *outFee
 		s.serverError(w, r, err)
 		return
 	}
-	key := p + "?page=" + strconv.Itoa(page)
+	key := p
+	if cur.id > 0 {
+		key += "?before=" + cur.String()
+	}
 	val := validators{etag: makeETag(s.fingerprint, key, v.String()), lastModified: v.changed, cacheControl: cachePages}
 	if notModified(w, r, val) {
 		return
 	}
 	rd, err := s.cache.get(key, val.etag, func() (*rendered, error) {
-		items, err := s.st.ListItems(ctx, store.ItemQuery{
-			SourceIDs: sourceIDs, States: []model.State{model.StateReady}, Limit: PageSize, Offset: (page - 1) * PageSize,
-		})
+		items, more, err := s.listPage(r, sourceIDs, cur, time.Time{}, time.Time{})
 		if err != nil {
-			return nil, fmt.Errorf("server: list items: %w", err)
+			return nil, err
 		}
-		if len(items) == 0 && page > 1 {
+		if len(items) == 0 && cur.id > 0 {
 			return nil, errPageNotFound
 		}
 		d := s.basePage(s.title)
@@ -187,27 +183,29 @@ func (s *Server) servePostList(w http.ResponseWriter, r *http.Request, f *outFee
 		if !s.translating() {
 			d.Description = "Posts from official Chinese-language sources, as published (translation is off)."
 		}
+		archive := ""
 		if f != nil {
 			d.Title = f.title + " — " + s.title
 			d.Heading = f.title
 			d.Description = f.description
 			d.Alternates = s.alternates(f)
 			d.FeedLinks = d.Alternates
+			if f.kind == "sources" {
+				archive = "?source=" + url.QueryEscape(f.id)
+			}
 		} else {
 			for _, of := range s.feeds {
 				d.Alternates = append(d.Alternates, s.alternates(of)...)
 			}
 		}
-		d.Page = page
+		now := s.now().In(s.loc)
+		d.Archive = &archiveNav{Prev: navLink{Title: "Archive: " + now.Format("January 2006"), Href: ArchivePath(now) + archive}}
 		d.Days = s.groupByDay(items)
-		if page > 1 {
-			d.Prev = p + "?page=" + strconv.Itoa(page-1)
-			if page == 2 {
-				d.Prev = p
-			}
+		if cur.id > 0 {
+			d.Prev = p
 		}
-		if page*PageSize < v.count {
-			d.Next = p + "?page=" + strconv.Itoa(page+1)
+		if more {
+			d.Next = olderLink(p, nil, items)
 		}
 		return s.renderPage("list", d, cachePages, v.changed)
 	})
@@ -312,6 +310,10 @@ func (s *Server) renderPost(it model.Item, lastMod time.Time) (*rendered, error)
 		pv.Lang = "zh"
 	}
 	pv.OriginalTitle = en.OriginalTitle
+	pv.Archive, pv.ArchiveLabel = ArchivePath(t), t.Format("January 2006")
+	if _, ok := s.bySrc[it.SourceID]; ok {
+		pv.SourceArchive = pv.Archive + "?source=" + url.QueryEscape(it.SourceID)
+	}
 	// The original text is offered whenever the body shown is not the original.
 	if en.Translated && it.ContentHTML != "" {
 		pv.ShowOriginal = true

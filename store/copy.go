@@ -139,6 +139,11 @@ func Copy(ctx context.Context, dst, src *Store) ([]TableCount, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The search index is not copied: the target's triggers queued every
+	// post; index them now rather than at the target's next open.
+	if err := dst.buildSearchIndex(ctx); err != nil {
+		return nil, err
+	}
 	return counts, nil
 }
 

@@ -490,10 +490,8 @@ func itemWhere(q ItemQuery) (string, []any) {
 	if len(q.States) > 0 {
 		conds = append(conds, stateCond(q.States))
 	}
-	if !q.Before.IsZero() {
-		conds = append(conds, `published < ?`)
-		args = append(args, ms(q.Before))
-	}
+	wc, wa := windowConds(q)
+	conds, args = append(conds, wc...), append(args, wa...)
 	if len(conds) == 0 {
 		return "", nil
 	}
@@ -559,7 +557,7 @@ func (s *Store) listReadyPerSource(ctx context.Context, q ItemQuery) ([]model.It
 	var keys []key
 	want := q.Offset + q.Limit
 	for _, src := range slices.Compact(slices.Sorted(slices.Values(q.SourceIDs))) {
-		query, args := readyKeysQuery(src, q.Before, want)
+		query, args := readyKeysQuery(src, q, want)
 		rows, err := s.r.QueryContext(ctx, s.d.rebind(query), args...)
 		if err != nil {
 			return nil, fmt.Errorf("store: list items: %w", err)
@@ -604,15 +602,41 @@ func (s *Store) listReadyPerSource(ctx context.Context, q ItemQuery) ([]model.It
 	return items, nil
 }
 
-// readyKeysQuery selects the newest limit ready (id, published) of one source.
-func readyKeysQuery(sourceID string, before time.Time, limit int) (string, []any) {
+// readyKeysQuery selects the newest limit ready (id, published) of one
+// source within q's window (keyset cursor Before+BeforeID, or Before alone;
+// Since).
+func readyKeysQuery(sourceID string, q ItemQuery, limit int) (string, []any) {
 	query := `SELECT id, published FROM items WHERE state = 'ready' AND source_id = ?`
 	args := []any{sourceID}
-	if !before.IsZero() {
-		query += ` AND published < ?`
-		args = append(args, ms(before))
+	wc, wa := windowConds(q)
+	for _, c := range wc {
+		query += ` AND ` + c
 	}
-	return query + ` ORDER BY published DESC, id DESC LIMIT ?`, append(args, limit)
+	return query + ` ORDER BY published DESC, id DESC LIMIT ?`, append(append(args, wa...), limit)
+}
+
+// windowConds are the conditions of q's time window: the keyset cursor
+// (Before+BeforeID: older than (published, id)), or Before alone, and Since.
+func windowConds(q ItemQuery) ([]string, []any) {
+	var (
+		conds []string
+		args  []any
+	)
+	switch {
+	case !q.Before.IsZero() && q.BeforeID > 0:
+		// The range on published lets both engines seek the (published, id)
+		// index to the cursor; the rest only filters the few at its time.
+		conds = append(conds, `published <= ? AND (published < ? OR id < ?)`)
+		args = append(args, ms(q.Before), ms(q.Before), q.BeforeID)
+	case !q.Before.IsZero():
+		conds = append(conds, `published < ?`)
+		args = append(args, ms(q.Before))
+	}
+	if !q.Since.IsZero() {
+		conds = append(conds, `published >= ?`)
+		args = append(args, ms(q.Since))
+	}
+	return conds, args
 }
 
 // CountItems counts the items q selects (Limit and Offset ignored).

@@ -77,7 +77,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.inTxNoFlush(ctx, func(tx *sql.Tx) error {
 		if err := s.migrationLock(ctx, tx); err != nil {
 			return err
 		}
@@ -96,7 +96,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	}
 	for _, m := range ms {
 		applied := false
-		err := s.inTx(ctx, func(tx *sql.Tx) error {
+		err := s.inTxNoFlush(ctx, func(tx *sql.Tx) error {
 			if err := s.migrationLock(ctx, tx); err != nil {
 				return err
 			}
@@ -131,11 +131,18 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("store: read schema version: %w", err)
 	}
-	if top > len(ms) {
+	if known := lastVersion(ms); top > known {
 		s.logger.Warn("store: database schema is newer than this binary", "driver", s.d.name,
-			"schema_version", top, "known_version", len(ms))
+			"schema_version", top, "known_version", known)
 	}
 	return nil
+}
+
+func lastVersion(ms []migration) int {
+	if len(ms) == 0 {
+		return 0
+	}
+	return ms[len(ms)-1].version
 }
 
 func (s *Store) migrationLock(ctx context.Context, tx *sql.Tx) error {

@@ -10,7 +10,6 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/transfeed/transfeed/model"
 )
@@ -57,7 +56,7 @@ func hotQueries(d dialect) []hotQuery {
 	feedManyQ, feedManyA := list(ItemQuery{States: ready, SourceIDs: many})
 	feedOneQ, feedOneA := list(ItemQuery{States: ready, SourceIDs: []string{src(7)}})
 	pageQ, pageA := list(ItemQuery{States: ready, Limit: 30, Offset: 60})
-	keysQ, keysA := readyKeysQuery(src(7), time.Time{}, 100)
+	keysQ, keysA := readyKeysQuery(src(7), ItemQuery{}, 100)
 	versionArgs := make([]any, len(many))
 	for i, id := range many {
 		versionArgs[i] = id

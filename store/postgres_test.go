@@ -46,3 +46,7 @@ func TestPostgresDriver(t *testing.T) {
 		t.Errorf("Driver() = %q, want %q", got, store.DriverPostgres)
 	}
 }
+
+func TestPostgresSearch(t *testing.T) {
+	storetest.RunSearch(t, func(t *testing.T) *store.Store { return openPostgres(t) })
+}

@@ -46,3 +46,7 @@ func TestSQLiteDriver(t *testing.T) {
 		t.Errorf("Driver() = %q, want %q", got, store.DriverSQLite)
 	}
 }
+
+func TestSQLiteSearch(t *testing.T) {
+	storetest.RunSearch(t, func(t *testing.T) *store.Store { return openSQLite(t) })
+}

@@ -94,6 +94,10 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Store, error) 
 		_ = s.Close()
 		return nil, s.explain(err)
 	}
+	if err := s.buildSearchIndex(ctx); err != nil {
+		_ = s.Close()
+		return nil, s.explain(err)
+	}
 	return s, nil
 }
 
@@ -215,7 +219,22 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // inTx runs fn in one write transaction, committing when fn returns nil.
+// Before it commits, the search index rows of the posts the transaction
+// queued are rebuilt (see flushSearch), so every write is searchable as
+// soon as it is visible.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return s.inTxNoFlush(ctx, func(tx *sql.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		_, err := s.flushSearch(ctx, tx)
+		return err
+	})
+}
+
+// inTxNoFlush is inTx without the search index step (migrations run before
+// the index exists).
+func (s *Store) inTxNoFlush(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return s.explain(fmt.Errorf("store: begin: %w", err))
@@ -230,9 +249,14 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return nil
 }
 
-// exec runs a write statement outside an explicit transaction.
+// exec runs one write statement in its own transaction (see inTx).
 func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	res, err := s.w.ExecContext(ctx, s.d.rebind(query), args...)
+	var res sql.Result
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		res, err = tx.ExecContext(ctx, s.d.rebind(query), args...)
+		return err
+	})
 	return res, s.explain(err)
 }
 

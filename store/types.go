@@ -23,5 +23,10 @@ type ItemQuery struct {
 	States    []model.State // empty: every state
 	Limit     int           // 0: 50
 	Before    time.Time
-	Offset    int
+	// BeforeID, with Before, is a keyset cursor: items strictly older than
+	// the item (Before, BeforeID) in (Published, ID) order ("older" pages).
+	BeforeID int64
+	// Since keeps items published at or after it (archives).
+	Since  time.Time
+	Offset int
 }

@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 		{"ItemMetaAndDate", testItemMetaAndDate},
 		{"UpsertRejects", testUpsertRejects},
 		{"ListItems", testListItems},
+		{"KeysetPages", testKeysetPages},
 		{"TimesRoundTrip", testTimesRoundTrip},
 		{"ItemsChangedSince", testItemsChangedSince},
 		{"ClaimItems", testClaimItems},
@@ -1619,5 +1620,86 @@ func testConcurrentWriters(t *testing.T, s *store.Store) {
 	u, err := s.GetUsage(ctx, "2026-03-01", "p")
 	if err != nil || u.Chars != 90 {
 		t.Errorf("usage = %+v, %v; want 90 chars", u, err)
+	}
+}
+
+// testKeysetPages pages through the ready posts of one, two and every
+// source with a keyset cursor (published, id), many posts sharing one
+// publication time: every post comes exactly once, newest first, through
+// the per-source merge and the global index alike, and Since bounds the
+// window.
+func testKeysetPages(t *testing.T, s *store.Store) {
+	ctx := t.Context()
+	want := map[string][]int64{}
+	for _, src := range []string{"a", "b", "c"} {
+		var items []model.Item
+		for i := range 7 {
+			// Three posts at each time: ties broken by id only.
+			items = append(items, item(fmt.Sprintf("%s%d", src, i), "h", t0().Add(-time.Duration(i/3)*time.Hour)))
+		}
+		res := upsert(t, s, src, t0(), items...)
+		for _, id := range res.New {
+			if err := s.MarkReady(ctx, id, model.Translation{TitleEN: "T"}, nil, t0()); err != nil {
+				t.Fatal(err)
+			}
+			want[src] = append(want[src], id)
+		}
+	}
+	for _, tc := range []struct {
+		name    string
+		sources []string
+		since   time.Time
+	}{
+		{"one source", []string{"a"}, time.Time{}},
+		{"two sources (per-source merge)", []string{"a", "b"}, time.Time{}},
+		{"every source (global index)", nil, time.Time{}},
+		{"two sources since an hour ago", []string{"a", "c"}, t0().Add(-time.Hour)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			q := store.ItemQuery{SourceIDs: tc.sources, States: []model.State{model.StateReady}, Limit: 2, Since: tc.since}
+			var got []model.Item
+			for page := 0; page < 50; page++ {
+				items, err := s.ListItems(ctx, q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, items...)
+				if len(items) < q.Limit {
+					break
+				}
+				last := items[len(items)-1]
+				q.Before, q.BeforeID = last.Published, last.ID
+			}
+			wantN := 0
+			for src, ids := range want {
+				if len(tc.sources) > 0 && !slices.Contains(tc.sources, src) {
+					continue
+				}
+				for _, id := range ids {
+					if it := getItem(t, s, id); tc.since.IsZero() || !it.Published.Before(tc.since) {
+						wantN++
+					}
+				}
+			}
+			seen := map[int64]bool{}
+			for i, it := range got {
+				if seen[it.ID] {
+					t.Fatalf("post %d on two pages", it.ID)
+				}
+				seen[it.ID] = true
+				if i > 0 {
+					prev := got[i-1]
+					if it.Published.After(prev.Published) || it.Published.Equal(prev.Published) && it.ID > prev.ID {
+						t.Errorf("post %d (%s) after post %d (%s): not newest first", it.ID, it.Published, prev.ID, prev.Published)
+					}
+				}
+				if !tc.since.IsZero() && it.Published.Before(tc.since) {
+					t.Errorf("post %d published %s, before Since %s", it.ID, it.Published, tc.since)
+				}
+			}
+			if len(got) != wantN {
+				t.Errorf("paged %d posts, want %d", len(got), wantN)
+			}
+		})
 	}
 }

@@ -50,6 +50,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	cfg := memstore.ZhaoqingConfig(*base)
+	cfg.Translation.Glossary = map[string]string{"大湾区": "Greater Bay Area", "肇庆": "Zhaoqing"}
 	cfg.Server.Listen = *listen
 	st := memstore.Zhaoqing(time.Now())
 	srv, err := server.New(cfg, st, prometheus.NewRegistry(), logger)

@@ -166,7 +166,14 @@ func match(it model.Item, q store.ItemQuery) bool {
 	if len(q.States) > 0 && !slices.Contains(q.States, it.State) {
 		return false
 	}
-	if !q.Before.IsZero() && !it.SortTime().Before(q.Before) {
+	if !q.Before.IsZero() && q.BeforeID > 0 {
+		if it.SortTime().After(q.Before) || (it.SortTime().Equal(q.Before) && it.ID >= q.BeforeID) {
+			return false
+		}
+	} else if !q.Before.IsZero() && !it.SortTime().Before(q.Before) {
+		return false
+	}
+	if !q.Since.IsZero() && it.SortTime().Before(q.Since) {
 		return false
 	}
 	return true

@@ -1,0 +1,155 @@
+// Package fulltext turns text into the terms transfeed's search index holds,
+// turns a reader's query into what the index is asked, and cuts highlighted
+// snippets. It is the one tokenizer of both stores: SQLite's FTS5 table and
+// PostgreSQL's tsvector are fed the terms computed here (and never parse the
+// text themselves), so the same post matches the same query on both engines.
+//
+// Terms:
+//   - English (and any other alphabetic or numeric) words: lower-cased and,
+//     when plain a–z, reduced to their Porter stem ("ports", "ported" →
+//     "port"). Apostrophes inside a word are dropped ("China's" → "china").
+//   - Han (and kana, Hangul) text has no spaces between words: each run is
+//     indexed as its overlapping two-character pairs (大湾区 → 大湾 湾区), so
+//     any word of two or more characters is found as the phrase of its
+//     pairs; a run of one character is that character.
+package fulltext
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Term is one indexed term and where it came from in the text.
+type Term struct {
+	Text       string
+	Start, End int // byte offsets of the text it was made from
+}
+
+// maxWordBytes bounds a term; longer words (a URL, a hash) are not indexed.
+const maxWordBytes = 64
+
+type class int
+
+const (
+	other class = iota
+	word
+	cjk
+)
+
+func classOf(r rune) class {
+	switch {
+	case unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul):
+		return cjk
+	case unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r):
+		return word
+	}
+	return other
+}
+
+func isApostrophe(r rune) bool { return r == '\'' || r == '’' }
+
+// Terms returns the terms of text in order.
+func Terms(text string) []Term {
+	var out []Term
+	i := 0
+	for i < len(text) {
+		r, n := utf8.DecodeRuneInString(text[i:])
+		switch classOf(r) {
+		case word:
+			j := i
+			for j < len(text) {
+				r2, n2 := utf8.DecodeRuneInString(text[j:])
+				if classOf(r2) == word {
+					j += n2
+					continue
+				}
+				// An apostrophe between letters stays inside the word.
+				if isApostrophe(r2) && j+n2 < len(text) {
+					if r3, _ := utf8.DecodeRuneInString(text[j+n2:]); classOf(r3) == word {
+						j += n2
+						continue
+					}
+				}
+				break
+			}
+			if t := normWord(text[i:j]); t != "" {
+				out = append(out, Term{Text: t, Start: i, End: j})
+			}
+			i = j
+		case cjk:
+			var starts []int
+			j := i
+			for j < len(text) {
+				r2, n2 := utf8.DecodeRuneInString(text[j:])
+				if classOf(r2) != cjk {
+					break
+				}
+				starts = append(starts, j)
+				j += n2
+			}
+			if len(starts) == 1 {
+				out = append(out, Term{Text: text[i:j], Start: i, End: j})
+			}
+			for k := 0; k+1 < len(starts); k++ {
+				end := j
+				if k+2 < len(starts) {
+					end = starts[k+2]
+				}
+				out = append(out, Term{Text: text[starts[k]:end], Start: starts[k], End: end})
+			}
+			i = j
+		default:
+			i += n
+		}
+	}
+	return out
+}
+
+// normWord lower-cases a word, drops a possessive "'s" and apostrophes, and
+// stems it.
+func normWord(w string) string {
+	w = strings.ToLower(w)
+	if strings.ContainsAny(w, "'’") {
+		for _, s := range []string{"'s", "’s"} {
+			w = strings.TrimSuffix(w, s)
+		}
+		w = strings.NewReplacer("'", "", "’", "").Replace(w)
+	}
+	if w == "" || len(w) > maxWordBytes {
+		return ""
+	}
+	return stem(w)
+}
+
+// Document is a post's text as the index holds it: its title terms and its
+// body terms, each a space-separated string (what FTS5 stores and what the
+// PostgreSQL tsvector is built from).
+type Document struct {
+	Title []string
+	Body  []string
+}
+
+// maxBodyTerms bounds the terms indexed from one post's body (PostgreSQL
+// keeps term positions up to 16383; a post is rarely a tenth of that).
+const maxBodyTerms = 16000
+
+// NewDocument builds the document of a post from its plain-text fields:
+// titles (English and original) and bodies (English and original).
+func NewDocument(titles, bodies []string) Document {
+	var d Document
+	for _, t := range titles {
+		for _, term := range Terms(t) {
+			d.Title = append(d.Title, term.Text)
+		}
+	}
+	for _, b := range bodies {
+		for _, term := range Terms(b) {
+			if len(d.Body) >= maxBodyTerms {
+				return d
+			}
+			d.Body = append(d.Body, term.Text)
+		}
+	}
+	return d
+}

@@ -1,0 +1,186 @@
+package fulltext
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestTerms(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want []string
+	}{
+		{"English stemmed", "Ports ported porting", []string{"port", "port", "port"}},
+		{"possessive", "China's ports", []string{"china", "port"}},
+		{"Han pairs", "大湾区", []string{"大湾", "湾区"}},
+		{"lone Han character", "汛", []string{"汛"}},
+		{"mixed", "2024年粤港澳GDP增长", []string{"2024", "年粤", "粤港", "港澳", "gdp", "增长"}},
+		{"punctuation splits runs", "防汛，抗旱。", []string{"防汛", "抗旱"}},
+		{"long word dropped", strings.Repeat("a", 65) + " ok", []string{"ok"}},
+		{"empty", " ,. ", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, termTexts(tc.in)); diff != "" {
+				t.Errorf("Terms(%q) (-want +got):\n%s", tc.in, diff)
+			}
+		})
+	}
+}
+
+func TestStem(t *testing.T) {
+	// Pairs from Porter's paper and its published vocabulary.
+	tests := map[string]string{
+		"caresses": "caress", "ponies": "poni", "cats": "cat", "feed": "feed", "agreed": "agre",
+		"plastered": "plaster", "motoring": "motor", "sing": "sing", "conflated": "conflat",
+		"hopping": "hop", "filing": "file", "happy": "happi", "relational": "relat",
+		"conditional": "condit", "rational": "ration", "digitizer": "digit", "generalization": "gener",
+		"electricity": "electr", "hopeful": "hope", "goodness": "good", "revival": "reviv",
+		"adjustment": "adjust", "adoption": "adopt", "controlling": "control", "rolling": "roll",
+		"probate": "probat", "rate": "rate", "cease": "ceas", "meetings": "meet", "as": "as",
+	}
+	for in, want := range tests {
+		if got := stem(in); got != want {
+			t.Errorf("stem(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      string
+		fts5    string
+		tsquery string
+		err     error
+	}{
+		{"words", "Greater Bay Area", `"greater" AND "bai" AND "area"`, `('greater') & ('bai') & ('area')`, nil},
+		{"Han word", "大湾区", `"大湾 湾区"`, `('大湾' <-> '湾区')`, nil},
+		{"two characters", "湾区", `"湾区"`, `('湾区')`, nil},
+		{"one character", "汛", `"汛"*`, `('汛':*)`, nil},
+		{"phrase", `"bay area" ports`, `"bai area" AND "port"`, `('bai' <-> 'area') & ('port')`, nil},
+		{"mixed field", "GDP增长", `"gdp" AND "增长"`, `('gdp') & ('增长')`, nil},
+		{"duplicates", "port ports", `"port"`, `('port')`, nil},
+		{"quotes cannot escape", `a"b' OR c`, `"a" AND "b" AND "or" AND "c"`, `('a') & ('b') & ('or') & ('c')`, nil},
+		{"empty", `  "" ,.`, "", "", ErrEmptyQuery},
+		{"too long", strings.Repeat("a ", 101), "", "", ErrQueryTooLong},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			q, err := Parse(tc.in)
+			if err != tc.err { //nolint:errorlint // sentinels returned as they are
+				t.Fatalf("error = %v, want %v", err, tc.err)
+			}
+			if err != nil {
+				return
+			}
+			if got := q.FTS5(); got != tc.fts5 {
+				t.Errorf("FTS5 = %s, want %s", got, tc.fts5)
+			}
+			if got := q.TSQuery(); got != tc.tsquery {
+				t.Errorf("TSQuery = %s, want %s", got, tc.tsquery)
+			}
+		})
+	}
+}
+
+func TestSnippet(t *testing.T) {
+	q, err := Parse("bay 湾区")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		text string
+		max  int
+		want []Fragment
+	}{
+		{"marks words", "The Bay Area plan", 100, []Fragment{{Text: "The "}, {Text: "Bay", Mark: true}, {Text: " Area plan"}}},
+		{"marks Han pairs as one", "粤港澳大湾区建设", 100, []Fragment{{Text: "粤港澳大"}, {Text: "湾区", Mark: true}, {Text: "建设"}}},
+		{"no match: the start", "Nothing to see here at all", 10, []Fragment{{Text: "Nothing to"}, {Text: "…"}}},
+		{"window around the match", strings.Repeat("word ", 40) + "the bay is here", 20,
+			[]Fragment{{Text: "…"}, {Text: "the "}, {Text: "bay", Mark: true}, {Text: " is here"}}},
+		{"empty", "  ", 10, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, Snippet(tc.text, q, tc.max)); diff != "" {
+				t.Errorf("Snippet (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestTSVector(t *testing.T) {
+	d := NewDocument([]string{"Bay's 湾区"}, []string{"it's"})
+	if got, want := d.TSVector(), `'bai':1A '湾区':2A 'it':3`; got != want {
+		t.Errorf("TSVector = %s, want %s", got, want)
+	}
+}
+
+// FuzzParseSnippet checks that any query either fails cleanly or gives
+// index syntax made of its terms only, and that snippets keep the text.
+func FuzzParseSnippet(f *testing.F) {
+	for _, s := range []string{"Greater Bay Area", `"bay area" 大湾区`, "汛", `a"b'c\d`, "\xff\xfe", "China’s ports"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		q, err := Parse(s)
+		if err != nil {
+			return
+		}
+		for _, g := range q.Groups {
+			for _, term := range g.Terms {
+				if strings.ContainsAny(term, `"'\ *:&|!<>()`) || term == "" {
+					t.Fatalf("term %q of %q could break index syntax", term, s)
+				}
+			}
+		}
+		var b strings.Builder
+		for _, fr := range Snippet(s, q, 50) {
+			if fr.Text != "…" {
+				b.WriteString(fr.Text)
+			}
+		}
+		if got := b.String(); utf8.ValidString(s) && !strings.Contains(strings.TrimSpace(s), got) {
+			t.Fatalf("snippet %q is not a piece of %q", got, s)
+		}
+	})
+}
+
+func TestExpand(t *testing.T) {
+	syn := NewSynonyms(map[string]string{"大湾区": "Greater Bay Area", "肇庆": "Zhaoqing", "七星岩": "=", "端砚": "Duan inkstone"})
+	tests := []struct {
+		in, fts5 string
+	}{
+		{"Greater Bay Area", `("greater bai area" OR "大湾 湾区")`},
+		{"the greater bay area plan", `"the" AND ("greater bai area" OR "大湾 湾区") AND "plan"`},
+		{"大湾区", `("大湾 湾区" OR "greater bai area")`},
+		{"zhaoqing 大湾区", `("zhaoq" OR "肇庆") AND ("大湾 湾区" OR "greater bai area")`},
+		{"duan inkstones", `("duan inkston" OR "端砚")`},
+		{"greater bay", `"greater" AND "bai"`},
+		{"七星岩", `"七星 星岩"`},
+	}
+	for _, tc := range tests {
+		q, err := Parse(tc.in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q = q.Expand(syn)
+		if got := q.FTS5(); got != tc.fts5 {
+			t.Errorf("%q: FTS5 %s, want %s", tc.in, got, tc.fts5)
+		}
+	}
+	q, _ := Parse("Greater Bay Area")
+	q = q.Expand(syn)
+	if got, want := q.TSQuery(), `(('greater' <-> 'bai' <-> 'area') | ('大湾' <-> '湾区'))`; got != want {
+		t.Errorf("TSQuery %s, want %s", got, want)
+	}
+	if !q.Matches("湾区") {
+		t.Error("the counterpart's terms are not marked in snippets")
+	}
+}

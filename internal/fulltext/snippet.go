@@ -1,0 +1,132 @@
+package fulltext
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Fragment is a piece of a snippet; Mark is true for text that matched the
+// query. Text is plain text: the caller escapes it (html/template does).
+type Fragment struct {
+	Text string
+	Mark bool
+}
+
+// Snippet cuts from text (plain text) the window of about maxRunes runes
+// that holds the most of the query's distinct terms, and marks the matched
+// words in it. Without a match it is the start of text (unmarked); empty
+// text gives nil. An ellipsis shows where the window cuts text.
+func Snippet(text string, q Query, maxRunes int) []Fragment {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return nil
+	}
+	if maxRunes <= 0 {
+		maxRunes = 200
+	}
+	var hits []Term
+	for _, t := range Terms(text) {
+		if q.Matches(t.Text) {
+			hits = append(hits, t)
+		}
+	}
+	start, end := window(text, hits, maxRunes)
+	var out []Fragment
+	if start > 0 {
+		out = append(out, Fragment{Text: "…"})
+	}
+	pos := start
+	for i := 0; i < len(hits); i++ {
+		h := hits[i]
+		if h.End <= start || h.Start >= end {
+			continue
+		}
+		// Overlapping pairs of one Han word, and matched words with only
+		// spaces between them, make one mark.
+		hs, he := max(h.Start, pos), min(h.End, end)
+		for i+1 < len(hits) && hits[i+1].Start < end &&
+			(hits[i+1].Start <= he || strings.TrimSpace(text[he:hits[i+1].Start]) == "") {
+			i++
+			he = min(max(he, hits[i].End), end)
+		}
+		if hs >= he {
+			continue
+		}
+		if hs > pos {
+			out = append(out, Fragment{Text: text[pos:hs]})
+		}
+		out = append(out, Fragment{Text: text[hs:he], Mark: true})
+		pos = he
+	}
+	if pos < end {
+		out = append(out, Fragment{Text: text[pos:end]})
+	}
+	if end < len(text) {
+		out = append(out, Fragment{Text: "…"})
+	}
+	return out
+}
+
+// window picks the byte range [start, end) of about maxRunes runes with the
+// most distinct hit terms, starting a little before its first hit and on a
+// word boundary.
+func window(text string, hits []Term, maxRunes int) (int, int) {
+	if len(hits) == 0 {
+		return 0, cutAfter(text, 0, maxRunes)
+	}
+	best, bestN := 0, -1
+	for i := range hits {
+		end := cutAfter(text, hits[i].Start, maxRunes)
+		seen := map[string]bool{}
+		for j := i; j < len(hits) && hits[j].End <= end; j++ {
+			seen[hits[j].Text] = true
+		}
+		if len(seen) > bestN {
+			best, bestN = i, len(seen)
+		}
+	}
+	// Some context before the first hit: a fifth of the window.
+	start := backUp(text, hits[best].Start, maxRunes/5)
+	if start == 0 {
+		return 0, cutAfter(text, 0, maxRunes)
+	}
+	return start, cutAfter(text, start, maxRunes)
+}
+
+// cutAfter is the byte offset n runes after from (or len(text)), moved back
+// to a space when one is near so a word is not cut.
+func cutAfter(text string, from, n int) int {
+	i := from
+	for k := 0; k < n && i < len(text); k++ {
+		_, sz := utf8.DecodeRuneInString(text[i:])
+		i += sz
+	}
+	if i >= len(text) {
+		return len(text)
+	}
+	if j := strings.LastIndexFunc(text[from:i], unicode.IsSpace); j > (i-from)*3/4 {
+		return from + j
+	}
+	return i
+}
+
+// backUp is the byte offset about n runes before at, moved forward to the
+// start of a word.
+func backUp(text string, at, n int) int {
+	i := at
+	for k := 0; k < n && i > 0; k++ {
+		_, sz := utf8.DecodeLastRuneInString(text[:i])
+		i -= sz
+	}
+	if i == 0 {
+		return 0
+	}
+	if r, _ := utf8.DecodeLastRuneInString(text[:i]); unicode.IsSpace(r) {
+		return i
+	}
+	if j := strings.IndexFunc(text[i:at], unicode.IsSpace); j >= 0 {
+		return i + j + 1
+	}
+	return i
+}

@@ -1,0 +1,446 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/transfeed/transfeed/internal/fulltext"
+	"github.com/transfeed/transfeed/model"
+)
+
+// Search order.
+const (
+	// SearchByRank: posts whose title has every word of the query first,
+	// then the posts that have them in the body; newest stored first
+	// within each. The same order on both engines.
+	SearchByRank = "rank"
+	// SearchByDate: newest stored first (post id order: a source's
+	// first-poll backfill comes in at the time it was stored).
+	SearchByDate = "date"
+)
+
+// SearchQuery is one search of the ready posts.
+type SearchQuery struct {
+	Query     fulltext.Query
+	SourceIDs []string  // empty: every source
+	From, To  time.Time // Published in [From, To); zero: open
+	Order     string    // SearchByRank (default) | SearchByDate
+	Limit     int       // 0: 20
+	// After is the Next of the previous page ("" for the first).
+	After string
+}
+
+// SearchHit is one found post.
+type SearchHit struct {
+	Item model.Item
+	// Score is 2 for a post whose title has every word of the query, 1
+	// for one that has them in its body.
+	Score float64
+}
+
+// SearchResult is one page of results.
+type SearchResult struct {
+	Hits []SearchHit
+	// Next is the cursor of the following page ("" when this is the last):
+	// the last hit's (tier, id), never an offset.
+	Next string
+}
+
+// ErrBadCursor is returned for an After that no page of this search gave.
+var ErrBadCursor = errors.New("store: search: bad page cursor")
+
+// Result tiers of SearchByRank, best first; their number is the hit's score.
+const (
+	tierTitle = 2
+	tierBody  = 1
+)
+
+// cursor is a decoded SearchQuery.After: the last hit of a page.
+type cursor struct {
+	tier int
+	id   int64
+}
+
+func encodeCursor(order string, c cursor) string {
+	if order == SearchByDate {
+		return "d" + strconv.FormatInt(c.id, 10)
+	}
+	return "r" + strconv.Itoa(c.tier) + "_" + strconv.FormatInt(c.id, 10)
+}
+
+func decodeCursor(order, s string) (cursor, error) {
+	var c cursor
+	if s == "" {
+		return c, nil
+	}
+	var err error
+	switch {
+	case order == SearchByDate && s[0] == 'd':
+		c.id, err = strconv.ParseInt(s[1:], 10, 64)
+	case order == SearchByRank && s[0] == 'r':
+		tier, id, ok := strings.Cut(s[1:], "_")
+		if !ok || (tier != "1" && tier != "2") {
+			return cursor{}, ErrBadCursor
+		}
+		c.tier = int(tier[0] - '0')
+		c.id, err = strconv.ParseInt(id, 10, 64)
+	default:
+		return cursor{}, ErrBadCursor
+	}
+	if err != nil || c.id <= 0 {
+		return cursor{}, ErrBadCursor
+	}
+	return c, nil
+}
+
+// Search finds the ready posts that contain every group of q.Query in their
+// English or original title or body, one page at a time. Each page reads
+// the index in post id order and stops at the page's end, so a search
+// costs about what its page holds whatever the number of matches (filters
+// that reject most matches cost in proportion to what they reject). The
+// same store gives the same pages on SQLite and PostgreSQL.
+func (s *Store) Search(ctx context.Context, q SearchQuery) (SearchResult, error) {
+	if len(q.Query.Groups) == 0 {
+		return SearchResult{}, fmt.Errorf("store: search: %w", fulltext.ErrEmptyQuery)
+	}
+	if q.Order == "" {
+		q.Order = SearchByRank
+	}
+	if q.Order != SearchByRank && q.Order != SearchByDate {
+		return SearchResult{}, fmt.Errorf("store: search: unknown order %q", q.Order)
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 20
+	}
+	cur, err := decodeCursor(q.Order, q.After)
+	if err != nil {
+		return SearchResult{}, err
+	}
+	var cands []cursor
+	if q.Order == SearchByDate {
+		if cands, err = s.searchTier(ctx, q, 0, cur.id, limit+1); err != nil {
+			return SearchResult{}, err
+		}
+	} else {
+		if cur.tier != tierBody {
+			if cands, err = s.searchTier(ctx, q, tierTitle, cur.id, limit+1); err != nil {
+				return SearchResult{}, err
+			}
+		}
+		if len(cands) <= limit {
+			after := int64(0)
+			if cur.tier == tierBody {
+				after = cur.id
+			}
+			more, err := s.searchTier(ctx, q, tierBody, after, limit+1-len(cands))
+			if err != nil {
+				return SearchResult{}, err
+			}
+			cands = append(cands, more...)
+		}
+	}
+	var res SearchResult
+	more := len(cands) > limit
+	cands = cands[:min(len(cands), limit)]
+	if len(cands) == 0 {
+		return res, nil
+	}
+	items, err := s.itemsByID(ctx, cands)
+	if err != nil {
+		return SearchResult{}, err
+	}
+	for _, c := range cands {
+		if it, ok := items[c.id]; ok {
+			res.Hits = append(res.Hits, SearchHit{Item: it, Score: float64(max(c.tier, tierBody))})
+		}
+	}
+	if more {
+		res.Next = encodeCursor(q.Order, cands[len(cands)-1])
+	}
+	return res, nil
+}
+
+// searchTier reads, newest stored first, up to limit ids of ready posts
+// that pass q's filters, have an id below before (when set) and match q:
+// in the title alone (tierTitle), not all in the title (tierBody), or
+// anywhere (0).
+func (s *Store) searchTier(ctx context.Context, q SearchQuery, tier int, before int64, limit int) ([]cursor, error) {
+	query, args := s.searchQuery(q, tier, before, limit)
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(query), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: search: %w", err)
+	}
+	defer rows.Close()
+	var out []cursor
+	for rows.Next() {
+		c := cursor{tier: tier}
+		if err := rows.Scan(&c.id); err != nil {
+			return nil, fmt.Errorf("store: search: %w", err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: search: %w", err)
+	}
+	return out, nil
+}
+
+// searchQuery is searchTier's query. It reads the full-text index in post
+// id order (FTS5 rowid, item_search's key) and stops at its LIMIT: no sort
+// of the matches.
+func (s *Store) searchQuery(q SearchQuery, tier int, before int64, limit int) (string, []any) {
+	var (
+		b     strings.Builder
+		args  []any
+		rowid = "items_fts.rowid"
+	)
+	if s.d.name == DriverPostgres {
+		rowid = "x.item_id"
+		tq := q.Query.TSQuery()
+		b.WriteString(`SELECT x.item_id FROM item_search x JOIN items i ON i.id = x.item_id WHERE `)
+		switch tier {
+		case tierTitle:
+			b.WriteString(`x.title_tsv @@ ?::tsquery`)
+			args = append(args, tq)
+		case tierBody:
+			b.WriteString(`x.tsv @@ ?::tsquery AND NOT x.title_tsv @@ ?::tsquery`)
+			args = append(args, tq, tq)
+		default:
+			b.WriteString(`x.tsv @@ ?::tsquery`)
+			args = append(args, tq)
+		}
+		b.WriteString(` AND i.state = 'ready'`)
+	} else {
+		m := q.Query.FTS5()
+		switch tier {
+		case tierTitle:
+			m = q.Query.FTS5Title()
+		case tierBody:
+			m = q.Query.FTS5Body()
+		}
+		b.WriteString(`SELECT items_fts.rowid FROM items_fts JOIN items i ON i.id = items_fts.rowid
+			WHERE items_fts MATCH ? AND i.state = 'ready'`)
+		args = append(args, m)
+	}
+	if len(q.SourceIDs) > 0 {
+		b.WriteString(` AND i.source_id IN (` + placeholders(len(q.SourceIDs)) + `)`)
+		for _, id := range q.SourceIDs {
+			args = append(args, id)
+		}
+	}
+	if !q.From.IsZero() {
+		b.WriteString(` AND i.published >= ?`)
+		args = append(args, ms(q.From))
+	}
+	if !q.To.IsZero() {
+		b.WriteString(` AND i.published < ?`)
+		args = append(args, ms(q.To))
+	}
+	if before > 0 {
+		b.WriteString(` AND ` + rowid + ` < ?`)
+		args = append(args, before)
+	}
+	b.WriteString(` ORDER BY ` + rowid + ` DESC LIMIT ?`)
+	args = append(args, limit)
+	return b.String(), args
+}
+
+// itemsByID reads the candidates' items.
+func (s *Store) itemsByID(ctx context.Context, cands []cursor) (map[int64]model.Item, error) {
+	args := make([]any, len(cands))
+	for i, c := range cands {
+		args[i] = c.id
+	}
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT `+itemColumns+` FROM items WHERE id IN (`+
+		placeholders(len(cands))+`)`), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: search: %w", err)
+	}
+	items, err := scanItems(rows)
+	if err != nil {
+		return nil, fmt.Errorf("store: search: %w", err)
+	}
+	out := make(map[int64]model.Item, len(items))
+	for _, it := range items {
+		out[it.ID] = it
+	}
+	return out, nil
+}
+
+// SearchText is what the index holds of a post, as plain text: the English
+// title and body as every surface shows them (model.EnglishOf) and the
+// original title and body when they differ. The server cuts its snippets
+// from the same text.
+type SearchText struct {
+	Title, Body                 string
+	OriginalTitle, OriginalBody string
+}
+
+// SearchTextOf is the indexed text of it.
+func SearchTextOf(it model.Item) SearchText {
+	en := model.EnglishOf(it)
+	title := en.Title
+	if it.Untranslated {
+		title = model.OneLine(it.Title)
+	}
+	if title == model.Untitled {
+		title = ""
+	}
+	body := model.PlainText(en.HTML, 0)
+	if body == "" {
+		body = en.Summary
+	}
+	t := SearchText{Title: title, Body: body}
+	if orig := model.OneLine(it.Title); orig != title {
+		t.OriginalTitle = orig
+	}
+	origBody := model.PlainText(it.ContentHTML, 0)
+	if origBody == "" {
+		origBody = model.OneLine(it.Summary)
+	}
+	if origBody != body {
+		t.OriginalBody = origBody
+	}
+	return t
+}
+
+func searchDocument(it model.Item) fulltext.Document {
+	t := SearchTextOf(it)
+	return fulltext.NewDocument([]string{t.Title, t.OriginalTitle}, []string{t.Body, t.OriginalBody})
+}
+
+// flushBatch bounds the posts one write transaction indexes.
+const flushBatch = 1000
+
+// flushSearch rebuilds the index rows of up to flushBatch queued posts
+// inside tx (every write transaction calls it before committing) and
+// reports how many it took. On PostgreSQL rows queued by a transaction
+// still running elsewhere are skipped, not waited for: that transaction
+// indexes them itself.
+func (s *Store) flushSearch(ctx context.Context, tx *sql.Tx) (int, error) {
+	rows, err := tx.QueryContext(ctx, s.d.rebind(`SELECT item_id FROM search_queue ORDER BY item_id LIMIT ?`+
+		s.d.skipLocked), flushBatch)
+	if err != nil {
+		return 0, fmt.Errorf("store: search index: %w", err)
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("store: search index: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	err = rows.Err()
+	rows.Close()
+	if err != nil {
+		return 0, fmt.Errorf("store: search index: %w", err)
+	}
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	for start := 0; start < len(ids); start += maxInList {
+		if err := s.indexPosts(ctx, tx, ids[start:min(start+maxInList, len(ids))]); err != nil {
+			return 0, err
+		}
+	}
+	return len(ids), nil
+}
+
+// indexPosts rebuilds the index rows of ids (a ready post gets its row,
+// any other none) and takes them off the queue.
+func (s *Store) indexPosts(ctx context.Context, tx *sql.Tx, ids []int64) error {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	rows, err := tx.QueryContext(ctx, s.d.rebind(`SELECT `+itemColumns+` FROM items WHERE id IN (`+
+		placeholders(len(ids))+`)`), args...)
+	if err != nil {
+		return fmt.Errorf("store: search index: %w", err)
+	}
+	items, err := scanItems(rows)
+	if err != nil {
+		return fmt.Errorf("store: search index: %w", err)
+	}
+	ready := make(map[int64]model.Item, len(items))
+	for _, it := range items {
+		if it.State == model.StateReady {
+			ready[it.ID] = it
+		}
+	}
+	pg := s.d.name == DriverPostgres
+	del := `DELETE FROM items_fts WHERE rowid = ?`
+	put := `INSERT INTO items_fts (rowid, title, body) VALUES (?, ?, ?)`
+	if pg {
+		del = `DELETE FROM item_search WHERE item_id = ?`
+		put = `INSERT INTO item_search (item_id, tsv) VALUES (?, ?::tsvector)
+			ON CONFLICT (item_id) DO UPDATE SET tsv = EXCLUDED.tsv`
+	}
+	for _, id := range ids {
+		it, ok := ready[id]
+		if !pg || !ok {
+			// FTS5 has no upsert: a row is replaced by delete and insert.
+			if _, err := tx.ExecContext(ctx, s.d.rebind(del), id); err != nil {
+				return fmt.Errorf("store: search index: post %d: %w", id, err)
+			}
+		}
+		if !ok {
+			continue
+		}
+		doc := searchDocument(it)
+		var err error
+		if pg {
+			_, err = tx.ExecContext(ctx, s.d.rebind(put), id, doc.TSVector())
+		} else {
+			_, err = tx.ExecContext(ctx, s.d.rebind(put), id, strings.Join(doc.Title, " "), strings.Join(doc.Body, " "))
+		}
+		if err != nil {
+			return fmt.Errorf("store: search index: post %d: %w", id, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, s.d.rebind(`DELETE FROM search_queue WHERE item_id IN (`+
+		placeholders(len(ids))+`)`), args...); err != nil {
+		return fmt.Errorf("store: search index: %w", err)
+	}
+	return nil
+}
+
+// buildSearchIndex indexes every queued post, flushBatch posts per
+// transaction, so that a store migrated to 0007 with a year of posts is
+// indexed in steps that each commit (a stop half-way loses nothing: the
+// rest stays queued and the next open goes on).
+func (s *Store) buildSearchIndex(ctx context.Context) error {
+	var total int
+	start := time.Now()
+	for {
+		var n int
+		err := s.inTxNoFlush(ctx, func(tx *sql.Tx) error {
+			var err error
+			n, err = s.flushSearch(ctx, tx)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		total += n
+		if n == 0 {
+			break
+		}
+		if total%(20*flushBatch) == 0 {
+			s.logger.Info("store: building the search index", "driver", s.d.name, "posts", total)
+		}
+	}
+	if total > 0 {
+		s.logger.Info("store: search index built", "driver", s.d.name, "posts", total,
+			"took", time.Since(start).Round(time.Millisecond).String())
+	}
+	return nil
+}

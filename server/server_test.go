@@ -23,7 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/transfeed/transfeed/model"
-	"github.com/transfeed/transfeed/server/internal/memstore"
+	"github.com/transfeed/transfeed/server/internal/seed"
 	"github.com/transfeed/transfeed/store"
 )
 
@@ -31,10 +31,10 @@ const testBase = "https://zq.example.org"
 
 var testNow = time.Date(2023, 6, 26, 4, 0, 0, 0, time.UTC)
 
-func newTestServer(t testing.TB) (*Server, *memstore.Store) {
+func newTestServer(t testing.TB) (*Server, *testStore) {
 	t.Helper()
-	st := memstore.Zhaoqing(testNow)
-	s, err := New(memstore.ZhaoqingConfig(testBase), st, prometheus.NewRegistry(), nil)
+	st := newSeededStore(t)
+	s, err := New(seed.ZhaoqingConfig(testBase), st, prometheus.NewRegistry(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +180,7 @@ func TestConditionalRequests(t *testing.T) {
 			if first.Header().Get("Cache-Control") == "" || first.Header().Get("Vary") != "Accept-Encoding" {
 				t.Errorf("caching headers: %v", first.Header())
 			}
-			lists := st.Calls("ListItems")
+			lists := st.listCalls()
 			for _, hdr := range []map[string]string{
 				{"If-None-Match": etag},
 				{"If-None-Match": `"other", ` + strings.TrimPrefix(etag, "W/")},
@@ -201,7 +201,7 @@ func TestConditionalRequests(t *testing.T) {
 			if rec := get(t, h, p, map[string]string{"If-None-Match": `W/"stale"`}); rec.Code != 200 {
 				t.Errorf("stale etag: %d, want 200", rec.Code)
 			}
-			if got := st.Calls("ListItems"); got != lists {
+			if got := st.listCalls(); got != lists {
 				t.Errorf("conditional and cached requests listed items %d times; want none", got-lists)
 			}
 		})
@@ -215,15 +215,12 @@ func TestChangeInvalidatesFeed(t *testing.T) {
 	h := s.Handler()
 	const p = "/feeds/zhaoqing.rss"
 	first := get(t, h, p, nil)
-	it, err := st.GetItem(context.Background(), memstore.XuID)
+	it, err := st.GetItem(context.Background(), seed.XuID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	it.TitleEN = "Xu Xiaoxiong visits Shenzhen (revised)"
-	it.ReadyAt = testNow // re-translated now: the latest change of the feed
-	if err := st.UpdateItem(it); err != nil {
-		t.Fatal(err)
-	}
+	st.ready(it, testNow) // re-translated now: the latest change of the feed
 	// Within versionTTL the feed's version is trusted; past it, the change shows.
 	if rec := get(t, h, p, map[string]string{"If-None-Match": first.Header().Get("ETag")}); rec.Code != 304 {
 		t.Errorf("within versionTTL: %d, want 304 (version memoised)", rec.Code)
@@ -237,8 +234,7 @@ func TestChangeInvalidatesFeed(t *testing.T) {
 		t.Errorf("ETag unchanged after a change")
 	}
 	// An item leaving the feed (count changes) also invalidates it.
-	it.State = model.StateTranslating
-	if err := st.UpdateItem(it); err != nil {
+	if err := st.SetItemState(context.Background(), it.ID, model.StateTranslating); err != nil {
 		t.Fatal(err)
 	}
 	clock = clock.Add(versionTTL)
@@ -297,7 +293,7 @@ var dangerous = regexp.MustCompile(`(?i)<script|<iframe|<svg|\bon[a-z]+\s*=|java
 func TestHostileItemIsDefused(t *testing.T) {
 	s, _ := newTestServer(t)
 	h := s.Handler()
-	paths := append(allFeedPaths(s), "/", "/feeds/zhaoqing", "/sources/zhaoqing-wechat", fmt.Sprintf("/posts/%d", memstore.HostileID), "/status", "/status?format=json")
+	paths := append(allFeedPaths(s), "/", "/feeds/zhaoqing", "/sources/zhaoqing-wechat", fmt.Sprintf("/posts/%d", seed.HostileID), "/status", "/status?format=json")
 	for _, p := range paths {
 		t.Run(p, func(t *testing.T) {
 			rec := get(t, h, p, nil)
@@ -324,7 +320,7 @@ func TestHostileItemIsDefused(t *testing.T) {
 			}
 		})
 	}
-	if !strings.Contains(get(t, h, fmt.Sprintf("/posts/%d", memstore.HostileID), nil).Body.String(), "Body text") {
+	if !strings.Contains(get(t, h, fmt.Sprintf("/posts/%d", seed.HostileID), nil).Body.String(), "Body text") {
 		t.Errorf("hostile post's harmless text was lost")
 	}
 }
@@ -334,7 +330,7 @@ func TestPagination(t *testing.T) {
 	h := s.Handler()
 	base := time.Date(2023, 7, 1, 0, 0, 0, 0, time.UTC)
 	for i := range 70 {
-		st.AddItems(model.Item{
+		st.add(model.Item{
 			ID: int64(100 + i), SourceID: "gd-english", Key: fmt.Sprint("p", i), Title: fmt.Sprintf("Post number %d", i),
 			Language: "en", Published: base.Add(time.Duration(i) * time.Hour), State: model.StateReady,
 			ContentHTML: "<p>Text.</p>", ReadyAt: base,
@@ -419,7 +415,7 @@ func TestHealthz(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			st.SetPingError(tc.err)
+			st.setPingError(tc.err)
 			rec := get(t, h, "/healthz", nil)
 			if rec.Code != tc.code || rec.Body.String() != tc.body {
 				t.Errorf("got %d %q, want %d %q", rec.Code, rec.Body.String(), tc.code, tc.body)
@@ -479,7 +475,7 @@ func TestStatusRefusedLinks(t *testing.T) {
 		t.Errorf("status shows a refused-links section with nothing refused")
 	}
 	at := time.Date(2024, 5, 6, 7, 8, 0, 0, time.UTC)
-	st.SetRefusedLinks("zhaoqing-news", store.RefusedLinks{At: at, Count: 2, Examples: []store.RefusedLink{
+	setRefused(t, st, "zhaoqing-news", store.RefusedLinks{At: at, Count: 2, Examples: []store.RefusedLink{
 		{URL: "http://169.254.169.254/latest/meta-data/", Reason: "refused to connect to 169.254.169.254: a link-local address"},
 	}})
 	body := get(t, h, "/status", nil).Body.String()
@@ -534,19 +530,19 @@ func TestMetricsByRoutePattern(t *testing.T) {
 
 func TestNewRejects(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	cfg := memstore.ZhaoqingConfig(testBase)
-	if _, err := New(cfg, memstore.New(), reg, nil); err != nil {
+	cfg := seed.ZhaoqingConfig(testBase)
+	if _, err := New(cfg, newEmptyStore(t), reg, nil); err != nil {
 		t.Fatal(err)
 	}
-	bad := memstore.ZhaoqingConfig("not a url")
+	bad := seed.ZhaoqingConfig("not a url")
 	cases := []struct {
 		name string
 		fn   func() error
 	}{
-		{"nil config", func() error { _, err := New(nil, memstore.New(), nil, nil); return err }},
+		{"nil config", func() error { _, err := New(nil, newEmptyStore(t), nil, nil); return err }},
 		{"nil store", func() error { _, err := New(cfg, nil, nil, nil); return err }},
-		{"bad base url", func() error { _, err := New(bad, memstore.New(), nil, nil); return err }},
-		{"registry reused", func() error { _, err := New(cfg, memstore.New(), reg, nil); return err }},
+		{"bad base url", func() error { _, err := New(bad, newEmptyStore(t), nil, nil); return err }},
+		{"registry reused", func() error { _, err := New(cfg, newEmptyStore(t), reg, nil); return err }},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -609,10 +605,10 @@ func TestAcceptsGzip(t *testing.T) {
 
 // benchServer is a server whose feed has 50 posts.
 func benchServer(b *testing.B) http.Handler {
-	st := memstore.New()
+	st := newEmptyStore(b)
 	base := time.Date(2023, 5, 1, 0, 0, 0, 0, time.UTC)
 	for i := range 50 {
-		st.AddItems(model.Item{
+		st.add(model.Item{
 			ID: int64(i + 1), SourceID: "zhaoqing-news", Key: fmt.Sprint("k", i),
 			Link:  fmt.Sprintf("http://www.zhaoqing.gov.cn/xwzx/zqyw/content/post_%d.html", 2869000+i),
 			Title: "许晓雄率队赴深圳开展招商考察活动", Language: "zh", Published: base.Add(time.Duration(i) * time.Hour),
@@ -622,7 +618,7 @@ func benchServer(b *testing.B) http.Handler {
 			TranslatedBy:  "deepl", State: model.StateReady, ReadyAt: base,
 		})
 	}
-	s, err := New(memstore.ZhaoqingConfig(testBase), st, prometheus.NewRegistry(), nil)
+	s, err := New(seed.ZhaoqingConfig(testBase), st, prometheus.NewRegistry(), nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -663,12 +659,12 @@ func benchServe(b *testing.B, h http.Handler, req *http.Request, want int) {
 
 // BenchmarkFeedRender is a feed rebuilt after every change (cache miss).
 func BenchmarkFeedRender(b *testing.B) {
-	st := memstore.New()
-	s, err := New(memstore.ZhaoqingConfig(testBase), st, prometheus.NewRegistry(), nil)
+	st := newEmptyStore(b)
+	s, err := New(seed.ZhaoqingConfig(testBase), st, prometheus.NewRegistry(), nil)
 	if err != nil {
 		b.Fatal(err)
 	}
-	st.AddItems(benchItems()...)
+	st.add(benchItems()...)
 	f := s.byFeed["zhaoqing"]
 	fm, _ := formatOf("rss")
 	for b.Loop() {
@@ -696,9 +692,14 @@ func benchItems() []model.Item {
 
 func TestStatusShowsListShapeChange(t *testing.T) {
 	s, st := newTestServer(t)
-	st.SetSource(model.Source{ID: "zhaoqing-news", LastPollAt: testNow.Add(-4 * time.Minute), LastStatus: model.PollOK,
-		LastSuccessAt: testNow.Add(-4 * time.Minute), ListShape: "div.news > p | a | a@href | ",
-		ListShapeWas: "ul.list > li | a | a@href | span", ShapeChangedAt: testNow.Add(-4 * time.Minute)})
+	// Two polls of a detected list, the second finding another shape.
+	for i, shape := range []string{"ul.list > li | a | a@href | span", "div.news > p | a | a@href | "} {
+		at := testNow.Add(time.Duration(i-2) * 2 * time.Minute)
+		if _, err := st.RecordPoll(context.Background(), model.PollResult{SourceID: "zhaoqing-news", At: at, Status: model.PollOK,
+			ItemCount: 4, ListShape: shape, NextPollAt: at.Add(15 * time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	rec := get(t, s.Handler(), "/status?format=json", nil)
 	var v struct {
 		Sources []struct {
@@ -729,9 +730,9 @@ func TestStatusShowsListShapeChange(t *testing.T) {
 // translation; with it on, they do.
 func TestTranslationOffClaimsNothing(t *testing.T) {
 	for _, provider := range []string{"deepl", "none"} {
-		cfg := memstore.ZhaoqingConfig(testBase)
+		cfg := seed.ZhaoqingConfig(testBase)
 		cfg.Translation.Provider = provider
-		s, err := New(cfg, memstore.Zhaoqing(testNow), prometheus.NewRegistry(), nil)
+		s, err := New(cfg, newSeededStore(t), prometheus.NewRegistry(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -802,7 +803,7 @@ func TestStatusTelegram(t *testing.T) {
 
 // gatedStore holds every FeedVersion call until the gate opens and counts them.
 type gatedStore struct {
-	*memstore.Store
+	*testStore
 	gate    chan struct{}
 	entered chan struct{}
 	calls   atomic.Int32
@@ -813,14 +814,14 @@ func (g *gatedStore) FeedVersion(ctx context.Context, ids []string) (store.FeedV
 		close(g.entered)
 	}
 	<-g.gate
-	return g.Store.FeedVersion(ctx, ids)
+	return g.testStore.FeedVersion(ctx, ids)
 }
 
 // TestVersionSingleFlight: requests arriving while a feed's version is being
 // loaded wait for that load; the store is asked once, not once per request.
 func TestVersionSingleFlight(t *testing.T) {
-	st := &gatedStore{Store: memstore.Zhaoqing(testNow), gate: make(chan struct{}), entered: make(chan struct{})}
-	s, err := New(memstore.ZhaoqingConfig(testBase), st, prometheus.NewRegistry(), nil)
+	st := &gatedStore{testStore: newSeededStore(t), gate: make(chan struct{}), entered: make(chan struct{})}
+	s, err := New(seed.ZhaoqingConfig(testBase), st, prometheus.NewRegistry(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -845,5 +846,12 @@ func TestVersionSingleFlight(t *testing.T) {
 	}
 	if got := st.calls.Load(); got != 1 {
 		t.Errorf("FeedVersion called %d times for %d concurrent requests, want 1", got, n)
+	}
+}
+
+func setRefused(t *testing.T, st *testStore, source string, r store.RefusedLinks) {
+	t.Helper()
+	if err := st.SetRefusedLinks(context.Background(), source, r); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -21,7 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/transfeed/transfeed/server"
-	"github.com/transfeed/transfeed/server/internal/memstore"
+	"github.com/transfeed/transfeed/server/internal/seed"
 )
 
 func main() {
@@ -49,10 +49,14 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		level = slog.LevelWarn
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	cfg := memstore.ZhaoqingConfig(*base)
+	cfg := seed.ZhaoqingConfig(*base)
 	cfg.Translation.Glossary = map[string]string{"大湾区": "Greater Bay Area", "肇庆": "Zhaoqing"}
 	cfg.Server.Listen = *listen
-	st := memstore.Zhaoqing(time.Now())
+	st, err := seed.Open(ctx, time.Now())
+	if err != nil {
+		return err
+	}
+	defer st.Close()
 	srv, err := server.New(cfg, st, prometheus.NewRegistry(), logger)
 	if err != nil {
 		return err

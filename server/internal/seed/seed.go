@@ -1,10 +1,18 @@
-package memstore
+// Package seed fills a real store (store.Store, usually in memory) with
+// realistic posts from Zhaoqing's government sources and the status rows
+// /status shows, for the server's tests and the development server
+// (server/internal/devserver). It writes only through the store's own API,
+// so what the server reads is what the daemon would have stored.
+package seed
 
 import (
+	"context"
+	"fmt"
 	"time"
 
 	"github.com/transfeed/transfeed/config"
 	"github.com/transfeed/transfeed/model"
+	"github.com/transfeed/transfeed/store"
 )
 
 // HostileID is the id of the seeded post whose source text tries script
@@ -14,6 +22,9 @@ const HostileID = 6
 // XuID is the id of the seeded post 许晓雄率队赴深圳开展招商考察活动,
 // published 2023-05-25T15:31:00Z (2023-05-25 23:31 CST).
 const XuID = 1
+
+// Channel is the Telegram channel every seeded ready post is routed to.
+const Channel = "@zhaoqing_en"
 
 // ZhaoqingConfig is a configuration with the sources and feeds of the seed.
 func ZhaoqingConfig(baseURL string) *config.Config {
@@ -39,27 +50,19 @@ func ZhaoqingConfig(baseURL string) *config.Config {
 	}
 }
 
+// ready marks a seeded post as translated by by ("" for none).
 func ready(it model.Item, by string) model.Item {
 	it.State = model.StateReady
 	it.TranslatedBy = by
-	if it.FirstSeen.IsZero() {
-		it.FirstSeen = it.Published.Add(12 * time.Minute)
-	}
-	it.UpdatedAt = it.FirstSeen
-	it.ReadyAt = it.FirstSeen.Add(3 * time.Minute)
-	if by != "" {
-		it.TranslatedAt = it.ReadyAt
-	}
-	it.ContentHash = "h" + it.Key
-	it.BackfillRank = -1
 	return it
 }
 
-// Zhaoqing returns a store seeded with realistic posts from Zhaoqing's
-// government sources (translated, untranslated, English, hostile, and one
-// not yet translated), and status rows for /status. now anchors the status.
-func Zhaoqing(now time.Time) *Store {
-	s := New()
+// Zhaoqing stores, in a new store, posts from Zhaoqing's government
+// sources (translated, untranslated, English, hostile, and one not yet
+// translated, ids 1–7 in that order), and status rows for /status:
+// polls, usage, deliveries (2 pending, 3 sent, 1 failed on Channel) and a
+// rate-limited channel. now anchors the status.
+func Zhaoqing(ctx context.Context, st *store.Store, now time.Time) error {
 	d := func(v string) time.Time {
 		t, err := time.Parse(time.RFC3339, v)
 		if err != nil {
@@ -67,7 +70,15 @@ func Zhaoqing(now time.Time) *Store {
 		}
 		return t
 	}
-	s.AddItems(
+	cfg := ZhaoqingConfig("http://localhost")
+	ids := map[string]string{}
+	for _, src := range cfg.Sources {
+		ids[src.ID] = src.URL
+	}
+	if err := st.SyncSources(ctx, ids); err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	posts := []model.Item{
 		ready(model.Item{
 			ID: XuID, SourceID: "zhaoqing-news", Key: "post_2869421",
 			GUID:     "http://www.zhaoqing.gov.cn/xwzx/zqyw/content/post_2869421.html",
@@ -144,14 +155,92 @@ func Zhaoqing(now time.Time) *Store {
 			Language: "zh", Published: d("2023-06-25T01:00:00Z"), State: model.StateTranslating,
 			ContentHTML: `<p>这篇文章还在翻译中。</p>`,
 		},
-	)
-	s.SetSource(model.Source{ID: "zhaoqing-news", LastPollAt: now.Add(-4 * time.Minute), LastStatus: model.PollOK,
-		NextPollAt: now.Add(16 * time.Minute), LastSuccessAt: now.Add(-4 * time.Minute)})
-	s.SetSource(model.Source{ID: "zhaoqing-wechat", LastPollAt: now.Add(-9 * time.Minute), LastStatus: model.PollError,
-		LastError: "HTTP 412 from rsshub.example (anti-bot challenge)", ConsecutiveErrors: 3,
-		FailingSince: now.Add(-50 * time.Minute), NextPollAt: now.Add(31 * time.Minute)})
-	s.SetUsage(model.Usage{Day: now.UTC().Format("2006-01-02"), Provider: "deepl", Chars: 48210, Requests: 37})
-	s.SetDeliveryBacklogs([]model.DeliveryBacklog{{Channel: "@zhaoqing_en", Pending: 2, Sent: 41, Failed: 1}})
-	s.SetChannelStates([]model.ChannelState{{Channel: "-1001234567890#7", PausedUntil: now.Add(20 * time.Minute), Reason: "Telegram flood limit (retry_after 1200 s)"}})
-	return s
+	}
+	for i, it := range posts {
+		if err := add(ctx, st, it, int64(i+1)); err != nil {
+			return err
+		}
+	}
+	return status(ctx, st, now)
+}
+
+// add stores one post as the pipeline would: first seen 12 minutes after
+// it was published, ready (with its translation) 3 minutes later.
+func add(ctx context.Context, st *store.Store, it model.Item, wantID int64) error {
+	seen := it.Published.Add(12 * time.Minute)
+	state, by := it.State, it.TranslatedBy
+	it.ID, it.State, it.TranslatedBy = 0, "", ""
+	it.ContentHash = "h" + it.Key
+	it.BackfillRank = -1
+	res, err := st.UpsertItems(ctx, it.SourceID, []model.Item{it}, seen)
+	if err != nil {
+		return fmt.Errorf("seed: store %s: %w", it.Key, err)
+	}
+	if len(res.New) != 1 || res.New[0] != wantID {
+		return fmt.Errorf("seed: %s stored as %v, want id %d (seed a new store)", it.Key, res.New, wantID)
+	}
+	switch state {
+	case model.StateReady:
+		t := model.Translation{TitleEN: it.TitleEN, SummaryEN: it.SummaryEN, ContentHTMLEN: it.ContentHTMLEN, TranslatedBy: by, Untranslated: it.Untranslated}
+		if err := st.MarkReady(ctx, wantID, t, []string{Channel}, seen.Add(3*time.Minute)); err != nil {
+			return fmt.Errorf("seed: ready %s: %w", it.Key, err)
+		}
+	default:
+		if err := st.SetItemState(ctx, wantID, state); err != nil {
+			return fmt.Errorf("seed: %s: %w", it.Key, err)
+		}
+	}
+	return nil
+}
+
+// status records the polls, usage, deliveries and channel states /status shows.
+func status(ctx context.Context, st *store.Store, now time.Time) error {
+	polls := []model.PollResult{
+		{SourceID: "zhaoqing-news", At: now.Add(-4 * time.Minute), Status: model.PollOK, ItemCount: 4, NextPollAt: now.Add(16 * time.Minute)},
+		{SourceID: "gd-english", At: now.Add(-7 * time.Minute), Status: model.PollOK, ItemCount: 1, NextPollAt: now.Add(8 * time.Minute)},
+	}
+	for i, at := range []time.Duration{-50, -29, -9} {
+		polls = append(polls, model.PollResult{SourceID: "zhaoqing-wechat", At: now.Add(at * time.Minute), Status: model.PollError,
+			Error: "HTTP 412 from rsshub.example (anti-bot challenge)", NextPollAt: now.Add(time.Duration(10+i*10) * time.Minute)})
+	}
+	for _, p := range polls {
+		if _, err := st.RecordPoll(ctx, p); err != nil {
+			return fmt.Errorf("seed: poll %s: %w", p.SourceID, err)
+		}
+	}
+	if err := st.AddUsage(ctx, now.UTC().Format("2006-01-02"), "deepl", 48210, 37); err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	// Six deliveries on Channel: three sent, one failed, two left pending.
+	ds, err := st.ClaimDeliveries(ctx, "seed", now, 4, time.Minute)
+	if err != nil || len(ds) != 4 {
+		return fmt.Errorf("seed: claim deliveries: %d claimed, %v", len(ds), err)
+	}
+	for i, d := range ds[:3] {
+		if err := st.MarkDelivered(ctx, d.ID, int64(100+i), now.Add(-time.Hour)); err != nil {
+			return fmt.Errorf("seed: %w", err)
+		}
+	}
+	if err := st.MarkDeliveryFailed(ctx, ds[3].ID, "Bad Request: message is too long"); err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	err = st.SetChannelState(ctx, model.ChannelState{Channel: "-1001234567890#7", PausedUntil: now.Add(20 * time.Minute),
+		Reason: "Telegram flood limit (retry_after 1200 s)"})
+	if err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	return nil
+}
+
+// Open returns a new in-memory store seeded with Zhaoqing.
+func Open(ctx context.Context, now time.Time) (*store.Store, error) {
+	st, err := store.Open(ctx, store.Config{DSN: ":memory:"}, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := Zhaoqing(ctx, st, now); err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	return st, nil
 }

@@ -211,3 +211,17 @@ func DateLabel(it Item, loc *time.Location) string {
 	}
 	return "date unknown (first seen " + it.FirstSeen.In(loc).Format("2006-01-02 15:04") + " CST)"
 }
+
+// Summary is what the summarizer wrote for one version (content hash) of a
+// post, for Telegram channels with summary: llm. A summary that failed its
+// checks keeps the reason in Rejected and no Text, so it is never paid for
+// again; the channel then shows the lead.
+type Summary struct {
+	ItemID      int64
+	ContentHash string
+	Summarizer  string // provider/model that wrote it
+	Text        string // plain text; "" when Rejected
+	Rejected    string // why the summary was not used, in plain words
+	Chars       int64  // characters sent to the summarizer for it
+	CreatedAt   time.Time
+}

@@ -34,6 +34,9 @@ type Item struct {
 	// Evidence names, per field ("title", "date", "author", "body"), the
 	// rule that gave it (feeds' order of evidence). Not stored.
 	Evidence map[string]string
+	// Media is MediaVideo or MediaAudio when the original has video or
+	// audio, which the sanitised body does not keep ("" otherwise).
+	Media string
 
 	State State
 	// BackfillRank is the item's rank (0 = newest) among the posts found by
@@ -53,6 +56,12 @@ type Item struct {
 	NextAttemptAt time.Time
 	ReadyAt       time.Time
 }
+
+// Values of Item.Media.
+const (
+	MediaVideo = "video"
+	MediaAudio = "audio"
+)
 
 // Translation is what the translation stage stores for an item.
 type Translation struct {

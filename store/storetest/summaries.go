@@ -80,3 +80,22 @@ func testSummaries(t *testing.T, s *store.Store) {
 		}
 	}
 }
+
+// testMedia: an item's media kind is stored, and replaced with its content.
+func testMedia(t *testing.T, s *store.Store) {
+	ctx := t.Context()
+	if err := s.SyncSources(ctx, map[string]string{"a": "http://a.example/rss"}); err != nil {
+		t.Fatal(err)
+	}
+	it := item("k1", "h1", t0().Add(-time.Hour))
+	it.Media = model.MediaVideo
+	id := upsert(t, s, "a", t0(), it).New[0]
+	if got := getItem(t, s, id).Media; got != model.MediaVideo {
+		t.Errorf("media %q, want %q", got, model.MediaVideo)
+	}
+	it.ContentHash, it.Media = "h2", model.MediaAudio
+	upsert(t, s, "a", t0().Add(time.Minute), it)
+	if got := getItem(t, s, id).Media; got != model.MediaAudio {
+		t.Errorf("media after an update %q, want %q", got, model.MediaAudio)
+	}
+}

@@ -13,3 +13,8 @@ CREATE TABLE summaries (
     created_at   BIGINT  NOT NULL,
     PRIMARY KEY (item_id, content_hash)
 );
+
+-- What the original has that Telegram is not sent (video or audio, which
+-- the sanitiser removes from the body): its message links to the original,
+-- labelled.
+ALTER TABLE items ADD COLUMN media TEXT NOT NULL DEFAULT '';

@@ -55,7 +55,7 @@ func (t *Translator) Summarize(ctx context.Context, req translate.SummaryRequest
 	if err != nil {
 		return "", err
 	}
-	out, err := decodeSummary(raw)
+	out, err := decodeSummary(raw, t.key)
 	if err != nil {
 		return "", t.fail(translate.KindBadAnswer, code, 0, errors.New(httpx.Scrub(err.Error(), t.key)))
 	}
@@ -64,14 +64,14 @@ func (t *Translator) Summarize(ctx context.Context, req translate.SummaryRequest
 }
 
 // decodeSummary reads the summary out of a 200 body.
-func decodeSummary(raw []byte) (string, error) {
+func decodeSummary(raw []byte, secret string) (string, error) {
 	raw = skipKeepAlive(raw)
 	var cr chatResponse
 	if err := json.Unmarshal(raw, &cr); err != nil {
-		return "", fmt.Errorf("openai: response is not JSON: %w: %s", err, httpx.Snippet(raw))
+		return "", fmt.Errorf("openai: response is not JSON: %w: %s", err, httpx.Snippet(raw, secret))
 	}
 	if len(cr.Choices) == 0 {
-		return "", fmt.Errorf("openai: response has no choices: %s", httpx.Snippet(raw))
+		return "", fmt.Errorf("openai: response has no choices: %s", httpx.Snippet(raw, secret))
 	}
 	ch := cr.Choices[0]
 	switch ch.FinishReason {
@@ -82,7 +82,7 @@ func decodeSummary(raw []byte) (string, error) {
 	}
 	if ch.Message.Content == nil || strings.TrimSpace(*ch.Message.Content) == "" {
 		if ch.Message.Refusal != "" {
-			return "", fmt.Errorf("openai: model refused: %s", httpx.Snippet([]byte(ch.Message.Refusal)))
+			return "", fmt.Errorf("openai: model refused: %s", httpx.Snippet([]byte(ch.Message.Refusal), secret))
 		}
 		return "", errors.New("openai: empty answer")
 	}
@@ -96,13 +96,13 @@ func decodeSummary(raw []byte) (string, error) {
 	if i, j := strings.IndexByte(s, '{'), strings.LastIndexByte(s, '}'); i >= 0 && j > i {
 		s = s[i : j+1]
 	} else {
-		return "", fmt.Errorf("openai: answer is not a JSON object: %s", httpx.Snippet([]byte(s)))
+		return "", fmt.Errorf("openai: answer is not a JSON object: %s", httpx.Snippet([]byte(s), secret))
 	}
 	var obj struct {
 		Summary *string `json:"summary"`
 	}
 	if err := json.Unmarshal([]byte(s), &obj); err != nil {
-		return "", fmt.Errorf("openai: answer is not a JSON object: %w: %s", err, httpx.Snippet([]byte(s)))
+		return "", fmt.Errorf("openai: answer is not a JSON object: %w: %s", err, httpx.Snippet([]byte(s), secret))
 	}
 	if obj.Summary == nil {
 		return "", errors.New(`openai: answer has no "summary" string`)

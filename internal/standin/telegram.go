@@ -66,6 +66,7 @@ type Delivered struct {
 	Method    string    `json:"method"`          // sendMessage | sendPhoto | sendMediaGroup
 	URL       string    `json:"url,omitempty"`   // the {base}/posts/{id} link found in the text
 	Hash      string    `json:"sha256"`          // of the text (or caption)
+	Text      string    `json:"text"`            // the visible text (or caption)
 	Photo     string    `json:"photo,omitempty"` // sendPhoto's photo, sendMediaGroup's first
 	Media     int       `json:"media,omitempty"` // sendMediaGroup's items
 	Duplicate bool      `json:"duplicate"`       // URL already delivered to this chat
@@ -364,6 +365,7 @@ func (t *telegram) send(w http.ResponseWriter, r *http.Request, method string, n
 	if parseMode == "HTML" {
 		visible, _ = telegramtest.ParseHTML(text)
 	}
+	d.Text = visible
 
 	t.mu.Lock()
 	d.ID = t.nextID

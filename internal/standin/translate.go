@@ -114,11 +114,15 @@ func (t *translator) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// summarize is the stand-in's summary: translatetest.Summarize, with a
+// SummaryMark starts every summary the stand-in writes, so a test can tell
+// a summary from the lead it is made of.
+const SummaryMark = "In brief:"
+
+// summarize is the stand-in's summary: SummaryMark and translatetest.Summarize, with a
 // number the post does not have for a fraction SumInventRate of posts
 // (chosen by a hash of the text, so a post always gets the same answer).
 func (t *translator) summarize(in translatetest.SummaryInput) string {
-	out := translatetest.Summarize(in)
+	out := SummaryMark + " " + translatetest.Summarize(in)
 	if rate := t.s.opts.SumInventRate; rate > 0 {
 		h := fnv.New32a()
 		_, _ = h.Write([]byte(in.Title + "\x00" + in.Text))

@@ -5,12 +5,17 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/transfeed/transfeed/config"
 	"github.com/transfeed/transfeed/translate"
 	"github.com/transfeed/transfeed/translate/openai"
 	"github.com/transfeed/transfeed/translate/summarize"
 )
+
+// maxSummaryWait bounds one summarizer request: it runs inside a delivery,
+// whose lease keeps a margin of 35 s for the request to Telegram.
+const maxSummaryWait = 15 * time.Second
 
 // wantsSummaries reports whether any channel has summary: llm.
 func wantsSummaries(cfg *config.Config) bool {
@@ -61,6 +66,7 @@ func buildSummaries(cfg *config.Config, st summarize.Store, translationProvider 
 		Glossary:       g,
 		DailyCharLimit: cfg.Translation.DailyCharLimit,
 		SharedBudget:   shared,
-		Timeout:        cfg.Translation.Timeout,
+		// Asked during a delivery, under its lease: never long.
+		Timeout: min(cfg.Translation.Timeout, maxSummaryWait),
 	}, sum, st, logger)
 }

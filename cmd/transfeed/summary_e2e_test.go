@@ -95,3 +95,38 @@ func TestLLMSummariesOnTheStandIn(t *testing.T) {
 		t.Errorf("usage %d characters, want translations %d + summaries %d", u.Chars, tr.Chars, tr.SummaryChars)
 	}
 }
+
+// TestValidateReportsTemplateAndSummaryProblems: a template's mistake is
+// reported at its line in the file, and summary: llm without an engine is
+// an error, not a silent fallback.
+func TestValidateReportsTemplateAndSummaryProblems(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "channels.yaml")
+	cfg := `sources:
+  - id: news
+    url: http://example.org/rss.xml
+telegram:
+  token: "123:abc"
+  channels:
+    - chat: "@zhaoqing_en"
+      summary: llm
+      template: |
+        <b>{{.Title}}</b>
+        {{.Summary}}
+        {{link .ReadURL .ReadLabl}}
+`
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runCmd(t, "validate", "-config", path)
+	if code != 2 {
+		t.Fatalf("validate exit %d, want 2\n%s", code, errOut)
+	}
+	for _, want := range []string{
+		path + ":8: telegram.channels[0].summary: llm needs an OpenAI-compatible engine",
+		path + ":12: telegram.channels[0].template: line 3 of the template: <.ReadLabl>: can't evaluate field ReadLabl",
+	} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("validate output lacks %q:\n%s", want, errOut)
+		}
+	}
+}

@@ -261,3 +261,9 @@ func firstTime(ts ...time.Time) time.Time {
 	}
 	return time.Time{}
 }
+
+// SummaryText is Summary's text ("" when the lead is to be shown); it makes
+// a Service the Telegram notifier's Summarizer.
+func (s *Service) SummaryText(ctx context.Context, it model.Item) string {
+	return s.Summary(ctx, it).Text
+}

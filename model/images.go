@@ -29,12 +29,17 @@ func ImagesOf(it Item) []string {
 	if !strings.Contains(body, "<img") {
 		body = it.ContentHTMLEN
 	}
-	z := html.NewTokenizer(strings.NewReader(body))
+	// Only the <img> tags are read, each on its own: the rest of the body
+	// (often long) is not tokenised.
 	for {
-		tt := z.Next()
-		if tt == html.ErrorToken {
+		i := strings.Index(body, "<img")
+		if i < 0 {
 			return out
 		}
+		body = body[i:]
+		z := html.NewTokenizer(strings.NewReader(body))
+		tt := z.Next()
+		body = body[len("<img"):]
 		if tt != html.StartTagToken && tt != html.SelfClosingTagToken {
 			continue
 		}

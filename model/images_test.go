@@ -30,3 +30,20 @@ func TestImagesOf(t *testing.T) {
 		})
 	}
 }
+
+func BenchmarkImagesOf(b *testing.B) {
+	var body string
+	for i := range 200 {
+		body += "<p>The municipal government announced new measures for enterprises and residents of the city.</p>"
+		if i%20 == 0 {
+			body += `<p><img src="https://www.gov.cn/img/` + string(rune('a'+i/20)) + `.jpg" width="640"></p>`
+		}
+	}
+	it := Item{ImageURL: "https://www.gov.cn/lead.jpg", ContentHTML: body}
+	b.ReportAllocs()
+	for b.Loop() {
+		if n := len(ImagesOf(it)); n != 11 {
+			b.Fatalf("%d images", n)
+		}
+	}
+}

@@ -76,12 +76,12 @@ func TestCompose(t *testing.T) {
 			}
 		}},
 		{name: "video: labelled link", it: video, check: func(t *testing.T, m Message, vis string) {
-			if !strings.Contains(vis, "▶ Video on the original site") || !strings.Contains(m.Text, `">Video on the original site</a>`) {
+			if !strings.Contains(vis, "▶ Video in the original") || !strings.Contains(m.Text, `">Video in the original</a>`) {
 				t.Errorf("no video link:\n%s", m.Text)
 			}
 		}},
 		{name: "audio: labelled link", it: audio, check: func(t *testing.T, m Message, vis string) {
-			if !strings.Contains(vis, "Audio on the original site") {
+			if !strings.Contains(vis, "Audio in the original") {
 				t.Errorf("no audio link:\n%s", vis)
 			}
 		}},

@@ -122,9 +122,9 @@ func Compose(it model.Item, src Source, ch bot.Channel, st Style, baseURL, summa
 	if head.origURL != "" {
 		switch it.Media {
 		case model.MediaVideo:
-			head.media = "Video on the original site"
+			head.media = "Video in the original"
 		case model.MediaAudio:
-			head.media = "Audio on the original site"
+			head.media = "Audio in the original"
 		}
 	}
 
@@ -189,6 +189,8 @@ func Compose(it model.Item, src Source, ch bot.Channel, st Style, baseURL, summa
 		for _, t := range head.tags {
 			p.Tags = append(p.Tags, tghtml.Escape(t))
 		}
+		// (main's Item.Meta goes to p.Meta here once this is rebased; see
+		// tgsummary's bot/format.go.)
 		for _, c := range it.Categories {
 			if c = oneLine(c); c != "" {
 				p.Categories = append(p.Categories, tghtml.Escape(c))

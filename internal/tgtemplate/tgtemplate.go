@@ -42,6 +42,10 @@ type Post struct {
 	Notice        string // "Machine-translated from Chinese by deepl."
 	Media         string // "video" or "audio" when the post has some (not sent: link to the original); else ""
 	Images        int    // pictures sent with the post
+	// Meta is government document metadata (索引号, 发文字号, 成文日期, …)
+	// keyed by the page's own labels: {{index .Meta "发文字号"}}; nil when
+	// the page has none.
+	Meta map[string]string
 }
 
 // Error is a template problem; Line is 1-based within the template text (0
@@ -227,6 +231,7 @@ func Sample() Post {
 		Notice:        "Machine-translated from Chinese by openai/gpt-4o-mini.",
 		Media:         "video",
 		Images:        3,
+		Meta:          map[string]string{"索引号": "11441200007217066P/2026-00123", "发文字号": "肇府〔2026〕12号", "成文日期": "2026-05-20"},
 	}
 }
 
@@ -234,7 +239,7 @@ func Sample() Post {
 func Sparse() Post {
 	p := Sample()
 	p.OriginalTitle, p.Summary, p.Lead, p.ReadURL, p.Link, p.Author, p.Media = "", "", "", "", "", "", ""
-	p.Tags, p.Categories, p.Images, p.Translated = nil, nil, 0, false
+	p.Tags, p.Categories, p.Images, p.Translated, p.Meta = nil, nil, 0, false, nil
 	p.ReadLabel = "Read online"
 	return p
 }

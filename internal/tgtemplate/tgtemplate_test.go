@@ -27,6 +27,8 @@ func TestParseAndCheck(t *testing.T) {
 		{name: "good", text: good},
 		{name: "time format", text: `{{.Title}} {{.Time.Format "Jan 2"}}`},
 		{name: "cut", text: `<b>{{cut 10 .Title}}</b>`},
+		{name: "metadata", text: `<b>{{.Title}}</b>{{with index .Meta "发文字号"}} ({{.}}){{end}}{{range $k, $v := .Meta}}
+{{$k}}: {{$v}}{{end}}`},
 		{name: "syntax error line 3", text: "<b>{{.Title}}</b>\n{{.Source}}\n{{if .Link}}x", wantLine: 3, wantMsg: "unexpected EOF"},
 		{name: "unknown field", text: "<b>{{.Title}}</b>\n\n{{.Headline}}", wantLine: 3, wantMsg: "can't evaluate field Headline"},
 		{name: "unknown function", text: "{{shout .Title}}", wantLine: 1, wantMsg: `function "shout" not defined`},

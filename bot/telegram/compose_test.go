@@ -193,3 +193,14 @@ func TestAlbumRefusedTriesPlain(t *testing.T) {
 		t.Fatalf("err = %v, want KindTryPlain", err)
 	}
 }
+
+func TestComposeTemplateMetadata(t *testing.T) {
+	it := translatedItem(t)
+	it.Meta = map[string]string{"发文字号": "肇府〔2026〕12号 <x> & y"}
+	st := Style{Template: mustTemplate(t, `<b>{{.Title}}</b>{{with index .Meta "发文字号"}} · {{.}}{{end}}`)}
+	m := Compose(it, testSource(), bot.Channel{Key: "@zq", Address: "@zq", SummaryChars: 600}, st, "https://example.org", "", false)
+	checkTelegram(t, m)
+	if vis := visible(t, m.Text); !strings.HasSuffix(vis, " · 肇府〔2026〕12号 <x> & y") {
+		t.Errorf("visible %q", vis)
+	}
+}

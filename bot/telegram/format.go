@@ -189,8 +189,14 @@ func Compose(it model.Item, src Source, ch bot.Channel, st Style, baseURL, summa
 		for _, t := range head.tags {
 			p.Tags = append(p.Tags, tghtml.Escape(t))
 		}
-		// (main's Item.Meta goes to p.Meta here once this is rebased; see
-		// tgsummary's bot/format.go.)
+		for k, v := range it.Meta {
+			if k, v = oneLine(k), oneLine(v); k != "" && v != "" {
+				if p.Meta == nil {
+					p.Meta = map[string]string{}
+				}
+				p.Meta[tghtml.Escape(k)] = tghtml.Escape(v)
+			}
+		}
 		for _, c := range it.Categories {
 			if c = oneLine(c); c != "" {
 				p.Categories = append(p.Categories, tghtml.Escape(c))

@@ -91,6 +91,8 @@ func TestLLMSummariesOnTheStandIn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("first once: %d messages, %d summary requests (%d characters, %d with an invented number), %d translation characters; second once: %d more summary characters; usage today %d characters",
+		len(msgs), tr.Summaries, tr.SummaryChars, tr.SummaryInvent, tr.Chars, s.Stats().Translate.SummaryChars-tr.SummaryChars, u.Chars)
 	if u.Chars != tr.Chars+tr.SummaryChars {
 		t.Errorf("usage %d characters, want translations %d + summaries %d", u.Chars, tr.Chars, tr.SummaryChars)
 	}

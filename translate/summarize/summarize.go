@@ -31,7 +31,7 @@ const (
 	// longer one is rejected (it is no longer a summary).
 	DefaultMaxChars = 700
 	// DefaultMaxInputChars caps the post text sent, in characters.
-	DefaultMaxInputChars = 8000
+	DefaultMaxInputChars = 4000
 	DefaultTimeout       = 60 * time.Second
 )
 

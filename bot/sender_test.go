@@ -274,7 +274,8 @@ func TestSenderPhotos(t *testing.T) {
 			st := openStore(t)
 			items := makeItems(t, 4)
 			for i := range items {
-				items[i].ImageURL = fmt.Sprintf("https://img.example/%d.jpg", i)
+				// The picture of the posts' bodies: one picture, so a photo.
+				items[i].ImageURL = "https://www.zhaoqing.gov.cn/img/2023/05/25/a.jpg"
 			}
 			fill(t, st, everySource(chans...), items)
 			srv.FailPhotos(tt.photoFail)

@@ -24,6 +24,10 @@ type Config struct {
 	Feeds       []Feed            `yaml:"feeds"`
 	Telegram    TelegramConfig    `yaml:"telegram"`
 	Retention   RetentionConfig   `yaml:"retention"`
+	// Summarizer is the OpenAI-compatible engine that writes the summaries
+	// of channels with summary: llm, when it is not the translation
+	// provider (translation.provider: openai is used when this is absent).
+	Summarizer *OpenAIConfig `yaml:"summarizer"`
 
 	// Path is the file the config was loaded from ("" when read from a reader).
 	Path string `yaml:"-"`
@@ -214,6 +218,14 @@ type TelegramConfig struct {
 	Channels  []Channel `yaml:"channels"`
 }
 
+// Values of channels[].summary and channels[].link_preview.
+const (
+	SummaryLead     = "lead"
+	SummaryLLM      = "llm"
+	LinkPreviewOff  = "off"
+	LinkPreviewPost = "post"
+)
+
 // Channel is one Telegram destination and its routing rules.
 type Channel struct {
 	Chat         string   `yaml:"chat"`   // @username or numeric id
@@ -225,6 +237,18 @@ type Channel struct {
 	SummaryChars int      `yaml:"summary_chars"` // default 600
 	Photo        *bool    `yaml:"photo"`         // default true
 	Backfill     int      `yaml:"backfill"`
+	// Summary is what a post's message says of its text: SummaryLead (the
+	// leading paragraphs, default) or SummaryLLM (a 2–3 sentence summary
+	// written by the summarizer, the lead when it has none).
+	Summary string `yaml:"summary"`
+	// Template is a Go text/template for the message (see the README,
+	// "Message templates"); "" is the built-in format.
+	Template string `yaml:"template"`
+	// LinkPreview is LinkPreviewPost (preview the post's English page,
+	// default) or LinkPreviewOff.
+	LinkPreview string `yaml:"link_preview"`
+	// TemplateLine is the config line where the template text starts.
+	TemplateLine int `yaml:"-"`
 
 	Line int `yaml:"-"`
 }

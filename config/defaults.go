@@ -133,6 +133,12 @@ func (l *loader) applyDefaults(c *Config) {
 		num(fmt.Sprintf("feeds[%d].limit", i), &f.Limit, DefaultFeedLimit)
 	}
 
+	if sm := c.Summarizer; sm != nil {
+		str(&sm.BaseURL, DefaultOpenAIBaseURL)
+		sm.BaseURL = strings.TrimRight(sm.BaseURL, "/")
+		str(&sm.Model, DefaultOpenAIModel)
+	}
+
 	str(&c.Telegram.APIURL, DefaultTelegramAPIURL)
 	c.Telegram.APIURL = strings.TrimRight(c.Telegram.APIURL, "/")
 	for i := range c.Telegram.Channels {
@@ -142,17 +148,24 @@ func (l *loader) applyDefaults(c *Config) {
 			yes := true
 			ch.Photo = &yes
 		}
+		str(&ch.Summary, SummaryLead)
+		str(&ch.LinkPreview, LinkPreviewPost)
 	}
 }
 
 // loadSecrets reads every *_file secret, relative to the config's directory.
 func (l *loader) loadSecrets(c *Config) {
 	t := &c.Translation
+	summarizer := &OpenAIConfig{}
+	if c.Summarizer != nil {
+		summarizer = c.Summarizer
+	}
 	for _, s := range []struct {
 		path  string
 		value *Secret
 		file  string
 	}{
+		{"summarizer.api_key", &summarizer.APIKey, summarizer.APIKeyFile},
 		{"storage.dsn", &c.Storage.DSN, c.Storage.DSNFile},
 		{"translation.openai.api_key", &t.OpenAI.APIKey, t.OpenAI.APIKeyFile},
 		{"translation.deepl.api_key", &t.DeepL.APIKey, t.DeepL.APIKeyFile},

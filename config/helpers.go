@@ -51,6 +51,19 @@ func (c *Config) selectSources(ids, tags []string, allWhenEmpty bool) []string {
 	return out
 }
 
+// SummarizerConfig is the engine that writes summary: llm summaries: the
+// summarizer: block, else translation.openai when the translation provider
+// is openai. ok is false when there is none.
+func (c *Config) SummarizerConfig() (OpenAIConfig, bool) {
+	if c.Summarizer != nil {
+		return *c.Summarizer, true
+	}
+	if c.Translation.Provider == "openai" {
+		return c.Translation.OpenAI, true
+	}
+	return OpenAIConfig{}, false
+}
+
 // Key identifies the channel in the store: the chat as written, plus
 // "#<thread>" for a forum topic ("@zhaoqing_en", "-1001234567890#42").
 func (ch Channel) Key() string {

@@ -50,6 +50,7 @@ func Parse(name string, data []byte, getenv func(string) (string, bool)) (*Confi
 		present:  map[string]bool{},
 		bad:      map[string]bool{},
 		expanded: map[*yaml.Node]bool{},
+		textLine: map[string]int{},
 	}
 	c := &Config{dir: filepath.Dir(name)}
 	root, ok := l.decode(data)
@@ -83,6 +84,9 @@ type loader struct {
 	present  map[string]bool     // key path given with a usable, non-null value
 	bad      map[string]bool     // key path already reported; nothing below it is reported again
 	expanded map[*yaml.Node]bool // scalars already ${VAR}-expanded (aliases share nodes)
+	// textLine is, per key path, the line where a scalar's text starts (the
+	// line after the key for a | or > block).
+	textLine map[string]int
 	problems []Problem
 	warnings []Problem
 }
@@ -383,6 +387,10 @@ func (l *loader) walkScalar(n *yaml.Node, t reflect.Type, path string) {
 		l.reject(n, t, path, "expected a single value, got %s", describe(n))
 		return
 	}
+	l.textLine[path] = n.Line
+	if n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
+		l.textLine[path] = n.Line + 1
+	}
 	if !l.expanded[n] {
 		v, err := expandEnv(n.Value, l.getenv)
 		if err != nil {
@@ -476,7 +484,9 @@ func (l *loader) fillLines(c *Config) {
 		c.Feeds[i].Line = l.line(fmt.Sprintf("feeds[%d]", i))
 	}
 	for i := range c.Telegram.Channels {
-		c.Telegram.Channels[i].Line = l.line(fmt.Sprintf("telegram.channels[%d]", i))
+		p := fmt.Sprintf("telegram.channels[%d]", i)
+		c.Telegram.Channels[i].Line = l.line(p)
+		c.Telegram.Channels[i].TemplateLine = l.textLine[p+".template"]
 	}
 }
 

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/andybalholm/cascadia"
+	"github.com/transfeed/transfeed/internal/tghtml"
+	"github.com/transfeed/transfeed/internal/tgtemplate"
 	"github.com/transfeed/transfeed/model"
 	"golang.org/x/text/language"
 )
@@ -31,6 +33,7 @@ var (
 func (l *loader) validate(c *Config) {
 	l.validateGeneral(c)
 	l.validateTranslation(c)
+	l.validateSummarizer(c)
 	tags := l.validateSources(c)
 	l.validateFeeds(c, tags)
 	l.validateTelegram(c, tags)
@@ -319,6 +322,52 @@ func (l *loader) validateTelegram(c *Config, tags map[string]bool) {
 		if ch.Backfill < 0 {
 			l.add(p+".backfill", "must not be negative")
 		}
+		oneOf(l, p+".summary", ch.Summary, SummaryLead, SummaryLLM)
+		if _, ok := c.SummarizerConfig(); ch.Summary == SummaryLLM && !ok {
+			l.add(p+".summary", "llm needs an OpenAI-compatible engine: set translation.provider: openai, or add a summarizer: block (base_url, api_key, model)")
+		}
+		oneOf(l, p+".link_preview", ch.LinkPreview, LinkPreviewOff, LinkPreviewPost)
+		if l.has(p + ".template") {
+			l.checkTemplate(p+".template", ch)
+		}
+	}
+}
+
+// checkTemplate parses a channel template and renders sample posts with
+// it; a problem is reported at its line in the file.
+func (l *loader) checkTemplate(path string, ch Channel) {
+	tpl, err := tgtemplate.Parse(ch.Template)
+	if err == nil {
+		err = tpl.Check(tghtml.MaxTextLen)
+	}
+	if err == nil {
+		return
+	}
+	line, msg := l.line(path), err.Error()
+	var te *tgtemplate.Error
+	if errors.As(err, &te) {
+		msg = te.Msg
+		if te.Line > 0 && ch.TemplateLine > 0 {
+			// "unexpected EOF" comes after the last line.
+			te.Line = min(te.Line, strings.Count(strings.TrimRight(ch.Template, "\n"), "\n")+1)
+			line = ch.TemplateLine + te.Line - 1
+			msg = fmt.Sprintf("line %d of the template: %s", te.Line, te.Msg)
+		}
+	}
+	l.addAt(line, path, "%s", msg)
+}
+
+func (l *loader) validateSummarizer(c *Config) {
+	sm := c.Summarizer
+	if sm == nil {
+		return
+	}
+	l.checkURL("summarizer.base_url", sm.BaseURL)
+	if strings.TrimSpace(sm.Model) == "" {
+		l.add("summarizer.model", "required")
+	}
+	if u, err := url.Parse(sm.BaseURL); err == nil && u.Hostname() == "api.openai.com" && sm.APIKey == "" {
+		l.add("summarizer", "api.openai.com needs summarizer.api_key (for example \"${OPENAI_API_KEY}\") or api_key_file; it is empty")
 	}
 }
 

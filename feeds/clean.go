@@ -10,6 +10,8 @@ import (
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
+
+	"github.com/transfeed/transfeed/model"
 )
 
 // What the de-cluttering pass does with each element.
@@ -56,6 +58,7 @@ type cleaned struct {
 	html  string // sanitised
 	text  string // plain text, whitespace collapsed
 	image string // first absolute image URL
+	media string // model.MediaVideo or model.MediaAudio when a player was dropped
 }
 
 // clean turns a post body into sanitised, de-cluttered HTML.
@@ -163,7 +166,7 @@ func (n *Normalizer) clean(body string, base *url.URL, title string) cleaned {
 		}
 		text.WriteString(b.text)
 	}
-	return cleaned{html: out.String(), text: stripControl(text.String()), image: image}
+	return cleaned{html: out.String(), text: stripControl(text.String()), image: image, media: f.media}
 }
 
 // onlyIcons reports whether every image in n declares a size of at most
@@ -242,6 +245,12 @@ func isTailJunk(t string) bool {
 // mediaLine is the paragraph that stands for a video or audio player the
 // reader cannot play here: "Video in the original", linking the post.
 func (f *flattener) mediaLine(label string) {
+	switch {
+	case strings.HasPrefix(label, "Video"):
+		f.media = model.MediaVideo
+	case f.media == "":
+		f.media = model.MediaAudio
+	}
 	f.cur = nil
 	p := &html.Node{Type: html.ElementNode, Data: "p", DataAtom: atom.P}
 	a := &html.Node{Type: html.ElementNode, Data: "a", DataAtom: atom.A}
@@ -309,9 +318,10 @@ func isTrailer(t string) bool {
 }
 
 type flattener struct {
-	base *url.URL
-	out  []*html.Node
-	cur  *html.Node // paragraph being filled
+	base  *url.URL
+	out   []*html.Node
+	cur   *html.Node // paragraph being filled
+	media string     // model.MediaVideo, else model.MediaAudio, when a player was dropped
 }
 
 func (f *flattener) para() *html.Node {

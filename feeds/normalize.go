@@ -41,6 +41,8 @@ type RawItem struct {
 	// FetchErr is why the article page could not be used ("" when it was,
 	// or when none was fetched).
 	FetchErr string
+	// MediaType is the MIME type of a video or audio enclosure ("" when none).
+	MediaType string
 }
 
 // Rules names, per field, the rule of evidence that gave it.
@@ -227,6 +229,7 @@ func (n *Normalizer) Normalize(src config.Source, loc *time.Location, raw RawIte
 		Author:       capText(raw.Author, maxAuthorChars),
 		Language:     DetectLanguage(title + " " + cutRunes(summaryText, 400)),
 		ImageURL:     image,
+		Media:        mediaOf(cleaned.media, raw.MediaType),
 		Categories:   cats,
 		Published:    published,
 		DateUnknown:  published.IsZero(),

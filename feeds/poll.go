@@ -251,6 +251,12 @@ func (f *Fetcher) parseFeed(body []byte, contentType, baseURL string) ([]RawItem
 				}
 			}
 		}
+		for _, e := range it.Enclosures {
+			if e != nil && (strings.HasPrefix(e.Type, "video/") || strings.HasPrefix(e.Type, "audio/")) &&
+				!strings.HasPrefix(r.MediaType, "video/") {
+				r.MediaType = e.Type
+			}
+		}
 		raws = append(raws, r)
 	}
 	return raws, nil

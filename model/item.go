@@ -34,6 +34,9 @@ type Item struct {
 	// Evidence names, per field ("title", "date", "author", "body"), the
 	// rule that gave it (feeds' order of evidence). Not stored.
 	Evidence map[string]string
+	// Media is MediaVideo or MediaAudio when the original has video or
+	// audio, which the sanitised body does not keep ("" otherwise).
+	Media string
 
 	State State
 	// BackfillRank is the item's rank (0 = newest) among the posts found by
@@ -53,6 +56,12 @@ type Item struct {
 	NextAttemptAt time.Time
 	ReadyAt       time.Time
 }
+
+// Values of Item.Media.
+const (
+	MediaVideo = "video"
+	MediaAudio = "audio"
+)
 
 // Translation is what the translation stage stores for an item.
 type Translation struct {
@@ -210,4 +219,18 @@ func DateLabel(it Item, loc *time.Location) string {
 		return "date unknown"
 	}
 	return "date unknown (first seen " + it.FirstSeen.In(loc).Format("2006-01-02 15:04") + " CST)"
+}
+
+// Summary is what the summarizer wrote for one version (content hash) of a
+// post, for Telegram channels with summary: llm. A summary that failed its
+// checks keeps the reason in Rejected and no Text, so it is never paid for
+// again; the channel then shows the lead.
+type Summary struct {
+	ItemID      int64
+	ContentHash string
+	Summarizer  string // provider/model that wrote it
+	Text        string // plain text; "" when Rejected
+	Rejected    string // why the summary was not used, in plain words
+	Chars       int64  // characters sent to the summarizer for it
+	CreatedAt   time.Time
 }

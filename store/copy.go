@@ -50,7 +50,9 @@ func copyTables() []copyTable {
 			title:t summary:t content_html:t author:t language:t image_url:t categories:t published:i first_seen:i
 			updated_at:i content_hash:t state:t backfill_rank:i title_en:t summary_en:t content_html_en:t
 			translated_by:t translated_at:i title_only:b untranslated:b translate_err:t attempts:i next_attempt_at:i
-			ready_at:i lease_owner:t lease_until:i date_unknown:b meta:t`)},
+			ready_at:i lease_owner:t lease_until:i date_unknown:b meta:t media:t`)},
+		{name: "summaries", order: "item_id, content_hash", cols: cols(`item_id:i content_hash:t summarizer:t summary:t
+			rejected:t chars:i created_at:i`)},
 		{name: "deliveries", order: "id", serial: true, leased: true, cols: cols(`id:i item_id:i channel:t state:t
 			attempts:i next_attempt_at:i message_id:i error:t created_at:i sent_at:i lease_owner:t lease_until:i`)},
 		{name: "channel_state", order: "channel", cols: cols(`channel:t chat_id:t paused:b paused_until:i reason:t alerted_at:i`)},
@@ -62,7 +64,7 @@ func copyTables() []copyTable {
 	}
 }
 
-// copyBatch is the number of rows per multi-row INSERT (items have 31
+// copyBatch is the number of rows per multi-row INSERT (items have 34
 // columns: well within both engines' parameter limits).
 const copyBatch = 200
 

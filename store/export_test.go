@@ -90,3 +90,14 @@ func (s *Store) SearchSizes(ctx context.Context) (all, index int64, err error) {
 	err = s.r.QueryRowContext(ctx, q).Scan(&all, &index)
 	return all, index, err
 }
+
+// SummaryQuery is the hot-path query of GetSummary, for plan tests.
+const SummaryQuery = summaryQuery
+
+// ExplainPlan returns the engine's plan for query (rebound for the
+// dialect), one line per plan row; on PostgreSQL with sequential scans
+// disabled (see explainPlan).
+func (s *Store) ExplainPlan(ctx context.Context, query string, args ...any) (string, error) {
+	plan, err := s.explainPlan(ctx, query, args)
+	return plan, err
+}

@@ -18,7 +18,7 @@ import (
 const itemColumns = `id, source_id, key, guid, link, title, summary, content_html, author, language, image_url,
 	categories, published, first_seen, updated_at, content_hash, state, backfill_rank,
 	title_en, summary_en, content_html_en, translated_by, translated_at, title_only, untranslated,
-	translate_err, attempts, next_attempt_at, ready_at, date_unknown, meta`
+	translate_err, attempts, next_attempt_at, ready_at, date_unknown, meta, media`
 
 // maxInList bounds the number of values bound into one IN (…) list.
 const maxInList = 500
@@ -34,7 +34,7 @@ func scanItem(sc rowScanner) (model.Item, error) {
 		&it.Author, &it.Language, &it.ImageURL, &cats, &published, &firstSeen, &updated, &it.ContentHash,
 		&it.State, &it.BackfillRank, &it.TitleEN, &it.SummaryEN, &it.ContentHTMLEN, &it.TranslatedBy,
 		&translatedAt, &it.TitleOnly, &it.Untranslated, &it.TranslateErr, &it.Attempts, &nextAttempt, &readyAt,
-		&it.DateUnknown, &meta)
+		&it.DateUnknown, &meta, &it.Media)
 	if err != nil {
 		return model.Item{}, err
 	}
@@ -183,8 +183,8 @@ func (s *Store) UpsertItemsWith(ctx context.Context, sourceID string, items []mo
 		}
 		ins, err := tx.PrepareContext(ctx, s.d.rebind(`INSERT INTO items (source_id, key, guid, link, title, summary,
 			content_html, author, language, image_url, categories, published, first_seen, updated_at, content_hash,
-			state, backfill_rank, date_unknown, meta)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			state, backfill_rank, date_unknown, meta, media)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (source_id, key) DO NOTHING
 			RETURNING id`))
 		if err != nil {
@@ -193,7 +193,7 @@ func (s *Store) UpsertItemsWith(ctx context.Context, sourceID string, items []mo
 		defer ins.Close()
 		upd, err := tx.PrepareContext(ctx, s.d.rebind(`UPDATE items SET guid = ?, link = ?, title = ?, summary = ?,
 			content_html = ?, author = ?, language = ?, image_url = ?, categories = ?,
-			published = ?, date_unknown = ?, meta = ?,
+			published = ?, date_unknown = ?, meta = ?, media = ?,
 			content_hash = ?, updated_at = ?, state = 'new', attempts = 0, translate_err = '', next_attempt_at = 0,
 			lease_owner = '', lease_until = 0
 			WHERE id = ?`))
@@ -222,7 +222,7 @@ func (s *Store) UpsertItemsWith(ctx context.Context, sourceID string, items []mo
 					pub, unknown = cur.published, cur.unknown
 				}
 				_, err := upd.ExecContext(ctx, it.GUID, it.Link, it.Title, it.Summary, it.ContentHTML, it.Author,
-					it.Language, it.ImageURL, cats, pub, unknown, meta, it.ContentHash, nowMS, cur.id)
+					it.Language, it.ImageURL, cats, pub, unknown, meta, it.Media, it.ContentHash, nowMS, cur.id)
 				if err != nil {
 					return fmt.Errorf("store: upsert items %q: update key %q: %w", sourceID, it.Key, err)
 				}
@@ -237,7 +237,7 @@ func (s *Store) UpsertItemsWith(ctx context.Context, sourceID string, items []mo
 			var id int64
 			err = ins.QueryRowContext(ctx, sourceID, it.Key, it.GUID, it.Link, it.Title, it.Summary, it.ContentHTML,
 				it.Author, it.Language, it.ImageURL, cats, pub, nowMS, nowMS, it.ContentHash, model.StateNew,
-				it.BackfillRank, unknown, meta).Scan(&id)
+				it.BackfillRank, unknown, meta, it.Media).Scan(&id)
 			if errors.Is(err, sql.ErrNoRows) {
 				// Another instance stored the key since we looked (PostgreSQL
 				// only; SQLite's write lock excludes that). It is its item now.

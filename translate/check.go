@@ -97,6 +97,7 @@ func checkSegment(src, en string, terms []termUse) (check, reason string) {
 type number struct {
 	text   string
 	values []string
+	scaled bool // values[1] is values[0] times a scale word (万, million)
 }
 
 // missingNumbers returns the source's Arabic numbers that the English does
@@ -189,6 +190,7 @@ func scanNumbers(s string, chinese bool) []number {
 		n := number{text: string(rs[start:i]), values: []string{canonNumber(v)}}
 		if scale := numberScale(rs[i:], chinese); scale != 0 {
 			n.values = append(n.values, canonNumber(v*scale))
+			n.scaled = true
 		}
 		if i < len(rs) && rs[i] == ':' && v >= 13 && v <= 23 && v == math.Trunc(v) {
 			n.values = append(n.values, canonNumber(v-12))

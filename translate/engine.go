@@ -60,8 +60,12 @@ type EngineConfig struct {
 	// the English body then ends with a "partially translated" notice.
 	// 0 = no cap.
 	MaxCharsPerPost int
-	Now             func() time.Time
-	Sleep           func(ctx context.Context, d time.Duration) error // nil = real sleep
+	// SharedBudget names other providers whose usage counts against
+	// DailyCharLimit too (a summarizer of its own, see summarize), so
+	// the limit is one budget for everything sent.
+	SharedBudget []string
+	Now          func() time.Time
+	Sleep        func(ctx context.Context, d time.Duration) error // nil = real sleep
 	// Owner names this engine in translation-memory reservations (each
 	// call adds its own suffix); "" = a random id.
 	Owner string
@@ -245,9 +249,9 @@ func (e *Engine) TranslateItem(ctx context.Context, it model.Item) (*Result, err
 	}
 	if e.cfg.DailyCharLimit > 0 && need > 0 {
 		day := e.cfg.Now().UTC().Format(time.DateOnly)
-		usage, err := e.mem.GetUsage(ctx, day, e.name)
+		usage, err := DayUsage(ctx, e.mem, day, append([]string{e.name}, e.cfg.SharedBudget...))
 		if err != nil {
-			return nil, fmt.Errorf("translate: usage: %w", err)
+			return nil, err
 		}
 		if usage.Chars+need > e.cfg.DailyCharLimit {
 			if err := e.translateShared(ctx, j, titleMisses, res); err != nil {
@@ -297,6 +301,31 @@ func (e *Engine) TranslateItem(ctx context.Context, it model.Item) (*Result, err
 	e.log.Debug("item translated", "item_id", it.ID, "segments", len(res.Segments),
 		"chars_sent", res.CharsSent, "requests", res.Requests, "memory_hits", res.MemoryHits)
 	return res, nil
+}
+
+// UsageReader reads a provider's usage of one day (*store.Store implements it).
+type UsageReader interface {
+	GetUsage(ctx context.Context, day, provider string) (model.Usage, error)
+}
+
+// DayUsage is the usage of day summed over providers, each counted once.
+func DayUsage(ctx context.Context, r UsageReader, day string, providers []string) (model.Usage, error) {
+	total := model.Usage{Day: day}
+	seen := map[string]bool{}
+	for _, p := range providers {
+		if p == "" || seen[p] {
+			continue
+		}
+		seen[p] = true
+		u, err := r.GetUsage(ctx, day, p)
+		if err != nil {
+			return model.Usage{}, fmt.Errorf("translate: usage: %w", err)
+		}
+		total.Chars += u.Chars
+		total.Requests += u.Requests
+	}
+	total.Provider = strings.Join(slices.Sorted(maps.Keys(seen)), "+")
+	return total, nil
 }
 
 // checkPaused refuses to work while the provider is paused for quota.

@@ -670,3 +670,33 @@ func TestSummaryNotPaidTwice(t *testing.T) {
 		})
 	}
 }
+
+// TestSharedBudget: what a summarizer of its own spent today counts against
+// the translation's daily limit.
+func TestSharedBudget(t *testing.T) {
+	ctx := context.Background()
+	it := model.Item{Title: "预算测试标题", ContentHTML: paragraphs("这是正文的第一段内容，比较长一些。")}
+	for _, tc := range []struct {
+		name      string
+		spent     int64
+		wantTitle bool
+	}{
+		{"summarizer spent little", 10, false},
+		{"summarizer spent the budget", 990, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := newEnv(t, nil, 1000)
+			env.eng.cfg.SharedBudget = []string{"openai/summarizer"}
+			if err := env.mem.AddUsage(ctx, testNow.UTC().Format(time.DateOnly), "openai/summarizer", tc.spent, 1); err != nil {
+				t.Fatal(err)
+			}
+			res, err := env.eng.TranslateItem(ctx, it)
+			if got := errors.Is(err, ErrBudget); got != tc.wantTitle {
+				t.Fatalf("err %v, want ErrBudget %v", err, tc.wantTitle)
+			}
+			if res.Translation.TitleOnly != tc.wantTitle {
+				t.Errorf("title only = %v, want %v", res.Translation.TitleOnly, tc.wantTitle)
+			}
+		})
+	}
+}

@@ -163,12 +163,36 @@ func (b *Client) Username() string {
 }
 
 // Send posts m to chat (an @username or a numeric id, as a string) in forum
-// topic thread (0 = none): a photo with m.Text as caption when m.Photo is
-// set, else a text message. It returns Telegram's message id. Errors are
+// topic thread (0 = none): an album (sendMediaGroup) with m.Text as the
+// first picture's caption when m.Album is set, a photo with m.Text as
+// caption when m.Photo is set, else a text message with m's link preview.
+// It returns Telegram's message id (an album's first). Errors are
 // *APIError.
 func (b *Client) Send(ctx context.Context, chat string, thread int, m Message) (int64, error) {
 	chatID := chatParam(chat)
-	if m.Photo != "" {
+	switch {
+	case len(m.Album) > 0:
+		media := make([]models.InputMedia, len(m.Album))
+		for i, u := range m.Album {
+			p := &models.InputMediaPhoto{Media: u}
+			if i == 0 {
+				p.Caption, p.ParseMode = m.Text, models.ParseModeHTML
+			}
+			media[i] = p
+		}
+		msgs, err := b.tg.SendMediaGroup(ctx, &tgbot.SendMediaGroupParams{
+			ChatID:          chatID,
+			MessageThreadID: thread,
+			Media:           media,
+		})
+		if err != nil {
+			return 0, b.classify("sendMediaGroup", err)
+		}
+		if len(msgs) == 0 || msgs[0] == nil {
+			return 0, &APIError{Method: "sendMediaGroup", Kind: KindTransient, Description: "no message in the answer"}
+		}
+		return int64(msgs[0].ID), nil
+	case m.Photo != "":
 		msg, err := b.tg.SendPhoto(ctx, &tgbot.SendPhotoParams{
 			ChatID:          chatID,
 			MessageThreadID: thread,
@@ -181,12 +205,20 @@ func (b *Client) Send(ctx context.Context, chat string, thread int, m Message) (
 		}
 		return int64(msg.ID), nil
 	}
-	msg, err := b.tg.SendMessage(ctx, &tgbot.SendMessageParams{
+	params := &tgbot.SendMessageParams{
 		ChatID:          chatID,
 		MessageThreadID: thread,
 		Text:            m.Text,
 		ParseMode:       models.ParseModeHTML,
-	})
+	}
+	switch m.Preview {
+	case PreviewOff:
+		params.LinkPreviewOptions = &models.LinkPreviewOptions{IsDisabled: tgbot.True()}
+	case PreviewPage:
+		u := m.PreviewURL
+		params.LinkPreviewOptions = &models.LinkPreviewOptions{URL: &u}
+	}
+	msg, err := b.tg.SendMessage(ctx, params)
 	if err != nil {
 		return 0, b.classify("sendMessage", err)
 	}

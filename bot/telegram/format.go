@@ -13,6 +13,8 @@ import (
 	"golang.org/x/net/html/atom"
 
 	"github.com/transfeed/transfeed/bot"
+	"github.com/transfeed/transfeed/internal/tghtml"
+	"github.com/transfeed/transfeed/internal/tgtemplate"
 	"github.com/transfeed/transfeed/model"
 )
 
@@ -27,34 +29,80 @@ const (
 	maxSourceUnits      = 128
 	maxTags             = 10
 	maxTagUnits         = 32
+	maxAlbum            = 10 // sendMediaGroup takes 2-10 items
 )
 
 // Message is one formatted post.
 type Message struct {
-	Text  string // Telegram HTML; the caption when Photo is set
-	Photo string // URL of the image to send with sendPhoto, or ""
+	Text  string // Telegram HTML; the caption when Photo or Album is set
+	Photo string // URL of the one picture to send with sendPhoto, or ""
+	// Album holds 2–10 picture URLs sent as one album (sendMediaGroup),
+	// Text as the caption of the first.
+	Album []string
+	// Preview is the link preview of a text message: PreviewDefault sends
+	// no link_preview_options (Telegram previews the first link),
+	// PreviewOff none, PreviewPage PreviewURL.
+	Preview    Preview
+	PreviewURL string
+	// TemplateErr is why the channel's template could not be used (the
+	// built-in format was); nil otherwise.
+	TemplateErr error
 }
 
-// Format renders an item as a Telegram HTML post for channel ch: the English
-// title in bold; the source name and the time in China Standard Time; a
-// summary of the leading paragraph(s) of the English body cut at a sentence
-// end to ch.SummaryChars; "Read in English" ({baseURL}/posts/{id}) and
-// "Original" links; the original Chinese title; hashtags from the source's
-// tags. With photo and an item image, Photo is set and Text is a caption of
-// at most 1024 characters (the summary is shortened to fit); otherwise Text
-// has at most 4096. Untranslated items are marked "[untranslated]".
+// Preview is a text message's link preview.
+type Preview int
+
+// Link previews.
+const (
+	PreviewDefault Preview = iota
+	PreviewOff
+	PreviewPage
+)
+
+// Style is how a channel's messages look beyond bot.Channel: its template,
+// its link preview and whether it shows the summarizer's summary.
+type Style struct {
+	// Template replaces the built-in format (nil: built-in).
+	Template *tgtemplate.Template
+	// PreviewPost previews the post's English page; false: no preview.
+	PreviewPost bool
+	// Summarize: the message shows the summary the notifier's Summarizer
+	// writes (the lead when it has none).
+	Summarize bool
+}
+
+// Format renders an item as a Telegram HTML post for channel ch in the
+// built-in format with the lead as summary (Compose with the zero Style).
 func Format(it model.Item, src Source, ch bot.Channel, baseURL string, photo bool) Message {
+	return Compose(it, src, ch, Style{}, baseURL, "", photo)
+}
+
+// Compose renders an item as a Telegram post for channel ch: the English
+// title in bold; the source name and the time in China Standard Time; a
+// summary — summary when it is not "", else the lead: the leading
+// paragraph(s) of the English body cut at a sentence end to
+// ch.SummaryChars; "Read in English" ({baseURL}/posts/{id}) and "Original"
+// links; a labelled link to the original when the post has video or audio;
+// the original Chinese title; hashtags from the source's tags — or the
+// same fields through st.Template. With photo and pictures, the message is
+// a caption of at most 1024 characters (the summary is shortened to fit)
+// on one photo (Photo) or an album of up to ten (Album; more pictures are
+// counted, with a link to the original); otherwise Text has at most 4096.
+// Untranslated items are marked "[untranslated]".
+func Compose(it model.Item, src Source, ch bot.Channel, st Style, baseURL, summary string, photo bool) Message {
 	// Invalid UTF-8 would be counted one way here and another by Telegram.
-	for _, f := range []*string{&it.Title, &it.Summary, &it.ContentHTML, &it.TitleEN, &it.SummaryEN, &it.ContentHTMLEN, &it.Link, &src.Name} {
+	for _, f := range []*string{&it.Title, &it.Summary, &it.ContentHTML, &it.TitleEN, &it.SummaryEN, &it.ContentHTMLEN, &it.Link, &src.Name, &summary} {
 		*f = strings.ToValidUTF8(*f, "\uFFFD")
 	}
 	en := model.EnglishOf(it)
-	title, summary, body, translated := oneLine(en.Title), en.Summary, en.HTML, en.Translated
+	title, lead, body, translated := oneLine(en.Title), en.Summary, en.HTML, en.Translated
 	head := post{
 		title:  cutUnits(title, maxTitleUnits),
 		source: cutUnits(oneLine(firstNonEmpty(src.Name, src.ID, it.SourceID)), maxSourceUnits),
 	}
-	if !it.Published.IsZero() || !it.FirstSeen.IsZero() {
+	var when time.Time
+	if t := firstTime(it.Published, it.FirstSeen); !t.IsZero() {
+		when = t.In(model.China())
 		head.when = model.DateLabel(it, model.China())
 	}
 	if base := strings.TrimRight(baseURL, "/"); it.ID > 0 && isWebURL(base) {
@@ -71,18 +119,98 @@ func Format(it model.Item, src Source, ch bot.Channel, baseURL string, photo boo
 		head.origTitle = cutUnits(orig, maxTitleUnits)
 	}
 	head.tags = hashtags(src.Tags)
+	if head.origURL != "" {
+		switch it.Media {
+		case model.MediaVideo:
+			head.media = "Video in the original"
+		case model.MediaAudio:
+			head.media = "Audio in the original"
+		}
+	}
+
+	var images []string
+	if photo {
+		for _, u := range model.ImagesOf(it) {
+			if isWebURL(u) {
+				images = append(images, u)
+			}
+		}
+	}
+	if len(images) > maxAlbum {
+		if head.origURL != "" {
+			head.more = len(images) - maxAlbum
+		}
+		images = images[:maxAlbum]
+	}
 
 	limit := ch.SummaryChars
 	if limit <= 0 {
 		limit = defaultSummaryChars
 	}
-	if photo && isWebURL(it.ImageURL) {
+	// The summary source: the summarizer's text, else the body's lead.
+	sumBody, sumText := body, lead
+	if s := strings.TrimSpace(summary); s != "" {
+		sumBody, sumText = "", s
+	}
+	msg := Message{}
+	size := maxText // the limit of the message: a text, or a caption
+	if len(images) > 0 {
 		if fixed := head.render(""); fixed.units <= maxCaption {
-			return Message{Text: fit(head, body, summary, min(limit, maxCaption-fixed.units-2), maxCaption), Photo: it.ImageURL}
+			size = maxCaption
+			if len(images) == 1 {
+				msg.Photo = images[0]
+			} else {
+				msg.Album = images
+			}
+		}
+	}
+	if msg.Photo == "" && msg.Album == nil {
+		head.more = 0
+		msg.Preview = PreviewOff
+		if st.PreviewPost && head.readURL != "" {
+			msg.Preview, msg.PreviewURL = PreviewPage, head.readURL
 		}
 	}
 	fixed := head.render("")
-	return Message{Text: fit(head, body, summary, min(limit, maxText-fixed.units-2), maxText)}
+	room := min(limit, size-fixed.units-2)
+	if st.Template != nil {
+		leadText := summarize(paragraphs(body, lead, limit), limit)
+		p := tgtemplate.Post{
+			Title: tghtml.Escape(head.title), OriginalTitle: tghtml.Escape(head.origTitle),
+			Summary: tghtml.Escape(summarize(paragraphs(sumBody, sumText, limit), limit)), Lead: tghtml.Escape(leadText),
+			Source: tghtml.Escape(head.source), SourceID: tghtml.Escape(it.SourceID), Time: when, TimeText: head.when,
+			ReadURL: tghtml.Escape(head.readURL), ReadLabel: tghtml.Escape(head.readLabel), Link: tghtml.Escape(head.origURL),
+			Author: tghtml.Escape(oneLine(it.Author)), Language: tghtml.Escape(it.Language), Translated: translated,
+			Notice: tghtml.Escape(en.Notice), Media: it.Media, Images: len(msg.Album),
+		}
+		if msg.Photo != "" {
+			p.Images = 1
+		}
+		for _, t := range head.tags {
+			p.Tags = append(p.Tags, tghtml.Escape(t))
+		}
+		for k, v := range it.Meta {
+			if k, v = oneLine(k), oneLine(v); k != "" && v != "" {
+				if p.Meta == nil {
+					p.Meta = map[string]string{}
+				}
+				p.Meta[tghtml.Escape(k)] = tghtml.Escape(v)
+			}
+		}
+		for _, c := range it.Categories {
+			if c = oneLine(c); c != "" {
+				p.Categories = append(p.Categories, tghtml.Escape(c))
+			}
+		}
+		text, err := st.Template.Fit(p, size)
+		if err == nil {
+			msg.Text = text
+			return msg
+		}
+		msg.TemplateErr = err
+	}
+	msg.Text = fit(head, sumBody, sumText, room, size)
+	return msg
 }
 
 // fit renders the message with the longest summary of at most room units
@@ -106,6 +234,8 @@ type post struct {
 	readURL, readLabel, origURL string
 	origTitle                   string
 	tags                        []string
+	media                       string // label of the link to the original's video or audio
+	more                        int    // pictures beyond the album, on the original
 }
 
 type rendered struct {
@@ -142,6 +272,23 @@ func (p post) render(summary string) rendered {
 				w.text(" · ")
 			}
 			w.link(p.origURL, "Original")
+		}
+	}
+	if p.media != "" || p.more > 0 {
+		w.text("\n")
+		if p.media != "" {
+			w.text("▶ ")
+			w.link(p.origURL, p.media)
+		}
+		if p.more > 0 {
+			if p.media != "" {
+				w.text(" · ")
+			}
+			label := strconv.Itoa(p.more) + " more pictures on the original site"
+			if p.more == 1 {
+				label = "1 more picture on the original site"
+			}
+			w.link(p.origURL, label)
 		}
 	}
 	if p.origTitle != "" {

@@ -3,6 +3,7 @@ package telegram
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/transfeed/transfeed/bot"
+	"github.com/transfeed/transfeed/model"
 )
 
 // Source is what a message shows of a post's source.
@@ -19,6 +21,13 @@ type Source struct {
 	Tags []string // shown as hashtags
 }
 
+// Summarizer writes the short summary a channel with Style.Summarize shows
+// ("" when it has none: the lead is shown). It must not fail or block for
+// long: it is asked during the delivery, under its lease.
+type Summarizer interface {
+	SummaryText(ctx context.Context, it model.Item) string
+}
+
 // NotifierOptions builds a Notifier. Client is required.
 type NotifierOptions struct {
 	Client *Client
@@ -26,6 +35,14 @@ type NotifierOptions struct {
 	BaseURL string
 	// Sources are the configured sources, by id.
 	Sources map[string]Source
+	// Styles are the channels' templates, previews and summary modes, by
+	// channel key (bot.Channel.Key); a channel without one has the zero
+	// Style: built-in format, no preview, the lead.
+	Styles map[string]Style
+	// Summaries writes the summaries of Style.Summarize channels; nil: the
+	// lead everywhere.
+	Summaries Summarizer
+	Logger    *slog.Logger // nil: discard
 }
 
 // Notifier sends posts to Telegram chats: bot.Notifier for the Telegram Bot
@@ -35,6 +52,9 @@ type Notifier struct {
 	c       *Client
 	baseURL string
 	sources map[string]Source
+	styles  map[string]Style
+	sum     Summarizer
+	logger  *slog.Logger
 }
 
 var _ bot.Notifier = (*Notifier)(nil)
@@ -44,15 +64,19 @@ func NewNotifier(opts NotifierOptions) (*Notifier, error) {
 	if opts.Client == nil {
 		return nil, errors.New("telegram: notifier without a client")
 	}
-	return &Notifier{c: opts.Client, baseURL: opts.BaseURL, sources: opts.Sources}, nil
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Notifier{c: opts.Client, baseURL: opts.BaseURL, sources: opts.Sources, styles: opts.Styles,
+		sum: opts.Summaries, logger: opts.Logger}, nil
 }
 
 // Notify formats p and sends it to p.Address (in forum topic
 // p.Channel.Thread) with one request. Its errors are *bot.Error wrapping
 // the *APIError: 429 is KindRateLimited with Telegram's retry_after;
 // migrate_to_chat_id is KindMoved to the supergroup's id; a bad request to
-// sendPhoto is KindTryPlain (Telegram could not fetch or take the image:
-// the post is sent again as text); another bad request is KindPermanent;
+// sendPhoto or sendMediaGroup is KindTryPlain (Telegram could not fetch or
+// take the pictures: the post is sent again as text); another bad request is KindPermanent;
 // kicked, not a member, no rights, chat or topic not found are KindGone;
 // anything else (5xx, an HTML error page, the network, 401) is
 // KindTransient.
@@ -61,10 +85,19 @@ func (n *Notifier) Notify(ctx context.Context, p bot.Post) (int64, error) {
 	if !ok {
 		src = Source{ID: p.Item.SourceID}
 	}
-	msg := Format(p.Item, src, p.Channel, n.baseURL, p.Channel.Photo && !p.Plain)
+	st := n.styles[p.Channel.Key]
+	summary := ""
+	if st.Summarize && n.sum != nil {
+		summary = n.sum.SummaryText(ctx, p.Item)
+	}
+	msg := Compose(p.Item, src, p.Channel, st, n.baseURL, summary, p.Channel.Photo && !p.Plain)
+	if msg.TemplateErr != nil {
+		n.logger.Warn("channel template failed; built-in format sent", slog.String("channel", p.Channel.Key),
+			slog.Int64("item_id", p.Item.ID), slog.Any("error", msg.TemplateErr))
+	}
 	id, err := n.c.Send(ctx, p.Address, p.Channel.Thread, msg)
 	if err != nil {
-		return 0, outboxError(err, msg.Photo != "")
+		return 0, outboxError(err, msg.Photo != "" || len(msg.Album) > 0)
 	}
 	return id, nil
 }

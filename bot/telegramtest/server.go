@@ -2,7 +2,8 @@
 // loopback, for tests. It parses multipart/form-data exactly as
 // github.com/go-telegram/bot sends it, routes /bot<token>/<method>, refuses
 // what Telegram refuses (bad HTML, texts over 4096 and captions over 1024
-// visible characters, empty texts), and can be told to answer 429 with
+// visible characters, empty texts, albums outside 2–10 items, malformed
+// link_preview_options), and can be told to answer 429 with
 // retry_after, 502 with an HTML body, "bot was kicked", or
 // migrate_to_chat_id. It fails the test on a malformed request, on any
 // request to a chat while its retry_after runs, and on requests to one chat
@@ -27,6 +28,8 @@ import (
 	"time"
 
 	"github.com/go-telegram/bot/models"
+
+	"github.com/transfeed/transfeed/internal/tghtml"
 )
 
 // Options configures a Server.
@@ -50,13 +53,19 @@ type Options struct {
 // Message is one message the server accepted.
 type Message struct {
 	ID        int
-	Method    string // sendMessage | sendPhoto
+	Method    string // sendMessage | sendPhoto | sendMediaGroup
 	Chat      string // chat_id as sent
 	Thread    int
-	Text      string // text or caption as sent (Telegram HTML when ParseMode is "HTML")
+	Text      string // text or caption as sent (Telegram HTML when ParseMode is "HTML"); an album's: its first item's
 	ParseMode string
 	Visible   string // visible text after entity parsing
 	Photo     string
+	// Media are an album's items (sendMediaGroup), in order.
+	Media []tghtml.InputMedia
+	// LinkPreview is sendMessage's link_preview_options (zero when none).
+	LinkPreview tghtml.LinkPreview
+	// Previewed says whether link_preview_options was sent at all.
+	Previewed bool
 	At        time.Time
 }
 
@@ -84,6 +93,7 @@ type Server struct {
 	downUntil  time.Time
 	downNext   int
 	photoFail  string
+	rejected   []string // what the server refused with 400, "method: description"
 	requests   map[string]int
 	commands   []models.BotCommand
 	updates    []models.Update
@@ -327,6 +337,8 @@ func fieldsFor(method string) ([]string, bool) {
 		return []string{"chat_id", "message_thread_id", "text", "parse_mode", "link_preview_options", "disable_notification"}, true
 	case "sendphoto":
 		return []string{"chat_id", "message_thread_id", "photo", "caption", "parse_mode", "disable_notification"}, true
+	case "sendmediagroup":
+		return []string{"chat_id", "message_thread_id", "media", "disable_notification"}, true
 	}
 	return nil, false
 }
@@ -405,7 +417,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.setMyCommands(w, r)
-	case "sendmessage", "sendphoto":
+	case "sendmessage", "sendphoto", "sendmediagroup":
 		s.send(w, r, method, down, at)
 	}
 }
@@ -523,7 +535,7 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, method string, dow
 		rule.rateLimit = rule.rateLimit[1:]
 		rule.blockedTill = now.Add(time.Duration(ra) * time.Second)
 		fail = &apiError{code: 429, description: fmt.Sprintf("Too Many Requests: retry after %d", ra), retryAfter: ra}
-	case method == "sendphoto" && s.photoFail != "":
+	case (method == "sendphoto" || method == "sendmediagroup") && s.photoFail != "":
 		fail = &apiError{code: 400, description: s.photoFail}
 	}
 	s.mu.Unlock()
@@ -539,20 +551,39 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, method string, dow
 	parseMode := r.FormValue("parse_mode")
 	msg := Message{Method: method, Chat: chat, Thread: thread, ParseMode: parseMode, At: now}
 	var err error
-	if method == "sendphoto" {
+	switch method {
+	case "sendphoto":
 		msg.Photo = r.FormValue("photo")
 		msg.Text = r.FormValue("caption")
 		if msg.Photo == "" {
-			s.writeError(w, apiError{code: 400, description: "Bad Request: there is no photo in the request"})
+			s.reject(w, method, "there is no photo in the request")
 			return
 		}
 		err = CheckCaption(msg.Text, parseMode)
-	} else {
+	case "sendmediagroup":
+		// No uploads are allowed (see serve), so attach:// names nothing.
+		msg.Media, err = tghtml.CheckMediaGroup(r.FormValue("media"), nil)
+		if err == nil {
+			msg.Photo, msg.Text, msg.ParseMode = msg.Media[0].Media, msg.Media[0].Caption, msg.Media[0].ParseMode
+			parseMode = msg.ParseMode
+			for i, m := range msg.Media[1:] {
+				if m.Caption != "" {
+					s.t.Errorf("telegramtest: sendMediaGroup: item %d has a caption too; the album's caption goes on the first", i+1)
+				}
+			}
+		}
+	default:
 		msg.Text = r.FormValue("text")
 		err = CheckMessage(msg.Text, parseMode)
+		if raw := r.FormValue("link_preview_options"); err == nil && raw != "" {
+			msg.Previewed = true
+			if msg.LinkPreview, err = tghtml.CheckLinkPreview(raw); err != nil {
+				s.t.Errorf("telegramtest: sendMessage: %v", err)
+			}
+		}
 	}
 	if err != nil {
-		s.writeError(w, apiError{code: 400, description: "Bad Request: " + err.Error()})
+		s.reject(w, method, err.Error())
 		return
 	}
 	msg.Visible = msg.Text
@@ -562,7 +593,7 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, method string, dow
 
 	s.mu.Lock()
 	msg.ID = s.nextID
-	s.nextID++
+	s.nextID += max(1, len(msg.Media))
 	s.messages = append(s.messages, msg)
 	s.mu.Unlock()
 
@@ -574,11 +605,43 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, method string, dow
 	if err != nil {
 		chatID = -1001000000000 - int64(len(chat))
 	}
-	s.writeResult(w, models.Message{
+	res := models.Message{
 		ID:              msg.ID,
 		MessageThreadID: thread,
 		Date:            int(now.Unix()),
 		Chat:            models.Chat{ID: chatID, Type: chatType},
 		Text:            msg.Visible,
-	})
+	}
+	if len(msg.Media) == 0 {
+		s.writeResult(w, res)
+		return
+	}
+	album := make([]models.Message, len(msg.Media))
+	for i := range album {
+		album[i] = res
+		album[i].ID = msg.ID + i
+		album[i].MediaGroupID = "album-" + strconv.Itoa(msg.ID)
+		album[i].Text = ""
+		album[i].Photo = []models.PhotoSize{{FileID: "photo-" + strconv.Itoa(msg.ID+i), Width: 800, Height: 600}}
+	}
+	album[0].Caption = msg.Visible
+	s.writeResult(w, album)
+}
+
+// reject answers 400 Bad Request with description, as Telegram does, and
+// records it (Rejections).
+func (s *Server) reject(w http.ResponseWriter, method, description string) {
+	s.mu.Lock()
+	s.rejected = append(s.rejected, method+": "+description)
+	s.mu.Unlock()
+	s.writeError(w, apiError{code: 400, description: "Bad Request: " + description})
+}
+
+// Rejections lists what the server refused as Telegram would (bad HTML,
+// over-long texts, albums outside the limits), "method: description".
+// Chat rules set by the test (RejectChat, FailPhotos) are not counted.
+func (s *Server) Rejections() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.rejected)
 }

@@ -55,12 +55,17 @@ func buildEngine(cfg *config.Config, mem translate.Memory, logger *slog.Logger, 
 	if err != nil {
 		return nil, "", err
 	}
+	var shared []string // a summarizer of its own spends the same daily limit
+	if name := summarizerName(cfg); name != "" && name != tr.Name() {
+		shared = []string{name}
+	}
 	eng, err := translate.NewEngine(translate.EngineConfig{
 		SourceLang:      cfg.Translation.SourceLang,
 		TargetLang:      cfg.Translation.TargetLang,
 		Glossary:        g,
 		DailyCharLimit:  cfg.Translation.DailyCharLimit,
 		MaxCharsPerPost: cfg.Translation.MaxCharsPerPost,
+		SharedBudget:    shared,
 	}, tr, mem, logger, m)
 	if err != nil {
 		return nil, "", err

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/transfeed/transfeed/bot"
 	"github.com/transfeed/transfeed/bot/telegram"
 	"github.com/transfeed/transfeed/config"
+	"github.com/transfeed/transfeed/internal/tgtemplate"
 	"github.com/transfeed/transfeed/model"
 	"github.com/transfeed/transfeed/worker"
 )
@@ -60,7 +63,20 @@ func newSender(a *app) (*bot.Sender, error) {
 	for _, s := range a.cfg.Sources {
 		sources[s.ID] = telegram.Source{ID: s.ID, Name: s.Name, Tags: s.Tags}
 	}
-	n, err := telegram.NewNotifier(telegram.NotifierOptions{Client: a.tg, BaseURL: a.cfg.Server.BaseURL, Sources: sources})
+	styles, err := channelStyles(a.cfg)
+	if err != nil {
+		return nil, err
+	}
+	opts := telegram.NotifierOptions{Client: a.tg, BaseURL: a.cfg.Server.BaseURL, Sources: sources, Styles: styles,
+		Logger: a.log.With(slog.String("component", "telegram"))}
+	sum, err := buildSummaries(a.cfg, a.st, a.provider, translationClient(a.cfg), a.log)
+	if err != nil {
+		return nil, err
+	}
+	if sum != nil {
+		opts.Summaries = sum
+	}
+	n, err := telegram.NewNotifier(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -70,6 +86,27 @@ func newSender(a *app) (*bot.Sender, error) {
 		Logger: a.log, Metrics: a.botM, Owner: instanceName(),
 		Rates: pace.Rates, GlobalRate: pace.GlobalRate(),
 	})
+}
+
+// channelStyles are the channels' templates (checked by the config loader),
+// link previews and summary modes, by channel key.
+func channelStyles(cfg *config.Config) (map[string]telegram.Style, error) {
+	out := map[string]telegram.Style{}
+	for _, ch := range cfg.Telegram.Channels {
+		st := telegram.Style{
+			PreviewPost: ch.LinkPreview != config.LinkPreviewOff,
+			Summarize:   ch.Summary == config.SummaryLLM,
+		}
+		if strings.TrimSpace(ch.Template) != "" {
+			tpl, err := tgtemplate.Parse(ch.Template)
+			if err != nil {
+				return nil, fmt.Errorf("telegram channel %s: %w", ch.Key(), err)
+			}
+			st.Template = tpl
+		}
+		out[ch.Key()] = st
+	}
+	return out, nil
 }
 
 // newAdmin builds the admin commands over the Telegram client.

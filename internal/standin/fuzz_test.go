@@ -30,14 +30,18 @@ func FuzzChatRequest(f *testing.F) {
 	f.Add(`{"model":"m","messages":[{"role":"system","content":"answer {\"translations\": [...]}"},{"role":"user","content":"[\"肇庆\"]"}],"temperature":0,"stream":false,"response_format":{"type":"json_object"}}`)
 	f.Add(`{"model":"m","messages":[]}`)
 	f.Add(`not json`)
+	f.Add(`{"model":"m","messages":[{"role":"system","content":"answer {\"summary\": \"...\"}"},{"role":"user","content":"{\"title\":\"t\",\"text\":\"A. B.\"}"}],"temperature":0,"stream":false,"response_format":{"type":"json_object"}}`)
 	f.Add(`{"model":"m","messages":[{"role":"system","content":"translations"},{"role":"user","content":"[]"}],"response_format":{"type":"json_object"}}`)
 	tr := &translator{}
 	f.Fuzz(func(t *testing.T, body string) {
 		req := httptest.NewRequest(http.MethodPost, "/v1/chat/completions", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
-		texts, err := tr.parse(req)
-		if err == nil && len(texts) == 0 {
+		texts, summary, err := tr.parse(req)
+		if err == nil && len(texts) == 0 && summary == nil {
 			t.Error("accepted a request without texts")
+		}
+		if summary != nil && summary.Text == "" && summary.Title == "" {
+			t.Error("accepted a summary request without a post")
 		}
 	})
 }

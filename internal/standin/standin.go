@@ -37,6 +37,10 @@ type Options struct {
 	// Translation stand-in.
 	TrLatency   time.Duration // added to every answer
 	TrErrorRate float64       // fraction answering 503 or 429 (Retry-After: 1)
+	// SumInventRate is the fraction of posts whose summary (a summary
+	// request's answer) gets a number the post does not have, chosen by
+	// a hash of the post, so the same post always gets the same answer.
+	SumInventRate float64
 
 	// Bot API stand-in.
 	TgToken     string        // accepted token (default "123:abc"); others get 401
@@ -52,7 +56,7 @@ func (o *Options) defaults() error {
 	if o.Sources < 0 {
 		return errors.New("standin: negative sources")
 	}
-	for _, r := range []float64{o.FailRate, o.TimeoutRate, o.ChangeRate, o.TrErrorRate, o.Tg429Rate} {
+	for _, r := range []float64{o.FailRate, o.TimeoutRate, o.ChangeRate, o.TrErrorRate, o.SumInventRate, o.Tg429Rate} {
 		if r < 0 || r > 1 {
 			return fmt.Errorf("standin: rate %g out of [0, 1]", r)
 		}

@@ -41,6 +41,12 @@ type TranslateStats struct {
 	Chars     int64 `json:"chars"`
 	Errors    int64 `json:"errors"`
 	Malformed int64 `json:"malformed"`
+	// Summary requests (summary: llm), counted apart from translations:
+	// requests, characters of post text received, answers with an
+	// invented number.
+	Summaries     int64 `json:"summaries"`
+	SummaryChars  int64 `json:"summary_chars"`
+	SummaryInvent int64 `json:"summary_invented"`
 }
 
 // TelegramStats counts the Bot API stand-in's work.
@@ -92,6 +98,10 @@ func (s *Server) Stats() Stats {
 			Chars:     s.tr.chars.Load(),
 			Errors:    s.tr.errors.Load(),
 			Malformed: s.tr.malformed.Load(),
+
+			Summaries:     s.tr.summaries.Load(),
+			SummaryChars:  s.tr.summaryChars.Load(),
+			SummaryInvent: s.tr.invented.Load(),
 		},
 	}
 	st.Sources.Faults = st.Sources.Failures + st.Sources.Stalls

@@ -20,6 +20,7 @@ import (
 	"github.com/go-telegram/bot/models"
 
 	"github.com/transfeed/transfeed/bot/telegramtest"
+	"github.com/transfeed/transfeed/internal/tghtml"
 )
 
 // telegram is the Bot API stand-in.
@@ -62,10 +63,12 @@ type Delivered struct {
 	ID        int       `json:"message_id"`
 	Chat      string    `json:"chat"`
 	Thread    int       `json:"thread,omitempty"`
-	Method    string    `json:"method"`          // sendMessage | sendPhoto
+	Method    string    `json:"method"`          // sendMessage | sendPhoto | sendMediaGroup
 	URL       string    `json:"url,omitempty"`   // the {base}/posts/{id} link found in the text
 	Hash      string    `json:"sha256"`          // of the text (or caption)
-	Photo     string    `json:"photo,omitempty"` // sendPhoto's photo
+	Text      string    `json:"text"`            // the visible text (or caption)
+	Photo     string    `json:"photo,omitempty"` // sendPhoto's photo, sendMediaGroup's first
+	Media     int       `json:"media,omitempty"` // sendMediaGroup's items
 	Duplicate bool      `json:"duplicate"`       // URL already delivered to this chat
 	At        time.Time `json:"time"`
 }
@@ -164,7 +167,7 @@ func (t *telegram) serve(w http.ResponseWriter, r *http.Request) {
 	t.mu.Unlock()
 
 	switch method {
-	case "getme", "deletewebhook", "setmycommands", "sendmessage", "sendphoto", "getupdates":
+	case "getme", "deletewebhook", "setmycommands", "sendmessage", "sendphoto", "sendmediagroup", "getupdates":
 	default:
 		writeTGError(w, tgError{code: 404, description: "Not Found: method not found"})
 		return
@@ -315,7 +318,8 @@ func (t *telegram) send(w http.ResponseWriter, r *http.Request, method string, n
 	d := Delivered{Chat: chat, Thread: thread, At: now, Method: "sendMessage"}
 	var text string
 	var err error
-	if method == "sendphoto" {
+	switch method {
+	case "sendphoto":
 		d.Method = "sendPhoto"
 		d.Photo = r.FormValue("photo")
 		text = r.FormValue("caption")
@@ -324,9 +328,25 @@ func (t *telegram) send(w http.ResponseWriter, r *http.Request, method string, n
 		} else {
 			err = telegramtest.CheckCaption(text, parseMode)
 		}
-	} else {
+	case "sendmediagroup":
+		d.Method = "sendMediaGroup"
+		files := map[string]bool{}
+		if r.MultipartForm != nil {
+			for name := range r.MultipartForm.File {
+				files[name] = true
+			}
+		}
+		var items []tghtml.InputMedia
+		if items, err = tghtml.CheckMediaGroup(r.FormValue("media"), files); err == nil {
+			d.Photo, d.Media = items[0].Media, len(items)
+			text, parseMode = items[0].Caption, items[0].ParseMode
+		}
+	default:
 		text = r.FormValue("text")
 		err = telegramtest.CheckMessage(text, parseMode)
+		if err == nil {
+			_, err = tghtml.CheckLinkPreview(r.FormValue("link_preview_options"))
+		}
 	}
 	if err != nil {
 		t.mu.Lock()
@@ -345,10 +365,11 @@ func (t *telegram) send(w http.ResponseWriter, r *http.Request, method string, n
 	if parseMode == "HTML" {
 		visible, _ = telegramtest.ParseHTML(text)
 	}
+	d.Text = visible
 
 	t.mu.Lock()
 	d.ID = t.nextID
-	t.nextID++
+	t.nextID += max(1, d.Media)
 	c = t.chat(chat)
 	c.Messages++
 	if d.URL != "" {
@@ -380,11 +401,26 @@ func (t *telegram) send(w http.ResponseWriter, r *http.Request, method string, n
 	if perr != nil {
 		chatID = -1001000000000 - int64(len(chat))
 	}
-	writeTGResult(w, models.Message{
+	msg := models.Message{
 		ID:              d.ID,
 		MessageThreadID: thread,
 		Date:            int(now.Unix()),
 		Chat:            models.Chat{ID: chatID, Type: chatType},
 		Text:            visible,
-	})
+	}
+	if d.Media == 0 {
+		writeTGResult(w, msg)
+		return
+	}
+	// An album is one message per item, the caption on the first.
+	album := make([]models.Message, d.Media)
+	for i := range album {
+		album[i] = msg
+		album[i].ID = d.ID + i
+		album[i].MediaGroupID = "album-" + strconv.Itoa(d.ID)
+		if i > 0 {
+			album[i].Text = ""
+		}
+	}
+	writeTGResult(w, album)
 }

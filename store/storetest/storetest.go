@@ -65,6 +65,8 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 		{"ClaimLeaderConcurrent", testClaimLeaderConcurrent},
 		{"TMReserve", testTMReserve},
 		{"TMReserveConcurrent", testTMReserveConcurrent},
+		{"Summaries", testSummaries},
+		{"Media", testMedia},
 	}
 	for _, tc := range append(tests, scaleTests()...) {
 		t.Run(tc.name, func(t *testing.T) {

@@ -194,7 +194,8 @@ func checkFormat(c *checker, want, got string) {
 // URL+"/v1" (POST /v1/chat/completions). It checks the bearer key, model,
 // stream:false, response_format json_object, temperature, and exactly two
 // messages (system, then user holding a JSON array of strings), and answers
-// {"translations":[...]} as the assistant content.
+// {"translations":[...]} as the assistant content. A summary request (user
+// message {"title","date","text"}) is answered {"summary": Summarize(...)}.
 func NewOpenAIServer(t testing.TB, o Options) *Server {
 	t.Helper()
 	return start(t, "openai", "/v1/chat/completions", o, func(c *checker, r *http.Request, body []byte) any {
@@ -237,9 +238,15 @@ func NewOpenAIServer(t testing.TB, o Options) *Server {
 		if !strings.Contains(msgs[0].Content, "JSON") {
 			c.errorf("system prompt does not mention JSON (required by json_object mode)")
 		}
+		if in, ok := ParseSummaryInput(msgs[1].Content); ok {
+			if !strings.Contains(msgs[0].Content, `"summary"`) {
+				c.errorf(`system prompt of a summary request does not ask for {"summary": ...}`)
+			}
+			return chatCompletion(model, SummaryContent(Summarize(in)), "stop")
+		}
 		var texts []string
 		if err := json.Unmarshal([]byte(msgs[1].Content), &texts); err != nil || len(texts) == 0 {
-			c.errorf("user message is not a non-empty JSON array of strings: %.200s", msgs[1].Content)
+			c.errorf("user message is neither a non-empty JSON array of strings nor a summary request: %.200s", msgs[1].Content)
 		}
 		content, err := json.Marshal(map[string][]string{"translations": TranslateAll(texts)})
 		if err != nil {

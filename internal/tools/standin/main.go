@@ -54,6 +54,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.GBKEvery, "gbk-every", 5, "every Nth source (n%N == N-1) is GB2312-encoded; -1 = none")
 	fs.DurationVar(&o.TrLatency, "tr-latency", 0, "added latency of every translation answer")
 	fs.Float64Var(&o.TrErrorRate, "tr-error-rate", 0, "fraction of translation requests answering 503 or 429 (Retry-After: 1)")
+	fs.Float64Var(&o.SumInventRate, "sum-invent-rate", 0, "fraction of posts whose summary invents a number (chosen by a hash of the post)")
 	fs.StringVar(&o.TgToken, "tg-token", "123:abc", "the bot token the Bot API stand-in accepts")
 	fs.Float64Var(&o.Tg429Rate, "tg-429-rate", 0, "fraction of sends answering 429 with retry_after 1")
 	fs.DurationVar(&o.TgDownFrom, "tg-down-from", 0, "Bot API answers 502 (nginx HTML) from this long after start …")

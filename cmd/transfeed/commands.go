@@ -45,8 +45,10 @@ type app struct {
 }
 
 // buildEngine builds the translation engine over mem (nil engine when the
-// provider is none).
-func buildEngine(cfg *config.Config, mem translate.Memory, logger *slog.Logger, m *translate.Metrics) (*translate.Engine, string, error) {
+// provider is none). The store also gives the engine the human
+// translations (corrections), which win for any provider, and the glossary
+// entries added from the admin pages, merged with the configured glossary.
+func buildEngine(cfg *config.Config, mem *store.Store, logger *slog.Logger, m *translate.Metrics) (*translate.Engine, string, error) {
 	tr, err := provider.New(cfg.Translation, translationClient(cfg), logger)
 	if err != nil || tr == nil {
 		return nil, "", err
@@ -61,6 +63,8 @@ func buildEngine(cfg *config.Config, mem translate.Memory, logger *slog.Logger, 
 		Glossary:        g,
 		DailyCharLimit:  cfg.Translation.DailyCharLimit,
 		MaxCharsPerPost: cfg.Translation.MaxCharsPerPost,
+		Human:           mem,
+		StoredGlossary:  mem,
 	}, tr, mem, logger, m)
 	if err != nil {
 		return nil, "", err
@@ -111,6 +115,20 @@ func newApp(ctx context.Context, cfg *config.Config, stderr io.Writer) (*app, er
 		return nil, err
 	}
 	return a, nil
+}
+
+// enableAdmin turns on the admin pages (server.admin.password_file set).
+func enableAdmin(srv *server.Server, a *app) error {
+	g, err := translate.BuildGlossary(a.cfg.Translation.Glossary, a.cfg.GlossaryFilePath())
+	if err != nil {
+		return err
+	}
+	deps := server.AdminDeps{Store: a.st, ConfigGlossary: g.Entries(),
+		SourceLang: a.cfg.Translation.SourceLang, TargetLang: a.cfg.Translation.TargetLang}
+	if a.engine != nil {
+		deps.Engine = a.engine
+	}
+	return srv.EnableAdmin(deps)
 }
 
 // installationName is the same for every process of one installation on
@@ -454,6 +472,11 @@ func runDaemon(ctx context.Context, a *app) error {
 	srv, err := server.New(a.cfg, a.st, a.reg, a.log.With(slog.String("component", "server")))
 	if err != nil {
 		return err
+	}
+	if a.cfg.Server.Admin.Enabled() {
+		if err := enableAdmin(srv, a); err != nil {
+			return err
+		}
 	}
 	tgHealth := &telegramHealth{}
 	if a.tg != nil {

@@ -181,7 +181,9 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /admin/glossary/delete", s.withSession(s.handleGlossaryDelete))
 	mux.HandleFunc("POST /admin/glossary/retranslate", s.withSession(s.handleGlossaryRetranslate))
 	mux.HandleFunc("GET /admin/glossary.tsv", s.withSession(s.handleGlossaryTSV))
-	mux.HandleFunc("/admin/", s.withSession(func(w http.ResponseWriter, r *http.Request, _ *session) { s.notFound(w, r) }))
+	rest := s.withSession(func(w http.ResponseWriter, r *http.Request, _ *session) { s.notFound(w, r) })
+	mux.HandleFunc("GET /admin/", rest)
+	mux.HandleFunc("POST /admin/", rest)
 }
 
 // session is the signed-in admin of a request.

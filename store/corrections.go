@@ -16,6 +16,29 @@ import (
 // the login rate limit, the audit log, human translations, the correction
 // history and the glossary entries added from the admin pages.
 
+// Queries on a request's path, each planned on an index on both engines
+// (see TestCorrectionPlans).
+const (
+	// QueryAdminSession runs on every admin request (primary key).
+	QueryAdminSession = `SELECT token_hash, csrf, client, created_at, expires_at
+		FROM admin_sessions WHERE token_hash = ? AND expires_at > ?`
+	// QueryListCorrections runs on every public post page (corrections_item).
+	QueryListCorrections = `SELECT id, item_id, field, block, source, old_en, new_en, editor, at
+		FROM corrections WHERE item_id = ? ORDER BY id`
+	// QueryAuditOfItem runs on every admin post page (admin_audit_item).
+	QueryAuditOfItem = `SELECT id, at, actor, action, item_id, detail FROM admin_audit WHERE item_id = ? ORDER BY id DESC LIMIT ?`
+)
+
+// QueryCorrectedItems runs on every list page, for its n posts (corrections_item).
+func QueryCorrectedItems(n int) string {
+	return `SELECT item_id, MAX(at) FROM corrections WHERE item_id IN (` + placeholders(n) + `) GROUP BY item_id`
+}
+
+// QueryHumanTM runs on every translation, for its n segments (primary key).
+func QueryHumanTM(n int) string {
+	return `SELECT key, target FROM human_tm WHERE key IN (` + placeholders(n) + `)`
+}
+
 // AdminSession is one signed-in admin browser. The cookie holds a random
 // token; the store keeps only its SHA-256 (TokenHash), so a copy of the
 // database opens no session.
@@ -45,8 +68,7 @@ func (s *Store) CreateAdminSession(ctx context.Context, a AdminSession) error {
 func (s *Store) GetAdminSession(ctx context.Context, tokenHash string, now time.Time) (AdminSession, error) {
 	var a AdminSession
 	var created, expires int64
-	err := s.r.QueryRowContext(ctx, s.d.rebind(`SELECT token_hash, csrf, client, created_at, expires_at
-		FROM admin_sessions WHERE token_hash = ? AND expires_at > ?`), tokenHash, ms(now)).
+	err := s.r.QueryRowContext(ctx, s.d.rebind(QueryAdminSession), tokenHash, ms(now)).
 		Scan(&a.TokenHash, &a.CSRF, &a.Client, &created, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
 		return AdminSession{}, fmt.Errorf("store: admin session: %w", ErrNotFound)
@@ -103,43 +125,33 @@ func (s *Store) LoginLockedUntil(ctx context.Context, client string, now time.Ti
 
 // RecordLoginFailure counts one wrong password from client at now and
 // returns the failures in the current window and until when the client is
-// locked out (zero while within p.Free). Shared by every instance.
+// locked out (zero while within p.Free). Shared by every instance: the
+// count is one atomic upsert, so concurrent failures are all counted.
 func (s *Store) RecordLoginFailure(ctx context.Context, client string, now time.Time, p LoginPolicy) (int, time.Time, error) {
-	var failures int
-	var locked time.Time
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var n int
-		var start int64
-		err := tx.QueryRowContext(ctx, s.d.rebind(`SELECT failures, window_start FROM admin_login_failures WHERE client = ?`), client).Scan(&n, &start)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			n, start = 0, ms(now)
-		case err != nil:
-			return err
-		}
-		if ms(now)-start > p.Window.Milliseconds() {
-			n, start = 0, ms(now)
-		}
-		n++
-		failures = n
-		var until int64
-		if n > p.Free {
-			d := p.Base << min(n-p.Free-1, 20)
-			if d > p.Max || d <= 0 {
-				d = p.Max
-			}
-			locked = now.Add(d)
-			until = ms(locked)
-		}
-		_, err = tx.ExecContext(ctx, s.d.rebind(`INSERT INTO admin_login_failures (client, failures, window_start, locked_until)
-			VALUES (?, ?, ?, ?) ON CONFLICT (client) DO UPDATE SET failures = excluded.failures,
-			window_start = excluded.window_start, locked_until = excluded.locked_until`), client, n, start, until)
-		return err
-	})
+	nowMS, window := ms(now), p.Window.Milliseconds()
+	var n int
+	err := s.w.QueryRowContext(ctx, s.d.rebind(`INSERT INTO admin_login_failures (client, failures, window_start, locked_until)
+		VALUES (?, 1, ?, 0)
+		ON CONFLICT (client) DO UPDATE SET
+			failures = CASE WHEN ? - admin_login_failures.window_start > ? THEN 1 ELSE admin_login_failures.failures + 1 END,
+			window_start = CASE WHEN ? - admin_login_failures.window_start > ? THEN ? ELSE admin_login_failures.window_start END
+		RETURNING failures`), client, nowMS, nowMS, window, nowMS, window, nowMS).Scan(&n)
 	if err != nil {
 		return 0, time.Time{}, fmt.Errorf("store: record login failure: %w", err)
 	}
-	return failures, locked, nil
+	if n <= p.Free {
+		return n, time.Time{}, nil
+	}
+	d := p.Base << min(n-p.Free-1, 20)
+	if d > p.Max || d <= 0 {
+		d = p.Max
+	}
+	locked := now.Add(d)
+	if _, err := s.exec(ctx, `UPDATE admin_login_failures SET locked_until = ? WHERE client = ? AND locked_until < ?`,
+		ms(locked), client, ms(locked)); err != nil {
+		return 0, time.Time{}, fmt.Errorf("store: record login failure: %w", err)
+	}
+	return n, locked, nil
 }
 
 // ClearLoginFailures forgets client's wrong passwords (after a good one).
@@ -187,7 +199,7 @@ func (s *Store) ListAudit(ctx context.Context, itemID int64, limit int) ([]Audit
 	q := `SELECT id, at, actor, action, item_id, detail FROM admin_audit ORDER BY id DESC LIMIT ?`
 	args := []any{limit}
 	if itemID > 0 {
-		q = `SELECT id, at, actor, action, item_id, detail FROM admin_audit WHERE item_id = ? ORDER BY id DESC LIMIT ?`
+		q = QueryAuditOfItem
 		args = []any{itemID, limit}
 	}
 	rows, err := s.r.QueryContext(ctx, s.d.rebind(q), args...)
@@ -223,8 +235,7 @@ func (s *Store) HumanTMGet(ctx context.Context, keys []string) (map[string]strin
 			args[i] = k
 		}
 		if err := func() error {
-			rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT key, target FROM human_tm WHERE key IN (`+
-				placeholders(len(chunk))+`)`), args...)
+			rows, err := s.r.QueryContext(ctx, s.d.rebind(QueryHumanTM(len(chunk))), args...)
 			if err != nil {
 				return err
 			}
@@ -332,8 +343,7 @@ func (s *Store) CorrectItem(ctx context.Context, id int64, c ItemCorrection) err
 
 // ListCorrections returns a post's correction history, oldest first.
 func (s *Store) ListCorrections(ctx context.Context, itemID int64) ([]Correction, error) {
-	rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT id, item_id, field, block, source, old_en, new_en, editor, at
-		FROM corrections WHERE item_id = ? ORDER BY id`), itemID)
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(QueryListCorrections), itemID)
 	if err != nil {
 		return nil, fmt.Errorf("store: list corrections: %w", err)
 	}
@@ -366,8 +376,7 @@ func (s *Store) CorrectedItems(ctx context.Context, ids []int64) (map[int64]time
 			args[i] = id
 		}
 		if err := func() error {
-			rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT item_id, MAX(at) FROM corrections WHERE item_id IN (`+
-				placeholders(len(chunk))+`) GROUP BY item_id`), args...)
+			rows, err := s.r.QueryContext(ctx, s.d.rebind(QueryCorrectedItems(len(chunk))), args...)
 			if err != nil {
 				return err
 			}

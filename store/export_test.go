@@ -90,3 +90,10 @@ func (s *Store) SearchSizes(ctx context.Context) (all, index int64, err error) {
 	err = s.r.QueryRowContext(ctx, q).Scan(&all, &index)
 	return all, index, err
 }
+
+// Explain returns the plan of query on s (EXPLAIN QUERY PLAN on SQLite;
+// EXPLAIN with sequential scans disabled on PostgreSQL), for the plan tests
+// of review and correction.
+func Explain(ctx context.Context, s *Store, query string, args ...any) (string, error) {
+	return s.explainPlan(ctx, s.d.rebind(query), args)
+}

@@ -65,6 +65,12 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 		{"ClaimLeaderConcurrent", testClaimLeaderConcurrent},
 		{"TMReserve", testTMReserve},
 		{"TMReserveConcurrent", testTMReserveConcurrent},
+		{"AdminSessions", testAdminSessions},
+		{"LoginFailures", testLoginFailures},
+		{"LoginFailuresConcurrent", testLoginFailuresConcurrent},
+		{"Corrections", testCorrections},
+		{"GlossaryEntries", testGlossaryEntries},
+		{"AuditLog", testAuditLog},
 	}
 	for _, tc := range append(tests, scaleTests()...) {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,312 @@
+package storetest
+
+import (
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/transfeed/transfeed/model"
+	"github.com/transfeed/transfeed/store"
+)
+
+// testAdminSessions: a session is found by its token hash until it
+// expires, and not after sign-out.
+func testAdminSessions(t *testing.T, s *store.Store) {
+	ctx := t.Context()
+	now := t0()
+	a := store.AdminSession{TokenHash: "h1", CSRF: "c1", Client: "192.0.2.1", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	if err := s.CreateAdminSession(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateAdminSession(ctx, store.AdminSession{TokenHash: "h1", CSRF: "other", CreatedAt: now, ExpiresAt: now}); err == nil {
+		t.Error("a second session with the same token: no error")
+	}
+	tests := []struct {
+		name  string
+		hash  string
+		at    time.Time
+		found bool
+	}{
+		{"live", "h1", now.Add(59 * time.Minute), true},
+		{"expired", "h1", now.Add(time.Hour), false},
+		{"unknown", "h2", now, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := s.GetAdminSession(ctx, tc.hash, tc.at)
+			if !tc.found {
+				if !errors.Is(err, model.ErrNotFound) {
+					t.Errorf("err = %v, want ErrNotFound", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(a, got); diff != "" {
+				t.Errorf("session (-want +got):\n%s", diff)
+			}
+		})
+	}
+	if err := s.DeleteAdminSession(ctx, "h1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetAdminSession(ctx, "h1", now); !errors.Is(err, model.ErrNotFound) {
+		t.Errorf("after delete: %v, want ErrNotFound", err)
+	}
+	if err := s.DeleteExpiredAdminSessions(ctx, now); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// testLoginFailures: Free failures pass, then each locks the client out for
+// longer; a new window starts over; clearing forgets; clients are apart.
+func testLoginFailures(t *testing.T, s *store.Store) {
+	ctx := t.Context()
+	p := store.LoginPolicy{Free: 3, Window: 10 * time.Minute, Base: 30 * time.Second, Max: 2 * time.Minute}
+	now := t0()
+	wantLock := []time.Duration{0, 0, 0, 30 * time.Second, time.Minute, 2 * time.Minute, 2 * time.Minute}
+	for i, want := range wantLock {
+		n, locked, err := s.RecordLoginFailure(ctx, "a", now, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != i+1 {
+			t.Errorf("failure %d counted as %d", i+1, n)
+		}
+		var got time.Duration
+		if !locked.IsZero() {
+			got = locked.Sub(now)
+		}
+		if got != want {
+			t.Errorf("failure %d: locked for %s, want %s", i+1, got, want)
+		}
+		until, err := s.LoginLockedUntil(ctx, "a", now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !until.Equal(locked) {
+			t.Errorf("failure %d: LoginLockedUntil = %v, want %v", i+1, until, locked)
+		}
+	}
+	if until, _ := s.LoginLockedUntil(ctx, "b", now); !until.IsZero() {
+		t.Errorf("another client is locked until %v", until)
+	}
+	if until, _ := s.LoginLockedUntil(ctx, "a", now.Add(3*time.Minute)); !until.IsZero() {
+		t.Errorf("lock still on after it ran out: %v", until)
+	}
+	if n, _, _ := s.RecordLoginFailure(ctx, "a", now.Add(11*time.Minute), p); n != 1 {
+		t.Errorf("failures in a new window = %d, want 1", n)
+	}
+	if err := s.ClearLoginFailures(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if n, _, _ := s.RecordLoginFailure(ctx, "a", now.Add(12*time.Minute), p); n != 1 {
+		t.Errorf("failures after clearing = %d, want 1", n)
+	}
+}
+
+// testLoginFailuresConcurrent: failures from several instances at once are
+// all counted.
+func testLoginFailuresConcurrent(t *testing.T, s *store.Store) {
+	ctx := t.Context()
+	p := store.LoginPolicy{Free: 100, Window: time.Hour, Base: time.Second, Max: time.Minute}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 5 {
+				if _, _, err := s.RecordLoginFailure(ctx, "c", t0(), p); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	n, _, err := s.RecordLoginFailure(ctx, "c", t0(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 41 {
+		t.Errorf("failures counted = %d, want 41", n)
+	}
+}
+
+// testCorrections: CorrectItem replaces the English, moves ready_at (the
+// feed's updated and version), records history, human memory and audit in
+// one transaction, and refuses posts not ready or changed.
+func testCorrections(t *testing.T, s *store.Store) {
+	ctx := t.Context()
+	now := t0()
+	ids := readyItems(t, s, 2)
+	before := getItem(t, s, ids[0])
+	changedBefore, err := s.ItemsChangedSince(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := now.Add(time.Hour)
+	c := store.ItemCorrection{
+		OriginalHash: before.ContentHash, TitleEN: "Fixed title", SummaryEN: before.SummaryEN, ContentHTMLEN: "<p>Greater Bay Area</p>",
+		Changes: []store.Correction{
+			{Field: "title", Source: "标题", OldEN: before.TitleEN, NewEN: "Fixed title"},
+			{Field: "content", Block: 2, Source: "大湾区", OldEN: "Dawan District", NewEN: "Greater Bay Area"},
+		},
+		Human: []store.HumanEntry{{Key: "k-title", Source: "标题", Target: "Fixed title"}, {Key: "k-gba", Source: "大湾区", Target: "Greater Bay Area"}},
+		Editor: "editor from 192.0.2.1", At: at,
+	}
+	if err := s.CorrectItem(ctx, ids[0], c); err != nil {
+		t.Fatal(err)
+	}
+	got := getItem(t, s, ids[0])
+	if got.TitleEN != "Fixed title" || got.ContentHTMLEN != "<p>Greater Bay Area</p>" || !got.ReadyAt.Equal(at) || !got.TranslatedAt.Equal(at) {
+		t.Errorf("item after correction: title %q body %q ready_at %v translated_at %v", got.TitleEN, got.ContentHTMLEN, got.ReadyAt, got.TranslatedAt)
+	}
+	if got.State != model.StateReady || got.ID != before.ID || got.TranslatedBy != before.TranslatedBy {
+		t.Errorf("correction changed state/id/provider: %+v", got)
+	}
+	changed, err := s.ItemsChangedSince(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !changed.After(changedBefore) {
+		t.Errorf("feed version did not move: %v → %v", changedBefore, changed)
+	}
+	hist, err := s.ListCorrections(ctx, ids[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hist) != 2 || hist[0].Field != "title" || hist[1].Block != 2 || hist[1].NewEN != "Greater Bay Area" || hist[1].Editor != c.Editor || !hist[1].At.Equal(at) {
+		t.Errorf("history = %+v", hist)
+	}
+	hm, err := s.HumanTMGet(ctx, []string{"k-gba", "k-title", "k-none"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]string{"k-gba": "Greater Bay Area", "k-title": "Fixed title"}, hm); diff != "" {
+		t.Errorf("human memory (-want +got):\n%s", diff)
+	}
+	corrected, err := s.CorrectedItems(ctx, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(corrected) != 1 || !corrected[ids[0]].Equal(at) {
+		t.Errorf("CorrectedItems = %v", corrected)
+	}
+	audit, err := s.ListAudit(ctx, ids[0], 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(audit) != 1 || audit[0].Action != "correct" || audit[0].Actor != c.Editor {
+		t.Errorf("audit = %+v", audit)
+	}
+
+	// A later correction of the same block replaces the human entry.
+	c2 := c
+	c2.Human = []store.HumanEntry{{Key: "k-gba", Source: "大湾区", Target: "the Greater Bay Area"}}
+	c2.Changes = c.Changes[1:]
+	if err := s.CorrectItem(ctx, ids[0], c2); err != nil {
+		t.Fatal(err)
+	}
+	if hm, _ := s.HumanTMGet(ctx, []string{"k-gba"}); hm["k-gba"] != "the Greater Bay Area" {
+		t.Errorf("human entry after a second correction = %q", hm["k-gba"])
+	}
+
+	tests := []struct {
+		name string
+		id   int64
+		hash string
+		want error
+	}{
+		{"changed original", ids[1], "not-the-hash", store.ErrStale},
+		{"no such post", 999999, "", model.ErrNotFound},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cc := c
+			cc.OriginalHash = tc.hash
+			if err := s.CorrectItem(ctx, tc.id, cc); !errors.Is(err, tc.want) {
+				t.Errorf("err = %v, want %v", err, tc.want)
+			}
+		})
+	}
+	if hist, _ := s.ListCorrections(ctx, ids[1]); len(hist) != 0 {
+		t.Errorf("a refused correction left history: %+v", hist)
+	}
+	// Posts not ready are not corrected.
+	if err := s.SetItemState(ctx, ids[1], model.StateNew); err != nil {
+		t.Fatal(err)
+	}
+	cc := c
+	cc.OriginalHash = ""
+	if err := s.CorrectItem(ctx, ids[1], cc); !errors.Is(err, model.ErrNotFound) {
+		t.Errorf("correcting a post not ready: %v, want ErrNotFound", err)
+	}
+}
+
+// testGlossaryEntries: stored entries are put, replaced, listed and deleted.
+func testGlossaryEntries(t *testing.T, s *store.Store) {
+	ctx := t.Context()
+	at := t0()
+	for _, e := range []store.GlossaryEntry{
+		{Source: "大湾区", Target: "Dawan", AddedBy: "a", CreatedAt: at},
+		{Source: "大湾区", Target: "Greater Bay Area", AddedBy: "b", CreatedAt: at.Add(time.Minute)},
+		{Source: "肇庆", Target: "Zhaoqing", AddedBy: "b", CreatedAt: at},
+	} {
+		if err := s.PutGlossaryEntry(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.PutGlossaryEntry(ctx, store.GlossaryEntry{Source: " ", Target: "x"}); err == nil {
+		t.Error("an empty term was stored")
+	}
+	got, err := s.GlossaryEntries(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []store.GlossaryEntry{
+		{Source: "大湾区", Target: "Greater Bay Area", AddedBy: "b", CreatedAt: at.Add(time.Minute)},
+		{Source: "肇庆", Target: "Zhaoqing", AddedBy: "b", CreatedAt: at},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("entries (-want +got):\n%s", diff)
+	}
+	if err := s.DeleteGlossaryEntry(ctx, "肇庆"); err != nil {
+		t.Fatal(err)
+	}
+	m, err := s.GlossaryMap(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]string{"大湾区": "Greater Bay Area"}, m); diff != "" {
+		t.Errorf("map (-want +got):\n%s", diff)
+	}
+}
+
+// testAuditLog: entries come back newest first, per post or all.
+func testAuditLog(t *testing.T, s *store.Store) {
+	ctx := t.Context()
+	for i, e := range []store.AuditEntry{
+		{Action: "sign-in", Actor: "x"}, {Action: "correct", ItemID: 7, Actor: "x"}, {Action: "glossary-add", ItemID: 7, Detail: "a → b", Actor: "y"},
+	} {
+		e.At = t0().Add(time.Duration(i) * time.Minute)
+		if err := s.AddAudit(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all, err := s.ListAudit(ctx, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 3 || all[0].Action != "glossary-add" || all[2].Action != "sign-in" {
+		t.Errorf("all = %+v", all)
+	}
+	one, err := s.ListAudit(ctx, 7, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(one) != 1 || one[0].Detail != "a → b" || !one[0].At.Equal(t0().Add(2*time.Minute)) {
+		t.Errorf("post 7, limit 1 = %+v", one)
+	}
+}

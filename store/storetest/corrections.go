@@ -153,7 +153,7 @@ func testCorrections(t *testing.T, s *store.Store) {
 			{Field: "title", Source: "标题", OldEN: before.TitleEN, NewEN: "Fixed title"},
 			{Field: "content", Block: 2, Source: "大湾区", OldEN: "Dawan District", NewEN: "Greater Bay Area"},
 		},
-		Human: []store.HumanEntry{{Key: "k-title", Source: "标题", Target: "Fixed title"}, {Key: "k-gba", Source: "大湾区", Target: "Greater Bay Area"}},
+		Human:  []store.HumanEntry{{Key: "k-title", Source: "标题", Target: "Fixed title"}, {Key: "k-gba", Source: "大湾区", Target: "Greater Bay Area"}},
 		Editor: "editor from 192.0.2.1", At: at,
 	}
 	if err := s.CorrectItem(ctx, ids[0], c); err != nil {

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// adminConfig turns a translate e2e config into one that serves HTTP on a
+// free port with the admin pages on; it returns the base URL.
+func adminConfig(t *testing.T, cfgPath, password string) string {
+	t.Helper()
+	var out, errb bytes.Buffer
+	if code := runWithInput(t.Context(), strings.NewReader(password+"\n"), []string{"hash-password"}, &out, &errb, noEnv); code != 0 {
+		t.Fatalf("hash-password: %s", errb.String())
+	}
+	dir := cfgPath[:strings.LastIndex(cfgPath, "/")]
+	if err := os.WriteFile(dir+"/admin.hash", out.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	b, err := os.ReadFile(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := strings.Replace(string(b), `  listen: ""`, "  listen: "+addr+"\n  admin:\n    password_file: admin.hash", 1)
+	cfg = strings.Replace(cfg, "base_url: http://transfeed.test", "base_url: http://"+addr, 1)
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return "http://" + addr
+}
+
+// startDaemon runs `run` in-process until the returned stop is called.
+func startDaemon(t *testing.T, cfgPath, base string) (stop func() string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	var errb bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		var out bytes.Buffer
+		done <- run(ctx, []string{"run", "-config", cfgPath}, &out, &errb, testEnv)
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get(base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			<-done
+			t.Fatalf("the daemon did not answer /healthz: %s", errb.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return func() string {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("run exit %d: %s", code, errb.String())
+		}
+		return errb.String()
+	}
+}
+
+func httpDo(t *testing.T, c *http.Client, method, u string, form url.Values) (*http.Response, string) {
+	t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequestWithContext(t.Context(), method, u, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+// TestCorrectionEndToEnd: on the real command line, an editor signs in,
+// corrects one paragraph of a translated post, the feed carries it at once,
+// and a mirrored source's next post takes that paragraph (and the rest)
+// from memory: no character is sent.
+func TestCorrectionEndToEnd(t *testing.T) {
+	const password = "e2e editor password"
+	dir := t.TempDir()
+	site := newTranslateSite(t)
+	p := newProvider(t, "deepl")
+	tr := translationYAML("deepl", p.fake.URL, "")
+	cfg := writeTranslateConfig(t, dir, tr, sourceYAML("tzzq-wechat", site.URL, "wechat7.xml"))
+	base := adminConfig(t, cfg, password)
+	mustRun(t, "once", "-config", cfg)
+	seven := findItem(t, itemsEnv(t, cfg), "tzzq-wechat", sevenGUIDPart)
+	id := strconv.FormatInt(seven.ID, 10)
+
+	stop := startDaemon(t, cfg, base)
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, _ := httpDo(t, c, "GET", base+"/admin/posts/"+id, nil)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("admin page without a session = %d, want 303", resp.StatusCode)
+	}
+	_, page := httpDo(t, c, "GET", base+"/admin/login", nil)
+	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+	resp, _ = httpDo(t, c, "POST", base+"/admin/login", url.Values{"csrf": {csrf.FindStringSubmatch(page)[1]}, "password": {password}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-in = %d", resp.StatusCode)
+	}
+	_, page = httpDo(t, c, "GET", base+"/admin/posts/"+id, nil)
+	m := regexp.MustCompile(`name="hash" value="([^"]*)"`).FindStringSubmatch(page)
+	if m == nil || !strings.Contains(page, `name="block-0"`) {
+		t.Fatalf("no correction form:\n%s", page)
+	}
+	fixed := "On 25 May 2023 the Party Secretary Xu Xiaoxiong led a delegation to Shenzhen (corrected by an editor)."
+	resp, _ = httpDo(t, c, "POST", base+"/admin/posts/"+id, url.Values{"csrf": {csrf.FindStringSubmatch(page)[1]}, "hash": {m[1]}, "block-0": {fixed}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save = %d", resp.StatusCode)
+	}
+	_, feed := httpDo(t, c, "GET", base+"/feeds/zhaoqing.json", nil)
+	if !strings.Contains(feed, "corrected by an editor") {
+		t.Errorf("the feed does not carry the correction:\n%.2000s", feed)
+	}
+	_, post := httpDo(t, c, "GET", base+"/posts/"+id, nil)
+	if !strings.Contains(post, "Corrected by an editor on") {
+		t.Error("the post page does not say it was corrected")
+	}
+	logs := stop()
+	if strings.Contains(logs, password) {
+		t.Error("the daemon logged the admin password")
+	}
+
+	// The mirror repeats the post: nothing is sent, and the corrected
+	// paragraph comes from the human memory.
+	reqs := p.fake.Requests()
+	b, _ := os.ReadFile(cfg)
+	mirrored := strings.Replace(string(b), "sources:\n", "sources:\n"+sourceYAML("zq-mirror", site.URL, "mirror.xml"), 1)
+	mirrored = strings.Replace(mirrored, "sources: [tzzq-wechat]", "sources: [tzzq-wechat, zq-mirror]", 1)
+	if err := os.WriteFile(cfg, []byte(mirrored), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, "once", "-config", cfg)
+	if got := p.fake.Requests(); got != reqs {
+		t.Errorf("the mirrored post cost %d request(s), want 0", got-reqs)
+	}
+	mirror := findItem(t, itemsEnv(t, cfg), "zq-mirror", "zqfb-2023-0525-01")
+	if got := paragraphs(t, mirror.ContentHTMLEN); len(got) == 0 || !strings.Contains(got[0], "corrected by an editor") {
+		t.Errorf("the mirror's first paragraph = %q, want the correction", got)
+	}
+}

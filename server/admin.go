@@ -52,6 +52,7 @@ type SessionStore interface {
 	CreateAdminSession(ctx context.Context, a store.AdminSession) error
 	GetAdminSession(ctx context.Context, tokenHash string, now time.Time) (store.AdminSession, error)
 	DeleteAdminSession(ctx context.Context, tokenHash string) error
+	DeleteExpiredAdminSessions(ctx context.Context, now time.Time) error
 }
 
 // LoginLimiter counts wrong passwords per client address.
@@ -380,6 +381,9 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	if err := a.deps.Store.CreateAdminSession(ctx, sess); err != nil {
 		s.serverError(w, r, err)
 		return
+	}
+	if err := a.deps.Store.DeleteExpiredAdminSessions(ctx, now); err != nil {
+		s.logger.Warn("removing expired admin sessions failed", slog.Any("error", err))
 	}
 	s.audit(ctx, store.AuditEntry{At: now, Actor: "editor from " + client, Action: "sign-in"})
 	s.logger.Info("admin signed in", slog.String("client", client))

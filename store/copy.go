@@ -66,6 +66,7 @@ func copyTables() []copyTable {
 			new_en:t editor:t at:i`)},
 		{name: "glossary_entries", order: "source", cols: cols(`source:t target:t added_by:t created_at:i`)},
 		{name: "admin_audit", order: "id", serial: true, cols: cols(`id:i at:i actor:t action:t item_id:i detail:t`)},
+		{name: "delivery_edits", order: "delivery_id", leased: true, cols: cols(`delivery_id:i due_at:i attempts:i error:t lease_owner:t lease_until:i`)},
 	}
 }
 

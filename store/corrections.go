@@ -294,7 +294,8 @@ type ItemCorrection struct {
 // set to c.At (the post's `updated` in every feed moves, its id stays, and
 // the feed versions change); one corrections row per change; the human
 // translations (replacing earlier ones of the same key); one audit row.
-// Only a ready post can be corrected: ErrNotFound otherwise, ErrStale when
+// Every message already sent for the post is queued for an edit
+// (delivery_edits). Only a ready post can be corrected: ErrNotFound otherwise, ErrStale when
 // its original changed since the editor saw it.
 func (s *Store) CorrectItem(ctx context.Context, id int64, c ItemCorrection) error {
 	if len(c.Changes) == 0 {
@@ -335,6 +336,9 @@ func (s *Store) CorrectItem(ctx context.Context, id int64, c ItemCorrection) err
 				editor = excluded.editor, updated_at = excluded.updated_at`), h.Key, h.Source, h.Target, c.Editor, at); err != nil {
 				return fmt.Errorf("store: correct item %d: human tm: %w", id, err)
 			}
+		}
+		if err := s.queueEdits(ctx, tx, id, c.At); err != nil {
+			return err
 		}
 		return addAudit(ctx, s, tx, AuditEntry{At: c.At, Actor: c.Editor, Action: "correct", ItemID: id,
 			Detail: fmt.Sprintf("%d block(s) corrected", len(c.Changes))})

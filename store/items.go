@@ -855,6 +855,10 @@ func (s *Store) MarkReady(ctx context.Context, id int64, t model.Translation, ch
 			}
 			return fmt.Errorf("store: mark item %d ready: %w", id, ErrStale)
 		}
+		// A post translated again: its sent messages get the new English.
+		if err := s.queueEdits(ctx, tx, id, now); err != nil {
+			return err
+		}
 		if len(channels) == 0 {
 			return nil
 		}

@@ -310,3 +310,93 @@ func testAuditLog(t *testing.T, s *store.Store) {
 		t.Errorf("post 7, limit 1 = %+v", one)
 	}
 }
+
+// testMessageEdits: a change of a post's English (correction or
+// retranslation) queues an edit of each message already sent for it, in
+// the same transaction; edits are claimed once, retried, and a newer change
+// during an edit is not lost.
+func testMessageEdits(t *testing.T, s *store.Store) {
+	ctx := t.Context()
+	now := t0().Add(time.Hour)
+	ids := readyItems(t, s, 1, "@a", "@b")
+	ds, err := s.ClaimDeliveries(ctx, "w", now, 10, time.Minute)
+	if err != nil || len(ds) != 2 {
+		t.Fatalf("claim deliveries: %v, %v", ds, err)
+	}
+	var sentID int64
+	for _, d := range ds {
+		if d.Channel == "@a" {
+			sentID = d.ID
+			if err := s.MarkDelivered(ctx, d.ID, 501, now); err != nil {
+				t.Fatal(err)
+			}
+		} else if err := s.ReleaseDelivery(ctx, d.ID, now.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, _ := s.PendingEdits(ctx); n != 0 {
+		t.Fatalf("edits before any change = %d", n)
+	}
+	it := getItem(t, s, ids[0])
+	correct := func(at time.Time, title string) {
+		t.Helper()
+		err := s.CorrectItem(ctx, ids[0], store.ItemCorrection{OriginalHash: it.ContentHash, TitleEN: title,
+			Changes: []store.Correction{{Field: "title", Source: "x", OldEN: "T", NewEN: title}}, Editor: "e", At: at})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	correct(now, "Fixed")
+	if n, _ := s.PendingEdits(ctx); n != 1 {
+		t.Fatalf("edits after a correction = %d, want 1 (only the sent message)", n)
+	}
+	got, err := s.ClaimEdits(ctx, "e1", now, 10, time.Minute)
+	if err != nil || len(got) != 1 || got[0].ID != sentID || got[0].MessageID != 501 {
+		t.Fatalf("ClaimEdits = %+v, %v", got, err)
+	}
+	if again, _ := s.ClaimEdits(ctx, "e2", now, 10, time.Minute); len(again) != 0 {
+		t.Errorf("a leased edit was claimed twice: %+v", again)
+	}
+	// The English changes again while e1 edits: e1's done does not drop it.
+	correct(now.Add(time.Second), "Fixed again")
+	if err := s.MarkEdited(ctx, sentID, "e1"); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := s.PendingEdits(ctx); n != 1 {
+		t.Fatalf("the newer change's edit was dropped: %d pending", n)
+	}
+	got, _ = s.ClaimEdits(ctx, "e2", now.Add(time.Second), 10, time.Minute)
+	if len(got) != 1 {
+		t.Fatalf("re-queued edit not claimable: %+v", got)
+	}
+	if err := s.MarkEditRetry(ctx, sentID, "429", now.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.ClaimEdits(ctx, "e2", now.Add(30*time.Second), 10, time.Minute); len(got) != 0 {
+		t.Errorf("an edit due later was claimed: %+v", got)
+	}
+	// A paused channel's edits wait.
+	if err := s.SetChannelState(ctx, model.ChannelState{Channel: "@a", Paused: true}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.ClaimEdits(ctx, "e2", now.Add(2*time.Minute), 10, time.Minute); len(got) != 0 {
+		t.Errorf("an edit of a paused channel was claimed: %+v", got)
+	}
+	if err := s.SetChannelState(ctx, model.ChannelState{Channel: "@a"}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = s.ClaimEdits(ctx, "e2", now.Add(2*time.Minute), 10, time.Minute)
+	if len(got) != 1 {
+		t.Fatalf("edit after the retry time: %+v", got)
+	}
+	if err := s.MarkEdited(ctx, sentID, "e2"); err != nil {
+		t.Fatal(err)
+	}
+	// A retranslation queues an edit too.
+	if err := s.MarkReady(ctx, ids[0], model.Translation{TitleEN: "Retranslated", TranslatedBy: "p"}, nil, now.Add(3*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := s.PendingEdits(ctx); n != 1 {
+		t.Errorf("edits after a retranslation = %d, want 1", n)
+	}
+}

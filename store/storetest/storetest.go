@@ -71,6 +71,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 		{"Corrections", testCorrections},
 		{"GlossaryEntries", testGlossaryEntries},
 		{"AuditLog", testAuditLog},
+		{"MessageEdits", testMessageEdits},
 	}
 	for _, tc := range append(tests, scaleTests()...) {
 		t.Run(tc.name, func(t *testing.T) {

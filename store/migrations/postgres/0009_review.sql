@@ -57,3 +57,17 @@ CREATE TABLE glossary_entries (
     added_by   TEXT    NOT NULL DEFAULT '',
     created_at BIGINT  NOT NULL
 );
+
+-- Edit in place: one row per sent Telegram message whose post's English
+-- changed since it was sent (a correction, a retranslation, a source edit),
+-- due for editMessageText / editMessageCaption. Written in the transaction
+-- that changes the English.
+CREATE TABLE delivery_edits (
+    delivery_id BIGINT  PRIMARY KEY REFERENCES deliveries (id) ON DELETE CASCADE,
+    due_at      BIGINT  NOT NULL,
+    attempts    BIGINT  NOT NULL DEFAULT 0,
+    error       TEXT    NOT NULL DEFAULT '',
+    lease_owner TEXT    NOT NULL DEFAULT '',
+    lease_until BIGINT  NOT NULL DEFAULT 0
+);
+CREATE INDEX delivery_edits_due ON delivery_edits (due_at, delivery_id);

@@ -828,6 +828,12 @@ func (s *Store) MarkReady(ctx context.Context, id int64, t model.Translation, ch
 		if err := s.lockItemSourceStats(ctx, tx, id); err != nil {
 			return fmt.Errorf("store: mark item %d ready: %w", id, err)
 		}
+		var oldTitle, oldSummary, oldBody string
+		err := tx.QueryRowContext(ctx, s.d.rebind(`SELECT title_en, summary_en, content_html_en FROM items WHERE id = ?`), id).
+			Scan(&oldTitle, &oldSummary, &oldBody)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("store: mark item %d ready: %w", id, err)
+		}
 		query := `UPDATE items SET title_en = ?, summary_en = ?, content_html_en = ?,
 			translated_by = ?, translated_at = ?, title_only = ?, untranslated = ?, state = 'ready', ready_at = ?,
 			translate_err = '', next_attempt_at = 0, lease_owner = '', lease_until = 0
@@ -855,9 +861,13 @@ func (s *Store) MarkReady(ctx context.Context, id int64, t model.Translation, ch
 			}
 			return fmt.Errorf("store: mark item %d ready: %w", id, ErrStale)
 		}
-		// A post translated again: its sent messages get the new English.
-		if err := s.queueEdits(ctx, tx, id, now); err != nil {
-			return err
+		// A post translated again to a different English: its sent
+		// messages get the new text (an identical retranslation, e.g. after
+		// a whitespace-only edit of the source, queues nothing).
+		if oldTitle != t.TitleEN || oldSummary != t.SummaryEN || oldBody != t.ContentHTMLEN {
+			if err := s.queueEdits(ctx, tx, id, now); err != nil {
+				return err
+			}
 		}
 		if len(channels) == 0 {
 			return nil

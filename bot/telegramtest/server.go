@@ -80,6 +80,7 @@ type Server struct {
 	mu         sync.Mutex
 	chats      map[string]*chatRule
 	messages   []Message
+	edits      []Edit
 	nextID     int
 	downUntil  time.Time
 	downNext   int
@@ -327,6 +328,10 @@ func fieldsFor(method string) ([]string, bool) {
 		return []string{"chat_id", "message_thread_id", "text", "parse_mode", "link_preview_options", "disable_notification"}, true
 	case "sendphoto":
 		return []string{"chat_id", "message_thread_id", "photo", "caption", "parse_mode", "disable_notification"}, true
+	case "editmessagetext":
+		return []string{"chat_id", "message_id", "text", "parse_mode", "link_preview_options"}, true
+	case "editmessagecaption":
+		return []string{"chat_id", "message_id", "caption", "parse_mode"}, true
 	}
 	return nil, false
 }
@@ -407,6 +412,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.setMyCommands(w, r)
 	case "sendmessage", "sendphoto":
 		s.send(w, r, method, down, at)
+	case "editmessagetext", "editmessagecaption":
+		s.edit(w, r, method, down, at)
 	}
 }
 

@@ -399,4 +399,18 @@ func testMessageEdits(t *testing.T, s *store.Store) {
 	if n, _ := s.PendingEdits(ctx); n != 1 {
 		t.Errorf("edits after a retranslation = %d, want 1", n)
 	}
+	got, _ = s.ClaimEdits(ctx, "e3", now.Add(3*time.Minute), 10, time.Minute)
+	if len(got) != 1 {
+		t.Fatalf("retranslation edit: %+v", got)
+	}
+	if err := s.MarkEdited(ctx, sentID, "e3"); err != nil {
+		t.Fatal(err)
+	}
+	// The same English again (a whitespace-only source edit): no edit.
+	if err := s.MarkReady(ctx, ids[0], model.Translation{TitleEN: "Retranslated", TranslatedBy: "p"}, nil, now.Add(4*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := s.PendingEdits(ctx); n != 0 {
+		t.Errorf("an identical retranslation queued %d edit(s)", n)
+	}
 }

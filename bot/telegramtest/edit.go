@@ -64,8 +64,17 @@ func (s *Server) edit(w http.ResponseWriter, r *http.Request, method string, dow
 		s.t.Errorf("telegramtest: %s to %s at %s while its retry_after runs until %s",
 			method, chat, now.Format("15:04:05.000"), rule.blockedTill.Format("15:04:05.000"))
 	}
-	if s.opts.MinInterval > 0 && !rule.lastRequest.IsZero() && now.Sub(rule.lastRequest) < s.opts.MinInterval {
-		s.t.Errorf("telegramtest: %s to %s %v after the previous request (minimum %v)", method, chat, now.Sub(rule.lastRequest), s.opts.MinInterval)
+	if s.opts.MinInterval > 0 { // the same pace bucket as sends
+		if rule.lastRequest.IsZero() {
+			rule.credit = paceBurst
+		} else {
+			rule.credit = min(paceBurst, rule.credit+float64(now.Sub(rule.lastRequest))/float64(s.opts.MinInterval))
+		}
+		if rule.credit < 1 {
+			s.t.Errorf("telegramtest: %s to %s %v after the previous request: faster than one per %v", method, chat, now.Sub(rule.lastRequest), s.opts.MinInterval)
+		} else {
+			rule.credit--
+		}
 	}
 	rule.lastRequest = now
 	rule.requests++

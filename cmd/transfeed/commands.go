@@ -211,6 +211,18 @@ func cmdOnce(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		if err != nil && ctx.Err() == nil {
 			fmt.Fprintf(stderr, "transfeed: telegram: %v\n", err)
 		}
+		editor, err := newEditor(a)
+		if err != nil {
+			fmt.Fprintf(stderr, "transfeed: %v\n", err)
+			return exitFailure
+		}
+		edited, err := editor.RunOnce(ctx)
+		if edited > 0 {
+			fmt.Fprintf(stdout, "telegram: %d sent message(s) brought up to date\n", edited)
+		}
+		if err != nil && ctx.Err() == nil {
+			fmt.Fprintf(stderr, "transfeed: telegram: %v\n", err)
+		}
 	}
 	return exitOK
 }

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/transfeed/transfeed/bot/telegramtest"
 )
 
 // adminConfig turns a translate e2e config into one that serves HTTP on a
@@ -115,7 +117,18 @@ func TestCorrectionEndToEnd(t *testing.T) {
 	tr := translationYAML("deepl", p.fake.URL, "")
 	cfg := writeTranslateConfig(t, dir, tr, sourceYAML("tzzq-wechat", site.URL, "wechat7.xml"))
 	base := adminConfig(t, cfg, password)
+	tg := telegramtest.New(t, telegramtest.Options{})
+	b, _ := os.ReadFile(cfg)
+	tgYAML := "telegram:\n  token: \"" + tg.Token() + "\"\n  api_url: " + tg.URL() +
+		"\n  channels:\n    - chat: \"@zq_en\"\n      sources: [tzzq-wechat]\n      photo: false\n      backfill: 5\n"
+	if err := os.WriteFile(cfg, append(b, tgYAML...), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	mustRun(t, "once", "-config", cfg)
+	sent := tg.Requests("sendmessage")
+	if sent != feedsPerSource {
+		t.Fatalf("once sent %d message(s), want %d", sent, feedsPerSource)
+	}
 	seven := findItem(t, itemsEnv(t, cfg), "tzzq-wechat", sevenGUIDPart)
 	id := strconv.FormatInt(seven.ID, 10)
 
@@ -151,7 +164,20 @@ func TestCorrectionEndToEnd(t *testing.T) {
 	if !strings.Contains(post, "Corrected by an editor on") {
 		t.Error("the post page does not say it was corrected")
 	}
+	// The message already in the channel is edited in place: one
+	// editMessageText, no new message.
+	deadline := time.Now().Add(15 * time.Second)
+	for len(tg.Edits("@zq_en")) == 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
 	logs := stop()
+	edits := tg.Edits("@zq_en")
+	if len(edits) != 1 || edits[0].Method != "editmessagetext" || !strings.Contains(edits[0].Visible, "corrected by an editor") {
+		t.Errorf("edits = %+v, want one editMessageText with the correction", edits)
+	}
+	if got := tg.Requests("sendmessage"); got != sent {
+		t.Errorf("the correction sent %d new message(s)", got-sent)
+	}
 	if strings.Contains(logs, password) {
 		t.Error("the daemon logged the admin password")
 	}
@@ -159,7 +185,7 @@ func TestCorrectionEndToEnd(t *testing.T) {
 	// The mirror repeats the post: nothing is sent, and the corrected
 	// paragraph comes from the human memory.
 	reqs := p.fake.Requests()
-	b, _ := os.ReadFile(cfg)
+	b, _ = os.ReadFile(cfg)
 	mirrored := strings.Replace(string(b), "sources:\n", "sources:\n"+sourceYAML("zq-mirror", site.URL, "mirror.xml"), 1)
 	mirrored = strings.Replace(mirrored, "sources: [tzzq-wechat]", "sources: [tzzq-wechat, zq-mirror]", 1)
 	if err := os.WriteFile(cfg, []byte(mirrored), 0o600); err != nil {

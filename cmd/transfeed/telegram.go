@@ -83,3 +83,17 @@ func newAdmin(a *app) (*telegram.Admin, error) {
 		Poll: a.w.PollNow, Logger: a.log,
 	})
 }
+
+// newEditor builds the loop that edits sent messages whose post's English
+// changed (corrections, retranslations, edited sources), at the pace of
+// sends.
+func newEditor(a *app) (*telegram.Editor, error) {
+	sources := map[string]telegram.Source{}
+	for _, s := range a.cfg.Sources {
+		sources[s.ID] = telegram.Source{ID: s.ID, Name: s.Name, Tags: s.Tags}
+	}
+	return telegram.NewEditor(telegram.EditorOptions{
+		Store: a.st, Client: a.tg, Owner: instanceName(), Channels: botChannels(a.cfg), Sources: sources,
+		BaseURL: a.cfg.Server.BaseURL, Logger: a.log.With(slog.String("component", "telegram editor")),
+	})
+}

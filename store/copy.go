@@ -66,6 +66,9 @@ func copyTables() []copyTable {
 			new_en:t editor:t at:i`)},
 		{name: "glossary_entries", order: "source", cols: cols(`source:t target:t added_by:t created_at:i`)},
 		{name: "admin_audit", order: "id", serial: true, cols: cols(`id:i at:i actor:t action:t item_id:i detail:t`)},
+		{name: "review_channels", order: "channel", cols: cols(`channel:t`)},
+		{name: "reviews", order: "delivery_id", cols: cols(`delivery_id:i item_id:i channel:t state:t created_at:i prompted_at:i
+			answered_at:i answered_by:t`)},
 		{name: "delivery_edits", order: "delivery_id", leased: true, cols: cols(`delivery_id:i due_at:i attempts:i error:t lease_owner:t lease_until:i`)},
 	}
 }

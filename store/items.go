@@ -872,16 +872,25 @@ func (s *Store) MarkReady(ctx context.Context, id int64, t model.Translation, ch
 		if len(channels) == 0 {
 			return nil
 		}
+		// A delivery to a review channel is held (due never) until an
+		// admin approves it; its review row is written here too.
 		stmt, err := tx.PrepareContext(ctx, s.d.rebind(`INSERT INTO deliveries (item_id, channel, state, next_attempt_at, created_at)
-			VALUES (?, ?, 'pending', ?, ?) ON CONFLICT (item_id, channel) DO NOTHING`))
+			VALUES (?, ?, 'pending', CASE WHEN EXISTS (SELECT 1 FROM review_channels WHERE channel = ?) THEN CAST(? AS BIGINT) ELSE CAST(? AS BIGINT) END, ?)
+			ON CONFLICT (item_id, channel) DO NOTHING`))
 		if err != nil {
 			return fmt.Errorf("store: mark item %d ready: %w", id, err)
 		}
 		defer stmt.Close()
 		for _, ch := range channels {
-			if _, err := stmt.ExecContext(ctx, id, ch, nowMS, nowMS); err != nil {
+			if _, err := stmt.ExecContext(ctx, id, ch, ch, heldMS, nowMS, nowMS); err != nil {
 				return fmt.Errorf("store: mark item %d ready: delivery to %q: %w", id, ch, err)
 			}
+		}
+		if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO reviews (delivery_id, item_id, channel, state, created_at)
+			SELECT id, item_id, channel, 'waiting', ? FROM deliveries
+			WHERE item_id = ? AND state = 'pending' AND next_attempt_at = ?
+			ON CONFLICT (delivery_id) DO NOTHING`), nowMS, id, heldMS); err != nil {
+			return fmt.Errorf("store: mark item %d ready: reviews: %w", id, err)
 		}
 		return nil
 	})

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -412,5 +413,123 @@ func testMessageEdits(t *testing.T, s *store.Store) {
 	}
 	if n, _ := s.PendingEdits(ctx); n != 0 {
 		t.Errorf("an identical retranslation queued %d edit(s)", n)
+	}
+}
+
+// testReviewQueue: a delivery to a review channel is held (never claimed)
+// until approved; approve makes it due at once; skip fails it for good
+// (and /retry leaves it alone); one answer wins; prompts are claimed once;
+// retranslate re-queues the post and asks again once it is ready.
+func testReviewQueue(t *testing.T, s *store.Store) {
+	ctx := t.Context()
+	now := t0().Add(time.Hour)
+	if err := s.SyncReviewChannels(ctx, []string{"@review", "@review"}); err != nil {
+		t.Fatal(err)
+	}
+	ids := readyItems(t, s, 3, "@review", "@open")
+	ds, err := s.ClaimDeliveries(ctx, "w", now, 10, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range ds {
+		if d.Channel == "@review" {
+			t.Errorf("a held delivery was claimed: %+v", d)
+		}
+		if err := s.MarkDelivered(ctx, d.ID, 1, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(ds) != 3 {
+		t.Fatalf("claimed %d open deliveries, want 3", len(ds))
+	}
+	prompts, err := s.ClaimReviewPrompts(ctx, now, 10)
+	if err != nil || len(prompts) != 3 {
+		t.Fatalf("prompts = %+v, %v", prompts, err)
+	}
+	if again, _ := s.ClaimReviewPrompts(ctx, now, 10); len(again) != 0 {
+		t.Errorf("prompts claimed twice: %+v", again)
+	}
+	waiting, err := s.WaitingReviews(ctx, 10)
+	if err != nil || len(waiting) != 3 || waiting[0].ItemID != ids[0] {
+		t.Fatalf("waiting = %+v, %v", waiting, err)
+	}
+	// Approve: one of two concurrent answers wins.
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i, a := range []store.ReviewAnswer{store.AnswerApprove, store.AnswerSkip} {
+		wg.Go(func() { _, errs[i] = s.AnswerReview(ctx, waiting[0].DeliveryID, a, "admin", now) })
+	}
+	wg.Wait()
+	if (errs[0] == nil) == (errs[1] == nil) {
+		t.Fatalf("answers: %v / %v, want exactly one to win", errs[0], errs[1])
+	}
+	lost := errs[0]
+	if lost == nil {
+		lost = errs[1]
+	}
+	if !errors.Is(lost, store.ErrAnswered) {
+		t.Errorf("the losing answer: %v, want ErrAnswered", lost)
+	}
+	// The rest of the test uses deliveries 2 and 3.
+	if r, err := s.AnswerReview(ctx, waiting[1].DeliveryID, store.AnswerApprove, "admin", now); err != nil || r.State != store.ReviewApproved {
+		t.Fatalf("approve: %+v, %v", r, err)
+	}
+	ds, err = s.ClaimDeliveries(ctx, "w", now, 10, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var approvedClaimed bool
+	for _, d := range ds {
+		approvedClaimed = approvedClaimed || d.ID == waiting[1].DeliveryID
+		if d.ID == waiting[2].DeliveryID {
+			t.Errorf("a waiting delivery was claimed")
+		}
+	}
+	if !approvedClaimed {
+		t.Errorf("the approved delivery is not due: %+v", ds)
+	}
+	if _, err := s.AnswerReview(ctx, waiting[2].DeliveryID, store.AnswerSkip, "admin", now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RetryFailedDeliveries(ctx, ""); err != nil {
+		t.Fatal(err)
+	}
+	ds, _ = s.ClaimDeliveries(ctx, "w2", now.Add(time.Hour), 10, time.Minute)
+	for _, d := range ds {
+		if d.ID == waiting[2].DeliveryID {
+			t.Errorf("/retry brought a skipped post back")
+		}
+	}
+	if _, err := s.AnswerReview(ctx, 999999, store.AnswerApprove, "admin", now); !errors.Is(err, model.ErrNotFound) {
+		t.Errorf("unknown review: %v", err)
+	}
+
+	// Retranslate: the post goes back to translation; once it is ready
+	// again the admins are asked again, and the delivery stays held.
+	extra := upsert(t, s, "src", t0(), item("rv-extra", "h", t0())).New[0]
+	if err := s.MarkReady(ctx, extra, model.Translation{TitleEN: "T"}, []string{"@review"}, now); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := s.ClaimReviewPrompts(ctx, now, 10)
+	if len(p) != 1 {
+		t.Fatalf("prompt for the new post: %+v", p)
+	}
+	if _, err := s.AnswerReview(ctx, p[0].DeliveryID, store.AnswerRetranslate, "admin", now); err != nil {
+		t.Fatal(err)
+	}
+	if it := getItem(t, s, p[0].ItemID); it.State != model.StateNew {
+		t.Errorf("state after retranslate = %s, want new", it.State)
+	}
+	if again, _ := s.ClaimReviewPrompts(ctx, now, 10); len(again) != 0 {
+		t.Errorf("asked again before the post is ready: %+v", again)
+	}
+	if err := s.MarkReady(ctx, p[0].ItemID, model.Translation{TitleEN: "Again", TranslatedBy: "x"}, []string{"@review"}, now); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := s.ClaimReviewPrompts(ctx, now, 10); len(again) != 1 || again[0].DeliveryID != p[0].DeliveryID {
+		t.Errorf("asked again after the retranslation: %+v", again)
+	}
+	if ds, _ := s.ClaimDeliveries(ctx, "w3", now.Add(2*time.Hour), 10, time.Minute); slices.ContainsFunc(ds, func(d model.Delivery) bool { return d.ID == p[0].DeliveryID }) {
+		t.Error("the retranslated post was sent before approval")
 	}
 }

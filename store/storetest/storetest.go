@@ -72,6 +72,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 		{"GlossaryEntries", testGlossaryEntries},
 		{"AuditLog", testAuditLog},
 		{"MessageEdits", testMessageEdits},
+		{"ReviewQueue", testReviewQueue},
 	}
 	for _, tc := range append(tests, scaleTests()...) {
 		t.Run(tc.name, func(t *testing.T) {

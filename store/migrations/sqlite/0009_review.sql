@@ -71,3 +71,25 @@ CREATE TABLE delivery_edits (
     lease_until INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX delivery_edits_due ON delivery_edits (due_at, delivery_id);
+
+-- Review queue (telegram.channels[].review): the channels whose posts wait
+-- for an admin (synced from the config at start), and one row per held
+-- delivery. A held delivery is pending with next_attempt_at far in the
+-- future, so the outbox never offers it; approving makes it due now (the
+-- normal outbox sends it), skipping fails it for good. The answer is one
+-- conditional UPDATE: among instances and double clicks, one answer wins.
+CREATE TABLE review_channels (
+    channel TEXT PRIMARY KEY
+);
+
+CREATE TABLE reviews (
+    delivery_id INTEGER PRIMARY KEY REFERENCES deliveries (id) ON DELETE CASCADE,
+    item_id     INTEGER NOT NULL,
+    channel     TEXT    NOT NULL,
+    state       TEXT    NOT NULL CHECK (state IN ('waiting', 'approved', 'skipped')),
+    created_at  INTEGER NOT NULL,
+    prompted_at INTEGER NOT NULL DEFAULT 0,
+    answered_at INTEGER NOT NULL DEFAULT 0,
+    answered_by TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX reviews_state ON reviews (state, prompted_at, created_at);

@@ -239,6 +239,9 @@ type Channel struct {
 	SummaryChars int      `yaml:"summary_chars"` // default 600
 	Photo        *bool    `yaml:"photo"`         // default true
 	Backfill     int      `yaml:"backfill"`
+	// Review holds each post until an admin approves it (Approve / Skip /
+	// Retranslate buttons in a private chat with the bot).
+	Review bool `yaml:"review"`
 
 	Line int `yaml:"-"`
 }

@@ -228,6 +228,7 @@ func TestInvalid(t *testing.T) {
 		"mapping_expected":            {{1, "server: expected keys and values, got a single value"}},
 		"admin_plain_password":        {{3, "server.admin.password_file: the file ../admin/plain.txt does not hold an argon2id or bcrypt hash"}},
 		"admin_missing_password_file": {{3, "server.admin.password_file: cannot read the password hash"}},
+		"review_without_admins":       {{5, "telegram.channels[0].review: review needs telegram.admins"}},
 		"missing_glossary_file":       {{2, "translation.glossary_file: " + filepath.Join("testdata", "invalid", "no-such-glossary.tsv") + " does not exist"}},
 		"missing_id":                  {{2, "sources[0].id: required"}},
 		"missing_url":                 {{2, "sources[0].url: required"}},

@@ -7,17 +7,12 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/transfeed/transfeed/model"
 )
 
 // heldMS is the next_attempt_at of a delivery held for review: never due.
 const heldMS int64 = 253402300799000 // 9999-12-31T23:59:59Z
-
-// Review states.
-const (
-	ReviewWaiting  = "waiting"
-	ReviewApproved = "approved"
-	ReviewSkipped  = "skipped"
-)
 
 // ReviewAnswer is an admin's answer to a held post.
 type ReviewAnswer int
@@ -34,7 +29,7 @@ type Review struct {
 	DeliveryID int64
 	ItemID     int64
 	Channel    string
-	State      string
+	State      model.ReviewState
 	CreatedAt  time.Time
 	PromptedAt time.Time // when the admins were asked (zero: not yet)
 	AnsweredAt time.Time
@@ -152,9 +147,9 @@ func (s *Store) AnswerReview(ctx context.Context, deliveryID int64, a ReviewAnsw
 		var args []any
 		switch a {
 		case AnswerApprove, AnswerSkip:
-			st := ReviewApproved
+			st := model.ReviewApproved
 			if a == AnswerSkip {
-				st = ReviewSkipped
+				st = model.ReviewSkipped
 			}
 			q = `UPDATE reviews SET state = ?, answered_at = ?, answered_by = ? WHERE delivery_id = ? AND state = 'waiting' RETURNING ` + reviewColumns
 			args = []any{st, ms(now), by, deliveryID}

@@ -58,6 +58,9 @@ type Message struct {
 	Visible   string // visible text after entity parsing
 	Photo     string
 	At        time.Time
+	// Buttons are the inline keyboard's callback buttons, row by row
+	// (sendMessage with reply_markup).
+	Buttons [][]models.InlineKeyboardButton
 }
 
 type chatRule struct {
@@ -81,6 +84,7 @@ type Server struct {
 	chats      map[string]*chatRule
 	messages   []Message
 	edits      []Edit
+	callbacks  map[string]*callback
 	nextID     int
 	downUntil  time.Time
 	downNext   int
@@ -325,13 +329,15 @@ func fieldsFor(method string) ([]string, bool) {
 	case "setmycommands":
 		return []string{"commands", "scope", "language_code"}, true
 	case "sendmessage":
-		return []string{"chat_id", "message_thread_id", "text", "parse_mode", "link_preview_options", "disable_notification"}, true
+		return []string{"chat_id", "message_thread_id", "text", "parse_mode", "link_preview_options", "disable_notification", "reply_markup"}, true
 	case "sendphoto":
 		return []string{"chat_id", "message_thread_id", "photo", "caption", "parse_mode", "disable_notification"}, true
 	case "editmessagetext":
 		return []string{"chat_id", "message_id", "text", "parse_mode", "link_preview_options"}, true
 	case "editmessagecaption":
 		return []string{"chat_id", "message_id", "caption", "parse_mode"}, true
+	case "answercallbackquery":
+		return []string{"callback_query_id", "text", "show_alert", "url", "cache_time"}, true
 	}
 	return nil, false
 }
@@ -414,6 +420,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.send(w, r, method, down, at)
 	case "editmessagetext", "editmessagecaption":
 		s.edit(w, r, method, down, at)
+	case "answercallbackquery":
+		s.answerCallback(w, r)
 	}
 }
 
@@ -455,7 +463,7 @@ func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request, down bool) {
 		}
 		var out []models.Update
 		for _, u := range s.updates {
-			if u.ID >= offset {
+			if u.ID >= offset && (u.CallbackQuery == nil || allowed(r.FormValue("allowed_updates"), "callback_query")) {
 				out = append(out, u)
 			}
 		}
@@ -557,6 +565,9 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, method string, dow
 	} else {
 		msg.Text = r.FormValue("text")
 		err = CheckMessage(msg.Text, parseMode)
+		if err == nil && r.FormValue("reply_markup") != "" {
+			msg.Buttons, err = checkInlineKeyboard(r.FormValue("reply_markup"))
+		}
 	}
 	if err != nil {
 		s.writeError(w, apiError{code: 400, description: "Bad Request: " + err.Error()})
@@ -588,4 +599,17 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, method string, dow
 		Chat:            models.Chat{ID: chatID, Type: chatType},
 		Text:            msg.Visible,
 	})
+}
+
+// allowed reports whether allowed_updates (a JSON array; empty: the default
+// set, which has messages and callback queries) lets kind through.
+func allowed(raw, kind string) bool {
+	if raw == "" {
+		return true
+	}
+	var kinds []string
+	if err := json.Unmarshal([]byte(raw), &kinds); err != nil || len(kinds) == 0 {
+		return true
+	}
+	return slices.Contains(kinds, kind)
 }

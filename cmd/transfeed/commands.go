@@ -81,6 +81,16 @@ func newApp(ctx context.Context, cfg *config.Config, stderr io.Writer) (*app, er
 		return nil, err
 	}
 	a.st = st
+	var review []string
+	for _, ch := range cfg.Telegram.Channels {
+		if ch.Review {
+			review = append(review, ch.Key())
+		}
+	}
+	if err := st.SyncReviewChannels(ctx, review); err != nil {
+		st.Close()
+		return nil, err
+	}
 	a.fetcher = newFetcher(cfg, a.log)
 	a.engine, a.provider, err = buildEngine(cfg, st, a.log, translate.NewMetrics(a.reg))
 	if err != nil {

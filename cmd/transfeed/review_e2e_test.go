@@ -200,3 +200,105 @@ func TestCorrectionEndToEnd(t *testing.T) {
 		t.Errorf("the mirror's first paragraph = %q, want the correction", got)
 	}
 }
+
+// waitFor polls cond every 50 ms for up to d.
+func waitFor(d time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return true
+}
+
+// TestReviewQueueEndToEnd: on the real command line, a channel with
+// review: true gets nothing until an admin presses Approve in the private
+// prompt; the answer, given while the daemon is down, is taken after the
+// restart; exactly one message reaches the channel, through restarts and
+// a second press; Skip keeps a post out for good; /queue lists what waits.
+func TestReviewQueueEndToEnd(t *testing.T) {
+	const admin = 424242
+	adminChat := strconv.Itoa(admin)
+	dir := t.TempDir()
+	site := newTranslateSite(t)
+	p := newProvider(t, "deepl")
+	cfg := writeTranslateConfig(t, dir, translationYAML("deepl", p.fake.URL, ""), sourceYAML("tzzq-wechat", site.URL, "wechat7.xml"))
+	base := adminConfig(t, cfg, "unused password")
+	tg := telegramtest.New(t, telegramtest.Options{})
+	b, _ := os.ReadFile(cfg)
+	tgYAML := "telegram:\n  token: \"" + tg.Token() + "\"\n  api_url: " + tg.URL() + "\n  admins: [" + adminChat + "]" +
+		"\n  channels:\n    - chat: \"@zq_review\"\n      sources: [tzzq-wechat]\n      photo: false\n      backfill: 5\n      review: true\n"
+	if err := os.WriteFile(cfg, append(b, tgYAML...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, "once", "-config", cfg)
+	if n := len(tg.Messages("@zq_review")); n != 0 {
+		t.Fatalf("once posted %d message(s) to a review channel", n)
+	}
+
+	stop := startDaemon(t, cfg, base)
+	if !waitFor(15*time.Second, func() bool { return len(tg.Messages(adminChat)) >= feedsPerSource }) {
+		stop()
+		t.Fatalf("admin prompts: %+v", tg.Messages(adminChat))
+	}
+	time.Sleep(300 * time.Millisecond)
+	prompts := tg.Messages(adminChat)
+	if len(prompts) != feedsPerSource || len(tg.Messages("@zq_review")) != 0 {
+		stop()
+		t.Fatalf("%d prompt(s), %d channel message(s); want %d and 0", len(prompts), len(tg.Messages("@zq_review")), feedsPerSource)
+	}
+	button := func(m telegramtest.Message, label string) string {
+		for _, row := range m.Buttons {
+			for _, bt := range row {
+				if bt.Text == label {
+					return bt.CallbackData
+				}
+			}
+		}
+		t.Fatalf("prompt %d has no %s button: %+v", m.ID, label, m.Buttons)
+		return ""
+	}
+	stop()
+
+	// Approve while the daemon is down; it takes the answer after the restart.
+	approve := tg.PushCallback(admin, adminChat, prompts[0].ID, button(prompts[0], "Approve"))
+	stop = startDaemon(t, cfg, base)
+	if !waitFor(15*time.Second, func() bool { return len(tg.Messages("@zq_review")) == 1 }) {
+		stop()
+		t.Fatalf("channel after approval: %+v", tg.Messages("@zq_review"))
+	}
+	if ok, text := tg.CallbackAnswer(approve); !ok || !strings.Contains(text, "Approved") {
+		t.Errorf("approve answered %t %q", ok, text)
+	}
+	// A second press, a skip and /queue.
+	again := tg.PushCallback(admin, adminChat, prompts[0].ID, button(prompts[0], "Approve"))
+	skip := tg.PushCallback(admin, adminChat, prompts[1].ID, button(prompts[1], "Skip"))
+	tg.PushMessage(admin, "/queue")
+	if !waitFor(10*time.Second, func() bool {
+		ok1, _ := tg.CallbackAnswer(again)
+		ok2, _ := tg.CallbackAnswer(skip)
+		return ok1 && ok2 && len(tg.Messages(adminChat)) > len(prompts)
+	}) {
+		t.Errorf("answers to the second press / skip / queue did not come")
+	}
+	if _, text := tg.CallbackAnswer(again); !strings.Contains(text, "Already answered") {
+		t.Errorf("second press answered %q", text)
+	}
+	msgs := tg.Messages(adminChat)
+	if last := msgs[len(msgs)-1].Text; !strings.Contains(last, "1 post(s) wait for review") {
+		t.Errorf("/queue answered %q", last)
+	}
+	stop()
+	// Restart again: still exactly one message, and no prompt sent twice.
+	stop = startDaemon(t, cfg, base)
+	time.Sleep(3 * time.Second)
+	stop()
+	if n := len(tg.Messages("@zq_review")); n != 1 {
+		t.Errorf("channel has %d message(s) after restarts, want exactly 1", n)
+	}
+	if n := len(tg.Messages(adminChat)); n != len(prompts)+1 {
+		t.Errorf("admin chat has %d message(s), want the %d prompts and the /queue answer", n, len(prompts))
+	}
+}

@@ -100,6 +100,9 @@ func runTelegram(ctx context.Context, a *app, h *telegramHealth) error {
 	}
 	run(sender.Run)
 	run(editor.Run)
+	if reviewing(a.cfg) {
+		run(newReviewer(a).Run)
+	}
 	if admin != nil {
 		run(admin.Run)
 	}

@@ -471,7 +471,7 @@ func testReviewQueue(t *testing.T, s *store.Store) {
 		t.Errorf("the losing answer: %v, want ErrAnswered", lost)
 	}
 	// The rest of the test uses deliveries 2 and 3.
-	if r, err := s.AnswerReview(ctx, waiting[1].DeliveryID, store.AnswerApprove, "admin", now); err != nil || r.State != store.ReviewApproved {
+	if r, err := s.AnswerReview(ctx, waiting[1].DeliveryID, store.AnswerApprove, "admin", now); err != nil || r.State != model.ReviewApproved {
 		t.Fatalf("approve: %+v, %v", r, err)
 	}
 	ds, err = s.ClaimDeliveries(ctx, "w", now, 10, time.Minute)

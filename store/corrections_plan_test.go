@@ -29,9 +29,11 @@ func TestCorrectionPlans(t *testing.T) {
 		{"audit of a post", store.QueryAuditOfItem, []any{int64(1), 50}, false},
 		{"corrected posts of a page", store.QueryCorrectedItems(3), []any{int64(1), int64(2), int64(3)}, false},
 		{"human memory", store.QueryHumanTM(2), []any{"a", "b"}, false},
+		{"due message edits", store.QueryDueEdits, []any{int64(1), int64(1), int64(1), 10}, false},
+		{"due review prompts", store.QueryDuePrompts, []any{10}, false},
 	}
 	// A full scan: SQLite "SCAN t" without an index; PostgreSQL "Seq Scan".
-	fullScan := regexp.MustCompile(`(?m)SCAN (admin_sessions|corrections|admin_audit|human_tm)\b(\s*$| \(|\s+\d)|Seq Scan`)
+	fullScan := regexp.MustCompile(`(?m)SCAN (admin_sessions|corrections|admin_audit|human_tm|delivery_edits|reviews)\b(\s*$| \(|\s+\d)|Seq Scan`)
 	for name, open := range engines {
 		s := open(t)
 		for _, q := range queries {

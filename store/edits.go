@@ -24,6 +24,17 @@ func (s *Store) queueEdits(ctx context.Context, tx *sql.Tx, itemID int64, now ti
 	return nil
 }
 
+// QueryDueEdits selects the edits due (every few seconds, on
+// delivery_edits_due; see TestCorrectionPlans). Arguments: now, now, now, limit.
+const QueryDueEdits = `SELECT e.delivery_id FROM delivery_edits e JOIN deliveries d ON d.id = e.delivery_id
+	WHERE e.due_at <= ? AND e.lease_until <= ?
+	AND NOT EXISTS (
+		SELECT 1 FROM channel_state c
+		WHERE c.channel = d.channel AND (c.paused = TRUE OR c.paused_until > ?)
+	)
+	ORDER BY e.due_at, e.delivery_id
+	LIMIT ?`
+
 // ClaimEdits leases to owner, until now+lease, up to limit sent deliveries
 // whose message is due for an edit (due_at <= now, not leased by anyone
 // else, channel not paused), oldest due first, and returns them.
@@ -38,16 +49,7 @@ func (s *Store) ClaimEdits(ctx context.Context, owner string, now time.Time, lim
 	var ids []int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, s.d.rebind(`UPDATE delivery_edits SET lease_owner = ?, lease_until = ?
-			WHERE delivery_id IN (
-				SELECT e.delivery_id FROM delivery_edits e JOIN deliveries d ON d.id = e.delivery_id
-				WHERE e.due_at <= ? AND e.lease_until <= ?
-				AND NOT EXISTS (
-					SELECT 1 FROM channel_state c
-					WHERE c.channel = d.channel AND (c.paused = TRUE OR c.paused_until > ?)
-				)
-				ORDER BY e.due_at, e.delivery_id
-				LIMIT ?`+s.d.skipLocked+`
-			)
+			WHERE delivery_id IN (`+QueryDueEdits+s.d.skipLocked+`)
 			RETURNING delivery_id`), owner, ms(now.Add(lease)), nowMS, nowMS, nowMS, limit)
 		if err != nil {
 			return err

@@ -97,15 +97,18 @@ func (s *Store) SyncReviewChannels(ctx context.Context, channels []string) error
 	})
 }
 
+// QueryDuePrompts selects the reviews whose admins are to be asked (every
+// few seconds, on reviews_state; see TestCorrectionPlans). Argument: limit.
+const QueryDuePrompts = `SELECT r.delivery_id FROM reviews r JOIN items i ON i.id = r.item_id
+	WHERE r.state = 'waiting' AND r.prompted_at = 0 AND i.state = 'ready'
+	ORDER BY r.created_at, r.delivery_id LIMIT ?`
+
 // ClaimReviewPrompts returns up to limit waiting reviews of ready posts
 // whose admins have not been asked yet, marking them asked at now in the
 // same statement, so one instance asks once.
 func (s *Store) ClaimReviewPrompts(ctx context.Context, now time.Time, limit int) ([]Review, error) {
 	rows, err := s.w.QueryContext(ctx, s.d.rebind(`UPDATE reviews SET prompted_at = ?
-		WHERE delivery_id IN (
-			SELECT r.delivery_id FROM reviews r JOIN items i ON i.id = r.item_id
-			WHERE r.state = 'waiting' AND r.prompted_at = 0 AND i.state = 'ready'
-			ORDER BY r.created_at, r.delivery_id LIMIT ?)
+		WHERE delivery_id IN (`+QueryDuePrompts+`)
 		AND prompted_at = 0
 		RETURNING `+reviewColumns), ms(now), limit)
 	if err != nil {

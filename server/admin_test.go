@@ -23,7 +23,7 @@ import (
 
 	"github.com/transfeed/transfeed/config"
 	"github.com/transfeed/transfeed/model"
-	"github.com/transfeed/transfeed/server/internal/memstore"
+	"github.com/transfeed/transfeed/server/internal/seed"
 	"github.com/transfeed/transfeed/store"
 	"github.com/transfeed/transfeed/translate"
 	"github.com/transfeed/transfeed/translate/translatetest"
@@ -104,7 +104,7 @@ func newAdminFixture(t *testing.T) *adminFixture {
 	f := &adminFixture{st: st, engine: eng, tr: tr, logs: &logBuffer{}}
 	f.postID = f.addPost(t, "zhaoqing-news", "p1", adminPostTitle, adminPostBody)
 
-	cfg := memstore.ZhaoqingConfig(testBase)
+	cfg := seed.ZhaoqingConfig(testBase)
 	hash, err := HashPassword([]byte(adminPassword))
 	if err != nil {
 		t.Fatal(err)

@@ -55,10 +55,24 @@ type LogConfig struct {
 
 // ServerConfig is the HTTP server.
 type ServerConfig struct {
-	Listen  string `yaml:"listen"`   // default 127.0.0.1:8080; "" disables the server in `run`
-	BaseURL string `yaml:"base_url"` // absolute links in feeds and Telegram posts
-	Title   string `yaml:"title"`
+	Listen  string      `yaml:"listen"`   // default 127.0.0.1:8080; "" disables the server in `run`
+	BaseURL string      `yaml:"base_url"` // absolute links in feeds and Telegram posts
+	Title   string      `yaml:"title"`
+	Admin   AdminConfig `yaml:"admin"`
 }
+
+// AdminConfig is the admin side of the site (/admin/…): review and
+// correction pages. Off unless PasswordFile is set.
+type AdminConfig struct {
+	// PasswordFile holds the admin password's argon2id or bcrypt hash (as
+	// printed by `transfeed hash-password`), never the password itself.
+	PasswordFile string `yaml:"password_file"`
+	// PasswordHash is the file's content, read by the loader.
+	PasswordHash Secret `yaml:"-"`
+}
+
+// Enabled reports whether the admin pages are on.
+func (a AdminConfig) Enabled() bool { return a.PasswordHash != "" }
 
 // FetchConfig is the politeness and safety policy for every HTTP fetch of a source.
 type FetchConfig struct {
@@ -249,6 +263,9 @@ type Channel struct {
 	LinkPreview string `yaml:"link_preview"`
 	// TemplateLine is the config line where the template text starts.
 	TemplateLine int `yaml:"-"`
+	// Review holds each post until an admin approves it (Approve / Skip /
+	// Retranslate buttons in a private chat with the bot).
+	Review bool `yaml:"review"`
 
 	Line int `yaml:"-"`
 }

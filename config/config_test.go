@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -191,66 +192,69 @@ func TestInvalid(t *testing.T) {
 		},
 		"bad_retention": {{2, `fetch.max_items_per_poll: must be at least 1`}, {4, `retention.max_age: must be at least 1h`},
 			{5, `retention.max_posts_per_source: must not be negative`}},
-		"bad_on_failure":             {{2, `translation.on_failure: "drop" is not one of hold, original`}},
-		"bad_provider":               {{2, `translation.provider: "baidu" is not one of none, openai, deepl, google, libretranslate`}},
-		"schedule_never_fires":       {{4, `sources[0].schedule: schedule "0 0 30 2 *" never fires`}},
-		"bad_schedule":               {{4, `sources[0].schedule: schedule "every 15 minutes": expected exactly 5 fields`}},
-		"bad_selector":               {{8, `sources[0].html.link: bad CSS selector "a[href"`}},
-		"bad_size":                   {{2, `fetch.max_body: invalid size "10XB"`}},
-		"bad_timezone":               {{4, `sources[0].timezone: unknown time zone "China/Beijing"`}},
-		"bad_translate_mode":         {{4, `sources[0].translate: "yes" is not one of auto, always, never`}},
-		"bad_type":                   {{4, `sources[0].type: "rss" is not one of feed, html`}},
-		"bad_url_scheme":             {{3, `sources[0].url: want an absolute http:// or https:// URL, got "ftp://`}},
-		"url_secret_redacted":        {{3, `sources[0].url: want an absolute http:// or https:// URL, got "ftp://xxxxx@rsshub.example/x?key=xxxxx"`}},
-		"channel_bad_chat":           {{8, `telegram.channels[0].chat: "zhaoqing_en" is neither @username nor a numeric chat id`}},
-		"channel_bad_regex":          {{9, `telegram.channels[0].include[0]: bad regular expression /(unclosed/`}},
-		"channel_duplicate":          {{9, `telegram.channels[1]: same chat and thread as the channel at line 8`}},
-		"channel_negative_numbers":   {{9, "telegram.channels[0].thread: must not be negative"}, {10, "telegram.channels[0].backfill: must not be negative"}},
-		"channel_summary_chars":      {{9, "telegram.channels[0].summary_chars: must be between 50 and 3500, got 4000"}},
-		"channel_llm_without_engine": {{9, "telegram.channels[0].summary: llm needs an OpenAI-compatible engine"}},
-		"channel_bad_summary":        {{8, `telegram.channels[0].summary: "ai" is not one of lead, llm`}, {9, `telegram.channels[0].link_preview: "large" is not one of off, post`}},
-		"channel_template_syntax":    {{11, "telegram.channels[0].template: line 3 of the template: unexpected EOF"}},
-		"channel_template_field":     {{11, "telegram.channels[0].template: line 3 of the template: <.Headline>: can't evaluate field Headline"}, {13, `telegram.channels[1].template: the sample post renders as invalid Telegram HTML: unsupported start tag "p"`}},
-		"summarizer_without_key":     {{1, "summarizer: api.openai.com needs summarizer.api_key"}},
-		"channel_unknown_source":     {{9, `telegram.channels[0].sources[0]: unknown source "weather"`}},
-		"channel_unused_tag":         {{9, `telegram.channels[0].tags[0]: no source has the tag "town"`}},
-		"channel_without_chat":       {{8, "telegram.channels[0].chat: required"}},
-		"channels_without_token":     {{7, "telegram.channels: channels need telegram.token"}},
-		"deepl_without_key":          {{2, "translation.provider: deepl needs translation.deepl.api_key"}},
-		"duplicate_id":               {{5, `sources[1].id: "news" is already used at line 2`}},
-		"duplicate_key":              {{4, "sources[0].url: key given twice (first at line 3)"}},
-		"empty_full_text":            {{4, "sources[0].full_text: set selector, or readability: true"}},
-		"empty_glossary_entry":       {{3, `translation.glossary.大湾区: the translation of "大湾区" is empty`}},
-		"feed_duplicate_id":          {{8, `feeds[1].id: "all" is already used at line 6`}},
-		"feed_selects_nothing":       {{6, "feeds[0]: selects nothing"}},
-		"feed_unknown_source":        {{7, `feeds[0].sources[1]: unknown source "weather"`}},
-		"feed_unused_tag":            {{7, `feeds[0].tags[0]: no source has the tag "town"`}},
-		"feed_zero_limit":            {{8, "feeds[0].limit: must be at least 1"}},
-		"google_without_key":         {{2, "translation.provider: google needs translation.google.api_key"}},
-		"html_missing_selectors":     {{5, "sources[0].html: title selector required"}, {5, "sources[0].html: link selector required"}},
-		"html_on_feed":               {{4, "sources[0].html: only used with type: html"}},
-		"gkmlpt_without_column":      {{3, "sources[0].url: type gkmlpt needs the catalogue URL of one column"}},
-		"gkmlpt_full_text":           {{5, "sources[0].full_text: not used with type gkmlpt"}},
-		"list_expected":              {{4, "sources[0].tags: expected a list, got a single value"}},
-		"mapping_expected":           {{1, "server: expected keys and values, got a single value"}},
-		"missing_glossary_file":      {{2, "translation.glossary_file: " + filepath.Join("testdata", "invalid", "no-such-glossary.tsv") + " does not exist"}},
-		"missing_id":                 {{2, "sources[0].id: required"}},
-		"missing_url":                {{2, "sources[0].url: required"}},
-		"negative_char_limit":        {{2, "translation.daily_char_limit: must not be negative"}},
-		"no_sources":                 {{1, "sources: no sources configured"}},
-		"openai_without_key":         {{2, "translation.provider: openai needs translation.openai.api_key"}},
-		"postgres_without_dsn":       {{2, "storage.driver: postgres needs storage.dsn"}},
-		"relative_url":               {{3, `sources[0].url: want an absolute http:// or https:// URL, got "/rss.xml"`}},
-		"schedule_too_often":         {{4, `sources[0].schedule: schedule "@every 10s": interval must be at least 1m`}},
-		"secret_and_file":            {{4, "translation.deepl.api_key_file: give either api_key or api_key_file, not both"}},
-		"syntax_error":               {{4, "YAML syntax: did not find expected ',' or ']'"}},
-		"syntax_tab":                 {{2, "YAML syntax: found a tab character that violates indentation"}},
-		"two_documents":              {{5, "only one YAML document is allowed"}},
-		"unknown_key":                {{4, `sources[0].shedule: unknown key (did you mean "schedule"?)`}},
-		"unknown_top_key":            {{1, `sever: unknown key (did you mean "server"?)`}},
-		"unterminated_env":           {{2, "server.title: unterminated ${"}},
-		"zero_concurrency":           {{2, "fetch.concurrency: must be at least 1"}},
-		"zero_hold_for":              {{2, "translation.hold_for: must be greater than 0"}},
+		"bad_on_failure":              {{2, `translation.on_failure: "drop" is not one of hold, original`}},
+		"bad_provider":                {{2, `translation.provider: "baidu" is not one of none, openai, deepl, google, libretranslate`}},
+		"schedule_never_fires":        {{4, `sources[0].schedule: schedule "0 0 30 2 *" never fires`}},
+		"bad_schedule":                {{4, `sources[0].schedule: schedule "every 15 minutes": expected exactly 5 fields`}},
+		"bad_selector":                {{8, `sources[0].html.link: bad CSS selector "a[href"`}},
+		"bad_size":                    {{2, `fetch.max_body: invalid size "10XB"`}},
+		"bad_timezone":                {{4, `sources[0].timezone: unknown time zone "China/Beijing"`}},
+		"bad_translate_mode":          {{4, `sources[0].translate: "yes" is not one of auto, always, never`}},
+		"bad_type":                    {{4, `sources[0].type: "rss" is not one of feed, html`}},
+		"bad_url_scheme":              {{3, `sources[0].url: want an absolute http:// or https:// URL, got "ftp://`}},
+		"url_secret_redacted":         {{3, `sources[0].url: want an absolute http:// or https:// URL, got "ftp://xxxxx@rsshub.example/x?key=xxxxx"`}},
+		"channel_bad_chat":            {{8, `telegram.channels[0].chat: "zhaoqing_en" is neither @username nor a numeric chat id`}},
+		"channel_bad_regex":           {{9, `telegram.channels[0].include[0]: bad regular expression /(unclosed/`}},
+		"channel_duplicate":           {{9, `telegram.channels[1]: same chat and thread as the channel at line 8`}},
+		"channel_negative_numbers":    {{9, "telegram.channels[0].thread: must not be negative"}, {10, "telegram.channels[0].backfill: must not be negative"}},
+		"channel_summary_chars":       {{9, "telegram.channels[0].summary_chars: must be between 50 and 3500, got 4000"}},
+		"channel_llm_without_engine":  {{9, "telegram.channels[0].summary: llm needs an OpenAI-compatible engine"}},
+		"channel_bad_summary":         {{8, `telegram.channels[0].summary: "ai" is not one of lead, llm`}, {9, `telegram.channels[0].link_preview: "large" is not one of off, post`}},
+		"channel_template_syntax":     {{11, "telegram.channels[0].template: line 3 of the template: unexpected EOF"}},
+		"channel_template_field":      {{11, "telegram.channels[0].template: line 3 of the template: <.Headline>: can't evaluate field Headline"}, {13, `telegram.channels[1].template: the sample post renders as invalid Telegram HTML: unsupported start tag "p"`}},
+		"summarizer_without_key":      {{1, "summarizer: api.openai.com needs summarizer.api_key"}},
+		"channel_unknown_source":      {{9, `telegram.channels[0].sources[0]: unknown source "weather"`}},
+		"channel_unused_tag":          {{9, `telegram.channels[0].tags[0]: no source has the tag "town"`}},
+		"channel_without_chat":        {{8, "telegram.channels[0].chat: required"}},
+		"channels_without_token":      {{7, "telegram.channels: channels need telegram.token"}},
+		"deepl_without_key":           {{2, "translation.provider: deepl needs translation.deepl.api_key"}},
+		"duplicate_id":                {{5, `sources[1].id: "news" is already used at line 2`}},
+		"duplicate_key":               {{4, "sources[0].url: key given twice (first at line 3)"}},
+		"empty_full_text":             {{4, "sources[0].full_text: set selector, or readability: true"}},
+		"empty_glossary_entry":        {{3, `translation.glossary.大湾区: the translation of "大湾区" is empty`}},
+		"feed_duplicate_id":           {{8, `feeds[1].id: "all" is already used at line 6`}},
+		"feed_selects_nothing":        {{6, "feeds[0]: selects nothing"}},
+		"feed_unknown_source":         {{7, `feeds[0].sources[1]: unknown source "weather"`}},
+		"feed_unused_tag":             {{7, `feeds[0].tags[0]: no source has the tag "town"`}},
+		"feed_zero_limit":             {{8, "feeds[0].limit: must be at least 1"}},
+		"google_without_key":          {{2, "translation.provider: google needs translation.google.api_key"}},
+		"html_missing_selectors":      {{5, "sources[0].html: title selector required"}, {5, "sources[0].html: link selector required"}},
+		"html_on_feed":                {{4, "sources[0].html: only used with type: html"}},
+		"gkmlpt_without_column":       {{3, "sources[0].url: type gkmlpt needs the catalogue URL of one column"}},
+		"gkmlpt_full_text":            {{5, "sources[0].full_text: not used with type gkmlpt"}},
+		"list_expected":               {{4, "sources[0].tags: expected a list, got a single value"}},
+		"mapping_expected":            {{1, "server: expected keys and values, got a single value"}},
+		"missing_glossary_file":       {{2, "translation.glossary_file: " + filepath.Join("testdata", "invalid", "no-such-glossary.tsv") + " does not exist"}},
+		"missing_id":                  {{2, "sources[0].id: required"}},
+		"missing_url":                 {{2, "sources[0].url: required"}},
+		"negative_char_limit":         {{2, "translation.daily_char_limit: must not be negative"}},
+		"no_sources":                  {{1, "sources: no sources configured"}},
+		"openai_without_key":          {{2, "translation.provider: openai needs translation.openai.api_key"}},
+		"postgres_without_dsn":        {{2, "storage.driver: postgres needs storage.dsn"}},
+		"relative_url":                {{3, `sources[0].url: want an absolute http:// or https:// URL, got "/rss.xml"`}},
+		"schedule_too_often":          {{4, `sources[0].schedule: schedule "@every 10s": interval must be at least 1m`}},
+		"secret_and_file":             {{4, "translation.deepl.api_key_file: give either api_key or api_key_file, not both"}},
+		"syntax_error":                {{4, "YAML syntax: did not find expected ',' or ']'"}},
+		"syntax_tab":                  {{2, "YAML syntax: found a tab character that violates indentation"}},
+		"two_documents":               {{5, "only one YAML document is allowed"}},
+		"unknown_key":                 {{4, `sources[0].shedule: unknown key (did you mean "schedule"?)`}},
+		"unknown_top_key":             {{1, `sever: unknown key (did you mean "server"?)`}},
+		"unterminated_env":            {{2, "server.title: unterminated ${"}},
+		"zero_concurrency":            {{2, "fetch.concurrency: must be at least 1"}},
+		"zero_hold_for":               {{2, "translation.hold_for: must be greater than 0"}},
+		"admin_plain_password":        {{3, "server.admin.password_file: the file ../admin/plain.txt does not hold an argon2id or bcrypt hash"}},
+		"admin_missing_password_file": {{3, "server.admin.password_file: cannot read the password hash"}},
+		"review_without_admins":       {{5, "telegram.channels[0].review: review needs telegram.admins"}},
 	}
 	files, err := filepath.Glob("testdata/invalid/*.yaml")
 	if err != nil {
@@ -463,3 +467,54 @@ feeds: [{id: all, tags: [gov]}]
 }
 
 func slicesEqual(a, b []string) bool { return reflect.DeepEqual(a, b) }
+
+func TestAdminPasswordFile(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	hash := "$argon2id$v=19$m=65536,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g"
+	write("hash.txt", hash+"\n")
+	write("plain.txt", "correct horse battery staple\n")
+	tests := []struct {
+		name, file string
+		enabled    bool
+		wantErr    bool
+	}{
+		{"unset: admin off", "", false, false},
+		{"argon2id hash", "hash.txt", true, false},
+		{"plain password refused", "plain.txt", false, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			yaml := "sources:\n  - id: news\n    url: http://www.example.gov.cn/rss.xml\n"
+			if tc.file != "" {
+				yaml = "server:\n  admin:\n    password_file: " + tc.file + "\n" + yaml
+			}
+			c, err := Load(write("c.yaml", yaml), env(nil))
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("Load error = %v, wantErr %t", err, tc.wantErr)
+			}
+			if err != nil {
+				if strings.Contains(err.Error(), "horse") {
+					t.Errorf("the error shows the file's content: %v", err)
+				}
+				return
+			}
+			if got := c.Server.Admin.Enabled(); got != tc.enabled {
+				t.Errorf("Enabled = %t, want %t", got, tc.enabled)
+			}
+			if tc.enabled && c.Server.Admin.PasswordHash.Reveal() != hash {
+				t.Errorf("hash = %q", c.Server.Admin.PasswordHash.Reveal())
+			}
+			if s := fmt.Sprintf("%v %+v", c.Server.Admin, c.Server.Admin); strings.Contains(s, "argon2id") {
+				t.Errorf("the hash is printed: %s", s)
+			}
+		})
+	}
+}

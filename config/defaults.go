@@ -199,6 +199,36 @@ func (l *loader) loadSecrets(c *Config) {
 	}
 }
 
+// loadAdminPassword reads server.admin.password_file: one argon2id
+// ($argon2id$…) or bcrypt ($2a$/$2b$/$2y$…) hash. The full check of the
+// hash is the server's; this one catches a plain password put there.
+func (l *loader) loadAdminPassword(c *Config) {
+	a := &c.Server.Admin
+	if a.PasswordFile == "" {
+		return
+	}
+	const key = "server.admin.password_file"
+	data, err := os.ReadFile(c.resolve(a.PasswordFile))
+	if err != nil {
+		l.add(key, "cannot read the password hash: %v", err)
+		return
+	}
+	v := strings.TrimSpace(string(data))
+	switch {
+	case v == "":
+		l.add(key, "the file %s is empty", a.PasswordFile)
+		return
+	case strings.ContainsAny(v, "\r\n"):
+		l.add(key, "the file %s must hold one line: the hash printed by `transfeed hash-password`", a.PasswordFile)
+		return
+	case !strings.HasPrefix(v, "$argon2id$") && !strings.HasPrefix(v, "$2a$") && !strings.HasPrefix(v, "$2b$") && !strings.HasPrefix(v, "$2y$"):
+		// The content is not shown: it may be the password itself.
+		l.add(key, "the file %s does not hold an argon2id or bcrypt hash (make one with `transfeed hash-password`)", a.PasswordFile)
+		return
+	}
+	a.PasswordHash = Secret(v)
+}
+
 // resolve makes a path from the config file relative to its directory.
 func (c *Config) resolve(p string) string {
 	if p == "" || filepath.IsAbs(p) {

@@ -66,6 +66,7 @@ func Parse(name string, data []byte, getenv func(string) (string, bool)) (*Confi
 	}
 	l.applyDefaults(c)
 	l.loadSecrets(c)
+	l.loadAdminPassword(c)
 	l.validate(c)
 	if len(l.problems) > 0 {
 		return nil, &ValidationError{Problems: l.sorted()}

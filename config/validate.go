@@ -302,6 +302,9 @@ func (l *loader) validateTelegram(c *Config, tags map[string]bool) {
 				keys[ch.Key()] = ch.Line
 			}
 		}
+		if ch.Review && len(tg.Admins) == 0 {
+			l.add(p+".review", "review needs telegram.admins: someone must approve the posts")
+		}
 		if ch.Thread < 0 {
 			l.add(p+".thread", "must not be negative")
 		}

@@ -27,6 +27,7 @@ func init() {
 		string(StateTranslating), string(StateReady),
 		string(DeliveryPending), string(DeliverySent), string(DeliveryFailed),
 		string(PollNotModified), PollNotModified.String(), string(PollSkipped), string(PollNever),
+		string(ReviewApproved), string(ReviewSkipped), // "waiting" is a common word (worker logs use it)
 	} {
 		stateWords[v] = true
 	}

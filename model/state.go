@@ -68,3 +68,14 @@ const (
 
 // Valid reports whether p is one of the policies.
 func (p OnFailure) Valid() bool { return p == OnFailureHold || p == OnFailureOriginal }
+
+// ReviewState is where a post held for review (telegram.channels[].review)
+// is for one channel.
+type ReviewState string
+
+// Review states: waiting → approved (sent by the outbox) | skipped (never sent).
+const (
+	ReviewWaiting  ReviewState = "waiting"
+	ReviewApproved ReviewState = "approved"
+	ReviewSkipped  ReviewState = "skipped"
+)

@@ -113,6 +113,18 @@ type Server struct {
 	// fingerprint covers the configuration that shapes rendered output.
 	fingerprint string
 	handler     http.Handler
+	// admin is set by EnableAdmin; nil: no /admin routes.
+	admin *admin
+	// corr reads the correction history for the public pages; nil when
+	// the store keeps none.
+	corr CorrectionReader
+}
+
+// CorrectionReader is what the public pages read of corrections.
+// *store.Store implements it.
+type CorrectionReader interface {
+	ListCorrections(ctx context.Context, itemID int64) ([]store.Correction, error)
+	CorrectedItems(ctx context.Context, ids []int64) (map[int64]time.Time, error)
 }
 
 // New builds a Server. reg receives the HTTP metrics and is served on
@@ -173,6 +185,9 @@ func New(cfg *config.Config, st Store, reg *prometheus.Registry, logger *slog.Lo
 	}
 	if s.title == "" {
 		s.title = "transfeed"
+	}
+	if cr, ok := st.(CorrectionReader); ok {
+		s.corr = cr
 	}
 	s.buildFeeds()
 	s.fingerprint = s.configFingerprint(base)
@@ -244,6 +259,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /healthz", s.handleHealthz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /static/{file}", s.handleStatic)
+	s.adminRoutes(mux)
 	mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) { s.notFound(w, r) })
 	return s.metrics.wrap(securityHeaders(mux))
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/transfeed/transfeed/feeds/syndicate"
 	"github.com/transfeed/transfeed/model"
+	"github.com/transfeed/transfeed/store"
 )
 
 //go:embed templates/*.html
@@ -97,6 +99,8 @@ type dayGroup struct {
 type postCard struct {
 	Href, Title, Source, SourceHref, Time, Datetime, Lead string
 	Translated                                            bool
+	ID                                                    int64
+	Corrected                                             bool // an editor corrected its English
 }
 
 type postView struct {
@@ -106,6 +110,10 @@ type postView struct {
 	Body, OriginalBody                                               template.HTML
 	ShowOriginal, Translated                                         bool
 	Meta                                                             []model.MetaField // government document metadata
+	// Corrected is the time of the last correction by an editor ("" =
+	// none); Corrections is the history, old → new, for transparency.
+	Corrected, CorrectedDatetime string
+	Corrections                  []historyRow
 }
 
 func (s *Server) basePage(title string) pageData {
@@ -201,6 +209,9 @@ func (s *Server) servePostList(w http.ResponseWriter, r *http.Request, f *outFee
 		now := s.now().In(s.loc)
 		d.Archive = &archiveNav{Prev: navLink{Title: "Archive: " + now.Format("January 2006"), Href: ArchivePath(now) + archive}}
 		d.Days = s.groupByDay(items)
+		if err := s.markCorrected(ctx, d.Days, items); err != nil {
+			return nil, err
+		}
 		if cur.id > 0 {
 			d.Prev = p
 		}
@@ -239,6 +250,7 @@ func (s *Server) groupByDay(items []model.Item) []dayGroup {
 			Datetime:   t.Format(time.RFC3339),
 			Lead:       model.PlainText(en.Summary, model.SummaryRunes),
 			Translated: en.Translated,
+			ID:         it.ID,
 		}
 		if _, ok := s.bySrc[it.SourceID]; ok {
 			card.SourceHref = "/sources/" + it.SourceID
@@ -275,7 +287,14 @@ func (s *Server) handlePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rd, err := s.cache.get(key, val.etag, func() (*rendered, error) {
-		return s.renderPost(it, lastMod)
+		var hist []store.Correction
+		if s.corr != nil {
+			var herr error
+			if hist, herr = s.corr.ListCorrections(ctx, it.ID); herr != nil {
+				return nil, fmt.Errorf("server: corrections of item %d: %w", it.ID, herr)
+			}
+		}
+		return s.renderPost(it, hist, lastMod)
 	})
 	if err != nil {
 		s.serverError(w, r, err)
@@ -285,7 +304,7 @@ func (s *Server) handlePost(w http.ResponseWriter, r *http.Request) {
 	rd.write(w, r, http.StatusOK)
 }
 
-func (s *Server) renderPost(it model.Item, lastMod time.Time) (*rendered, error) {
+func (s *Server) renderPost(it model.Item, hist []store.Correction, lastMod time.Time) (*rendered, error) {
 	en := model.EnglishOf(it)
 	src := s.source(it.SourceID)
 	t := it.SortTime().In(s.loc)
@@ -305,6 +324,14 @@ func (s *Server) renderPost(it model.Item, lastMod time.Time) (*rendered, error)
 	}
 	if pv.Author == pv.Source {
 		pv.Author = ""
+	}
+	if n := len(hist); n > 0 {
+		last := hist[n-1].At.In(s.loc)
+		pv.Corrected, pv.CorrectedDatetime = syndicate.FormatCST(hist[n-1].At, s.loc), last.Format(time.RFC3339)
+		for _, c := range s.historyRows(hist) {
+			c.Editor = "" // the public page says "an editor"; the audit log has more
+			pv.Corrections = append(pv.Corrections, c)
+		}
 	}
 	if pv.Lang == "" {
 		pv.Lang = "zh"
@@ -328,6 +355,27 @@ func (s *Server) renderPost(it model.Item, lastMod time.Time) (*rendered, error)
 		d.Alternates = s.alternates(of)
 	}
 	return s.renderPage("post", d, cachePages, lastMod)
+}
+
+// markCorrected marks the cards of posts an editor corrected.
+func (s *Server) markCorrected(ctx context.Context, days []dayGroup, items []model.Item) error {
+	if s.corr == nil || len(items) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(items))
+	for i, it := range items {
+		ids[i] = it.ID
+	}
+	corrected, err := s.corr.CorrectedItems(ctx, ids)
+	if err != nil {
+		return fmt.Errorf("server: corrected items: %w", err)
+	}
+	for d := range days {
+		for p := range days[d].Posts {
+			_, days[d].Posts[p].Corrected = corrected[days[d].Posts[p].ID]
+		}
+	}
+	return nil
 }
 
 func latestTime(ts ...time.Time) time.Time {

@@ -61,6 +61,17 @@ func copyTables() []copyTable {
 		{name: "translation_usage", order: "day, provider", cols: cols(`day:t provider:t chars:i requests:i`)},
 		{name: "meta", order: "key", cols: cols(`key:t value:t`)},
 		{name: "chat_pacing", order: "channel", cols: cols(`channel:t next_send_at:i`)},
+		// Review and correction (0009). Admin sessions and login failures
+		// belong to the old installation's browsers, like leases.
+		{name: "human_tm", order: "key", cols: cols(`key:t source:t target:t editor:t updated_at:i`)},
+		{name: "corrections", order: "id", serial: true, cols: cols(`id:i item_id:i field:t block:i source:t old_en:t
+			new_en:t editor:t at:i`)},
+		{name: "glossary_entries", order: "source", cols: cols(`source:t target:t added_by:t created_at:i`)},
+		{name: "admin_audit", order: "id", serial: true, cols: cols(`id:i at:i actor:t action:t item_id:i detail:t`)},
+		{name: "review_channels", order: "channel", cols: cols(`channel:t`)},
+		{name: "reviews", order: "delivery_id", cols: cols(`delivery_id:i item_id:i channel:t state:t created_at:i prompted_at:i
+			answered_at:i answered_by:t`)},
+		{name: "delivery_edits", order: "delivery_id", leased: true, cols: cols(`delivery_id:i due_at:i attempts:i error:t lease_owner:t lease_until:i`)},
 	}
 }
 

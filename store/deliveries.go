@@ -152,7 +152,8 @@ func (s *Store) MarkDeliveryFailed(ctx context.Context, id int64, reason string)
 // returns how many it requeued.
 func (s *Store) RetryFailedDeliveries(ctx context.Context, channel string) (int, error) {
 	query := `UPDATE deliveries SET state = 'pending', attempts = 0, error = '', next_attempt_at = 0,
-		lease_owner = '', lease_until = 0 WHERE state = 'failed'`
+		lease_owner = '', lease_until = 0 WHERE state = 'failed'
+		AND NOT EXISTS (SELECT 1 FROM reviews r WHERE r.delivery_id = deliveries.id AND r.state = 'skipped')`
 	var args []any
 	if channel != "" {
 		query += ` AND channel = ?`

@@ -95,9 +95,8 @@ func (s *Store) SearchSizes(ctx context.Context) (all, index int64, err error) {
 const SummaryQuery = summaryQuery
 
 // ExplainPlan returns the engine's plan for query (rebound for the
-// dialect), one line per plan row; on PostgreSQL with sequential scans
-// disabled (see explainPlan).
+// dialect), one line per plan row: EXPLAIN QUERY PLAN on SQLite; EXPLAIN
+// with sequential scans disabled on PostgreSQL (see explainPlan).
 func (s *Store) ExplainPlan(ctx context.Context, query string, args ...any) (string, error) {
-	plan, err := s.explainPlan(ctx, query, args)
-	return plan, err
+	return s.explainPlan(ctx, s.d.rebind(query), args)
 }

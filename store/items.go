@@ -828,6 +828,12 @@ func (s *Store) MarkReady(ctx context.Context, id int64, t model.Translation, ch
 		if err := s.lockItemSourceStats(ctx, tx, id); err != nil {
 			return fmt.Errorf("store: mark item %d ready: %w", id, err)
 		}
+		var oldTitle, oldSummary, oldBody string
+		err := tx.QueryRowContext(ctx, s.d.rebind(`SELECT title_en, summary_en, content_html_en FROM items WHERE id = ?`), id).
+			Scan(&oldTitle, &oldSummary, &oldBody)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("store: mark item %d ready: %w", id, err)
+		}
 		query := `UPDATE items SET title_en = ?, summary_en = ?, content_html_en = ?,
 			translated_by = ?, translated_at = ?, title_only = ?, untranslated = ?, state = 'ready', ready_at = ?,
 			translate_err = '', next_attempt_at = 0, lease_owner = '', lease_until = 0
@@ -855,19 +861,36 @@ func (s *Store) MarkReady(ctx context.Context, id int64, t model.Translation, ch
 			}
 			return fmt.Errorf("store: mark item %d ready: %w", id, ErrStale)
 		}
+		// A post translated again to a different English: its sent
+		// messages get the new text (an identical retranslation, e.g. after
+		// a whitespace-only edit of the source, queues nothing).
+		if oldTitle != t.TitleEN || oldSummary != t.SummaryEN || oldBody != t.ContentHTMLEN {
+			if err := s.queueEdits(ctx, tx, id, now); err != nil {
+				return err
+			}
+		}
 		if len(channels) == 0 {
 			return nil
 		}
+		// A delivery to a review channel is held (due never) until an
+		// admin approves it; its review row is written here too.
 		stmt, err := tx.PrepareContext(ctx, s.d.rebind(`INSERT INTO deliveries (item_id, channel, state, next_attempt_at, created_at)
-			VALUES (?, ?, 'pending', ?, ?) ON CONFLICT (item_id, channel) DO NOTHING`))
+			VALUES (?, ?, 'pending', CASE WHEN EXISTS (SELECT 1 FROM review_channels WHERE channel = ?) THEN CAST(? AS BIGINT) ELSE CAST(? AS BIGINT) END, ?)
+			ON CONFLICT (item_id, channel) DO NOTHING`))
 		if err != nil {
 			return fmt.Errorf("store: mark item %d ready: %w", id, err)
 		}
 		defer stmt.Close()
 		for _, ch := range channels {
-			if _, err := stmt.ExecContext(ctx, id, ch, nowMS, nowMS); err != nil {
+			if _, err := stmt.ExecContext(ctx, id, ch, ch, heldMS, nowMS, nowMS); err != nil {
 				return fmt.Errorf("store: mark item %d ready: delivery to %q: %w", id, ch, err)
 			}
+		}
+		if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO reviews (delivery_id, item_id, channel, state, created_at)
+			SELECT id, item_id, channel, 'waiting', ? FROM deliveries
+			WHERE item_id = ? AND state = 'pending' AND next_attempt_at = ?
+			ON CONFLICT (delivery_id) DO NOTHING`), nowMS, id, heldMS); err != nil {
+			return fmt.Errorf("store: mark item %d ready: reviews: %w", id, err)
 		}
 		return nil
 	})

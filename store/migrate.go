@@ -25,7 +25,9 @@ type migration struct {
 }
 
 // loadMigrations reads the dialect's migrations in version order. Versions
-// must start at 1 and have no gaps or duplicates.
+// are distinct; gaps are allowed (each applied version is recorded on its
+// own in schema_migrations, so a later-numbered file never hides an earlier
+// one).
 func loadMigrations(fsys fs.FS, dir string) ([]migration, error) {
 	entries, err := fs.ReadDir(fsys, dir)
 	if err != nil {
@@ -48,9 +50,9 @@ func loadMigrations(fsys fs.FS, dir string) ([]migration, error) {
 		ms = append(ms, m)
 	}
 	slices.SortFunc(ms, func(a, b migration) int { return cmp.Compare(a.version, b.version) })
-	for i, m := range ms {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("store: migrations in %s: want version %d, found %04d_%s", dir, i+1, m.version, m.name)
+	for i := 1; i < len(ms); i++ {
+		if ms[i].version == ms[i-1].version {
+			return nil, fmt.Errorf("store: migrations in %s: version %04d twice (%s, %s)", dir, ms[i].version, ms[i-1].name, ms[i].name)
 		}
 	}
 	return ms, nil

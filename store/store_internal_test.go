@@ -208,7 +208,7 @@ func TestLoadMigrations(t *testing.T) {
 		{"ordered", fstest.MapFS{
 			"m/0002_more.sql": file("B"), "m/0001_init.sql": file("A"), "m/README.md": file("x"),
 		}, []migration{{1, "init", "A"}, {2, "more", "B"}}, false},
-		{"gap", fstest.MapFS{"m/0001_init.sql": file("A"), "m/0003_x.sql": file("C")}, nil, true},
+		{"gap", fstest.MapFS{"m/0001_init.sql": file("A"), "m/0003_x.sql": file("C")}, []migration{{1, "init", "A"}, {3, "x", "C"}}, false},
 		{"duplicate", fstest.MapFS{"m/0001_init.sql": file("A"), "m/0001_again.sql": file("C")}, nil, true},
 		{"bad name", fstest.MapFS{"m/init.sql": file("A")}, nil, true},
 		{"zero", fstest.MapFS{"m/0000_init.sql": file("A")}, nil, true},
@@ -240,7 +240,7 @@ func TestEmbeddedMigrations(t *testing.T) {
 		t.Fatalf("sqlite has %d migrations, postgres %d", len(lite), len(pg))
 	}
 	for i := range lite {
-		if lite[i].name != pg[i].name {
+		if lite[i].name != pg[i].name || lite[i].version != pg[i].version {
 			t.Errorf("migration %d: sqlite %q, postgres %q", i+1, lite[i].name, pg[i].name)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -69,6 +70,12 @@ type EngineConfig struct {
 	// Owner names this engine in translation-memory reservations (each
 	// call adds its own suffix); "" = a random id.
 	Owner string
+	// Human is the memory of translations made by people; nil: none. A
+	// block found there is taken as it is, whatever the provider.
+	Human HumanMemory
+	// StoredGlossary holds glossary entries added from the admin pages,
+	// merged with Glossary (whose entries win) at every call; nil: none.
+	StoredGlossary GlossaryStore
 	// ReserveLease is how long a reservation of a segment holds when its
 	// holder dies before storing it; 0 = 2 minutes. A call waits for a
 	// segment another instance holds at most twice this long.
@@ -88,6 +95,10 @@ type Engine struct {
 	limits   Limits
 	resetLoc *time.Location // the provider's quota day ends at midnight here
 	calls    atomic.Uint64  // numbers the calls: reservation owners
+
+	glossMu     sync.Mutex
+	glossStored map[string]string // stored entries glossMerged was built from
+	glossMerged *Glossary
 }
 
 // SegmentPair is one translated segment of an item.
@@ -96,6 +107,7 @@ type SegmentPair struct {
 	Original   string // FormatText: plain text; content blocks with inline tags: inner HTML
 	English    string
 	FromMemory bool
+	Human      bool // taken from the human translations (a correction)
 }
 
 // Result is the translation of one item and what it cost.
@@ -105,6 +117,7 @@ type Result struct {
 	CharsSent   int64 // code points sent to the provider (answered requests)
 	Requests    int   // requests sent, failed attempts included
 	MemoryHits  int   // distinct segments served from the translation memory
+	HumanHits   int   // title, summary and blocks taken from the human translations
 }
 
 // NewEngine builds an engine. logger and m may be nil.
@@ -199,8 +212,10 @@ type unit struct {
 type slot struct {
 	field    string
 	original string
-	units    []int // indices into job.units; empty: passes through
+	units    []int // indices into job.units; empty: passes through (or human)
 	format   Format
+	human    string // a person's translation of the slot ("" = none)
+	isHuman  bool
 }
 
 type job struct {
@@ -215,7 +230,10 @@ type job struct {
 	sumCover        summaryCover
 	blocks          []slot
 	doc             *Document
-	left            int // characters of the body beyond MaxCharsPerPost, not translated
+	left            int       // characters of the body beyond MaxCharsPerPost, not translated
+	g               *Glossary // the call's glossary
+	// humanHits counts the slots taken from the human memory.
+	humanHits int
 }
 
 // TranslateItem translates an item's title, summary and HTML body. On
@@ -227,11 +245,11 @@ func (e *Engine) TranslateItem(ctx context.Context, it model.Item) (*Result, err
 	if err := e.checkPaused(ctx); err != nil {
 		return nil, err
 	}
-	j, err := e.plan(it)
+	j, err := e.plan(ctx, it)
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{}
+	res := &Result{HumanHits: j.humanHits}
 	if err := e.lookup(ctx, j, res); err != nil {
 		return nil, err
 	}
@@ -343,10 +361,16 @@ func (e *Engine) checkPaused(ctx context.Context) error {
 	return nil
 }
 
-// plan segments the item and builds its units.
-func (e *Engine) plan(it model.Item) (*job, error) {
-	j := &job{byKey: map[string]int{}}
-	j.title = e.textSlot(j, "title", it.Title, true)
+// plan segments the item and builds its units, with the call's glossary.
+// A slot (title, summary, content block) a person translated is taken from
+// the human memory and sends nothing. A body longer than MaxCharsPerPost is
+// cut to its leading blocks (j.left counts the rest).
+func (e *Engine) plan(ctx context.Context, it model.Item) (*job, error) {
+	g, err := e.glossary(ctx)
+	if err != nil {
+		return nil, err
+	}
+	j := &job{byKey: map[string]int{}, g: g}
 	body := it.ContentHTML
 	if max := e.cfg.MaxCharsPerPost; max > 0 && strings.TrimSpace(body) != "" {
 		budget := max - utf8.RuneCountInString(it.Title) - utf8.RuneCountInString(it.Summary)
@@ -361,32 +385,71 @@ func (e *Engine) plan(it model.Item) (*job, error) {
 		j.doc = doc
 		blocks = doc.Blocks()
 	}
+	want := map[string]struct{}{}
+	if e.cfg.Human != nil {
+		for _, t := range []string{it.Title, it.Summary} {
+			if containsHan(t) {
+				want[e.humanKey(FormatText, t)] = struct{}{}
+			}
+		}
+		for _, b := range blocks {
+			want[e.humanKey(b.Format, b.Text)] = struct{}{}
+		}
+	}
+	human, err := e.humanLookup(ctx, want)
+	if err != nil {
+		return nil, err
+	}
+	humanSlot := func(s *slot, f Format) bool {
+		if len(human) == 0 || !containsHan(s.original) {
+			return false
+		}
+		en, ok := human[e.humanKey(f, s.original)]
+		if !ok {
+			return false
+		}
+		s.human, s.isHuman, s.units = en, true, nil
+		j.humanHits++
+		return true
+	}
+	j.title = slot{field: "title", original: it.Title, format: FormatText}
+	if !humanSlot(&j.title, FormatText) {
+		j.title = e.textSlot(j, "title", it.Title, true)
+	}
 	// A summary that is the start of the body costs nothing of its own: its
 	// English is the English of the blocks it covers. A block it ends in
 	// (after a sentence) is sent as two texts, its covered sentences and the
-	// rest, so that the summary's English ends where the summary does.
-	if c, ok := coverSummary(it.Summary, blocks); ok {
-		j.summaryFromBody, j.sumCover = true, c
-		j.summary = slot{field: "summary", original: it.Summary, format: FormatText}
-	} else {
-		j.summary = e.textSlot(j, "summary", it.Summary, false)
+	// rest, so that the summary's English ends where the summary does. A
+	// summary a person translated is taken as it is.
+	j.summary = slot{field: "summary", original: it.Summary, format: FormatText}
+	if !humanSlot(&j.summary, FormatText) {
+		if c, ok := coverSummary(it.Summary, blocks); ok {
+			j.summaryFromBody, j.sumCover = true, c
+		} else {
+			j.summary = e.textSlot(j, "summary", it.Summary, false)
+		}
 	}
 	for i, b := range blocks {
+		s := slot{field: "content", original: b.Text, format: b.Format}
 		switch {
+		case humanSlot(&s, b.Format):
+			if j.summaryFromBody && i == j.sumCover.full && j.sumCover.splitAt > 0 {
+				// The block the summary ends in is a person's: the summary
+				// cannot be cut from it; it is translated on its own.
+				j.summaryFromBody = false
+				j.summary = e.textSlot(j, "summary", it.Summary, false)
+			}
 		case b.Format == FormatHTML:
-			s := slot{field: "content", original: b.Text, format: FormatHTML}
 			s.units = []int{e.addUnit(j, b.Text, FormatHTML, false)}
-			j.blocks = append(j.blocks, s)
 		case j.summaryFromBody && i == j.sumCover.full && j.sumCover.splitAt > 0:
-			s := slot{field: "content", original: b.Text, format: FormatText}
 			head := e.textSlot(j, "content", b.Text[:j.sumCover.splitAt], false)
 			tail := e.textSlot(j, "content", b.Text[j.sumCover.splitAt:], false)
 			s.units = append(head.units, tail.units...)
 			j.sumCover.headUnits = head.units
-			j.blocks = append(j.blocks, s)
 		default:
-			j.blocks = append(j.blocks, e.textSlot(j, "content", b.Text, false))
+			s = e.textSlot(j, "content", b.Text, false)
 		}
+		j.blocks = append(j.blocks, s)
 	}
 	return j, nil
 }
@@ -457,10 +520,10 @@ func (e *Engine) addUnit(j *job, text string, f Format, title bool) int {
 	u := &unit{text: text, format: f}
 	if f == FormatHTML {
 		u.plain = htmlText(text)
-		u.send = e.applyGlossaryHTML(text, uses)
+		u.send = applyGlossaryHTML(j.g, text, uses)
 	} else {
 		u.plain = text
-		u.send = e.cfg.Glossary.apply(text, uses)
+		u.send = j.g.apply(text, uses)
 	}
 	for _, src := range slices.Sorted(maps.Keys(uses)) {
 		u.terms = append(u.terms, termUse{Source: src, Target: uses[src]})
@@ -479,8 +542,8 @@ func (e *Engine) addUnit(j *job, text string, f Format, title bool) int {
 
 // applyGlossaryHTML applies the glossary to the text of an HTML fragment,
 // leaving tags and attributes alone.
-func (e *Engine) applyGlossaryHTML(s string, uses map[string]string) string {
-	if e.cfg.Glossary.Len() == 0 {
+func applyGlossaryHTML(g *Glossary, s string, uses map[string]string) string {
+	if g.Len() == 0 {
 		return s
 	}
 	z := html.NewTokenizer(strings.NewReader(s))
@@ -492,7 +555,7 @@ func (e *Engine) applyGlossaryHTML(s string, uses map[string]string) string {
 		}
 		raw := string(z.Raw())
 		if tt == html.TextToken {
-			raw = e.cfg.Glossary.apply(raw, uses)
+			raw = g.apply(raw, uses)
 		}
 		b.WriteString(raw)
 	}
@@ -922,6 +985,9 @@ func nextMidnight(t time.Time, loc *time.Location) time.Time {
 
 // slotEnglish joins a slot's units; a slot without units passes through.
 func (e *Engine) slotEnglish(j *job, s slot) string {
+	if s.isHuman {
+		return s.human
+	}
 	if len(s.units) == 0 {
 		return s.original
 	}
@@ -935,6 +1001,11 @@ func (e *Engine) slotEnglish(j *job, s slot) string {
 func (e *Engine) pairs(j *job, slots []slot) []SegmentPair {
 	var out []SegmentPair
 	for _, s := range slots {
+		if s.isHuman {
+			out = append(out, SegmentPair{Field: s.field, Original: strings.TrimSpace(s.original),
+				English: s.human, FromMemory: true, Human: true})
+			continue
+		}
 		if len(s.units) == 0 {
 			continue
 		}

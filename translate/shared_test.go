@@ -204,7 +204,7 @@ func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
 // segment of it.
 func unitKey(t *testing.T, e *Engine, it model.Item, text string) string {
 	t.Helper()
-	j, err := e.plan(it)
+	j, err := e.plan(t.Context(), it)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -89,6 +89,9 @@ type AdminOptions struct {
 	// ConflictBackoff is how long to stay off after Telegram answers 409
 	// Conflict (someone else polls the token); default 30 s.
 	ConflictBackoff time.Duration
+	// Reviews answers review buttons and /queue (nil: no channel has
+	// review: true).
+	Reviews ReviewStore
 }
 
 func (o AdminOptions) withDefaults() AdminOptions {
@@ -151,6 +154,14 @@ func NewAdmin(opts AdminOptions) (*Admin, error) {
 }
 
 // commands are registered with setMyCommands.
+func (a *Admin) commands() []models.BotCommand {
+	cmds := adminCommands()
+	if a.opts.Reviews != nil {
+		cmds = append(cmds, models.BotCommand{Command: "queue", Description: "Posts waiting for review"})
+	}
+	return cmds
+}
+
 func adminCommands() []models.BotCommand {
 	return []models.BotCommand{
 		{Command: "status", Description: "Channels and delivery backlog"},
@@ -217,7 +228,7 @@ func (a *Admin) lead(ctx context.Context) error {
 			a.logger.Warn("release the admin poller lease", slog.Any("error", err))
 		}
 	}()
-	if err := a.api.setCommands(ctx, adminCommands()); err != nil {
+	if err := a.api.setCommands(ctx, a.commands()); err != nil {
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -284,7 +295,7 @@ func (a *Admin) newPoller(onError func(error)) (*tgbot.Bot, error) {
 		tgbot.WithDefaultHandler(a.handle),
 		tgbot.WithNotAsyncHandlers(),
 		tgbot.WithInitialOffset(a.offset),
-		tgbot.WithAllowedUpdates(tgbot.AllowedUpdates{"message"}),
+		tgbot.WithAllowedUpdates(a.allowedUpdates()),
 		tgbot.WithErrorsHandler(onError),
 	)
 	tg, err := tgbot.New(b.token, opts...)
@@ -292,6 +303,14 @@ func (a *Admin) newPoller(onError func(error)) (*tgbot.Bot, error) {
 		return nil, fmt.Errorf("telegram: %w", b.redact(err))
 	}
 	return tg, nil
+}
+
+// allowedUpdates: messages (commands), and button presses when reviews are on.
+func (a *Admin) allowedUpdates() tgbot.AllowedUpdates {
+	if a.opts.Reviews != nil {
+		return tgbot.AllowedUpdates{"message", "callback_query"}
+	}
+	return tgbot.AllowedUpdates{"message"}
 }
 
 func (a *Admin) handle(ctx context.Context, _ *tgbot.Bot, upd *models.Update) {
@@ -304,6 +323,10 @@ func (a *Admin) handle(ctx context.Context, _ *tgbot.Bot, upd *models.Update) {
 			a.logger.Warn("store update offset", slog.Any("error", err))
 		}
 	}()
+	if upd.CallbackQuery != nil {
+		a.handleCallback(ctx, upd.CallbackQuery)
+		return
+	}
 	m := upd.Message
 	if m == nil || m.From == nil {
 		return
@@ -348,10 +371,12 @@ func (a *Admin) exec(ctx context.Context, cmd, arg string) string {
 		out, err = a.setPaused(ctx, arg, false)
 	case "retry":
 		out, err = a.retry(ctx, arg)
+	case "queue":
+		out, err = a.queue(ctx)
 	case "start", "help":
 		var b strings.Builder
 		b.WriteString("transfeed admin commands:\n")
-		for _, c := range adminCommands() {
+		for _, c := range a.commands() {
 			fmt.Fprintf(&b, "/%s — %s\n", c.Command, c.Description)
 		}
 		out = b.String()

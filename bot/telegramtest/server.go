@@ -67,6 +67,9 @@ type Message struct {
 	// Previewed says whether link_preview_options was sent at all.
 	Previewed bool
 	At        time.Time
+	// Buttons are the inline keyboard's callback buttons, row by row
+	// (sendMessage with reply_markup).
+	Buttons [][]models.InlineKeyboardButton
 }
 
 type chatRule struct {
@@ -89,6 +92,8 @@ type Server struct {
 	mu         sync.Mutex
 	chats      map[string]*chatRule
 	messages   []Message
+	edits      []Edit
+	callbacks  map[string]*callback
 	nextID     int
 	downUntil  time.Time
 	downNext   int
@@ -334,11 +339,17 @@ func fieldsFor(method string) ([]string, bool) {
 	case "setmycommands":
 		return []string{"commands", "scope", "language_code"}, true
 	case "sendmessage":
-		return []string{"chat_id", "message_thread_id", "text", "parse_mode", "link_preview_options", "disable_notification"}, true
+		return []string{"chat_id", "message_thread_id", "text", "parse_mode", "link_preview_options", "disable_notification", "reply_markup"}, true
 	case "sendphoto":
 		return []string{"chat_id", "message_thread_id", "photo", "caption", "parse_mode", "disable_notification"}, true
 	case "sendmediagroup":
 		return []string{"chat_id", "message_thread_id", "media", "disable_notification"}, true
+	case "editmessagetext":
+		return []string{"chat_id", "message_id", "text", "parse_mode", "link_preview_options"}, true
+	case "editmessagecaption":
+		return []string{"chat_id", "message_id", "caption", "parse_mode"}, true
+	case "answercallbackquery":
+		return []string{"callback_query_id", "text", "show_alert", "url", "cache_time"}, true
 	}
 	return nil, false
 }
@@ -419,6 +430,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.setMyCommands(w, r)
 	case "sendmessage", "sendphoto", "sendmediagroup":
 		s.send(w, r, method, down, at)
+	case "editmessagetext", "editmessagecaption":
+		s.edit(w, r, method, down, at)
+	case "answercallbackquery":
+		s.answerCallback(w, r)
 	}
 }
 
@@ -460,7 +475,7 @@ func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request, down bool) {
 		}
 		var out []models.Update
 		for _, u := range s.updates {
-			if u.ID >= offset {
+			if u.ID >= offset && (u.CallbackQuery == nil || allowed(r.FormValue("allowed_updates"), "callback_query")) {
 				out = append(out, u)
 			}
 		}
@@ -581,6 +596,9 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, method string, dow
 				s.t.Errorf("telegramtest: sendMessage: %v", err)
 			}
 		}
+		if err == nil && r.FormValue("reply_markup") != "" {
+			msg.Buttons, err = checkInlineKeyboard(r.FormValue("reply_markup"))
+		}
 	}
 	if err != nil {
 		s.reject(w, method, err.Error())
@@ -644,4 +662,17 @@ func (s *Server) Rejections() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.rejected)
+}
+
+// allowed reports whether allowed_updates (a JSON array; empty: the default
+// set, which has messages and callback queries) lets kind through.
+func allowed(raw, kind string) bool {
+	if raw == "" {
+		return true
+	}
+	var kinds []string
+	if err := json.Unmarshal([]byte(raw), &kinds); err != nil || len(kinds) == 0 {
+		return true
+	}
+	return slices.Contains(kinds, kind)
 }

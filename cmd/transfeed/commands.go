@@ -45,8 +45,10 @@ type app struct {
 }
 
 // buildEngine builds the translation engine over mem (nil engine when the
-// provider is none).
-func buildEngine(cfg *config.Config, mem translate.Memory, logger *slog.Logger, m *translate.Metrics) (*translate.Engine, string, error) {
+// provider is none). The store also gives the engine the human
+// translations (corrections), which win for any provider, and the glossary
+// entries added from the admin pages, merged with the configured glossary.
+func buildEngine(cfg *config.Config, mem *store.Store, logger *slog.Logger, m *translate.Metrics) (*translate.Engine, string, error) {
 	tr, err := provider.New(cfg.Translation, translationClient(cfg), logger)
 	if err != nil || tr == nil {
 		return nil, "", err
@@ -66,6 +68,8 @@ func buildEngine(cfg *config.Config, mem translate.Memory, logger *slog.Logger, 
 		DailyCharLimit:  cfg.Translation.DailyCharLimit,
 		MaxCharsPerPost: cfg.Translation.MaxCharsPerPost,
 		SharedBudget:    shared,
+		Human:           mem,
+		StoredGlossary:  mem,
 	}, tr, mem, logger, m)
 	if err != nil {
 		return nil, "", err
@@ -82,6 +86,16 @@ func newApp(ctx context.Context, cfg *config.Config, stderr io.Writer) (*app, er
 		return nil, err
 	}
 	a.st = st
+	var review []string
+	for _, ch := range cfg.Telegram.Channels {
+		if ch.Review {
+			review = append(review, ch.Key())
+		}
+	}
+	if err := st.SyncReviewChannels(ctx, review); err != nil {
+		st.Close()
+		return nil, err
+	}
 	a.fetcher = newFetcher(cfg, a.log)
 	a.engine, a.provider, err = buildEngine(cfg, st, a.log, translate.NewMetrics(a.reg))
 	if err != nil {
@@ -116,6 +130,20 @@ func newApp(ctx context.Context, cfg *config.Config, stderr io.Writer) (*app, er
 		return nil, err
 	}
 	return a, nil
+}
+
+// enableAdmin turns on the admin pages (server.admin.password_file set).
+func enableAdmin(srv *server.Server, a *app) error {
+	g, err := translate.BuildGlossary(a.cfg.Translation.Glossary, a.cfg.GlossaryFilePath())
+	if err != nil {
+		return err
+	}
+	deps := server.AdminDeps{Store: a.st, ConfigGlossary: g.Entries(),
+		SourceLang: a.cfg.Translation.SourceLang, TargetLang: a.cfg.Translation.TargetLang}
+	if a.engine != nil {
+		deps.Engine = a.engine
+	}
+	return srv.EnableAdmin(deps)
 }
 
 // installationName is the same for every process of one installation on
@@ -195,6 +223,18 @@ func cmdOnce(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		}
 		sent, err := sender.RunOnce(ctx)
 		fmt.Fprintf(stdout, "telegram: %d message(s) sent\n", sent)
+		if err != nil && ctx.Err() == nil {
+			fmt.Fprintf(stderr, "transfeed: telegram: %v\n", err)
+		}
+		editor, err := newEditor(a)
+		if err != nil {
+			fmt.Fprintf(stderr, "transfeed: %v\n", err)
+			return exitFailure
+		}
+		edited, err := editor.RunOnce(ctx)
+		if edited > 0 {
+			fmt.Fprintf(stdout, "telegram: %d sent message(s) brought up to date\n", edited)
+		}
 		if err != nil && ctx.Err() == nil {
 			fmt.Fprintf(stderr, "transfeed: telegram: %v\n", err)
 		}
@@ -459,6 +499,11 @@ func runDaemon(ctx context.Context, a *app) error {
 	srv, err := server.New(a.cfg, a.st, a.reg, a.log.With(slog.String("component", "server")))
 	if err != nil {
 		return err
+	}
+	if a.cfg.Server.Admin.Enabled() {
+		if err := enableAdmin(srv, a); err != nil {
+			return err
+		}
 	}
 	tgHealth := &telegramHealth{}
 	if a.tg != nil {

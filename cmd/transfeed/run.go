@@ -52,6 +52,7 @@ Commands:
                                the stored posts, newest first
   migrate-store -from DRIVER:DSN -to DRIVER:DSN
                                copy the whole database into a new, empty one (e.g. SQLite to PostgreSQL)
+  hash-password                read a password on stdin, print its hash for server.admin.password_file
   version                      version, commit, Go version
 
 FILE defaults to $TRANSFEED_CONFIG, then config.yaml.
@@ -59,8 +60,14 @@ FILE defaults to $TRANSFEED_CONFIG, then config.yaml.
 
 type getenvFunc func(string) (string, bool)
 
-// run is main without the process: testable end to end.
+// run is main without the process: testable end to end. Standard input is
+// empty (see runWithInput).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv getenvFunc) int {
+	return runWithInput(ctx, strings.NewReader(""), args, stdout, stderr, getenv)
+}
+
+// runWithInput is run with a standard input (read by hash-password).
+func runWithInput(ctx context.Context, stdin io.Reader, args []string, stdout, stderr io.Writer, getenv getenvFunc) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return exitInvalid
@@ -87,6 +94,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv ge
 		return cmdRun(ctx, rest, stdout, stderr, getenv)
 	case "migrate-store":
 		return cmdMigrateStore(ctx, rest, stdout, stderr)
+	case "hash-password":
+		return cmdHashPassword(stdin, rest, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "transfeed: unknown command %q\n\n%s", cmd, usage)
 	return exitInvalid

@@ -115,8 +115,48 @@ func newAdmin(a *app) (*telegram.Admin, error) {
 	for _, s := range a.cfg.Sources {
 		ids = append(ids, s.ID)
 	}
-	return telegram.NewAdmin(telegram.AdminOptions{
+	opts := telegram.AdminOptions{
 		Client: a.tg, Store: a.st, Channels: botChannels(a.cfg), Sources: ids,
 		Poll: a.w.PollNow, Logger: a.log,
+	}
+	if reviewing(a.cfg) {
+		opts.Reviews = a.st
+	}
+	return telegram.NewAdmin(opts)
+}
+
+// newEditor builds the loop that edits sent messages whose post's English
+// changed (corrections, retranslations, edited sources), at the pace of
+// sends.
+func newEditor(a *app) (*telegram.Editor, error) {
+	sources := map[string]telegram.Source{}
+	for _, s := range a.cfg.Sources {
+		sources[s.ID] = telegram.Source{ID: s.ID, Name: s.Name, Tags: s.Tags}
+	}
+	return telegram.NewEditor(telegram.EditorOptions{
+		Store: a.st, Client: a.tg, Owner: instanceName(), Channels: botChannels(a.cfg), Sources: sources,
+		BaseURL: a.cfg.Server.BaseURL, Logger: a.log.With(slog.String("component", "telegram editor")),
 	})
+}
+
+// reviewing reports whether a channel holds its posts for review.
+func reviewing(cfg *config.Config) bool {
+	for _, ch := range cfg.Telegram.Channels {
+		if ch.Review {
+			return true
+		}
+	}
+	return false
+}
+
+// newReviewer builds the loop that asks the admins about posts held for a
+// review channel.
+func newReviewer(a *app) *telegram.Reviewer {
+	sources := map[string]telegram.Source{}
+	for _, s := range a.cfg.Sources {
+		sources[s.ID] = telegram.Source{ID: s.ID, Name: s.Name, Tags: s.Tags}
+	}
+	return telegram.NewReviewer(a.st, a.tg, telegram.ReviewerOptions{Admins: a.cfg.Telegram.Admins,
+		Channels: botChannels(a.cfg), Sources: sources, BaseURL: a.cfg.Server.BaseURL},
+		a.log.With(slog.String("component", "telegram review")))
 }

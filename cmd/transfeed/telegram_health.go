@@ -73,6 +73,10 @@ func runTelegram(ctx context.Context, a *app, h *telegramHealth) error {
 	if err != nil {
 		return err
 	}
+	editor, err := newEditor(a)
+	if err != nil {
+		return err
+	}
 	var admin interface{ Run(context.Context) error }
 	if len(a.cfg.Telegram.Admins) > 0 {
 		if admin, err = newAdmin(a); err != nil {
@@ -95,6 +99,10 @@ func runTelegram(ctx context.Context, a *app, h *telegramHealth) error {
 		})
 	}
 	run(sender.Run)
+	run(editor.Run)
+	if reviewing(a.cfg) {
+		run(newReviewer(a).Run)
+	}
 	if admin != nil {
 		run(admin.Run)
 	}

@@ -67,6 +67,14 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 		{"TMReserveConcurrent", testTMReserveConcurrent},
 		{"Summaries", testSummaries},
 		{"Media", testMedia},
+		{"AdminSessions", testAdminSessions},
+		{"LoginFailures", testLoginFailures},
+		{"LoginFailuresConcurrent", testLoginFailuresConcurrent},
+		{"Corrections", testCorrections},
+		{"GlossaryEntries", testGlossaryEntries},
+		{"AuditLog", testAuditLog},
+		{"MessageEdits", testMessageEdits},
+		{"ReviewQueue", testReviewQueue},
 	}
 	for _, tc := range append(tests, scaleTests()...) {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -182,16 +181,7 @@ func (s *Server) handleArchive(w http.ResponseWriter, r *http.Request) {
 		}
 		return s.renderPage("list", d, cachePages, v.changed)
 	})
-	if errors.Is(err, errPageNotFound) {
-		s.notFound(w, r)
-		return
-	}
-	if err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	w.Header().Set("Content-Security-Policy", cspHTML)
-	rd.write(w, r, http.StatusOK)
+	s.writeListPage(w, r, rd, err)
 }
 
 func queryString(v url.Values) string {

@@ -220,6 +220,12 @@ func (s *Server) servePostList(w http.ResponseWriter, r *http.Request, f *outFee
 		}
 		return s.renderPage("list", d, cachePages, v.changed)
 	})
+	s.writeListPage(w, r, rd, err)
+}
+
+// writeListPage answers with a rendered list page, or with the page for
+// the error that kept it from being rendered (404 for a page past the end).
+func (s *Server) writeListPage(w http.ResponseWriter, r *http.Request, rd *rendered, err error) {
 	if errors.Is(err, errPageNotFound) {
 		s.notFound(w, r)
 		return

@@ -328,29 +328,10 @@ func (w *htmlWriter) text(s string) {
 
 func (w *htmlWriter) link(href, label string) {
 	w.raw(`<a href="`)
-	w.raw(escapeAttr(href))
+	w.raw(tghtml.Escape(href))
 	w.raw(`">`)
 	w.text(label)
 	w.raw("</a>")
-}
-
-func escapeAttr(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch r {
-		case '<':
-			b.WriteString("&lt;")
-		case '>':
-			b.WriteString("&gt;")
-		case '&':
-			b.WriteString("&amp;")
-		case '"':
-			b.WriteString("&quot;")
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
 }
 
 func utf16Len(r rune) int {

@@ -140,6 +140,27 @@ type chatResponse struct {
 	Error json.RawMessage `json:"error"`
 }
 
+// chat sends one chat-completions request (a system and a user message,
+// answered as a JSON object) and returns the status and the raw answer.
+func (t *Translator) chat(ctx context.Context, system, user string) (int, []byte, error) {
+	body, err := marshal(chatRequest{
+		Model:          t.model,
+		Messages:       []message{{Role: "system", Content: system}, {Role: "user", Content: user}},
+		Temperature:    t.temperature,
+		ResponseFormat: responseFormat{Type: "json_object"},
+	})
+	if err != nil {
+		return 0, nil, t.fail(translate.KindPermanent, 0, 0, fmt.Errorf("openai: encode request: %w", err))
+	}
+	header := make(http.Header)
+	header.Set("Content-Type", "application/json")
+	header.Set("Accept", "application/json")
+	if t.key != "" {
+		header.Set("Authorization", "Bearer "+t.key)
+	}
+	return httpx.Post(ctx, t.client, httpx.Request{Provider: "openai", URL: t.endpoint, Header: header, Body: body, Secret: t.key}, t.statusError)
+}
+
 // Translate translates req.Texts in one chat-completions request.
 func (t *Translator) Translate(ctx context.Context, req translate.Request) ([]string, error) {
 	if len(req.Texts) == 0 {
@@ -149,25 +170,7 @@ func (t *Translator) Translate(ctx context.Context, req translate.Request) ([]st
 	if err != nil {
 		return nil, t.fail(translate.KindPermanent, 0, 0, fmt.Errorf("openai: encode texts: %w", err))
 	}
-	body, err := marshal(chatRequest{
-		Model: t.model,
-		Messages: []message{
-			{Role: "system", Content: systemPrompt(req)},
-			{Role: "user", Content: string(users)},
-		},
-		Temperature:    t.temperature,
-		ResponseFormat: responseFormat{Type: "json_object"},
-	})
-	if err != nil {
-		return nil, t.fail(translate.KindPermanent, 0, 0, fmt.Errorf("openai: encode request: %w", err))
-	}
-	header := make(http.Header)
-	header.Set("Content-Type", "application/json")
-	header.Set("Accept", "application/json")
-	if t.key != "" {
-		header.Set("Authorization", "Bearer "+t.key)
-	}
-	code, raw, err := httpx.Post(ctx, t.client, httpx.Request{Provider: "openai", URL: t.endpoint, Header: header, Body: body, Secret: t.key}, t.statusError)
+	code, raw, err := t.chat(ctx, systemPrompt(req), string(users))
 	if err != nil {
 		return nil, err
 	}

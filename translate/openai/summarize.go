@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"sort"
 	"strings"
 
@@ -33,25 +32,7 @@ func (t *Translator) Summarize(ctx context.Context, req translate.SummaryRequest
 	if err != nil {
 		return "", t.fail(translate.KindPermanent, 0, 0, fmt.Errorf("openai: encode post: %w", err))
 	}
-	body, err := marshal(chatRequest{
-		Model: t.model,
-		Messages: []message{
-			{Role: "system", Content: summaryPrompt(req)},
-			{Role: "user", Content: string(user)},
-		},
-		Temperature:    t.temperature,
-		ResponseFormat: responseFormat{Type: "json_object"},
-	})
-	if err != nil {
-		return "", t.fail(translate.KindPermanent, 0, 0, fmt.Errorf("openai: encode request: %w", err))
-	}
-	header := make(http.Header)
-	header.Set("Content-Type", "application/json")
-	header.Set("Accept", "application/json")
-	if t.key != "" {
-		header.Set("Authorization", "Bearer "+t.key)
-	}
-	code, raw, err := httpx.Post(ctx, t.client, httpx.Request{Provider: "openai", URL: t.endpoint, Header: header, Body: body, Secret: t.key}, t.statusError)
+	code, raw, err := t.chat(ctx, summaryPrompt(req), string(user))
 	if err != nil {
 		return "", err
 	}

@@ -106,6 +106,19 @@ func withPolicy(ctx context.Context, p *fetchPolicy) context.Context {
 	return context.WithValue(ctx, policyKey{}, p)
 }
 
+// WithAdminURL makes every fetch under ctx judge destinations as a source
+// whose url is rawURL: its exact host:port may be private, every other
+// address (links found on its pages, redirects) is guarded. Commands that
+// fetch several pages from one URL an admin typed (discover) use it, so a
+// page cannot send them to a private address.
+func WithAdminURL(ctx context.Context, rawURL string) context.Context {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return withPolicy(ctx, &fetchPolicy{})
+	}
+	return withPolicy(ctx, &fetchPolicy{adminHost: hostPort(u)})
+}
+
 func policyFrom(ctx context.Context) *fetchPolicy {
 	p, _ := ctx.Value(policyKey{}).(*fetchPolicy)
 	return p

@@ -311,7 +311,7 @@ func cmdPreview(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 			c = &config.Config{}
 		}
 		cfg = c
-		r, err := discover.Discover(ctx, fetcherGetter{discoveryFetcher(c, stderr)}, u, discover.Options{NoBody: true})
+		r, err := discover.Discover(feeds.WithAdminURL(ctx, u), fetcherGetter{discoveryFetcher(c, stderr)}, u, discover.Options{NoBody: true})
 		if err != nil && !errors.Is(err, discover.ErrNothing) {
 			fmt.Fprintf(stderr, "transfeed: discover %s: %v\n", feeds.RedactURL(u), err)
 			return exitFailure

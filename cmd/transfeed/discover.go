@@ -82,7 +82,7 @@ func cmdDiscover(ctx context.Context, args []string, stdout, stderr io.Writer, g
 	if !ok {
 		return exitInvalid
 	}
-	r, err := discover.Discover(ctx, fetcherGetter{discoveryFetcher(cfg, stderr)}, pageURL, discover.Options{NoBody: *noBody})
+	r, err := discover.Discover(feeds.WithAdminURL(ctx, pageURL), fetcherGetter{discoveryFetcher(cfg, stderr)}, pageURL, discover.Options{NoBody: *noBody})
 	if err != nil && !errors.Is(err, discover.ErrNothing) {
 		fmt.Fprintf(stderr, "transfeed: discover %s: %v\n", feeds.RedactURL(pageURL), err)
 		return exitFailure

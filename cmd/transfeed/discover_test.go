@@ -2,12 +2,16 @@ package main
 
 import (
 	"bytes"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -189,5 +193,38 @@ func TestDiscoverNothingAndUsage(t *testing.T) {
 	}
 	if code, _, _ := runCmd(t, "discover", srv.URL+"/missing.html"); code != exitFailure {
 		t.Errorf("404 page: exit %d, want %d", code, exitFailure)
+	}
+}
+
+// TestDiscoverNeverFollowsAPageToAPrivateAddress: the admin typed a URL on
+// 127.0.0.1, whose page announces a feed (and links its posts) on
+// 127.0.0.2. discover may read the typed host, but nothing the page names
+// elsewhere on a private address: the server on 127.0.0.2 gets no request.
+func TestDiscoverNeverFollowsAPageToAPrivateAddress(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.2:0")
+	if err != nil {
+		t.Skipf("no second loopback address: %v", err)
+	}
+	var hits atomic.Int64
+	internal := &httptest.Server{Listener: ln, Config: &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.Header().Set("Content-Type", "application/rss+xml")
+		_, _ = w.Write([]byte(`<?xml version="1.0"?><rss version="2.0"><channel><title>secret</title></channel></rss>`))
+	})}}
+	internal.Start()
+	t.Cleanup(internal.Close)
+	var list strings.Builder
+	for i := range 12 {
+		fmt.Fprintf(&list, `<li><a href="%s/art/%d.html">关于做好第%d项工作的通知</a><span>2024-05-%02d</span></li>`, internal.URL, i, i, i+1)
+	}
+	page := `<html><head><link rel="alternate" type="application/rss+xml" href="` + internal.URL + `/rss.xml"></head><body><ul>` + list.String() + `</ul></body></html>`
+	public := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = io.WriteString(w, page)
+	}))
+	t.Cleanup(public.Close)
+	_, out, errOut := runCmd(t, "discover", public.URL+"/list.html")
+	if n := hits.Load(); n != 0 {
+		t.Errorf("the server on 127.0.0.2 got %d requests, want none\n%s\n%s", n, out, errOut)
 	}
 }

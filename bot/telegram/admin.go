@@ -92,6 +92,11 @@ type AdminOptions struct {
 	// Reviews answers review buttons and /queue (nil: no channel has
 	// review: true).
 	Reviews ReviewStore
+	// Search finds ready posts for /search (nil: /search is unavailable):
+	// at most limit, best first.
+	Search func(ctx context.Context, words string, limit int) ([]model.Item, error)
+	// BaseURL makes /search's links ({BaseURL}/posts/{id}).
+	BaseURL string
 }
 
 func (o AdminOptions) withDefaults() AdminOptions {
@@ -158,6 +163,9 @@ func (a *Admin) commands() []models.BotCommand {
 	cmds := adminCommands()
 	if a.opts.Reviews != nil {
 		cmds = append(cmds, models.BotCommand{Command: "queue", Description: "Posts waiting for review"})
+	}
+	if a.opts.Search != nil {
+		cmds = append(cmds, models.BotCommand{Command: "search", Description: "Find posts: /search <words>"})
 	}
 	return cmds
 }
@@ -373,6 +381,8 @@ func (a *Admin) exec(ctx context.Context, cmd, arg string) string {
 		out, err = a.retry(ctx, arg)
 	case "queue":
 		out, err = a.queue(ctx)
+	case "search":
+		out, err = a.search(ctx, arg)
 	case "start", "help":
 		var b strings.Builder
 		b.WriteString("transfeed admin commands:\n")
@@ -388,6 +398,35 @@ func (a *Admin) exec(ctx context.Context, cmd, arg string) string {
 		return "/" + cmd + " failed: " + err.Error()
 	}
 	return out
+}
+
+// searchResults is how many posts /search answers with.
+const searchResults = 5
+
+// search answers /search words with the top posts: their English title (as
+// every surface shows it) and a link to each.
+func (a *Admin) search(ctx context.Context, words string) (string, error) {
+	if a.opts.Search == nil {
+		return "Search is not available here.", nil
+	}
+	words = strings.TrimSpace(words)
+	if words == "" {
+		return "Send /search followed by words in English or Chinese, e.g. /search Greater Bay Area", nil
+	}
+	items, err := a.opts.Search(ctx, words, searchResults)
+	if err != nil {
+		return "", err
+	}
+	if len(items) == 0 {
+		return "Nothing found for " + strconv.Quote(words) + ".", nil
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Top %d for %q:\n", len(items), words)
+	base := strings.TrimRight(a.opts.BaseURL, "/")
+	for i, it := range items {
+		fmt.Fprintf(&b, "%d. %s (%s)\n   %s/posts/%d\n", i+1, model.EnglishOf(it).Title, cst(it.Published), base, it.ID)
+	}
+	return b.String(), nil
 }
 
 func cst(t time.Time) string {

@@ -13,7 +13,9 @@ import (
 
 	"github.com/transfeed/transfeed/bot"
 	"github.com/transfeed/transfeed/bot/telegramtest"
+	"github.com/transfeed/transfeed/internal/fulltext"
 	"github.com/transfeed/transfeed/model"
+	"github.com/transfeed/transfeed/store"
 )
 
 var adminChannels = []bot.Channel{
@@ -72,6 +74,12 @@ func TestAdminCommands(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Two more posts, routed nowhere, for /search (addReady keys posts by
+	// their index: k0 is new to gd-wechat, k1 to zhaoqing-news).
+	addReady(t, st, []model.Item{
+		{SourceID: "gd-wechat", Title: "Harbour report for May", Language: "en", BackfillRank: -1},
+		{SourceID: "zhaoqing-news", Title: "我市召开大湾区建设推进会", Language: "zh", BackfillRank: -1},
+	})
 	var (
 		mu     sync.Mutex
 		polled []string
@@ -86,7 +94,20 @@ func TestAdminCommands(t *testing.T) {
 	if err := api.Check(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	a, err := NewAdmin(AdminOptions{Client: api, Store: st, Channels: adminChannels, Sources: adminSources, Poll: poll, Logger: discardLogger()})
+	search := func(ctx context.Context, words string, limit int) ([]model.Item, error) {
+		q, err := fulltext.Parse(words)
+		if err != nil {
+			return nil, err
+		}
+		res, err := st.Search(ctx, store.SearchQuery{Query: q, Limit: limit})
+		var items []model.Item
+		for _, h := range res.Hits {
+			items = append(items, h.Item)
+		}
+		return items, err
+	}
+	a, err := NewAdmin(AdminOptions{Client: api, Store: st, Channels: adminChannels, Sources: adminSources, Poll: poll, Logger: discardLogger(),
+		Search: search, BaseURL: "https://zq.example.org/"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,6 +148,10 @@ func TestAdminCommands(t *testing.T) {
 		check      func(t *testing.T)
 	}{
 		{name: "status", text: "/status", want: []string{"@chan_one — active", "@forum#3", "failed 2", "Sources: 2, failing: 1"}},
+		{name: "search", text: "/search harbour", want: []string{`Top 1 for "harbour"`, "1. Harbour report for May (", "https://zq.example.org/posts/"}},
+		{name: "search in Chinese", text: "/search 湾区", want: []string{"1. 我市召开大湾区建设推进会 (", "https://zq.example.org/posts/"}},
+		{name: "search without words", text: "/search", want: []string{"Send /search followed by words"}},
+		{name: "search finds nothing", text: "/search typhoon", want: []string{`Nothing found for "typhoon".`}},
 		{name: "status with bot mention", text: "/status@" + srv.BotUsername(), want: []string{"@chan_one"}},
 		{name: "sources", text: "/sources", want: []string{"zhaoqing-news", "gd-wechat", "FAILING", "HTTP 412 环境异常"}},
 		{name: "poll", text: "/poll zhaoqing-news", want: []string{"zhaoqing-news: 3 new items"}, check: func(t *testing.T) {
@@ -176,8 +201,8 @@ func TestAdminCommands(t *testing.T) {
 			t.Errorf("the last answer is not /help's: %q", got)
 		}
 	})
-	if cmds := srv.Commands(); len(cmds) != 6 {
-		t.Errorf("setMyCommands registered %d commands, want 6", len(cmds))
+	if cmds := srv.Commands(); len(cmds) != 7 {
+		t.Errorf("setMyCommands registered %d commands, want 7 (/search included)", len(cmds))
 	}
 	if off, _ := st.GetMeta(t.Context(), metaUpdateOffset); off == "" {
 		t.Errorf("update offset not stored")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -8,8 +9,10 @@ import (
 	"github.com/transfeed/transfeed/bot"
 	"github.com/transfeed/transfeed/bot/telegram"
 	"github.com/transfeed/transfeed/config"
+	"github.com/transfeed/transfeed/internal/fulltext"
 	"github.com/transfeed/transfeed/internal/tgtemplate"
 	"github.com/transfeed/transfeed/model"
+	"github.com/transfeed/transfeed/store"
 	"github.com/transfeed/transfeed/worker"
 )
 
@@ -117,7 +120,7 @@ func newAdmin(a *app) (*telegram.Admin, error) {
 	}
 	opts := telegram.AdminOptions{
 		Client: a.tg, Store: a.st, Channels: botChannels(a.cfg), Sources: ids,
-		Poll: a.w.PollNow, Logger: a.log,
+		Poll: a.w.PollNow, Logger: a.log, Search: searcher(a.st), BaseURL: a.cfg.Server.BaseURL,
 	}
 	if reviewing(a.cfg) {
 		opts.Reviews = a.st
@@ -159,4 +162,23 @@ func newReviewer(a *app) *telegram.Reviewer {
 	return telegram.NewReviewer(a.st, a.tg, telegram.ReviewerOptions{Admins: a.cfg.Telegram.Admins,
 		Channels: botChannels(a.cfg), Sources: sources, BaseURL: a.cfg.Server.BaseURL},
 		a.log.With(slog.String("component", "telegram review")))
+}
+
+// searcher answers the admins' /search from the store's search index.
+func searcher(st *store.Store) func(ctx context.Context, words string, limit int) ([]model.Item, error) {
+	return func(ctx context.Context, words string, limit int) ([]model.Item, error) {
+		q, err := fulltext.Parse(words)
+		if err != nil {
+			return nil, err
+		}
+		res, err := st.Search(ctx, store.SearchQuery{Query: q, Limit: limit})
+		if err != nil {
+			return nil, err
+		}
+		items := make([]model.Item, 0, len(res.Hits))
+		for _, h := range res.Hits {
+			items = append(items, h.Item)
+		}
+		return items, nil
+	}
 }

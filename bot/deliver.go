@@ -73,7 +73,7 @@ func (s *Sender) prepare(ctx context.Context, l *lane, j *job) (Post, step) {
 			s.release(ctx, j, wait)
 			return Post{}, settled
 		}
-		if sleep(ctx, time.Until(wait)) != nil {
+		if Sleep(ctx, time.Until(wait)) != nil {
 			return Post{}, abandoned
 		}
 	}
@@ -198,7 +198,7 @@ func (s *Sender) record(ctx context.Context, what string, id int64, f func(conte
 		if err = f(ctx); err == nil {
 			return
 		}
-		if sleep(ctx, time.Duration(attempt+1)*200*time.Millisecond) != nil {
+		if Sleep(ctx, time.Duration(attempt+1)*200*time.Millisecond) != nil {
 			break
 		}
 	}
@@ -221,7 +221,7 @@ func (s *Sender) pace(ctx context.Context, l *lane) error {
 	if !l.lastSent.IsZero() {
 		delay = max(delay, l.lastSent.Add(l.every).Sub(now))
 	}
-	if err := sleep(ctx, delay); err != nil {
+	if err := Sleep(ctx, delay); err != nil {
 		return err
 	}
 	l.lastSent = time.Now()
@@ -271,7 +271,7 @@ func (s *Sender) reserveSlot(ctx context.Context, l *lane, j *job, address strin
 			s.release(ctx, j, next)
 			return false, nil
 		}
-		if err := sleep(ctx, wait); err != nil {
+		if err := Sleep(ctx, wait); err != nil {
 			return false, err
 		}
 	}
@@ -381,8 +381,8 @@ func maxTime(a, b time.Time) time.Time {
 	return b
 }
 
-// sleep waits d or until ctx is done.
-func sleep(ctx context.Context, d time.Duration) error {
+// Sleep waits d or until ctx is done (ctx.Err() then).
+func Sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
 	}

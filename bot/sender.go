@@ -257,7 +257,7 @@ func (s *Sender) RunOnce(ctx context.Context) (int, error) {
 		if wait <= 0 {
 			return int(s.sent.Load() - start), nil
 		}
-		if err := sleep(runCtx, wait); err != nil {
+		if err := Sleep(runCtx, wait); err != nil {
 			return int(s.sent.Load() - start), err
 		}
 	}

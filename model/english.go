@@ -53,7 +53,7 @@ func EnglishOf(it Item) English {
 	orig := OneLine(it.Title)
 	e := English{Title: orig, Summary: orSummary(it.Summary, it.ContentHTML), HTML: it.ContentHTML}
 	if it.TranslatedBy != "" && !it.Untranslated {
-		e.Title = OneLine(firstNonEmpty(it.TitleEN, it.Title))
+		e.Title = OneLine(FirstNonEmpty(it.TitleEN, it.Title))
 		if !it.TitleOnly {
 			e.Summary, e.HTML, e.Translated = orSummary(it.SummaryEN, it.ContentHTMLEN), it.ContentHTMLEN, true
 		}
@@ -71,7 +71,8 @@ func EnglishOf(it Item) English {
 	return e
 }
 
-func firstNonEmpty(ss ...string) string {
+// FirstNonEmpty returns the first of ss that is not empty or white space.
+func FirstNonEmpty(ss ...string) string {
 	for _, s := range ss {
 		if strings.TrimSpace(s) != "" {
 			return s

@@ -209,7 +209,7 @@ func (a *Admin) Run(ctx context.Context) error {
 				return err
 			}
 		}
-		if sleep(ctx, wait) != nil {
+		if bot.Sleep(ctx, wait) != nil {
 			return nil
 		}
 	}
@@ -600,19 +600,4 @@ func (a *Admin) retry(ctx context.Context, arg string) (string, error) {
 		return "", err
 	}
 	return fmt.Sprintf("Re-queued %d failed deliveries.", n), nil
-}
-
-// sleep waits d or until ctx is done.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

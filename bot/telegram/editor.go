@@ -208,7 +208,7 @@ func (e *Editor) reserve(ctx context.Context, chat string) error {
 		if time.Now().Add(wait).After(deadline) {
 			return errors.New("telegram: the chat's send slot stays busy")
 		}
-		if err := sleep(ctx, wait); err != nil {
+		if err := bot.Sleep(ctx, wait); err != nil {
 			return err
 		}
 	}

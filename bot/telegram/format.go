@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf16"
 	"unicode/utf8"
 
 	"golang.org/x/net/html"
@@ -98,7 +97,7 @@ func Compose(it model.Item, src Source, ch bot.Channel, st Style, baseURL, summa
 	title, lead, body, translated := oneLine(en.Title), en.Summary, en.HTML, en.Translated
 	head := post{
 		title:  cutUnits(title, maxTitleUnits),
-		source: cutUnits(oneLine(firstNonEmpty(src.Name, src.ID, it.SourceID)), maxSourceUnits),
+		source: cutUnits(oneLine(model.FirstNonEmpty(src.Name, src.ID, it.SourceID)), maxSourceUnits),
 	}
 	var when time.Time
 	if t := firstTime(it.Published, it.FirstSeen); !t.IsZero() {
@@ -322,7 +321,7 @@ func (w *htmlWriter) text(s string) {
 		default:
 			w.b.WriteRune(r)
 		}
-		w.units += utf16Len(r)
+		w.units += tghtml.RuneUnits(r)
 	}
 }
 
@@ -334,22 +333,6 @@ func (w *htmlWriter) link(href, label string) {
 	w.raw("</a>")
 }
 
-func utf16Len(r rune) int {
-	if n := utf16.RuneLen(r); n > 0 {
-		return n
-	}
-	return 1 // U+FFFD after sanitising
-}
-
-// unitsLen is the UTF-16 length of s.
-func unitsLen(s string) int {
-	n := 0
-	for _, r := range s {
-		n += utf16Len(r)
-	}
-	return n
-}
-
 // isWebURL accepts absolute http(s) URLs Telegram will take as a link.
 func isWebURL(s string) bool {
 	if s == "" || len(s) > 2048 || strings.ContainsAny(s, " \t\r\n<>\"") || !utf8.ValidString(s) {
@@ -357,15 +340,6 @@ func isWebURL(s string) bool {
 	}
 	u, err := url.Parse(s)
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if strings.TrimSpace(s) != "" {
-			return s
-		}
-	}
-	return ""
 }
 
 func firstTime(ts ...time.Time) time.Time {
@@ -408,7 +382,7 @@ func clean(s string) string {
 
 // oneLine cleans s and collapses all white space to single spaces.
 func oneLine(s string) string {
-	return strings.Join(strings.Fields(clean(s)), " ")
+	return model.OneLine(clean(s))
 }
 
 // hashtags turns source tags into "#tag", keeping letters, digits and '_'.
@@ -439,7 +413,7 @@ func hashtags(tags []string) []string {
 func cutRunesUnits(s string, max int) string {
 	n := 0
 	for i, r := range s {
-		n += utf16Len(r)
+		n += tghtml.RuneUnits(r)
 		if n > max {
 			return s[:i]
 		}
@@ -450,7 +424,7 @@ func cutRunesUnits(s string, max int) string {
 // cutUnits shortens s to at most max UTF-16 units, at a word boundary when
 // there is one in the second half, ending with "…".
 func cutUnits(s string, max int) string {
-	if unitsLen(s) <= max {
+	if tghtml.VisibleLen(s) <= max {
 		return s
 	}
 	if max <= 1 {
@@ -495,7 +469,7 @@ func htmlParagraphs(body string, want int) []string {
 	flush := func() bool {
 		if p := oneLine(cur.String()); p != "" {
 			out = append(out, p)
-			total += unitsLen(p) + 2
+			total += tghtml.VisibleLen(p) + 2
 		}
 		cur.Reset()
 		return total > want
@@ -560,7 +534,7 @@ func summarize(paras []string, limit int) string {
 		if room <= 0 {
 			break
 		}
-		n := unitsLen(p)
+		n := tghtml.VisibleLen(p)
 		if n <= room {
 			if sep > 0 {
 				b.WriteString("\n\n")
@@ -590,7 +564,7 @@ func sentences(p string, room int) string {
 	end, n := 0, 0
 	rs := []rune(p)
 	for i, r := range rs {
-		n += utf16Len(r)
+		n += tghtml.RuneUnits(r)
 		if n > room {
 			break
 		}
@@ -599,7 +573,7 @@ func sentences(p string, room int) string {
 		}
 		j, nj := i+1, n
 		for j < len(rs) && isCloser(rs[j]) {
-			nj += utf16Len(rs[j])
+			nj += tghtml.RuneUnits(rs[j])
 			j++
 		}
 		cjk := r == '。' || r == '！' || r == '？'

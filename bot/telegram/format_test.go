@@ -12,6 +12,7 @@ import (
 
 	"github.com/transfeed/transfeed/bot"
 	"github.com/transfeed/transfeed/bot/telegramtest"
+	"github.com/transfeed/transfeed/internal/tghtml"
 	"github.com/transfeed/transfeed/model"
 )
 
@@ -122,7 +123,7 @@ func TestFormat(t *testing.T) {
 				if !strings.HasSuffix(s, ".") || strings.HasSuffix(s, "…") {
 					t.Errorf("summary %q does not end at a sentence end", s)
 				}
-				if n := unitsLen(s); n > 300 {
+				if n := tghtml.VisibleLen(s); n > 300 {
 					t.Errorf("summary has %d characters, want <= 300", n)
 				}
 				if !strings.HasPrefix(s, "On May 25, the Zhaoqing") {
@@ -152,7 +153,7 @@ func TestFormat(t *testing.T) {
 				if !strings.HasSuffix(s, "…") {
 					t.Fatalf("summary %q: want an ellipsis", s)
 				}
-				if n := unitsLen(s); n > 60 {
+				if n := tghtml.VisibleLen(s); n > 60 {
 					t.Errorf("summary has %d characters, want <= 60", n)
 				}
 				full := "On May 25, the Zhaoqing Municipal People's Government held a press conference"

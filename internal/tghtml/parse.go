@@ -82,9 +82,18 @@ func Parse(s string) (string, error) {
 func VisibleLen(visible string) int {
 	n := 0
 	for _, r := range visible {
-		n += utf16.RuneLen(r)
+		n += RuneUnits(r)
 	}
 	return n
+}
+
+// RuneUnits is the UTF-16 length of r: 2 above the Basic Multilingual
+// Plane, else 1 (a rune UTF-16 cannot hold is sent as U+FFFD, 1 unit).
+func RuneUnits(r rune) int {
+	if n := utf16.RuneLen(r); n > 0 {
+		return n
+	}
+	return 1
 }
 
 // CheckMessage validates a message text (parseMode "HTML" or "") and its

@@ -68,7 +68,7 @@ func TestStorageErrorsInPlainWords(t *testing.T) {
 			}
 		}
 		f.Close()
-		_, err = Open(ctx, Config{Driver: DriverSQLite, DSN: path}, nil)
+		_, err = Open(ctx, Config{Driver: DriverSQLite, DSN: path, CheckIntegrity: true}, nil)
 		check(t, err, ErrCorrupt, path, "damaged", "does not write into a damaged file")
 	})
 

@@ -34,6 +34,12 @@ import (
 type Config struct {
 	Driver string // "sqlite" (default) | "postgres"
 	DSN    string // sqlite: file path (or ":memory:"); postgres: postgres://… or key=value DSN
+	// CheckIntegrity reads the whole SQLite file at open (PRAGMA
+	// quick_check) and refuses a damaged one. It costs time in proportion
+	// to the database (seconds at 100,000 posts), so the daemon asks for it
+	// once at start and short commands do not; damage met later is still
+	// reported in plain words by every query.
+	CheckIntegrity bool
 }
 
 // Driver names accepted by Open and reported by (*Store).Driver.
@@ -84,7 +90,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Store, error) 
 		_ = s.Close()
 		return nil, s.explain(err)
 	}
-	if s.path != "" {
+	if s.path != "" && cfg.CheckIntegrity {
 		if err := s.quickCheck(ctx); err != nil {
 			_ = s.Close()
 			return nil, err

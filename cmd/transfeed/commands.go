@@ -77,11 +77,12 @@ func buildEngine(cfg *config.Config, mem *store.Store, logger *slog.Logger, m *t
 	return eng, tr.Name(), nil
 }
 
-// newApp opens the store and wires every part. The caller closes a.st.
-func newApp(ctx context.Context, cfg *config.Config, stderr io.Writer) (*app, error) {
+// newApp opens the store and wires every part (daemon: the store's
+// integrity is checked first). The caller closes a.st.
+func newApp(ctx context.Context, cfg *config.Config, stderr io.Writer, daemon bool) (*app, error) {
 	a := &app{cfg: cfg, log: newLogger(cfg, stderr), reg: prometheus.NewRegistry()}
 	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	st, err := openStore(ctx, cfg, a.log)
+	st, err := openStore(ctx, cfg, a.log, daemon)
 	if err != nil {
 		return nil, err
 	}
@@ -187,7 +188,7 @@ func cmdOnce(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 			srcs = append(srcs, s)
 		}
 	}
-	a, err := newApp(ctx, cfg, stderr)
+	a, err := newApp(ctx, cfg, stderr, false)
 	if err != nil {
 		fmt.Fprintf(stderr, "transfeed: %v\n", err)
 		return exitFailure
@@ -255,7 +256,7 @@ func cmdItems(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return exitInvalid
 	}
 	logger := newLogger(cfg, stderr)
-	st, err := openStore(ctx, cfg, logger)
+	st, err := openStore(ctx, cfg, logger, false)
 	if err != nil {
 		fmt.Fprintf(stderr, "transfeed: %v\n", err)
 		return exitFailure
@@ -450,7 +451,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 // runUntilReload runs the daemon on cfg until ctx ends (returns nil, nil) or
 // a SIGHUP brings a valid new config (returns it after a clean stop).
 func runUntilReload(ctx context.Context, cfg *config.Config, path string, stderr io.Writer, getenv getenvFunc, hup <-chan os.Signal) (*config.Config, error) {
-	a, err := newApp(ctx, cfg, stderr)
+	a, err := newApp(ctx, cfg, stderr, true)
 	if err != nil {
 		return nil, err
 	}

@@ -182,14 +182,16 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-func openStore(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*store.Store, error) {
+// openStore opens the configured store; checkIntegrity reads the whole
+// SQLite file first (the daemon's start, see store.Config.CheckIntegrity).
+func openStore(ctx context.Context, cfg *config.Config, logger *slog.Logger, checkIntegrity bool) (*store.Store, error) {
 	dsn := cfg.Storage.DSN.Reveal()
 	if cfg.Storage.Driver != "postgres" {
 		if err := os.MkdirAll(filepath.Dir(dsn), 0o750); err != nil {
 			return nil, fmt.Errorf("data directory: %w", err)
 		}
 	}
-	return store.Open(ctx, store.Config{Driver: cfg.Storage.Driver, DSN: dsn}, logger)
+	return store.Open(ctx, store.Config{Driver: cfg.Storage.Driver, DSN: dsn, CheckIntegrity: checkIntegrity}, logger)
 }
 
 func newFetcher(cfg *config.Config, logger *slog.Logger) *feeds.Fetcher {

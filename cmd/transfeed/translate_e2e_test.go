@@ -626,7 +626,7 @@ func TestTranslateRecoversFromTransientFailures(t *testing.T) {
 		if !ok {
 			t.Fatal("config does not load")
 		}
-		a, err := newApp(t.Context(), appCfg, io.Discard)
+		a, err := newApp(t.Context(), appCfg, io.Discard, false)
 		if err != nil {
 			t.Fatal(err)
 		}

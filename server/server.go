@@ -15,14 +15,16 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/transfeed/transfeed/internal/redact"
 	"html/template"
 	"log/slog"
 	"net"
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/transfeed/transfeed/internal/redact"
 
 	"github.com/microcosm-cc/bluemonday"
 	"github.com/prometheus/client_golang/prometheus"
@@ -108,8 +110,10 @@ type Server struct {
 	// verLoads lets one version load per feed run at a time: requests
 	// arriving meanwhile wait for its answer instead of asking the store too.
 	verLoads singleflight.Group
-	started  time.Time
-	now      func() time.Time // the clock of /status
+	// indexMemo memoises the index page's validators (see feedValidators).
+	indexMemo atomic.Pointer[validatorMemo]
+	started   time.Time
+	now       func() time.Time // the clock of /status
 	// fingerprint covers the configuration that shapes rendered output.
 	fingerprint string
 	handler     http.Handler
@@ -266,10 +270,12 @@ func (s *Server) routes() http.Handler {
 
 // securityHeaders sets the headers every response carries.
 func securityHeaders(next http.Handler) http.Handler {
+	// Values shared by every response (see renderedHeaders), keys canonical.
+	nosniff, noReferrer := []string{"nosniff"}, []string{"no-referrer"}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
+		h["X-Content-Type-Options"] = nosniff
+		h["Referrer-Policy"] = noReferrer
 		next.ServeHTTP(w, r)
 	})
 }

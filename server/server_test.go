@@ -855,3 +855,35 @@ func setRefused(t *testing.T, st *testStore, source string, r store.RefusedLinks
 		t.Fatal(err)
 	}
 }
+
+// TestSharedHeaderValues: responses share prebuilt header values; a
+// header added to one response (as a middleware would) must not show in
+// the next, and a feed's memoised ETag must follow a new post.
+func TestSharedHeaderValues(t *testing.T) {
+	s, st := newTestServer(t)
+	h := s.Handler()
+	for _, path := range []string{"/feeds/zhaoqing.rss", "/", "/feeds/zhaoqing"} {
+		t.Run(path, func(t *testing.T) {
+			first := get(t, h, path, map[string]string{"Accept-Encoding": "gzip"})
+			etag := first.Header().Get("ETag")
+			first.Header().Add("Vary", "Cookie")
+			first.Header().Add("Content-Length", "1")
+			for _, hdr := range []map[string]string{{"Accept-Encoding": "gzip"}, {"If-None-Match": etag}} {
+				rec := get(t, h, path, hdr)
+				if got := rec.Header().Values("Vary"); len(got) != 1 || got[0] != "Accept-Encoding" {
+					t.Errorf("%v: Vary = %q, want [Accept-Encoding]", hdr, got)
+				}
+				if n := len(rec.Header().Values("Content-Length")); rec.Code == 200 && n != 1 {
+					t.Errorf("%v: %d Content-Length values", hdr, n)
+				}
+			}
+		})
+	}
+	etag := get(t, h, "/feeds/zhaoqing.rss", nil).Header().Get("ETag")
+	st.add(model.Item{ID: 999, SourceID: "zhaoqing-news", Key: "new", Title: "新", Language: "zh",
+		Published: testNow, TitleEN: "New", State: model.StateReady, ReadyAt: testNow})
+	s.versionTTL = 0
+	if rec := get(t, h, "/feeds/zhaoqing.rss", map[string]string{"If-None-Match": etag}); rec.Code != http.StatusOK || rec.Header().Get("ETag") == etag {
+		t.Errorf("after a new post: %d, ETag %q (was %q), want 200 with a new ETag", rec.Code, rec.Header().Get("ETag"), etag)
+	}
+}

@@ -5,10 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/transfeed/transfeed/internal/redact"
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/transfeed/transfeed/internal/redact"
 
 	"github.com/transfeed/transfeed/feeds/syndicate"
 	"github.com/transfeed/transfeed/model"

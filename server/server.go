@@ -56,7 +56,7 @@ type StatusReader interface {
 	GetProviderState(ctx context.Context, provider string) (model.ProviderState, error)
 	DeliveryBacklogs(ctx context.Context) ([]model.DeliveryBacklog, error)
 	ListChannelStates(ctx context.Context) ([]model.ChannelState, error)
-	GetRefusedLinks(ctx context.Context, sourceID string) (store.RefusedLinks, error)
+	ListRefusedLinks(ctx context.Context) (map[string]store.RefusedLinks, error)
 }
 
 // Store is everything the server reads. *store.Store implements it.

@@ -124,6 +124,10 @@ func (s *Server) collectStatus(ctx context.Context, now time.Time) (*statusView,
 	if err != nil {
 		return nil, fmt.Errorf("server: status: sources: %w", err)
 	}
+	refused, err := s.st.ListRefusedLinks(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("server: status: refused links: %w", err)
+	}
 	byID := make(map[string]model.Source, len(stored))
 	for _, src := range stored {
 		byID[src.ID] = src
@@ -147,11 +151,7 @@ func (s *Server) collectStatus(ctx context.Context, now time.Time) (*statusView,
 			LastArticleError: st.LastArticleError, LastArticleErrorAt: timePtr(st.LastArticleErrorAt),
 			LastArticleErrorCST: s.cst(st.LastArticleErrorAt),
 		})
-		ref, err := s.st.GetRefusedLinks(ctx, c.ID)
-		if err != nil {
-			return nil, fmt.Errorf("server: status: refused links: %w", err)
-		}
-		if ref.Count > 0 {
+		if ref := refused[c.ID]; ref.Count > 0 {
 			v.Sources[len(v.Sources)-1].RefusedLinks = &refusedStatus{At: ref.At.UTC(), Count: ref.Count, Examples: ref.Examples, AtCST: s.cst(ref.At)}
 			v.Refused = true
 		}

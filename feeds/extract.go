@@ -623,6 +623,11 @@ func pageMeta(doc *goquery.Document) map[string]string {
 			label := normLabel(raw[:i])
 			if govLabels[label] {
 				rest := strings.TrimSpace(strings.TrimLeft(raw[i:], "：:"))
+				// "发布日期：2016-11-22 浏览次数： 信息来源：省发改委" in one
+				// line: the value ends where the next label starts.
+				if j := nextLabelRe.FindStringIndex(rest); j != nil {
+					rest = strings.TrimSpace(rest[:j[0]])
+				}
 				if rest != "" {
 					set(label, rest)
 					return
@@ -635,20 +640,33 @@ func pageMeta(doc *goquery.Document) map[string]string {
 			set(label, nextCellText(s))
 		}
 	})
-	// One label ("发布日期：…" under a headline) is not a metadata table;
-	// 标题/名称 count only beside other labels.
-	n := len(out)
-	if out["标题"] != "" {
-		n--
+	// One label ("发布日期：…" under a headline) is not a metadata table,
+	// nor is a byline of date and source ("发布日期：… 信息来源：…"): a
+	// table has two labels besides 标题/名称, one of them a document's own
+	// (索引号, 发布机构, 发文字号, 主题分类, …).
+	n, own := 0, false
+	for k := range out {
+		switch k {
+		case "标题", "名称":
+		case "发布日期", "信息来源":
+			n++
+		default:
+			n++
+			own = true
+		}
 	}
-	if out["名称"] != "" {
-		n--
-	}
-	if n < 2 {
+	if n < 2 || !own {
 		return nil
 	}
 	return out
 }
+
+// nextLabelRe finds the next "标签：" inside a value (a short run of Han
+// characters or letters before a colon, after a space).
+var nextLabelRe = regexp.MustCompile(`\s+[\p{Han}A-Za-z]{2,8}[：:]`)
+
+// labelStartRe matches a cell that starts with a label ("信息来源：省发改委").
+var labelStartRe = regexp.MustCompile(`^[\p{Han}A-Za-z ]{2,10}[：:]`)
 
 // nextCellText is the text of the element after s (the value cell).
 func nextCellText(s *goquery.Selection) string {
@@ -661,8 +679,8 @@ func nextCellText(s *goquery.Selection) string {
 		case html.ElementNode:
 			sel := goquery.NewDocumentFromNode(n).Selection
 			t := collapse(sel.Text())
-			if govLabels[normLabel(t)] {
-				return ""
+			if govLabels[normLabel(t)] || labelStartRe.MatchString(t) {
+				return "" // the next cell is a label of its own: no value
 			}
 			return t
 		}

@@ -23,7 +23,8 @@ package feeds
 //	        …--文化--人民网) → the body's first sentence with an ellipsis.
 //	author: feed → WeChat account (var nickname, #js_name, #post-user) →
 //	        meta author (not a number) → ContentSource / source meta →
-//	        发布机构/发文机关 → visible 来源：….
+//	        发布机构/发文机关 → visible 来源：… (unless it is only 本站原创,
+//	        转载, …) → visible 作者：….
 //	body:   full_text.selector → readability (when the selector matches
 //	        nothing and readability is on, or when no selector is set;
 //	        WeChat: #js_content) → the feed's own content.
@@ -513,7 +514,8 @@ func visibleText(doc *goquery.Document) string {
 
 var (
 	nicknameRe = regexp.MustCompile(`\bvar\s+nickname\s*=\s*(?:htmlDecode\()?\s*["']([^"']+)["']`)
-	sourceRe   = regexp.MustCompile(`(?:来源于|来源|信息来源|文章来源)\s*[:：]\s*([^\s|｜/，,；;【】\[\]（）()]{2,30})`)
+	sourceRe   = regexp.MustCompile(`(?:来源于|来源|信息来源|文章来源)\s*[:：]\s*([^\s\x{00a0}\x{3000}|｜/，,；;【】\[\]（）()]{2,30})`)
+	writerRe   = regexp.MustCompile(`(?:^|[\s\x{00a0}\x{3000}])(?:作者|撰稿|撰文)\s*[:：]\s*([^\s\x{00a0}\x{3000}|｜/，,；;【】\[\]（）()]{2,30})`)
 	digitsRe   = regexp.MustCompile(`^[\d\s\-_.]+$`)
 )
 
@@ -569,11 +571,24 @@ func pageAuthor(doc *goquery.Document, body []byte, wechat bool, gov map[string]
 	}
 	text := width.Narrow.String(visibleText(doc))
 	if m := sourceRe.FindStringSubmatch(text); m != nil {
-		if v := strings.TrimRight(m[1], "：:"); usableAuthor(v) && !strings.ContainsFunc(v, unicode.IsDigit) {
+		if v := strings.TrimRight(m[1], "：:"); usableAuthor(v) && !strings.ContainsFunc(v, unicode.IsDigit) && !provenanceWords[v] {
 			return v, "text 来源"
 		}
 	}
+	// "来源：本站原创 作者：医技药剂党支部": the source says only that the
+	// site wrote it; the writer is named.
+	if m := writerRe.FindStringSubmatch(text); m != nil {
+		if v := strings.TrimRight(m[1], "：:"); usableAuthor(v) && !strings.ContainsFunc(v, unicode.IsDigit) && !provenanceWords[v] {
+			return v, "text 作者"
+		}
+	}
 	return "", ""
+}
+
+// provenanceWords are 来源 values that say how a post came to the site,
+// not who wrote it.
+var provenanceWords = map[string]bool{
+	"本站原创": true, "本站": true, "本网": true, "本网原创": true, "原创": true, "转载": true, "网络": true, "综合": true,
 }
 
 // ---- government document metadata ----

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -129,5 +130,158 @@ func TestRealPages(t *testing.T) {
 	slices.Sort(want)
 	if !slices.Equal(files, want) {
 		t.Errorf("pages on disk %v, in expectations.json %v", files, want)
+	}
+}
+
+// realList is one saved real list page of testdata/realpages/lists: the
+// html: selectors a source would configure for it and what the page shows
+// (see testdata/realpages/lists/README.md).
+type realList struct {
+	File        string          `json:"file"`
+	URL         string          `json:"url"`
+	ContentType string          `json:"content_type"`
+	HTML        config.HTMLList `json:"html"`
+	// Posts is how many posts the page shows; LinkPattern matches each
+	// post's link (and nothing else on the page).
+	Posts       int    `json:"posts"`
+	LinkPattern string `json:"link_pattern"`
+	// First and Last are the first and last posts as the page shows them
+	// (date: the day in China time).
+	First listPost `json:"first"`
+	Last  listPost `json:"last"`
+	// CutTitles is how many posts the list itself shows with a cut title
+	// ("…超低排放改造（深度治..."; the article page's title replaces it).
+	CutTitles int `json:"cut_titles"`
+	// Detect: reading the page without selectors (by its shape) gives
+	// the same posts.
+	Detect bool `json:"detect"`
+}
+
+type listPost struct {
+	Title string `json:"title"`
+	Link  string `json:"link"`
+	Date  string `json:"date"`
+}
+
+func loadRealLists(t testing.TB) []realList {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "realpages", "lists", "lists.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lists []realList
+	if err := json.Unmarshal(b, &lists); err != nil {
+		t.Fatalf("lists.json: %v", err)
+	}
+	return lists
+}
+
+// TestRealListPages reads every saved government list page as a type: html
+// source does (with its configured selectors, and by its shape when the
+// page is detectable) and checks each post's link, title and date.
+func TestRealListPages(t *testing.T) {
+	lists := loadRealLists(t)
+	if len(lists) == 0 {
+		t.Fatal("no list pages")
+	}
+	n := NewNormalizer()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var posts, dated int
+	for _, l := range lists {
+		t.Run(l.File, func(t *testing.T) {
+			raw, err := os.ReadFile(filepath.Join("testdata", "realpages", "lists", l.File))
+			if err != nil {
+				t.Fatal(err)
+			}
+			body := DecodeToUTF8(raw, l.ContentType)
+			pattern := regexp.MustCompile(l.LinkPattern)
+			raws, err := parseHTMLList(body, l.URL, &l.HTML)
+			if err != nil {
+				t.Fatal(err)
+			}
+			src := config.Source{ID: "list", Type: "html", URL: l.URL, HTML: &l.HTML}
+			var items []model.Item
+			for _, r := range raws {
+				items = append(items, n.Normalize(src, model.China(), r, now))
+			}
+			if len(items) != l.Posts {
+				for i, it := range items {
+					t.Logf("  [%d] %q %s %v", i, it.Title, it.Link, it.Published)
+				}
+				t.Fatalf("%d posts, want %d", len(items), l.Posts)
+			}
+			day := func(it model.Item) string {
+				if it.Published.IsZero() {
+					return ""
+				}
+				return it.Published.In(model.China()).Format("2006-01-02")
+			}
+			cut := 0
+			for i, it := range items {
+				posts++
+				if !pattern.MatchString(it.Link) {
+					t.Errorf("post %d: link %s does not match %s", i, it.Link, l.LinkPattern)
+				}
+				if it.Title == "" {
+					t.Errorf("post %d (%s): no title", i, it.Link)
+				}
+				if strings.HasSuffix(it.Title, "...") || strings.HasSuffix(it.Title, "…") {
+					cut++
+				}
+				switch {
+				case it.DateUnknown || it.Published.IsZero():
+					t.Errorf("post %d (%s): no date; the page shows one beside every post", i, it.Link)
+				case it.Published.Equal(now):
+					t.Errorf("post %d (%s): dated with the fetch time", i, it.Link)
+				default:
+					dated++
+				}
+			}
+			if cut != l.CutTitles {
+				t.Errorf("%d titles cut, the page shows %d cut", cut, l.CutTitles)
+			}
+			for _, c := range []struct {
+				name string
+				it   model.Item
+				want listPost
+			}{{"first", items[0], l.First}, {"last", items[len(items)-1], l.Last}} {
+				got := listPost{Title: c.it.Title, Link: c.it.Link, Date: day(c.it)}
+				if got != c.want {
+					t.Errorf("%s post = %+v, want %+v", c.name, got, c.want)
+				}
+			}
+			if !l.Detect {
+				return
+			}
+			det, err := detectList(body, l.URL)
+			if err != nil {
+				t.Fatalf("by its shape: %v", err)
+			}
+			draws, err := parseHTMLList(body, l.URL, &det.Selectors)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want, got []string
+			for _, it := range items {
+				want = append(want, it.Link+" "+it.Title+" "+day(it))
+			}
+			for _, r := range draws {
+				it := n.Normalize(src, model.China(), r, now)
+				got = append(got, it.Link+" "+it.Title+" "+day(it))
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("by its shape (%+v):\n got %q\nwant %q", det.Selectors, got, want)
+			}
+		})
+	}
+	t.Logf("list pages: %d pages, %d posts, %d dated (%.0f%%)", len(lists), posts, dated, 100*float64(dated)/float64(max(posts, 1)))
+	files, _ := filepath.Glob(filepath.Join("testdata", "realpages", "lists", "*.html"))
+	var want []string
+	for _, l := range lists {
+		want = append(want, filepath.Join("testdata", "realpages", "lists", l.File))
+	}
+	slices.Sort(want)
+	if !slices.Equal(files, want) {
+		t.Errorf("list pages on disk %v, in lists.json %v", files, want)
 	}
 }

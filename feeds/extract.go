@@ -10,7 +10,8 @@ package feeds
 //	        = unix time) → WeChat #publish_time/#post-date → the metadata
 //	        table's 发布日期 → visible text (发布时间：2019年10月31日 23:00,
 //	        来源：… 2023-05-25, full-width digits; 成文日期 is skipped) → a
-//	        date element (<time datetime>, class publish…) → URL
+//	        date element (<time datetime>, class publish…) → a date
+//	        attribute (data-ptime, data-pubtime, …) → URL
 //	        (t20230525_, /202305/25/, /2016/11/22/) → unknown. A reading
 //	        without a time of day is refined by a later rule that gives the
 //	        same day with a time. Unknown is stored as unknown
@@ -22,7 +23,8 @@ package feeds
 //	        标题 → <title> without the site name (…_财经_腾讯网,
 //	        …--文化--人民网) → the body's first sentence with an ellipsis.
 //	author: feed → WeChat account (var nickname, #js_name, #post-user) →
-//	        meta author (not a number) → ContentSource / source meta →
+//	        meta author (not a number, not the site's own name) →
+//	        ContentSource / source meta →
 //	        发布机构/发文机关 → visible 来源：… (unless it is only 本站原创,
 //	        转载, …) → visible 作者：….
 //	body:   full_text.selector → readability (when the selector matches
@@ -408,6 +410,14 @@ func pageDate(doc *goquery.Document, pageURL string, loc *time.Location, gov map
 			return len(ev) == n
 		})
 	}
+	// A date attribute on the article's container (网易: <div id="contain"
+	// data-ptime="2019-05-17 20:02:46">).
+	for _, a := range dateAttrs {
+		if v, ok := doc.Find("[" + a + "]").First().Attr(a); ok && strings.TrimSpace(v) != "" {
+			add(v, "date attribute "+a)
+			break
+		}
+	}
 	if t, ok := dateFromURL(pageURL, loc); ok {
 		ev = append(ev, dateEvidence{t: t, rule: "url"})
 	}
@@ -425,6 +435,10 @@ func pageDate(doc *goquery.Document, pageURL string, loc *time.Location, gov map
 	}
 	return first.t, first.hasTime, first.rule
 }
+
+// dateAttrs are attributes that carry the publication time of the element
+// they sit on.
+var dateAttrs = []string{"data-ptime", "data-pubtime", "data-publish-time", "data-publishtime", "data-pubdate", "data-published"}
 
 // notPublication are the prefixes that make a "日期" label some other date
 // than the publication (成文日期 is when the document was written).
@@ -554,8 +568,9 @@ func pageAuthor(doc *goquery.Document, body []byte, wechat bool, gov map[string]
 		}
 	}
 	meta := metaValues(doc)
+	sites := siteNames(doc, meta)
 	for _, k := range []string{"author", "article:author", "og:article:author", "dc.creator"} {
-		if v := collapse(meta[k]); usableAuthor(v) {
+		if v := collapse(meta[k]); usableAuthor(v) && !isSiteName(v, sites) {
 			return v, "meta " + k
 		}
 	}
@@ -583,6 +598,38 @@ func pageAuthor(doc *goquery.Document, body []byte, wechat bool, gov map[string]
 		}
 	}
 	return "", ""
+}
+
+// siteNames are the names the page gives its site: og:site_name, the
+// SiteName meta and the segments of the <title>'s site suffix
+// ("…封闭！_网易订阅" → 网易订阅).
+func siteNames(doc *goquery.Document, meta map[string]string) []string {
+	var names []string
+	for _, k := range []string{"og:site_name", "sitename", "application-name"} {
+		if v := collapse(meta[k]); v != "" {
+			names = append(names, v)
+		}
+	}
+	t := collapse(doc.Find("title").First().Text())
+	if head := stripSiteSuffix(t); len(head) < len(t) {
+		for _, seg := range titleSepRe.Split(t[len(head):], -1) {
+			if seg = strings.TrimSpace(seg); seg != "" {
+				names = append(names, seg)
+			}
+		}
+	}
+	return names
+}
+
+// isSiteName reports whether a meta author is only the site's name (网易
+// on 网易订阅's pages): the platform, not who wrote the post.
+func isSiteName(a string, sites []string) bool {
+	for _, s := range sites {
+		if s == a || utf8.RuneCountInString(a) >= 2 && strings.HasPrefix(s, a) {
+			return true
+		}
+	}
+	return false
 }
 
 // provenanceWords are 来源 values that say how a post came to the site,

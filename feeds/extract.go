@@ -685,16 +685,32 @@ func pageMeta(doc *goquery.Document) map[string]string {
 			label := normLabel(raw[:i])
 			if govLabels[label] {
 				rest := strings.TrimSpace(strings.TrimLeft(raw[i:], "：:"))
-				// "发布日期：2016-11-22 浏览次数： 信息来源：省发改委" in one
-				// line: the value ends where the next label starts.
+				// "索引号：… 发布机构：…" or "发布日期：2016-11-22 浏览次数：
+				// 信息来源：省发改委" in one line: each value ends where the
+				// next label starts, and the later labels are read too.
+				var more string
 				if j := nextLabelRe.FindStringIndex(rest); j != nil {
-					rest = strings.TrimSpace(rest[:j[0]])
+					rest, more = strings.TrimSpace(rest[:j[0]]), rest[j[0]:]
 				}
-				if rest != "" {
-					set(label, rest)
-					return
+				if rest == "" {
+					rest = nextCellText(s)
 				}
-				set(label, nextCellText(s))
+				set(label, rest)
+				for more != "" {
+					more = strings.TrimSpace(more)
+					k := strings.IndexAny(more, "：:")
+					if k <= 0 {
+						break
+					}
+					l, v := normLabel(more[:k]), strings.TrimSpace(strings.TrimLeft(more[k:], "：:"))
+					more = ""
+					if j := nextLabelRe.FindStringIndex(v); j != nil {
+						v, more = strings.TrimSpace(v[:j[0]]), v[j[0]:]
+					}
+					if govLabels[l] {
+						set(l, v)
+					}
+				}
 				return
 			}
 		}

@@ -330,3 +330,33 @@ func TestRealListPages(t *testing.T) {
 		t.Errorf("list pages on disk %v, in lists.json %v", files, want)
 	}
 }
+
+// BenchmarkRealPages is the article stage (charset, extraction, clean-up,
+// normalisation) over the whole real-page corpus; it reports the CPU time
+// per page, which a busy machine does not inflate.
+//
+//	go test -run '^$' -bench RealPages -benchtime 20x -cpu 1 ./feeds/
+func BenchmarkRealPages(b *testing.B) {
+	pages := loadRealPages(b)
+	n := NewNormalizer()
+	var bytes int64
+	for _, p := range pages {
+		fi, err := os.Stat(filepath.Join("testdata", "realpages", p.File))
+		if err != nil {
+			b.Fatal(err)
+		}
+		bytes += fi.Size()
+	}
+	b.SetBytes(bytes)
+	done := 0
+	cpu0 := cpuTime(b)
+	for b.Loop() {
+		for _, p := range pages {
+			if it, _ := extractRealPage(b, n, p); it.ContentHTML == "" {
+				b.Fatalf("%s: no body", p.File)
+			}
+			done++
+		}
+	}
+	b.ReportMetric(float64((cpuTime(b)-cpu0).Microseconds())/1000/float64(done), "cpu-ms/page")
+}

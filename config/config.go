@@ -98,6 +98,8 @@ type RetentionConfig struct {
 	// MaxPostsPerSource keeps only the newest this many posts of each
 	// source (0: all).
 	MaxPostsPerSource int `yaml:"max_posts_per_source"`
+	// SweepEvery is how often the sweep runs (default 24h, at least 1m).
+	SweepEvery time.Duration `yaml:"sweep_every"`
 }
 
 // LimitsConfig caps what one post may hold, whatever a source sends: a

@@ -41,6 +41,7 @@ const (
 	DefaultBodyCap         = ByteSize(512 * 1000)
 	DefaultTagsCap         = 50
 	DefaultMaxCharsPerPost = 30000
+	DefaultSweepEvery      = 24 * time.Hour
 )
 
 // applyDefaults fills every key that was left out. Strings default when
@@ -88,6 +89,8 @@ func (l *loader) applyDefaults(c *Config) {
 	num("fetch.max_redirects", &c.Fetch.MaxRedirects, DefaultMaxRedirects)
 	dur("fetch.poll_timeout", &c.Fetch.PollTimeout, DefaultPollTimeout)
 	num("fetch.max_items_per_poll", &c.Fetch.MaxItemsPerPoll, DefaultMaxItemsPoll)
+
+	dur("retention.sweep_every", &c.Retention.SweepEvery, DefaultSweepEvery)
 
 	num("limits.title_chars", &c.Limits.TitleChars, DefaultTitleCap)
 	num("limits.summary_chars", &c.Limits.SummaryChars, DefaultSummaryCap)

@@ -98,6 +98,9 @@ func (l *loader) validateGeneral(c *Config) {
 	if c.Retention.MaxPostsPerSource < 0 {
 		l.add("retention.max_posts_per_source", "must not be negative (0 keeps every post)")
 	}
+	if e := c.Retention.SweepEvery; e < time.Minute {
+		l.add("retention.sweep_every", "must be at least 1m (got %s)", e)
+	}
 
 	if _, err := parseSchedule(c.Defaults.Schedule); err != nil {
 		l.add("defaults.schedule", "%v", err)

@@ -21,7 +21,8 @@
 # Other env: INGEST_MAX [100000], BASE_INGEST_MAX [10000] (the base commit's claim loop
 # is quadratic: larger base stores are made by SQL), WRK_SECONDS [10], WORK [/tmp/tf-bench-scale],
 # TF_PORT [18290], NGINX_PORT [18291], FEED_LIMIT [100], BASE_REV [""]
-# (a commit to measure too, built from `git archive`).
+# (a commit to measure too, built from `git archive`), IMPORT_ONLY [0] (1: stop after
+# each binary's import figures; wrk and nginx are then not needed).
 # Needs: go, curl, jq, wrk, nginx, sqlite3, /usr/bin/time (Debian: apt-get install -y
 # wrk nginx-light sqlite3 time jq curl). Nothing leaves 127.0.0.1; every process it
 # starts is stopped by pid.
@@ -37,7 +38,10 @@ FEED_LIMIT=${FEED_LIMIT:-100}
 BASE_REV=${BASE_REV:-}
 BASE_INGEST_MAX=${BASE_INGEST_MAX:-10000}
 
-for tool in curl jq wrk nginx sqlite3; do
+IMPORT_ONLY=${IMPORT_ONLY:-0}
+tools="curl jq sqlite3"
+[ "$IMPORT_ONLY" = 1 ] || tools="$tools wrk nginx"
+for tool in $tools; do
 	command -v "$tool" >/dev/null || {
 		echo "bench-scale: $tool is missing (apt-get install -y wrk nginx-light sqlite3 jq curl)" >&2
 		exit 1
@@ -242,10 +246,12 @@ for entry in "${BINS[@]}"; do
 			/usr/bin/time -v -o "$dir/time.import" "$bin" once -config "$dir/config.yaml" >"$dir/once.import.out" 2>&1
 			secs=$(secs_of "$dir/time.import")
 			stored=$(sqlite3 "$dir/data/transfeed.db" "SELECT COUNT(*) FROM items")
-			echo "$name $size import: $stored posts in $secs s = $(awk -v n="$stored" -v s="$secs" 'BEGIN { printf "%.0f", n / s }') posts/s, peak RSS $(($(peak_rss_kb "$dir/time.import") / 1024)) MB" |
+			echo "$name $size import: $stored posts in $secs s = $(awk -v n="$stored" -v s="$secs" 'BEGIN { printf "%.0f", n / s }') posts/s, peak RSS $(($(peak_rss_kb "$dir/time.import") / 1024)) MB, load $(load)" |
 				tee "$WORK/figures.$name.$size"
 			ingested=$size
+			[ "$IMPORT_ONLY" = 1 ] && continue
 		else
+			[ "$IMPORT_ONLY" = 1 ] && continue
 			# Made by SQL from the largest ingested store (same stand-in keeps serving it).
 			cp -r "$dir" "$WORK/$name-$size.tmp"
 			rm -rf "$WORK/$name-$size" && mv "$WORK/$name-$size.tmp" "$WORK/$name-$size"

@@ -79,8 +79,8 @@ func hotQueries(d dialect) []hotQuery {
 		{"claim deliveries", claimDeliveriesQuery, []any{now, now, now, 16}, "deliveries_state_created"},
 		{"get item (/posts/{id})", `SELECT ` + itemColumns + ` FROM items WHERE id = ?`, []any{int64(42)}, "INTEGER PRIMARY KEY"},
 		{"retention: a source's Nth newest post", retentionBoundaryQuery, []any{src(7), 99}, "items_source_published"},
-		{"retention: a batch of a source's old posts", retentionAgeQuery, []any{src(7), now - 3600000*24*7, 100}, "items_source_published"},
-		{"retention: old posts kept for pending deliveries", retentionPendingCount, []any{src(7), now - 3600000*24*7}, "items_source_published"},
+		{"retention: a batch of a source's old posts", retentionAgeQuery, []any{src(7), now - 3600000*24*7, 100}, "items_ready_source_published"},
+		{"retention: what a sweep kept", retentionKeptQuery, []any{src(7), now - 3600000*24*7}, "items_source_published"},
 	}
 }
 

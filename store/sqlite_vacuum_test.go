@@ -29,7 +29,9 @@ func TestSQLiteSweepGivesSpaceBack(t *testing.T) {
 		items = append(items, model.Item{Key: fmt.Sprintf("k%d", i), ContentHash: "h", ContentHTML: body,
 			Published: now.Add(-time.Duration(i) * time.Hour), BackfillRank: -1})
 	}
-	if _, err := s.UpsertItems(ctx, "src", items, now); err != nil {
+	// Stored ready: a sweep deletes only ready posts.
+	ready := store.UpsertOptions{Ready: func(model.Item) (model.Translation, []string, bool) { return model.Translation{}, nil, true }}
+	if _, err := s.UpsertItemsWith(ctx, "src", items, now, ready); err != nil {
 		t.Fatal(err)
 	}
 	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")

@@ -9,13 +9,13 @@ import (
 	"github.com/transfeed/transfeed/store"
 )
 
-// Retention sweeps (retention.max_age, retention.max_posts_per_source).
+// Retention sweeps (retention.max_age, retention.max_posts_per_source,
+// every retention.sweep_every).
 const (
-	// sweepEvery is how often the store is swept.
-	sweepEvery = 24 * time.Hour
-	// sweepCheck is how often the loop looks whether a sweep is due (the
-	// time of the last sweep is in the store, so a restart does not sweep
-	// again, and one instance of several sweeps).
+	// sweepCheck is how often, at most, the loop looks whether a sweep is
+	// due (the time of the last sweep is in the store, so a restart does
+	// not sweep again, and one instance of several sweeps); more often when
+	// retention.sweep_every is shorter.
 	sweepCheck = time.Hour
 	// sweepLease is how long the instance sweeping holds the sweep.
 	sweepLease = 30 * time.Minute
@@ -28,12 +28,22 @@ func (w *Worker) retention() store.Retention {
 	return store.Retention{MaxAge: w.cfg.Retention.MaxAge, MaxPostsPerSource: w.cfg.Retention.MaxPostsPerSource}
 }
 
-// retentionLoop sweeps the store once a day while ctx lasts (nothing when
-// retention keeps everything). The first check is a minute after start.
+// sweepEvery is retention.sweep_every (24 h when unset).
+func (w *Worker) sweepEvery() time.Duration {
+	if e := w.cfg.Retention.SweepEvery; e > 0 {
+		return e
+	}
+	return 24 * time.Hour
+}
+
+// retentionLoop sweeps the store every retention.sweep_every while ctx
+// lasts (nothing when retention keeps everything). The first check is a
+// minute after start.
 func (w *Worker) retentionLoop(ctx context.Context) {
 	if !w.retention().Enabled() {
 		return
 	}
+	check := min(sweepCheck, w.sweepEvery())
 	t := time.NewTimer(time.Minute)
 	defer t.Stop()
 	for {
@@ -45,12 +55,12 @@ func (w *Worker) retentionLoop(ctx context.Context) {
 		if _, _, err := w.SweepIfDue(ctx); err != nil && ctx.Err() == nil {
 			w.log.Warn("retention sweep failed; trying again later", slog.Any("error", err))
 		}
-		t.Reset(sweepCheck)
+		t.Reset(check)
 	}
 }
 
 // SweepIfDue applies the retention policy when the last sweep (of any
-// instance sharing the store) is a day old or more, under a leader lease
+// instance sharing the store) is retention.sweep_every old or more, under a leader lease
 // so that two instances never sweep at once. It reports whether it swept.
 func (w *Worker) SweepIfDue(ctx context.Context) (store.SweepResult, bool, error) {
 	pol := w.retention()
@@ -62,7 +72,7 @@ func (w *Worker) SweepIfDue(ctx context.Context) (store.SweepResult, bool, error
 	if err != nil {
 		return store.SweepResult{}, false, fmt.Errorf("worker: retention: %w", err)
 	}
-	if t, err := time.Parse(time.RFC3339, last); err == nil && now.Sub(t) < sweepEvery {
+	if t, err := time.Parse(time.RFC3339, last); err == nil && now.Sub(t) < w.sweepEvery() {
 		return store.SweepResult{}, false, nil
 	}
 	ok, err := w.st.ClaimLeader(ctx, leaseSweep, w.owner, now, sweepLease)
@@ -84,10 +94,11 @@ func (w *Worker) SweepIfDue(ctx context.Context) (store.SweepResult, bool, error
 	if err != nil {
 		return res, true, fmt.Errorf("worker: retention: %w", err)
 	}
-	if err := w.st.SetMeta(ctx, metaLastSweep, now.UTC().Format(time.RFC3339)); err != nil {
+	if err := w.st.SetMeta(ctx, metaLastSweep, now.UTC().Format(time.RFC3339Nano)); err != nil {
 		return res, true, fmt.Errorf("worker: retention: %w", err)
 	}
 	w.log.Info("retention sweep", slog.Int64("posts_deleted", res.Items), slog.Int64("deliveries_deleted", res.Deliveries),
-		slog.Int64("kept_for_pending_deliveries", res.Kept), slog.Duration("took", time.Since(start)))
+		slog.Int64("kept_for_pending_deliveries", res.Kept), slog.Int64("kept_not_ready", res.NotReady),
+		slog.Duration("took", time.Since(start)))
 	return res, true, nil
 }

@@ -23,7 +23,8 @@ import (
 )
 
 // PollStore is what polling needs: sources' history, their poll leases,
-// and storing what a poll found.
+// storing what a poll found, and the retention boundary below which it
+// stores nothing.
 type PollStore interface {
 	SyncSources(ctx context.Context, ids map[string]string) error
 	GetSource(ctx context.Context, id string) (model.Source, error)
@@ -34,6 +35,7 @@ type PollStore interface {
 	KnownKeys(ctx context.Context, sourceID string, keys []string) (map[string]string, error)
 	UpsertItemsWith(ctx context.Context, sourceID string, items []model.Item, now time.Time, opt store.UpsertOptions) (store.UpsertResult, error)
 	SetRefusedLinks(ctx context.Context, sourceID string, r store.RefusedLinks) error
+	RetentionBoundary(ctx context.Context, sourceID string, p store.Retention, now time.Time) (time.Time, error)
 }
 
 // TranslateStore is what the translation stage needs: claims of posts to
@@ -181,6 +183,9 @@ type PollReport struct {
 	// Waiting is the number of new posts left for the next polls
 	// (fetch.max_items_per_poll).
 	Waiting int
+	// TooOld counts the posts the source listed that were published before
+	// the retention boundary: neither stored nor updated.
+	TooOld int
 }
 
 func (r PollReport) String() string {
@@ -189,6 +194,9 @@ func (r PollReport) String() string {
 		s := fmt.Sprintf("%-24s %-13s new=%d updated=%d items=%d", r.Source, r.Status, r.New, r.Updated, r.Items)
 		if r.Waiting > 0 {
 			s += fmt.Sprintf(" waiting=%d (fetch.max_items_per_poll; stored by the next polls)", r.Waiting)
+		}
+		if r.TooOld > 0 {
+			s += fmt.Sprintf(" too_old=%d (older than retention keeps; not stored)", r.TooOld)
 		}
 		if r.Refused > 0 {
 			s += fmt.Sprintf(" refused_links=%d (non-public addresses; see /status)", r.Refused)
@@ -332,7 +340,12 @@ func (w *Worker) pollSource(ctx context.Context, src config.Source, onlyIfDue bo
 		if !prev.PolledOnce {
 			rankBackfill(res.Items)
 		}
-		items, backlog, err := w.newAndChanged(wctx, src.ID, res.Items)
+		kept, tooOld, err := w.withinRetention(wctx, src.ID, res.Items, now)
+		if err != nil {
+			pr.Status, pr.Error = model.PollError, err.Error()
+			break
+		}
+		items, backlog, err := w.newAndChanged(wctx, src.ID, kept)
 		if err != nil {
 			pr.Status, pr.Error = model.PollError, err.Error()
 			break
@@ -358,6 +371,7 @@ func (w *Worker) pollSource(ctx context.Context, src config.Source, onlyIfDue bo
 		rep.New, rep.Updated, rep.Items, rep.Refused = len(up.New), len(up.Updated), len(res.Items), len(res.Refused)
 		rep.Deferred = res.Deferred
 		rep.Waiting = backlog
+		rep.TooOld = tooOld
 		if len(up.New)+len(up.Updated) > len(up.Ready) {
 			w.Wake()
 		}
@@ -474,6 +488,31 @@ func (w *Worker) nextPoll(src config.Source, now time.Time, errs int, retryAfter
 		next = ra
 	}
 	return next
+}
+
+// withinRetention drops the items published before the source's retention
+// boundary (retention.max_age, retention.max_posts_per_source) and says how
+// many it dropped. The sweep deletes such a post, so storing it would bring
+// it back as new after every sweep, and push it to Telegram again; an edit
+// of one would be translated again only to be deleted. Posts without a date
+// are kept (they are dated by their first poll).
+func (w *Worker) withinRetention(ctx context.Context, sourceID string, items []model.Item, now time.Time) ([]model.Item, int, error) {
+	pol := w.retention()
+	if !pol.Enabled() || len(items) == 0 {
+		return items, 0, nil
+	}
+	boundary, err := w.st.RetentionBoundary(ctx, sourceID, pol, now)
+	if err != nil || boundary.IsZero() {
+		return items, 0, err
+	}
+	kept := make([]model.Item, 0, len(items))
+	for _, it := range items {
+		if !it.Published.IsZero() && it.Published.Before(boundary) {
+			continue
+		}
+		kept = append(kept, it)
+	}
+	return kept, len(items) - len(kept), nil
 }
 
 // newAndChanged drops the items stored with the same content hash (nothing

@@ -575,12 +575,12 @@ func TestSweepIfDue(t *testing.T) {
 	now := time.Date(2023, 6, 10, 0, 0, 0, 0, time.UTC) // items(…) are from 2023-05-25
 	f := &fakeFetcher{results: []func(feeds.Validators) (*feeds.PollResult, error){ok(items(3, "a"), `"v1"`)}}
 	w := newTestWorker(t, cfg, st, f, &now, Deps{Owner: "me"})
-	if rep := w.PollSource(t.Context(), cfg.Sources[0]); rep.New != 3 {
-		t.Fatalf("poll: %+v", rep)
-	}
+	// Stored before retention was set (a poll now stores none of them),
+	// and ready: a sweep deletes only ready posts.
 	fresh := items(1, "fresh")
 	fresh[0].Published = now.Add(-time.Hour)
-	if _, err := st.UpsertItems(t.Context(), "src", fresh, now); err != nil {
+	ready := store.UpsertOptions{Ready: func(model.Item) (model.Translation, []string, bool) { return model.Translation{}, nil, true }}
+	if _, err := st.UpsertItemsWith(t.Context(), "src", append(items(3, "a"), fresh...), now, ready); err != nil {
 		t.Fatal(err)
 	}
 	res, swept, err := w.SweepIfDue(t.Context())
@@ -598,5 +598,124 @@ func TestSweepIfDue(t *testing.T) {
 	now = now.Add(time.Hour)
 	if _, swept, err := w.SweepIfDue(t.Context()); err != nil || !swept {
 		t.Errorf("sweep a day later = %v, %v; want swept", swept, err)
+	}
+}
+
+// TestPollStoresNothingRetentionWouldDelete: a feed that still lists posts
+// the sweep deleted (or would delete) does not bring them back as new, so
+// they are not pushed again.
+func TestPollStoresNothingRetentionWouldDelete(t *testing.T) {
+	base := time.Date(2023, 5, 25, 15, 31, 0, 0, time.UTC) // items(…): a-0 at base, a-i i hours before
+	cases := []struct {
+		name      string
+		retention string
+		now       time.Time
+		// first poll; the sweep after it (every delivery sent); second poll
+		// (same list) 20 minutes later.
+		new1, tooOld1 int
+		swept         int64
+		tooOld2       int
+		wantKeys      []string
+	}{
+		{name: "keep everything", retention: "", now: base.Add(30 * time.Minute),
+			new1: 5, wantKeys: []string{"a-0", "a-1", "a-2", "a-3", "a-4"}},
+		{name: "max_age: older posts are never stored", retention: "max_age: 2h", now: base.Add(30 * time.Minute),
+			new1: 2, tooOld1: 3, tooOld2: 3, wantKeys: []string{"a-0", "a-1"}},
+		{name: "max_age: a post that ages out between polls is not stored again", retention: "max_age: 2h",
+			now: base.Add(1*time.Hour + 50*time.Minute), new1: 1, tooOld1: 4, swept: 0, tooOld2: 5, wantKeys: []string{"a-0"}},
+		{name: "max_posts_per_source: the sweep's cut is the poll's", retention: "max_posts_per_source: 2", now: base.Add(30 * time.Minute),
+			new1: 5, swept: 3, tooOld2: 3, wantKeys: []string{"a-0", "a-1"}},
+		{name: "both", retention: "{ max_age: 4h, max_posts_per_source: 2 }", now: base.Add(30 * time.Minute),
+			new1: 4, tooOld1: 1, swept: 2, tooOld2: 3, wantKeys: []string{"a-0", "a-1"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			extra := ""
+			if c.retention != "" {
+				extra = "retention: " + c.retention + "\n"
+				if !strings.HasPrefix(c.retention, "{") {
+					extra = "retention: { " + c.retention + " }\n"
+				}
+			}
+			cfg := testConfig(t, extra)
+			st := openStore(t)
+			now := c.now
+			f := &fakeFetcher{results: []func(feeds.Validators) (*feeds.PollResult, error){ok(items(5, "a"), `"v1"`), ok(items(5, "a"), `"v2"`)}}
+			w := newTestWorker(t, cfg, st, f, &now, Deps{Owner: "me", Route: func(model.Item) []string { return []string{"@c"} }})
+			rep := w.PollSource(t.Context(), cfg.Sources[0])
+			if rep.Status != model.PollOK || rep.New != c.new1 || rep.TooOld != c.tooOld1 {
+				t.Fatalf("first poll: %+v, want new=%d too_old=%d", rep, c.new1, c.tooOld1)
+			}
+			ds, err := st.ClaimDeliveries(t.Context(), "sender", now, 100, time.Minute)
+			if err != nil || len(ds) != c.new1 {
+				t.Fatalf("deliveries after the first poll = %d, %v; want %d", len(ds), err, c.new1)
+			}
+			for _, d := range ds {
+				if err := st.MarkDelivered(t.Context(), d.ID, 1, now); err != nil {
+					t.Fatal(err)
+				}
+			}
+			res, _, err := w.SweepIfDue(t.Context())
+			if err != nil || res.Items != c.swept {
+				t.Fatalf("sweep = %+v, %v; want %d deleted", res, err, c.swept)
+			}
+			now = now.Add(20 * time.Minute)
+			rep = w.PollSource(t.Context(), cfg.Sources[0])
+			if rep.Status != model.PollOK || rep.New != 0 || rep.TooOld != c.tooOld2 {
+				t.Errorf("second poll: %+v, want new=0 too_old=%d", rep, c.tooOld2)
+			}
+			if ds, err := st.ClaimDeliveries(t.Context(), "sender", now, 100, time.Minute); err != nil || len(ds) != 0 {
+				t.Errorf("deliveries after the second poll = %d, %v; want none (nothing pushed twice)", len(ds), err)
+			}
+			got, err := st.ListItems(t.Context(), store.ItemQuery{Limit: 10})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var keys []string
+			for _, it := range got {
+				keys = append(keys, it.Key)
+			}
+			if strings.Join(keys, " ") != strings.Join(c.wantKeys, " ") {
+				t.Errorf("stored %v, want %v", keys, c.wantKeys)
+			}
+		})
+	}
+}
+
+func TestSweepEvery(t *testing.T) {
+	cases := []struct {
+		name      string
+		retention string
+		// sweeps after 0, 59 s, 61 s, 23 h and 24 h past the first.
+		want []bool
+	}{
+		{"default: daily", "retention: { max_age: 240h }\n", []bool{true, false, false, false, true}},
+		{"every minute", "retention: { max_age: 240h, sweep_every: 1m }\n", []bool{true, false, true, true, true}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := testConfig(t, c.retention)
+			st := openStore(t)
+			start := time.Date(2023, 6, 10, 0, 0, 0, 0, time.UTC)
+			now := start
+			w := newTestWorker(t, cfg, st, &fakeFetcher{}, &now, Deps{Owner: "me"})
+			last := start
+			for i, at := range []time.Duration{0, 59 * time.Second, 61 * time.Second, 23 * time.Hour, 24 * time.Hour} {
+				now = last.Add(at)
+				if i == 0 {
+					now = start
+				}
+				_, swept, err := w.SweepIfDue(t.Context())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if swept != c.want[i] {
+					t.Errorf("check %d (%s after the last sweep): swept %v, want %v", i, now.Sub(last), swept, c.want[i])
+				}
+				if swept {
+					last = now
+				}
+			}
+		})
 	}
 }

@@ -73,8 +73,14 @@ func (f *farm) count(src *source, t time.Time) int {
 	return n
 }
 
-// published is when post k of src appeared.
+// published is the pubDate of post k of src: when it appeared, less
+// Options.PubLag.
 func (f *farm) published(src *source, k int) time.Time {
+	return f.appeared(src, k).Add(-f.s.opts.PubLag)
+}
+
+// appeared is when post k of src appeared.
+func (f *farm) appeared(src *source, k int) time.Time {
 	o := f.s.opts
 	if k < o.InitialPost {
 		return f.s.start.Add(-time.Duration(o.InitialPost-k) * time.Hour).Truncate(time.Second)

@@ -26,6 +26,10 @@ type Options struct {
 	Sources     int           // number of sources, /src/0.xml … /src/{Sources-1}.xml
 	InitialPost int           // posts each source has at start (0 = default 5)
 	NewEvery    time.Duration // each source gains a post every NewEvery (0 = never)
+	// PubLag is subtracted from every post's pubDate: a post appears in
+	// its feed PubLag after the date it says it was published, so posts
+	// reach an age limit (retention.max_age) minutes after they appear.
+	PubLag time.Duration
 	FeedItems   int           // newest posts per feed (default 20)
 	FailRate    float64       // fraction of feed requests answering 500/502/503
 	TimeoutRate float64       // fraction of feed requests that stall for Stall
@@ -63,6 +67,9 @@ func (o *Options) defaults() error {
 	}
 	if o.InitialPost < 0 || o.FeedItems < 0 {
 		return errors.New("standin: negative initial posts or feed items")
+	}
+	if o.PubLag < 0 {
+		return errors.New("standin: negative pub lag")
 	}
 	if o.InitialPost == 0 {
 		o.InitialPost = 5

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -486,5 +487,50 @@ func TestGenerateConfigValidates(t *testing.T) {
 	}
 	if err := GenerateConfig(io.Discard, ConfigOptions{Sources: 1, Base: "not a url"}); err == nil {
 		t.Error("bad base accepted")
+	}
+}
+
+// TestPubLag: with -pub-lag a post's pubDate is that long before it
+// appears; which posts a feed carries does not change.
+func TestPubLag(t *testing.T) {
+	tests := []struct {
+		name string
+		lag  time.Duration
+	}{
+		{"no lag", 0},
+		{"57 minutes", 57 * time.Minute},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, ts, c := newTestServer(t, Options{Sources: 1, InitialPost: 1, NewEvery: time.Minute, PubLag: tt.lag})
+			start := c.now()
+			c.add(2 * time.Minute)
+			_, body := get(t, ts.URL+"/src/0.xml", nil)
+			f := parseFeed(t, body)
+			posts := s.PublishedPosts()
+			if len(f.Items) != len(posts) || len(posts) < 3 {
+				t.Fatalf("feed has %d items, /published %d; want the same, at least 3", len(f.Items), len(posts))
+			}
+			for _, p := range posts {
+				// Post 0 is the initial one (an hour before start); post k ≥ 1
+				// appears at start + offset + (k-1) minutes.
+				var k int
+				if _, err := fmt.Sscanf(p.GUID, "src-0-post-%d", &k); err != nil {
+					t.Fatal(err)
+				}
+				appeared := start.Add(-time.Hour)
+				if k > 0 {
+					appeared = start.Add(s.farm.sources[0].offset + time.Duration(k-1)*time.Minute)
+				}
+				if want := appeared.Add(-tt.lag); !p.Published.Equal(want) {
+					t.Errorf("%s: published %v, want %v", p.GUID, p.Published, want)
+				}
+				for _, it := range f.Items {
+					if it.GUID == p.GUID && !it.PublishedParsed.Equal(p.Published.Truncate(time.Second)) {
+						t.Errorf("%s: pubDate %v, want %v", p.GUID, it.PublishedParsed, p.Published.Truncate(time.Second))
+					}
+				}
+			}
+		})
 	}
 }

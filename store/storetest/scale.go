@@ -30,6 +30,8 @@ func scaleTests() []struct {
 		{"ListReadyMerged", testListReadyMerged},
 		{"Sweep", testSweep},
 		{"SweepBatches", testSweepBatches},
+		{"SweepKeepsUnfinished", testSweepKeepsUnfinished},
+		{"RetentionBoundary", testRetentionBoundary},
 		{"DeliveryCounters", testDeliveryCounters},
 	}
 }
@@ -254,9 +256,15 @@ func testSweep(t *testing.T, s *store.Store) {
 		res := upsert(t, s, "b", now, item(fmt.Sprintf("b%d", i), "h", now.Add(-time.Duration(50+i)*day)))
 		bIDs = append(bIDs, res.New[0])
 	}
-	// a8 (8 days old) waits for a delivery; a9 was sent; b19 failed.
+	// a8 (8 days old) waits for a delivery; a9 was sent; b19 failed; a10
+	// is still new (not ready: kept); the others are ready without channels.
 	for _, id := range []int64{aIDs[7], aIDs[8], bIDs[19]} {
 		if err := s.MarkReady(ctx, id, model.Translation{}, []string{"@c"}, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, id := range append(slices.Clone(aIDs[:7]), bIDs[:19]...) {
+		if err := s.MarkReady(ctx, id, model.Translation{}, nil, now); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -290,10 +298,11 @@ func testSweep(t *testing.T, s *store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// a: older than 7 days are a8, a9, a10 (a8 kept: pending); newest 5 are
-	// a1…a5, so a6, a7 go too. b: all older than 7 days, none pending.
-	if res.Items != 4+20 || res.Deliveries != 2 || res.Kept != 1 {
-		t.Errorf("sweep = %+v, want 24 items, 2 deliveries, 1 kept", res)
+	// a: older than 7 days are a8, a9, a10 (a8 kept: pending; a10 kept:
+	// not ready); newest 5 are a1…a5, so a6, a7 go too. b: all older than
+	// 7 days, none pending.
+	if want := (store.SweepResult{Items: 3 + 20, Deliveries: 2, Kept: 1, NotReady: 1}); res != want {
+		t.Errorf("sweep = %+v, want %+v", res, want)
 	}
 	left, err := s.ListItems(ctx, store.ItemQuery{Limit: 100})
 	if err != nil {
@@ -303,7 +312,7 @@ func testSweep(t *testing.T, s *store.Store) {
 	for _, it := range left {
 		keys = append(keys, it.Key)
 	}
-	if diff := cmp.Diff([]string{"a1", "a2", "a3", "a4", "a5", "a8"}, keys); diff != "" {
+	if diff := cmp.Diff([]string{"a1", "a2", "a3", "a4", "a5", "a8", "a10"}, keys); diff != "" {
 		t.Errorf("left after sweep (-want +got):\n%s", diff)
 	}
 	bl, err := s.DeliveryBacklogs(ctx)
@@ -325,11 +334,11 @@ func testSweep(t *testing.T, s *store.Store) {
 	for _, src := range srcs {
 		counts[src.ID] = src.ItemCount
 	}
-	if counts["a"] != 6 || counts["b"] != 0 {
-		t.Errorf("item counts after sweep = %v, want a:6 b:0", counts)
+	if counts["a"] != 7 || counts["b"] != 0 {
+		t.Errorf("item counts after sweep = %v, want a:7 b:0", counts)
 	}
-	if v := feedVersion(t, s); v.Version <= vBefore.Version || v.Ready != 1 {
-		t.Errorf("feed version after sweep %+v (before %+v): want it grown, 1 ready (a8)", v, vBefore)
+	if v := feedVersion(t, s); v.Version <= vBefore.Version || v.Ready != 6 {
+		t.Errorf("feed version after sweep %+v (before %+v): want it grown, 6 ready (a1…a5, a8)", v, vBefore)
 	}
 	// Once sent, the kept post goes in the next sweep; a second sweep
 	// otherwise finds nothing.
@@ -341,8 +350,8 @@ func testSweep(t *testing.T, s *store.Store) {
 		t.Fatal(err)
 	}
 	res, err = s.Sweep(ctx, store.Retention{MaxAge: 7 * day, MaxPostsPerSource: 5}, now)
-	if err != nil || res.Items != 1 || res.Deliveries != 1 || res.Kept != 0 {
-		t.Errorf("second sweep = %+v, %v; want a8 and its delivery", res, err)
+	if want := (store.SweepResult{Items: 1, Deliveries: 1, NotReady: 1}); err != nil || res != want {
+		t.Errorf("second sweep = %+v, %v; want %+v (a8 and its delivery; a10 still new)", res, err, want)
 	}
 }
 
@@ -353,7 +362,7 @@ func testSweepBatches(t *testing.T, s *store.Store) {
 	for i := range 57 {
 		batch = append(batch, item(fmt.Sprintf("k%02d", i), "h", now.Add(-time.Duration(i+1)*time.Hour)))
 	}
-	upsert(t, s, "src", now, batch...)
+	upsertReady(t, s, "src", now, batch...)
 	res, err := s.Sweep(ctx, store.Retention{MaxPostsPerSource: 10, Batch: 7}, now)
 	if err != nil || res.Items != 47 {
 		t.Fatalf("sweep = %+v, %v; want 47 deleted in batches of 7", res, err)

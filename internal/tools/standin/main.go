@@ -45,6 +45,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Uint64Var(&o.Seed, "seed", 1, "seed of every random choice")
 	fs.IntVar(&o.InitialPost, "initial-posts", 5, "posts each source has at start")
 	fs.DurationVar(&o.NewEvery, "new-every", time.Minute, "each source gains a post every D (0 = never)")
+	fs.DurationVar(&o.PubLag, "pub-lag", 0, "posts' pubDate is D before they appear (posts reach retention.max_age sooner)")
 	fs.IntVar(&o.FeedItems, "feed-items", 20, "newest posts in each feed")
 	fs.Float64Var(&o.FailRate, "fail-rate", 0, "fraction of feed requests answering 500/502/503")
 	fs.Float64Var(&o.TimeoutRate, "timeout-rate", 0, "fraction of feed requests that stall for -stall (then 504) unless the client hangs up")

@@ -179,3 +179,28 @@ func TestSearchPlan(t *testing.T) {
 		}
 	}
 }
+
+// TestGrowForBench: the benchmark's copies are found as the originals are.
+func TestGrowForBench(t *testing.T) {
+	for name, s := range engines(t) {
+		t.Run(name, func(t *testing.T) {
+			ids := storetest.LoadCorpus(t, s)
+			before := len(searchIDs(t, s, "大湾区"))
+			if err := s.GrowForBench(t.Context(), 3*len(ids), t.Logf); err != nil {
+				t.Fatal(err)
+			}
+			for query, n := range map[string]int{"大湾区": 3 * before, `"area bay"`: 0} {
+				if got := searchIDs(t, s, query); len(got) != n {
+					t.Errorf("%s finds %d posts, want %d", query, len(got), n)
+				}
+			}
+			// The copies are new posts: a write still indexes them.
+			if err := s.SetItemState(t.Context(), ids["gba-rail"], "new"); err != nil {
+				t.Fatal(err)
+			}
+			if got := len(searchIDs(t, s, "大湾区")); got != 3*before-1 {
+				t.Errorf("after a post left: %d found, want %d", got, 3*before-1)
+			}
+		})
+	}
+}

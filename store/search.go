@@ -437,8 +437,15 @@ func (s *Store) flushSearch(ctx context.Context, tx *sql.Tx) (int, error) {
 	if len(ids) == 0 {
 		return 0, nil
 	}
-	for start := 0; start < len(ids); start += maxInList {
-		if err := s.indexPosts(ctx, tx, ids[start:min(start+maxInList, len(ids))]); err != nil {
+	// PostgreSQL indexes the whole batch at once: the vocabulary gets one
+	// sorted insert per transaction, so that two writers adding the same
+	// new terms never wait on each other in a cycle.
+	chunk := maxInList
+	if s.d.name == DriverPostgres {
+		chunk = len(ids)
+	}
+	for start := 0; start < len(ids); start += chunk {
+		if err := s.indexPosts(ctx, tx, ids[start:min(start+chunk, len(ids))]); err != nil {
 			return 0, err
 		}
 	}

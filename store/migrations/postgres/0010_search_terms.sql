@@ -4,7 +4,8 @@
 -- TOASTed, incompressible and 160 % of the rest of the database. Now:
 --
 -- search_terms is the vocabulary: one row per term internal/fulltext ever
--- indexed (stemmed English words, Han character pairs), numbered.
+-- indexed (stemmed English words, Han character pairs), numbered. A term
+-- is never removed: one that no post holds any more costs its row only.
 --
 -- item_search.terms is the sorted set of a ready post's term ids: every
 -- term of its title and body as its id, and every term of its title once

@@ -679,7 +679,7 @@ func benchItems() []model.Item {
 	var out []model.Item
 	for i := range 50 {
 		out = append(out, model.Item{
-			ID: int64(i + 1), SourceID: "zhaoqing-news", Title: "许晓雄率队赴深圳开展招商考察活动", Language: "zh",
+			ID: int64(i + 1), SourceID: "zhaoqing-news", Key: fmt.Sprint("k", i), Title: "许晓雄率队赴深圳开展招商考察活动", Language: "zh",
 			Published:     base.Add(time.Duration(i) * time.Hour),
 			ContentHTML:   strings.Repeat("<p>市委书记许晓雄率队赴深圳开展招商考察活动。</p>", 8),
 			TitleEN:       "Xu Xiaoxiong led a team to Shenzhen",

@@ -144,8 +144,14 @@ func (c *renderCache) put(key string, r *rendered) {
 
 // newRendered compresses body and fills the header values.
 func newRendered(body []byte, contentType, cacheControl string, lastModified time.Time) (*rendered, error) {
+	return newRenderedLevel(body, gzip.BestCompression, contentType, cacheControl, lastModified)
+}
+
+// newRenderedLevel is newRendered with a gzip level: pages kept for a
+// second are not worth the best compression's time.
+func newRenderedLevel(body []byte, level int, contentType, cacheControl string, lastModified time.Time) (*rendered, error) {
 	var gz bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+	zw, err := gzip.NewWriterLevel(&gz, level)
 	if err != nil {
 		return nil, fmt.Errorf("server: gzip: %w", err)
 	}

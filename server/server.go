@@ -107,6 +107,8 @@ type Server struct {
 	verMu      sync.Mutex
 	versions   map[string]memoVersion
 	versionTTL time.Duration
+	// statusTTL is how long a rendered /status is reused (0: never).
+	statusTTL time.Duration
 	// verLoads lets one version load per feed run at a time: requests
 	// arriving meanwhile wait for its answer instead of asking the store too.
 	verLoads singleflight.Group
@@ -183,6 +185,7 @@ func New(cfg *config.Config, st Store, reg *prometheus.Registry, logger *slog.Lo
 		cache:      newRenderCache(maxCacheEntries, maxCacheBytes),
 		versions:   map[string]memoVersion{},
 		versionTTL: versionTTL,
+		statusTTL:  statusTTL,
 		metrics:    m,
 		started:    time.Now().UTC(),
 		now:        time.Now,

@@ -39,6 +39,7 @@ func newTestServer(t testing.TB) (*Server, *testStore) {
 		t.Fatal(err)
 	}
 	s.now = func() time.Time { return testNow }
+	s.statusTTL = 0 // the clock stands still: /status would never change
 	return s, st
 }
 
@@ -885,5 +886,57 @@ func TestSharedHeaderValues(t *testing.T) {
 	s.versionTTL = 0
 	if rec := get(t, h, "/feeds/zhaoqing.rss", map[string]string{"If-None-Match": etag}); rec.Code != http.StatusOK || rec.Header().Get("ETag") == etag {
 		t.Errorf("after a new post: %d, ETag %q (was %q), want 200 with a new ETag", rec.Code, rec.Header().Get("ETag"), etag)
+	}
+}
+
+// TestStatusRenderedOncePerTTL: within statusTTL /status is the same
+// rendering (HTML and JSON each); once the clock passes it, a new poll
+// shows.
+func TestStatusRenderedOncePerTTL(t *testing.T) {
+	s, st := newTestServer(t)
+	clock := testNow
+	s.now = func() time.Time { return clock }
+	s.statusTTL = time.Second
+	polls := func(path string) string {
+		rec := get(t, s.Handler(), path, map[string]string{"Accept-Encoding": "gzip"})
+		if rec.Code != http.StatusOK || rec.Header().Get("Content-Encoding") != "gzip" || rec.Header().Get("Cache-Control") != "no-store" {
+			t.Fatalf("%s: %d, headers %v", path, rec.Code, rec.Header())
+		}
+		zr, err := gzip.NewReader(rec.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(zr)
+		var v struct {
+			Sources []struct {
+				Polls int64 `json:"polls"`
+			} `json:"sources"`
+		}
+		if path != "/status?format=json" {
+			return string(b)
+		}
+		if err := json.Unmarshal(b, &v); err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprint(v.Sources[0].Polls)
+	}
+	record := func() {
+		if _, err := st.RecordPoll(t.Context(), model.PollResult{SourceID: "zhaoqing-news", At: clock, Status: model.PollOK, NextPollAt: clock.Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, path := range []string{"/status?format=json", "/status"} {
+		t.Run(path, func(t *testing.T) {
+			clock = clock.Add(time.Second)
+			before := polls(path)
+			record()
+			if got := polls(path); got != before {
+				t.Errorf("within the TTL the page changed")
+			}
+			clock = clock.Add(time.Second)
+			if got := polls(path); got == before {
+				t.Errorf("past the TTL the page still shows the old poll count")
+			}
+		})
 	}
 }

@@ -367,8 +367,12 @@ func pageDate(doc *goquery.Document, pageURL string, loc *time.Location, gov map
 		}
 	}
 	if m := wechatCtRe.FindStringSubmatch(scripts); m != nil {
+		// A Unix time, read only within the years a date can have (cnDate's
+		// 1970–2200): "var ct=7289700000" is no date.
 		if sec, err := strconv.ParseInt(m[1], 10, 64); err == nil {
-			ev = append(ev, dateEvidence{t: time.Unix(sec, 0).UTC(), hasTime: true, rule: "script var ct"})
+			if t := time.Unix(sec, 0).UTC(); t.Year() >= 1970 && t.Year() <= 2200 {
+				ev = append(ev, dateEvidence{t: t, hasTime: true, rule: "script var ct"})
+			}
 		}
 	}
 	// WeChat shows the day in #publish_time (older pages: #post-date).

@@ -180,7 +180,7 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) (SearchResult, error)
 		maps.Copy(r.items, items)
 	}
 	for _, c := range cands {
-		if it, ok := r.items[c.id]; ok {
+		if it, ok := r.items[c.id]; ok && it.State == model.StateReady {
 			res.Hits = append(res.Hits, SearchHit{Item: it, Score: float64(max(c.tier, tierBody))})
 		}
 	}
@@ -234,7 +234,7 @@ func (s *Store) searchTier(ctx context.Context, r *searchRun, tier int, before i
 		}
 		for _, id := range ids {
 			it, ok := items[id]
-			if !ok {
+			if !ok || it.State != model.StateReady {
 				continue
 			}
 			d := searchDocument(it)
@@ -347,7 +347,14 @@ func (s *Store) searchQuery(r *searchRun, tier int, rg idRange, limit int) (stri
 	)
 	if s.d.name == DriverPostgres {
 		rowid = "x.item_id"
-		b.WriteString(`SELECT x.item_id FROM item_search x JOIN items i ON i.id = x.item_id WHERE `)
+		// item_search holds the ready posts only (every write transaction
+		// brings it up to date before it commits): items is joined for
+		// the filters alone, and Search drops a post that is not ready.
+		b.WriteString(`SELECT x.item_id FROM item_search x`)
+		if len(q.SourceIDs) > 0 || !q.From.IsZero() || !q.To.IsZero() {
+			b.WriteString(` JOIN items i ON i.id = x.item_id`)
+		}
+		b.WriteString(` WHERE `)
 		switch {
 		case tier == tierTitle:
 			b.WriteString(r.pg.title)
@@ -356,7 +363,6 @@ func (s *Store) searchQuery(r *searchRun, tier int, rg idRange, limit int) (stri
 		default:
 			b.WriteString(r.pg.all)
 		}
-		b.WriteString(` AND i.state = 'ready'`)
 	} else {
 		m := q.Query.FTS5()
 		switch tier {

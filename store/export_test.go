@@ -21,9 +21,9 @@ func (s *Store) SearchIndexPlan(ctx context.Context, q SearchQuery) (string, err
 }
 
 // WithSearchWindow is q with PostgreSQL's ordered read limited to window
-// ids and the windowed reads by index to span (searchIDs).
-func WithSearchWindow(q SearchQuery, window, span int64) SearchQuery {
-	q.window, q.span = window, span
+// ids (searchIDs).
+func WithSearchWindow(q SearchQuery, window int64) SearchQuery {
+	q.window = window
 	return q
 }
 

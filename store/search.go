@@ -37,7 +37,7 @@ type SearchQuery struct {
 	// After is the Next of the previous page ("" for the first).
 	After string
 
-	window, span int64 // PostgreSQL: searchIDs' spans, unless set (tests)
+	window int64 // PostgreSQL: searchWindow unless set (tests)
 }
 
 // SearchHit is one found post.
@@ -127,7 +127,7 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) (SearchResult, error)
 	if err != nil {
 		return SearchResult{}, err
 	}
-	r := &searchRun{q: q, items: map[int64]model.Item{}, window: q.window, span: q.span}
+	r := &searchRun{q: q, items: map[int64]model.Item{}, window: q.window}
 	if s.d.name == DriverPostgres {
 		if r.pg, err = s.resolvePostgres(ctx, q.Query); err != nil {
 			return SearchResult{}, err
@@ -197,10 +197,9 @@ type searchRun struct {
 	pg    pgSearch
 	check bool // PostgreSQL: candidates' phrases are checked on their text
 	items map[int64]model.Item
-	// PostgreSQL: 1 + the highest indexed id (read once), the ordered
-	// read's span (searchWindow) and the span of that and the windowed
-	// reads by index (32 windows); tests make them small.
-	top, window, span int64
+	// PostgreSQL: 1 + the highest indexed id (read once) and the ordered
+	// read's span (searchWindow; tests make it small).
+	top, window int64
 }
 
 // maxCheckBatch bounds the candidates read at once for a phrase check.
@@ -264,20 +263,20 @@ func (s *Store) searchTier(ctx context.Context, r *searchRun, tier int, before i
 }
 
 // searchWindow is the span of post ids PostgreSQL's search reads first, in
-// id order; the next 31 such spans are read by the GIN index (see
-// searchIDs).
-const searchWindow = 500
+// id order (see searchIDs).
+const searchWindow = 4000
 
 // searchIDs runs searchQuery. On PostgreSQL it does not let the planner
 // choose between reading item_search in id order and filtering (cheap for
 // a common term, a full scan for one the table statistics do not know: a
 // rare word, a word no title has) and its GIN index (cheap for a rare
-// term, every match read and sorted for a common one). It reads the newest
-// searchWindow ids in id order, which holds the page of a term that one
-// post in 25 has; then the next 31 windows by the GIN index and the
-// primary key's range together (only the matches in them are read); then
-// the older ids by the GIN index alone, which now holds fewer than about
-// limit/(32·searchWindow) of the posts: a few hundred matches at 1,000,000.
+// term, every match read and sorted for a common one): it reads the newest
+// searchWindow ids in id order, which holds the page of any term that
+// about one post in 200 has, and only when that is not enough asks the GIN
+// index for the older ones, which are then fewer than about limit times
+// the posts over searchWindow (a few thousand at 1,000,000 posts). Reading
+// a window of the key by the GIN index instead (a BitmapAnd) costs the
+// decoding of the term's whole posting list each time: slower, measured.
 func (s *Store) searchIDs(ctx context.Context, r *searchRun, tier int, before int64, limit int) ([]int64, error) {
 	if s.d.name != DriverPostgres {
 		return s.searchRange(ctx, r, tier, idRange{before: before}, limit)
@@ -291,32 +290,17 @@ func (s *Store) searchIDs(ctx context.Context, r *searchRun, tier int, before in
 		}
 		hi = r.top
 	}
-	window, span := r.window, 32*r.window
+	window := r.window
 	if window <= 0 {
-		window, span = searchWindow, 32*searchWindow
+		window = searchWindow
 	}
-	if r.span > 0 {
-		span = r.span
+	lo := max(hi-window, 0)
+	ids, err := s.searchRange(ctx, r, tier, idRange{from: lo, before: hi}, limit)
+	if err != nil || len(ids) >= limit || lo == 0 {
+		return ids, err
 	}
-	steps := []idRange{
-		{from: max(hi-window, 0), before: hi},
-		{from: max(hi-span, 0), before: max(hi-window, 0), byIndex: true},
-		{before: max(hi-span, 0), byIndex: true},
-	}
-	var out []int64
-	for _, rg := range steps {
-		if rg.before <= 0 {
-			break
-		}
-		ids, err := s.searchRange(ctx, r, tier, rg, limit-len(out))
-		if err != nil {
-			return nil, err
-		}
-		if out = append(out, ids...); len(out) >= limit {
-			break
-		}
-	}
-	return out, nil
+	more, err := s.searchRange(ctx, r, tier, idRange{before: lo, byIndex: true}, limit-len(ids))
+	return append(ids, more...), err
 }
 
 // idRange bounds a search read to ids in [from, before) (0: open). byIndex

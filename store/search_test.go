@@ -58,12 +58,12 @@ func TestSearchSameOnBothEngines(t *testing.T) {
 			}
 			// PostgreSQL's read in id order covers a few ids only: the
 			// rest comes from the GIN index, in the same order.
-			for _, w := range [][2]int64{{1, 2}, {2, 5}, {3, 100}} {
+			for _, w := range []int64{1, 3} {
 				b := c.RunWith(t, pg, pgIDs, order, func(q store.SearchQuery) store.SearchQuery {
-					return store.WithSearchWindow(q, w[0], w[1])
+					return store.WithSearchWindow(q, w)
 				})
 				if diff := cmp.Diff(a, b); diff != "" {
-					t.Errorf("%s %q by %s, windows %v (-sqlite +postgres):\n%s", c.Name, c.Query, order, w, diff)
+					t.Errorf("%s %q by %s, window %d (-sqlite +postgres):\n%s", c.Name, c.Query, order, w, diff)
 				}
 			}
 		}

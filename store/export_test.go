@@ -11,6 +11,23 @@ import (
 // plan row. On PostgreSQL sequential scans are disabled for the EXPLAIN (a
 // test store is too small for the planner to prefer an index otherwise).
 func (s *Store) SearchPlan(ctx context.Context, q SearchQuery) (string, error) {
+	return s.searchPlan(ctx, q, false)
+}
+
+// SearchIndexPlan is SearchPlan for PostgreSQL's read of the matches older
+// than the first window, by the GIN index.
+func (s *Store) SearchIndexPlan(ctx context.Context, q SearchQuery) (string, error) {
+	return s.searchPlan(ctx, q, true)
+}
+
+// WithSearchWindow is q with PostgreSQL's ordered read limited to window
+// ids (searchIDs).
+func WithSearchWindow(q SearchQuery, window int64) SearchQuery {
+	q.window = window
+	return q
+}
+
+func (s *Store) searchPlan(ctx context.Context, q SearchQuery, byIndex bool) (string, error) {
 	tier := 0
 	if q.Order != SearchByDate {
 		tier = tierBody
@@ -23,7 +40,7 @@ func (s *Store) SearchPlan(ctx context.Context, q SearchQuery) (string, error) {
 		}
 		r.check = q.Query.NeedsPositions()
 	}
-	query, args := s.searchQuery(r, tier, 1<<40, 21)
+	query, args := s.searchQuery(r, tier, idRange{before: 1 << 40, byIndex: byIndex}, 21)
 	return s.explainPlan(ctx, query, args)
 }
 

@@ -36,6 +36,8 @@ type SearchQuery struct {
 	Limit     int       // 0: 20
 	// After is the Next of the previous page ("" for the first).
 	After string
+
+	window int64 // PostgreSQL: searchWindow unless set (tests)
 }
 
 // SearchHit is one found post.
@@ -125,7 +127,7 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) (SearchResult, error)
 	if err != nil {
 		return SearchResult{}, err
 	}
-	r := &searchRun{q: q, items: map[int64]model.Item{}}
+	r := &searchRun{q: q, items: map[int64]model.Item{}, window: q.window}
 	if s.d.name == DriverPostgres {
 		if r.pg, err = s.resolvePostgres(ctx, q.Query); err != nil {
 			return SearchResult{}, err
@@ -178,7 +180,7 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) (SearchResult, error)
 		maps.Copy(r.items, items)
 	}
 	for _, c := range cands {
-		if it, ok := r.items[c.id]; ok {
+		if it, ok := r.items[c.id]; ok && it.State == model.StateReady {
 			res.Hits = append(res.Hits, SearchHit{Item: it, Score: float64(max(c.tier, tierBody))})
 		}
 	}
@@ -195,6 +197,9 @@ type searchRun struct {
 	pg    pgSearch
 	check bool // PostgreSQL: candidates' phrases are checked on their text
 	items map[int64]model.Item
+	// PostgreSQL: 1 + the highest indexed id (read once) and the ordered
+	// read's span (searchWindow; tests make it small).
+	top, window int64
 }
 
 // maxCheckBatch bounds the candidates read at once for a phrase check.
@@ -229,7 +234,7 @@ func (s *Store) searchTier(ctx context.Context, r *searchRun, tier int, before i
 		}
 		for _, id := range ids {
 			it, ok := items[id]
-			if !ok {
+			if !ok || it.State != model.StateReady {
 				continue
 			}
 			d := searchDocument(it)
@@ -257,9 +262,57 @@ func (s *Store) searchTier(ctx context.Context, r *searchRun, tier int, before i
 	}
 }
 
-// searchIDs runs searchQuery.
+// searchWindow is the span of post ids PostgreSQL's search reads first, in
+// id order (see searchIDs).
+const searchWindow = 4000
+
+// searchIDs runs searchQuery. On PostgreSQL it does not let the planner
+// choose between reading item_search in id order and filtering (cheap for
+// a common term, a full scan for one the table statistics do not know: a
+// rare word, a word no title has) and its GIN index (cheap for a rare
+// term, every match read and sorted for a common one): it reads the newest
+// searchWindow ids in id order, which holds the page of any term that
+// about one post in 200 has, and only when that is not enough asks the GIN
+// index for the older ones, which are then fewer than about limit times
+// the posts over searchWindow (a few thousand at 1,000,000 posts). Reading
+// a window of the key by the GIN index instead (a BitmapAnd) costs the
+// decoding of the term's whole posting list each time: slower, measured.
 func (s *Store) searchIDs(ctx context.Context, r *searchRun, tier int, before int64, limit int) ([]int64, error) {
-	query, args := s.searchQuery(r, tier, before, limit)
+	if s.d.name != DriverPostgres {
+		return s.searchRange(ctx, r, tier, idRange{before: before}, limit)
+	}
+	hi := before
+	if hi <= 0 {
+		if r.top == 0 {
+			if err := s.r.QueryRowContext(ctx, `SELECT COALESCE(MAX(item_id), 0) + 1 FROM item_search`).Scan(&r.top); err != nil {
+				return nil, fmt.Errorf("store: search: %w", err)
+			}
+		}
+		hi = r.top
+	}
+	window := r.window
+	if window <= 0 {
+		window = searchWindow
+	}
+	lo := max(hi-window, 0)
+	ids, err := s.searchRange(ctx, r, tier, idRange{from: lo, before: hi}, limit)
+	if err != nil || len(ids) >= limit || lo == 0 {
+		return ids, err
+	}
+	more, err := s.searchRange(ctx, r, tier, idRange{before: lo, byIndex: true}, limit-len(ids))
+	return append(ids, more...), err
+}
+
+// idRange bounds a search read to ids in [from, before) (0: open). byIndex
+// makes PostgreSQL find the matches by the GIN index, then sort them.
+type idRange struct {
+	from, before int64
+	byIndex      bool
+}
+
+// searchRange runs searchQuery.
+func (s *Store) searchRange(ctx context.Context, r *searchRun, tier int, rg idRange, limit int) ([]int64, error) {
+	query, args := s.searchQuery(r, tier, rg, limit)
 	if s.d.name == DriverPostgres {
 		// The query's text holds its term ids: a prepared statement
 		// would serve it once.
@@ -284,11 +337,10 @@ func (s *Store) searchIDs(ctx context.Context, r *searchRun, tier int, before in
 	return out, nil
 }
 
-// searchQuery is searchIDs' query. It reads the full-text index (SQLite:
-// the FTS5 table in rowid order; PostgreSQL: item_search by its key or by
-// its GIN index, as the planner finds cheaper for the query's terms) and
-// stops at its LIMIT.
-func (s *Store) searchQuery(r *searchRun, tier int, before int64, limit int) (string, []any) {
+// searchQuery is searchRange's query. It reads the full-text index (SQLite:
+// the FTS5 table in rowid order; PostgreSQL: item_search in id order, or by
+// its GIN index when rg.byIndex) and stops at its LIMIT.
+func (s *Store) searchQuery(r *searchRun, tier int, rg idRange, limit int) (string, []any) {
 	var (
 		b     strings.Builder
 		args  []any
@@ -297,7 +349,14 @@ func (s *Store) searchQuery(r *searchRun, tier int, before int64, limit int) (st
 	)
 	if s.d.name == DriverPostgres {
 		rowid = "x.item_id"
-		b.WriteString(`SELECT x.item_id FROM item_search x JOIN items i ON i.id = x.item_id WHERE `)
+		// item_search holds the ready posts only (every write transaction
+		// brings it up to date before it commits): items is joined for
+		// the filters alone, and Search drops a post that is not ready.
+		b.WriteString(`SELECT x.item_id FROM item_search x`)
+		if len(q.SourceIDs) > 0 || !q.From.IsZero() || !q.To.IsZero() {
+			b.WriteString(` JOIN items i ON i.id = x.item_id`)
+		}
+		b.WriteString(` WHERE `)
 		switch {
 		case tier == tierTitle:
 			b.WriteString(r.pg.title)
@@ -306,7 +365,6 @@ func (s *Store) searchQuery(r *searchRun, tier int, before int64, limit int) (st
 		default:
 			b.WriteString(r.pg.all)
 		}
-		b.WriteString(` AND i.state = 'ready'`)
 	} else {
 		m := q.Query.FTS5()
 		switch tier {
@@ -333,11 +391,20 @@ func (s *Store) searchQuery(r *searchRun, tier int, before int64, limit int) (st
 		b.WriteString(` AND i.published < ?`)
 		args = append(args, ms(q.To))
 	}
-	if before > 0 {
+	if rg.before > 0 {
 		b.WriteString(` AND ` + rowid + ` < ?`)
-		args = append(args, before)
+		args = append(args, rg.before)
 	}
-	b.WriteString(` ORDER BY ` + rowid + ` DESC LIMIT ?`)
+	if rg.from > 0 {
+		b.WriteString(` AND ` + rowid + ` >= ?`)
+		args = append(args, rg.from)
+	}
+	if rg.byIndex {
+		// Not the order of the primary key: the planner cannot walk it.
+		b.WriteString(` ORDER BY ` + rowid + ` + 0 DESC LIMIT ?`)
+	} else {
+		b.WriteString(` ORDER BY ` + rowid + ` DESC LIMIT ?`)
+	}
 	args = append(args, limit)
 	return b.String(), args
 }

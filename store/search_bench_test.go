@@ -196,6 +196,7 @@ func BenchmarkSearchScale(b *testing.B) {
 		{"en-one-common", "meeting", store.SearchByRank},
 		{"en-two-words", "bay area", store.SearchByRank},
 		{"en-rare", "inkstones", store.SearchByRank},
+		{"en-number", "12345", store.SearchByRank}, // in a few bodies, no title
 		{"zh-two-chars", "湾区", store.SearchByRank},
 		{"zh-two-chars-rare", "端州", store.SearchByRank},
 		{"en-two-words-date", "bay area", store.SearchByDate},

@@ -39,6 +39,16 @@ const (
 )
 
 func classOf(r rune) class {
+	if r < utf8.RuneSelf {
+		switch {
+		case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z', '0' <= r && r <= '9':
+			return word
+		}
+		return other
+	}
+	if 0x4E00 <= r && r <= 0x9FFF { // CJK Unified Ideographs: most Han text
+		return cjk
+	}
 	switch {
 	case unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul):
 		return cjk
@@ -51,7 +61,11 @@ func classOf(r rune) class {
 func isApostrophe(r rune) bool { return r == '\'' || r == '’' }
 
 // Terms returns the terms of text in order.
-func Terms(text string) []Term {
+func Terms(text string) []Term { return terms(text, nil) }
+
+// terms is Terms; words already seen in cache (word → term, filled as it
+// goes when not nil) are not normalised again: a text repeats its words.
+func terms(text string, cache map[string]string) []Term {
 	var out []Term
 	i := 0
 	for i < len(text) {
@@ -74,7 +88,15 @@ func Terms(text string) []Term {
 				}
 				break
 			}
-			if t := normWord(text[i:j]); t != "" {
+			w := text[i:j]
+			t, ok := cache[w]
+			if !ok {
+				t = normWord(w)
+				if cache != nil {
+					cache[w] = t
+				}
+			}
+			if t != "" {
 				out = append(out, Term{Text: t, Start: i, End: j})
 			}
 			i = j
@@ -139,13 +161,14 @@ const maxBodyTerms = 16000
 // titles (English and original) and bodies (English and original).
 func NewDocument(titles, bodies []string) Document {
 	var d Document
+	cache := map[string]string{}
 	for _, t := range titles {
-		for _, term := range Terms(t) {
+		for _, term := range terms(t, cache) {
 			d.Title = append(d.Title, term.Text)
 		}
 	}
 	for _, b := range bodies {
-		for _, term := range Terms(b) {
+		for _, term := range terms(b, cache) {
 			if len(d.Body) >= maxBodyTerms {
 				return d
 			}

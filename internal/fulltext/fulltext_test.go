@@ -24,6 +24,8 @@ func TestTerms(t *testing.T) {
 		{"punctuation splits runs", "防汛，抗旱。", []string{"防汛", "抗旱"}},
 		{"long word dropped", strings.Repeat("a", 65) + " ok", []string{"ok"}},
 		{"empty", " ,. ", nil},
+		{"letters beyond ASCII", "Zürich café ٣", []string{"zürich", "café", "٣"}},
+		{"Han outside the main block", "〇〇㐀", []string{"〇〇", "〇㐀"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -123,6 +123,13 @@ func SearchCases() []SearchCase {
 // Run runs one case on s and returns the keys found, in result order.
 func (c SearchCase) Run(t testing.TB, s *store.Store, ids map[string]int64, order string) []string {
 	t.Helper()
+	return c.RunWith(t, s, ids, order, nil)
+}
+
+// RunWith is Run with each page's query changed by adjust (when not nil).
+func (c SearchCase) RunWith(t testing.TB, s *store.Store, ids map[string]int64, order string,
+	adjust func(store.SearchQuery) store.SearchQuery) []string {
+	t.Helper()
 	q, err := fulltext.Parse(c.Query)
 	if err != nil {
 		t.Fatalf("parse %q: %v", c.Query, err)
@@ -143,7 +150,11 @@ func (c SearchCase) Run(t testing.TB, s *store.Store, ids map[string]int64, orde
 	}
 	var got []string
 	for page := 0; ; page++ {
-		res, err := s.Search(t.Context(), sq)
+		q := sq
+		if adjust != nil {
+			q = adjust(q)
+		}
+		res, err := s.Search(t.Context(), q)
 		if err != nil {
 			t.Fatalf("search %q: %v", c.Query, err)
 		}

@@ -75,6 +75,28 @@ func BenchmarkUpsertItems(b *testing.B) {
 	})
 }
 
+// BenchmarkImportReady is a cold import's write path: one poll of 10 new
+// posts that need no translation, stored ready at once with a delivery each
+// (what `once` does per source with translation off), each poll on its own
+// source. ns/op ÷ 10 is the store's cost per imported post.
+func BenchmarkImportReady(b *testing.B) {
+	benchEngines(b, func(b *testing.B, s *store.Store) {
+		ctx := b.Context()
+		opt := store.UpsertOptions{Ready: func(model.Item) (model.Translation, []string, bool) {
+			return model.Translation{Untranslated: true}, []string{"@c"}, true
+		}}
+		i := 0
+		for b.Loop() {
+			i++
+			src := fmt.Sprintf("src-%d", i)
+			res, err := s.UpsertItemsWith(ctx, src, benchItems(src, 10, "h"), benchT0(), opt)
+			if err != nil || len(res.Ready) != 10 {
+				b.Fatalf("import: %d ready, %v", len(res.Ready), err)
+			}
+		}
+	})
+}
+
 // BenchmarkClaimDeliveries claims 10 deliveries from an outbox of 1,000
 // pending among 4,500 sent; each round's leases have expired by the next.
 func BenchmarkClaimDeliveries(b *testing.B) {

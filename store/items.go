@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/transfeed/transfeed/model"
@@ -158,6 +159,12 @@ type UpsertOptions struct {
 }
 
 // UpsertItemsWith is UpsertItems with options.
+//
+// Each new or changed item is written once: a post that Ready accepts is
+// inserted (or updated) ready, with its translation and ready_at, and its
+// deliveries are added, in the same transaction; the others are stored
+// StateNew. The statements are prepared once per Store and reused by every
+// poll (see stmtCache).
 func (s *Store) UpsertItemsWith(ctx context.Context, sourceID string, items []model.Item, now time.Time, opt UpsertOptions) (UpsertResult, error) {
 	var res UpsertResult
 	if len(items) == 0 {
@@ -172,7 +179,11 @@ func (s *Store) UpsertItemsWith(ctx context.Context, sourceID string, items []mo
 		}
 	}
 	nowMS := ms(now)
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	prepared, err := s.upsertStmts(ctx)
+	if err != nil {
+		return res, fmt.Errorf("store: upsert items %q: %w", sourceID, err)
+	}
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		res = UpsertResult{}
 		if err := s.lockSourceStats(ctx, tx, sourceID); err != nil {
 			return fmt.Errorf("store: upsert items %q: %w", sourceID, err)
@@ -181,84 +192,110 @@ func (s *Store) UpsertItemsWith(ctx context.Context, sourceID string, items []mo
 		if err != nil {
 			return err
 		}
-		ins, err := tx.PrepareContext(ctx, s.d.rebind(`INSERT INTO items (source_id, key, guid, link, title, summary,
-			content_html, author, language, image_url, categories, published, first_seen, updated_at, content_hash,
-			state, backfill_rank, date_unknown, meta, media)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (source_id, key) DO NOTHING
-			RETURNING id`))
-		if err != nil {
-			return fmt.Errorf("store: upsert items %q: %w", sourceID, err)
-		}
-		defer ins.Close()
-		upd, err := tx.PrepareContext(ctx, s.d.rebind(`UPDATE items SET guid = ?, link = ?, title = ?, summary = ?,
-			content_html = ?, author = ?, language = ?, image_url = ?, categories = ?,
-			published = ?, date_unknown = ?, meta = ?, media = ?,
-			content_hash = ?, updated_at = ?, state = 'new', attempts = 0, translate_err = '', next_attempt_at = 0,
-			lease_owner = '', lease_until = 0
-			WHERE id = ?`))
-		if err != nil {
-			return fmt.Errorf("store: upsert items %q: %w", sourceID, err)
-		}
-		defer upd.Close()
+		st := prepared.in(ctx, tx)
 		for _, it := range items {
-			cats, err := encodeCategories(it.Categories)
-			if err != nil {
-				return fmt.Errorf("store: upsert items %q: key %q: %w", sourceID, it.Key, err)
+			if err := s.upsertOne(ctx, st, sourceID, it, existing, nowMS, opt.Ready, &res); err != nil {
+				return err
 			}
-			meta, err := encodeMeta(it.Meta)
-			if err != nil {
-				return fmt.Errorf("store: upsert items %q: key %q: %w", sourceID, it.Key, err)
-			}
-			pub := ms(it.Published)
-			if cur, ok := existing[it.Key]; ok {
-				if cur.hash == it.ContentHash {
-					res.Unchanged++
-					continue
-				}
-				unknown := false
-				if pub == 0 {
-					// Keep the stored date (or the stored first-seen order).
-					pub, unknown = cur.published, cur.unknown
-				}
-				_, err := upd.ExecContext(ctx, it.GUID, it.Link, it.Title, it.Summary, it.ContentHTML, it.Author,
-					it.Language, it.ImageURL, cats, pub, unknown, meta, it.Media, it.ContentHash, nowMS, cur.id)
-				if err != nil {
-					return fmt.Errorf("store: upsert items %q: update key %q: %w", sourceID, it.Key, err)
-				}
-				existing[it.Key] = storedHash{id: cur.id, hash: it.ContentHash, published: pub, unknown: unknown}
-				res.Updated = appendUnique(res.Updated, cur.id)
-				continue
-			}
-			unknown := pub == 0
-			if unknown {
-				pub = nowMS // the first-seen time, for ordering only
-			}
-			var id int64
-			err = ins.QueryRowContext(ctx, sourceID, it.Key, it.GUID, it.Link, it.Title, it.Summary, it.ContentHTML,
-				it.Author, it.Language, it.ImageURL, cats, pub, nowMS, nowMS, it.ContentHash, model.StateNew,
-				it.BackfillRank, unknown, meta, it.Media).Scan(&id)
-			if errors.Is(err, sql.ErrNoRows) {
-				// Another instance stored the key since we looked (PostgreSQL
-				// only; SQLite's write lock excludes that). It is its item now.
-				res.Unchanged++
-				continue
-			}
-			if err != nil {
-				return fmt.Errorf("store: upsert items %q: insert key %q: %w", sourceID, it.Key, err)
-			}
-			existing[it.Key] = storedHash{id: id, hash: it.ContentHash, published: pub, unknown: unknown}
-			res.New = append(res.New, id)
 		}
-		if opt.Ready == nil {
-			return nil
-		}
-		return s.readyAtStore(ctx, tx, sourceID, items, existing, res, now, opt.Ready, &res)
+		return nil
 	})
 	if err != nil {
 		return UpsertResult{}, err
 	}
 	return res, nil
+}
+
+// upsertOne writes one item of UpsertItemsWith (at most one statement for
+// the item, plus one per delivery) and records it in res and existing.
+func (s *Store) upsertOne(ctx context.Context, st upsertStatements, sourceID string, it model.Item, existing map[string]storedHash,
+	nowMS int64, ready func(model.Item) (model.Translation, []string, bool), res *UpsertResult) error {
+	cur, known := existing[it.Key]
+	if known && cur.hash == it.ContentHash {
+		res.Unchanged++
+		return nil
+	}
+	cats, err := encodeCategories(it.Categories)
+	if err != nil {
+		return fmt.Errorf("store: upsert items %q: key %q: %w", sourceID, it.Key, err)
+	}
+	meta, err := encodeMeta(it.Meta)
+	if err != nil {
+		return fmt.Errorf("store: upsert items %q: key %q: %w", sourceID, it.Key, err)
+	}
+	pub := ms(it.Published)
+	unknown := pub == 0
+	switch {
+	case unknown && known:
+		// Keep the stored date (or the stored first-seen order).
+		pub, unknown = cur.published, cur.unknown
+	case unknown:
+		pub = nowMS // the first-seen time, for ordering only
+	}
+	// Ready is asked about the item as it is about to be stored.
+	var (
+		t        model.Translation
+		channels []string
+		isReady  bool
+	)
+	if ready != nil {
+		asked := it
+		asked.SourceID, asked.State, asked.Published = sourceID, model.StateNew, fromMS(pub)
+		t, channels, isReady = ready(asked)
+	}
+	translatedAt := int64(0)
+	if t.TranslatedBy != "" {
+		translatedAt = nowMS
+	}
+	var id int64
+	switch {
+	case known && isReady:
+		_, err = st.updReady.ExecContext(ctx, it.GUID, it.Link, it.Title, it.Summary, it.ContentHTML, it.Author,
+			it.Language, it.ImageURL, cats, pub, unknown, meta, it.Media, it.ContentHash, nowMS,
+			t.TitleEN, t.SummaryEN, t.ContentHTMLEN, t.TranslatedBy, translatedAt, t.TitleOnly, t.Untranslated, nowMS, cur.id)
+		id = cur.id
+	case known:
+		_, err = st.upd.ExecContext(ctx, it.GUID, it.Link, it.Title, it.Summary, it.ContentHTML, it.Author,
+			it.Language, it.ImageURL, cats, pub, unknown, meta, it.Media, it.ContentHash, nowMS, cur.id)
+		id = cur.id
+	case isReady:
+		err = st.insReady.QueryRowContext(ctx, sourceID, it.Key, it.GUID, it.Link, it.Title, it.Summary, it.ContentHTML,
+			it.Author, it.Language, it.ImageURL, cats, pub, nowMS, nowMS, it.ContentHash, it.BackfillRank, unknown, meta, it.Media,
+			t.TitleEN, t.SummaryEN, t.ContentHTMLEN, t.TranslatedBy, translatedAt, t.TitleOnly, t.Untranslated, nowMS).Scan(&id)
+	default:
+		err = st.ins.QueryRowContext(ctx, sourceID, it.Key, it.GUID, it.Link, it.Title, it.Summary, it.ContentHTML,
+			it.Author, it.Language, it.ImageURL, cats, pub, nowMS, nowMS, it.ContentHash, model.StateNew,
+			it.BackfillRank, unknown, meta, it.Media).Scan(&id)
+	}
+	if !known && errors.Is(err, sql.ErrNoRows) {
+		// Another instance stored the key since we looked (PostgreSQL
+		// only; SQLite's write lock excludes that). It is its item now.
+		res.Unchanged++
+		return nil
+	}
+	if err != nil {
+		verb := "insert"
+		if known {
+			verb = "update"
+		}
+		return fmt.Errorf("store: upsert items %q: %s key %q: %w", sourceID, verb, it.Key, err)
+	}
+	existing[it.Key] = storedHash{id: id, hash: it.ContentHash, published: pub, unknown: unknown}
+	if known {
+		res.Updated = appendUnique(res.Updated, id)
+	} else {
+		res.New = append(res.New, id)
+	}
+	if !isReady {
+		return nil
+	}
+	for _, ch := range channels {
+		if _, err := st.delivery.ExecContext(ctx, id, ch, nowMS, nowMS); err != nil {
+			return fmt.Errorf("store: upsert items %q: delivery of key %q to %q: %w", sourceID, it.Key, ch, err)
+		}
+	}
+	res.Ready = appendUnique(res.Ready, id)
+	return nil
 }
 
 func appendUnique(ids []int64, id int64) []int64 {
@@ -270,62 +307,119 @@ func appendUnique(ids []int64, id int64) []int64 {
 	return append(ids, id)
 }
 
-// readyAtStore marks the new and changed items that ready accepts ready,
-// with their deliveries, inside UpsertItemsWith's transaction.
-func (s *Store) readyAtStore(ctx context.Context, tx *sql.Tx, sourceID string, items []model.Item, stored map[string]storedHash,
-	done UpsertResult, now time.Time, ready func(model.Item) (model.Translation, []string, bool), res *UpsertResult) error {
-	touched := make(map[int64]bool, len(done.New)+len(done.Updated))
-	for _, id := range done.New {
-		touched[id] = true
+// The statements of UpsertItemsWith.
+const (
+	upsertInsertQuery = `INSERT INTO items (source_id, key, guid, link, title, summary,
+		content_html, author, language, image_url, categories, published, first_seen, updated_at, content_hash,
+		state, backfill_rank, date_unknown, meta, media)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (source_id, key) DO NOTHING
+		RETURNING id`
+	// upsertInsertReadyQuery stores a new post ready, as MarkReady would.
+	upsertInsertReadyQuery = `INSERT INTO items (source_id, key, guid, link, title, summary,
+		content_html, author, language, image_url, categories, published, first_seen, updated_at, content_hash,
+		state, backfill_rank, date_unknown, meta, media,
+		title_en, summary_en, content_html_en, translated_by, translated_at, title_only, untranslated, ready_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ready', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (source_id, key) DO NOTHING
+		RETURNING id`
+	upsertUpdateQuery = `UPDATE items SET guid = ?, link = ?, title = ?, summary = ?,
+		content_html = ?, author = ?, language = ?, image_url = ?, categories = ?,
+		published = ?, date_unknown = ?, meta = ?, media = ?,
+		content_hash = ?, updated_at = ?, state = 'new', attempts = 0, translate_err = '', next_attempt_at = 0,
+		lease_owner = '', lease_until = 0
+		WHERE id = ?`
+	// upsertUpdateReadyQuery replaces a changed post's original and makes it
+	// ready again with the given translation.
+	upsertUpdateReadyQuery = `UPDATE items SET guid = ?, link = ?, title = ?, summary = ?,
+		content_html = ?, author = ?, language = ?, image_url = ?, categories = ?,
+		published = ?, date_unknown = ?, meta = ?, media = ?,
+		content_hash = ?, updated_at = ?, state = 'ready', attempts = 0, translate_err = '', next_attempt_at = 0,
+		lease_owner = '', lease_until = 0,
+		title_en = ?, summary_en = ?, content_html_en = ?, translated_by = ?, translated_at = ?, title_only = ?,
+		untranslated = ?, ready_at = ?
+		WHERE id = ?`
+	upsertDeliveryQuery = `INSERT INTO deliveries (item_id, channel, state, next_attempt_at, created_at)
+		VALUES (?, ?, 'pending', ?, ?) ON CONFLICT (item_id, channel) DO NOTHING`
+)
+
+// upsertStatements are UpsertItemsWith's statements.
+type upsertStatements struct {
+	ins, insReady, upd, updReady, delivery *sql.Stmt
+}
+
+// upsertStmts prepares UpsertItemsWith's statements on the write pool, once
+// per Store; call it outside a transaction (on SQLite the transaction holds
+// the only write connection).
+func (s *Store) upsertStmts(ctx context.Context) (upsertStatements, error) {
+	var (
+		st  upsertStatements
+		err error
+	)
+	for _, p := range []struct {
+		dst   **sql.Stmt
+		query string
+	}{
+		{&st.ins, upsertInsertQuery},
+		{&st.insReady, upsertInsertReadyQuery},
+		{&st.upd, upsertUpdateQuery},
+		{&st.updReady, upsertUpdateReadyQuery},
+		{&st.delivery, upsertDeliveryQuery},
+	} {
+		if *p.dst, err = s.stmts.get(ctx, s.w, s.d.rebind(p.query)); err != nil {
+			return st, err
+		}
 	}
-	for _, id := range done.Updated {
-		touched[id] = true
+	return st, nil
+}
+
+// in binds the statements to tx.
+func (st upsertStatements) in(ctx context.Context, tx *sql.Tx) upsertStatements {
+	return upsertStatements{
+		ins: tx.StmtContext(ctx, st.ins), insReady: tx.StmtContext(ctx, st.insReady), upd: tx.StmtContext(ctx, st.upd),
+		updReady: tx.StmtContext(ctx, st.updReady), delivery: tx.StmtContext(ctx, st.delivery),
 	}
-	if len(touched) == 0 {
-		return nil
+}
+
+// stmtCache holds statements prepared once on the write pool, so that the
+// transactions that run them (one per poll) do not prepare them again:
+// tx.StmtContext reuses a statement already prepared on the transaction's
+// connection (SQLite has one; a PostgreSQL connection prepares it on its
+// first use). Safe for concurrent use; the zero value is ready.
+type stmtCache struct {
+	mu sync.Mutex
+	m  map[string]*sql.Stmt
+}
+
+// get returns query prepared on db, preparing it the first time. It needs
+// a connection of db: call it outside a transaction of db.
+func (c *stmtCache) get(ctx context.Context, db *sql.DB, query string) (*sql.Stmt, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st, ok := c.m[query]; ok {
+		return st, nil
 	}
-	nowMS := ms(now)
-	upd, err := tx.PrepareContext(ctx, s.d.rebind(`UPDATE items SET title_en = ?, summary_en = ?, content_html_en = ?,
-		translated_by = ?, translated_at = ?, title_only = ?, untranslated = ?, state = 'ready', ready_at = ?
-		WHERE id = ?`))
+	st, err := db.PrepareContext(ctx, query)
 	if err != nil {
-		return fmt.Errorf("store: upsert items %q: %w", sourceID, err)
+		return nil, err
 	}
-	defer upd.Close()
-	del, err := tx.PrepareContext(ctx, s.d.rebind(`INSERT INTO deliveries (item_id, channel, state, next_attempt_at, created_at)
-		VALUES (?, ?, 'pending', ?, ?) ON CONFLICT (item_id, channel) DO NOTHING`))
-	if err != nil {
-		return fmt.Errorf("store: upsert items %q: %w", sourceID, err)
+	if c.m == nil {
+		c.m = map[string]*sql.Stmt{}
 	}
-	defer del.Close()
-	seen := make(map[int64]bool, len(touched))
-	for _, it := range items {
-		h := stored[it.Key]
-		if !touched[h.id] || seen[h.id] {
-			continue
-		}
-		seen[h.id] = true
-		it.SourceID, it.State, it.Published = sourceID, model.StateNew, fromMS(h.published)
-		t, channels, ok := ready(it)
-		if !ok {
-			continue
-		}
-		translatedAt := int64(0)
-		if t.TranslatedBy != "" {
-			translatedAt = nowMS
-		}
-		if _, err := upd.ExecContext(ctx, t.TitleEN, t.SummaryEN, t.ContentHTMLEN, t.TranslatedBy, translatedAt,
-			t.TitleOnly, t.Untranslated, nowMS, h.id); err != nil {
-			return fmt.Errorf("store: upsert items %q: ready key %q: %w", sourceID, it.Key, err)
-		}
-		for _, ch := range channels {
-			if _, err := del.ExecContext(ctx, h.id, ch, nowMS, nowMS); err != nil {
-				return fmt.Errorf("store: upsert items %q: delivery of key %q to %q: %w", sourceID, it.Key, ch, err)
-			}
-		}
-		res.Ready = append(res.Ready, h.id)
+	c.m[query] = st
+	return st, nil
+}
+
+// close closes every cached statement.
+func (c *stmtCache) close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var errs []error
+	for q, st := range c.m {
+		errs = append(errs, st.Close())
+		delete(c.m, q)
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // lockSourceStats takes, on PostgreSQL, the row lock of the source's

@@ -60,6 +60,7 @@ type Store struct {
 	logger *slog.Logger
 	now    func() time.Time // wall clock for reads without a caller-given time (GetSource)
 	path   string           // SQLite: the database file ("" in memory), for messages
+	stmts  stmtCache        // statements prepared once on w (the import path's)
 }
 
 // Open opens the database, applies its pragmas (SQLite: WAL, busy_timeout,
@@ -200,7 +201,7 @@ func (s *Store) Driver() string { return s.d.name }
 
 // Close closes the database.
 func (s *Store) Close() error {
-	var errs []error
+	errs := []error{s.stmts.close()}
 	if s.r != s.w {
 		errs = append(errs, s.r.Close())
 	}

@@ -54,13 +54,14 @@ const (
 // of read-only connections that WAL lets run beside the writer. On
 // PostgreSQL both are the same pool.
 type Store struct {
-	d      dialect
-	w      *sql.DB
-	r      *sql.DB
-	logger *slog.Logger
-	now    func() time.Time // wall clock for reads without a caller-given time (GetSource)
-	path   string           // SQLite: the database file ("" in memory), for messages
-	stmts  stmtCache        // statements prepared once on w (the import path's)
+	d       dialect
+	w       *sql.DB
+	r       *sql.DB
+	logger  *slog.Logger
+	now     func() time.Time // wall clock for reads without a caller-given time (GetSource)
+	path    string           // SQLite: the database file ("" in memory), for messages
+	stmts   stmtCache        // statements prepared once on w (the import path's)
+	upserts upsertBatcher    // SQLite: UpsertItemsWith's group commit
 }
 
 // Open opens the database, applies its pragmas (SQLite: WAL, busy_timeout,

@@ -32,6 +32,7 @@ func scaleTests() []struct {
 		{"SweepBatches", testSweepBatches},
 		{"SweepKeepsUnfinished", testSweepKeepsUnfinished},
 		{"RetentionBoundary", testRetentionBoundary},
+		{"UpsertConcurrent", testUpsertConcurrent},
 		{"DeliveryCounters", testDeliveryCounters},
 	}
 }

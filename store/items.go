@@ -8,10 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/transfeed/transfeed/internal/fulltext"
 	"github.com/transfeed/transfeed/model"
 )
 
@@ -183,6 +185,13 @@ func (s *Store) UpsertItemsWith(ctx context.Context, sourceID string, items []mo
 		return res, fmt.Errorf("store: upsert items %q: %w", sourceID, err)
 	}
 	req := &upsertRequest{ctx: ctx, sourceID: sourceID, items: items, now: now, opt: opt}
+	// Ready is asked, and the search index rows of the posts it accepts
+	// are computed, here in the caller's goroutine, not under the write lock.
+	keys, err := s.askReady(ctx, req)
+	if err != nil {
+		return res, err
+	}
+	defer s.docs.forget(keys)
 	if s.d.name == DriverSQLite {
 		// SQLite has one writer: polls that store at the same time share
 		// one transaction (group commit).
@@ -205,6 +214,8 @@ type upsertRequest struct {
 	items    []model.Item
 	now      time.Time
 	opt      UpsertOptions
+	// answers are Ready's, asked before the transaction (by answerKey).
+	answers map[string]readyAnswer
 
 	res  UpsertResult
 	err  error
@@ -222,7 +233,7 @@ func (s *Store) upsertIn(ctx context.Context, tx *sql.Tx, st upsertStatements, r
 	}
 	nowMS := ms(req.now)
 	for _, it := range req.items {
-		if err := s.upsertOne(ctx, st, req.sourceID, it, existing, nowMS, req.opt.Ready, &req.res); err != nil {
+		if err := s.upsertOne(ctx, st, req, it, existing, nowMS); err != nil {
 			return err
 		}
 	}
@@ -247,8 +258,9 @@ type upsertBatcher struct {
 }
 
 // maxBatchItems bounds the posts one group-commit transaction writes (a
-// request larger than that is written alone).
-const maxBatchItems = 2000
+// request larger than that is written alone). It is flushBatch, so that the
+// search index step of the transaction indexes all of them.
+const maxBatchItems = flushBatch
 
 func (b *upsertBatcher) do(ctx context.Context, s *Store, st upsertStatements, req *upsertRequest) (UpsertResult, error) {
 	b.mu.Lock()
@@ -310,8 +322,9 @@ func (b *upsertBatcher) do(ctx context.Context, s *Store, st upsertStatements, r
 
 // upsertOne writes one item of UpsertItemsWith (at most one statement for
 // the item, plus one per delivery) and records it in res and existing.
-func (s *Store) upsertOne(ctx context.Context, st upsertStatements, sourceID string, it model.Item, existing map[string]storedHash,
-	nowMS int64, ready func(model.Item) (model.Translation, []string, bool), res *UpsertResult) error {
+func (s *Store) upsertOne(ctx context.Context, st upsertStatements, req *upsertRequest, it model.Item, existing map[string]storedHash,
+	nowMS int64) error {
+	sourceID, ready, res := req.sourceID, req.opt.Ready, &req.res
 	cur, known := existing[it.Key]
 	if known && cur.hash == it.ContentHash {
 		res.Unchanged++
@@ -334,13 +347,17 @@ func (s *Store) upsertOne(ctx context.Context, st upsertStatements, sourceID str
 	case unknown:
 		pub = nowMS // the first-seen time, for ordering only
 	}
-	// Ready is asked about the item as it is about to be stored.
+	// Ready is asked about the item as it is about to be stored (the
+	// answer given before the transaction is used when it was asked about
+	// the same).
 	var (
 		t        model.Translation
 		channels []string
 		isReady  bool
 	)
-	if ready != nil {
+	if a, ok := req.answers[answerKey(it.Key, it.ContentHash, pub)]; ok {
+		t, channels, isReady = a.t, a.channels, a.ok
+	} else if ready != nil {
 		asked := it
 		asked.SourceID, asked.State, asked.Published = sourceID, model.StateNew, fromMS(pub)
 		t, channels, isReady = ready(asked)
@@ -524,6 +541,141 @@ func (c *stmtCache) close() error {
 	return errors.Join(errs...)
 }
 
+// docCache holds the search documents of posts UpsertItemsWith is about to
+// store ready, computed before its transaction (tokenising is most of the
+// index step's cost, and would otherwise run under SQLite's write lock).
+// indexPosts takes a post's document from here when the indexed fields of
+// the stored post are exactly those it was computed from, and computes it
+// itself otherwise. Safe for concurrent use; the zero value is ready.
+type docCache struct {
+	mu sync.Mutex
+	m  map[string]cachedDoc // by source and key
+}
+
+type cachedDoc struct {
+	text searchFields
+	doc  fulltext.Document
+}
+
+// searchFields are the fields of a post its search document is made of
+// (SearchTextOf).
+type searchFields struct {
+	title, summary, html, titleEN, summaryEN, htmlEN, translatedBy string
+	titleOnly, untranslated                                        bool
+}
+
+func searchFieldsOf(it model.Item) searchFields {
+	return searchFields{title: it.Title, summary: it.Summary, html: it.ContentHTML, titleEN: it.TitleEN,
+		summaryEN: it.SummaryEN, htmlEN: it.ContentHTMLEN, translatedBy: it.TranslatedBy,
+		titleOnly: it.TitleOnly, untranslated: it.Untranslated}
+}
+
+func docKey(sourceID, key string) string { return sourceID + "\x00" + key }
+
+// readyAnswer is what UpsertOptions.Ready answered about one item.
+type readyAnswer struct {
+	t        model.Translation
+	channels []string
+	ok       bool
+}
+
+// answerKey names the item Ready was asked about: its key, content and the
+// Published it was asked with.
+func answerKey(key, hash string, published int64) string {
+	return key + "\x00" + hash + "\x00" + strconv.FormatInt(published, 10)
+}
+
+// askReady asks req's Ready, before the write transaction, about the items
+// that are new or changed as the store reads now (the transaction reads
+// again: an item another writer stored meanwhile is asked about there if
+// need be), and computes the search documents of those it accepts. It
+// returns their docCache keys.
+func (s *Store) askReady(ctx context.Context, req *upsertRequest) ([]string, error) {
+	if req.opt.Ready == nil {
+		return nil, nil
+	}
+	stored, err := s.itemHashes(ctx, s.r, req.sourceID, req.items)
+	if err != nil {
+		return nil, err
+	}
+	nowMS := ms(req.now)
+	req.answers = make(map[string]readyAnswer, len(req.items))
+	docs := make(map[string]cachedDoc, len(req.items))
+	for _, it := range req.items {
+		cur, known := stored[it.Key]
+		if known && cur.hash == it.ContentHash {
+			continue
+		}
+		pub := ms(it.Published)
+		switch {
+		case pub == 0 && known:
+			pub = cur.published
+		case pub == 0:
+			pub = nowMS
+		}
+		ak := answerKey(it.Key, it.ContentHash, pub)
+		if _, dup := req.answers[ak]; dup {
+			continue
+		}
+		asked := it
+		asked.SourceID, asked.State, asked.Published = req.sourceID, model.StateNew, fromMS(pub)
+		var a readyAnswer
+		a.t, a.channels, a.ok = req.opt.Ready(asked)
+		req.answers[ak] = a
+		if !a.ok {
+			continue
+		}
+		// The post as it will be stored, for its search document.
+		p := it
+		p.SourceID, p.State = req.sourceID, model.StateReady
+		p.TitleEN, p.SummaryEN, p.ContentHTMLEN = a.t.TitleEN, a.t.SummaryEN, a.t.ContentHTMLEN
+		p.TranslatedBy, p.TitleOnly, p.Untranslated = a.t.TranslatedBy, a.t.TitleOnly, a.t.Untranslated
+		docs[docKey(req.sourceID, it.Key)] = cachedDoc{text: searchFieldsOf(p), doc: searchDocument(p)}
+	}
+	if len(docs) == 0 {
+		return nil, nil
+	}
+	keys := make([]string, 0, len(docs))
+	s.docs.mu.Lock()
+	defer s.docs.mu.Unlock()
+	if s.docs.m == nil {
+		s.docs.m = make(map[string]cachedDoc, len(docs))
+	}
+	for k, d := range docs {
+		s.docs.m[k] = d
+		keys = append(keys, k)
+	}
+	return keys, nil
+}
+
+// forget drops the documents of keys that were not used.
+func (c *docCache) forget(keys []string) {
+	if len(keys) == 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, k := range keys {
+		delete(c.m, k)
+	}
+}
+
+// indexDocument is it's search document: the one UpsertItemsWith computed,
+// when it was computed from exactly it's indexed fields, else a new one.
+func (s *Store) indexDocument(it model.Item) fulltext.Document {
+	k := docKey(it.SourceID, it.Key)
+	s.docs.mu.Lock()
+	d, ok := s.docs.m[k]
+	if ok {
+		delete(s.docs.m, k)
+	}
+	s.docs.mu.Unlock()
+	if ok && d.text == searchFieldsOf(it) {
+		return d.doc
+	}
+	return searchDocument(it)
+}
+
 // lockSourceStats takes, on PostgreSQL, the row lock of the source's
 // counters before a transaction changes its items, so that every such
 // transaction locks in the same order (counters, then items) and none
@@ -582,8 +734,13 @@ func (s *Store) KnownKeys(ctx context.Context, sourceID string, keys []string) (
 	return out, nil
 }
 
+// queryer is a *sql.Tx or a *sql.DB.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
 // itemHashes returns id and content hash of the stored items among items' keys.
-func (s *Store) itemHashes(ctx context.Context, tx *sql.Tx, sourceID string, items []model.Item) (map[string]storedHash, error) {
+func (s *Store) itemHashes(ctx context.Context, tx queryer, sourceID string, items []model.Item) (map[string]storedHash, error) {
 	out := make(map[string]storedHash, len(items))
 	for start := 0; start < len(items); start += maxInList {
 		chunk := items[start:min(start+maxInList, len(items))]

@@ -395,7 +395,7 @@ func (s *Store) indexPosts(ctx context.Context, tx *sql.Tx, ids []int64) error {
 		if !ok {
 			continue
 		}
-		doc := searchDocument(it)
+		doc := s.indexDocument(it) // precomputed by UpsertItemsWith when it can
 		var err error
 		if pg {
 			_, err = tx.ExecContext(ctx, s.d.rebind(put), id, doc.TSVector())

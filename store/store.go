@@ -62,6 +62,7 @@ type Store struct {
 	path    string           // SQLite: the database file ("" in memory), for messages
 	stmts   stmtCache        // statements prepared once on w (the import path's)
 	upserts upsertBatcher    // SQLite: UpsertItemsWith's group commit
+	docs    docCache         // search documents computed before the write transaction
 }
 
 // Open opens the database, applies its pragmas (SQLite: WAL, busy_timeout,

@@ -161,3 +161,68 @@ func testUpsertConcurrent(t *testing.T, s *store.Store) {
 		}
 	}
 }
+
+// testImportIndexed: posts stored ready at store time (the import path,
+// whose search documents are computed before the write transaction) are
+// found exactly as posts made ready one by one: the search suite's cases
+// on its corpus, loaded source by source in one call each; and a changed
+// post is found by its new text only.
+func testImportIndexed(t *testing.T, s *store.Store) {
+	ctx := t.Context()
+	bySource := map[string][]model.Item{}
+	tr := map[string]model.Translation{}
+	var sources []string
+	for _, p := range Corpus(t) {
+		it := model.Item{Key: p.Key, GUID: p.Key, Link: "http://example.gov.cn/" + p.Key + ".html",
+			Title: p.Title, ContentHTML: p.Body, Language: "zh", Published: Day(p.Day), ContentHash: "h1", BackfillRank: -1}
+		if p.English {
+			it.Language = "en"
+		}
+		switch {
+		case p.Untranslated:
+			tr[p.Key] = model.Translation{Untranslated: true}
+		case !p.English:
+			tr[p.Key] = model.Translation{TitleEN: p.TitleEN, ContentHTMLEN: p.BodyEN, TranslatedBy: "test/model"}
+		}
+		if len(bySource[p.Source]) == 0 {
+			sources = append(sources, p.Source)
+		}
+		bySource[p.Source] = append(bySource[p.Source], it)
+	}
+	opt := store.UpsertOptions{Ready: func(it model.Item) (model.Translation, []string, bool) { return tr[it.Key], nil, true }}
+	ids := map[string]int64{}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for _, src := range sources {
+		wg.Go(func() {
+			res, err := s.UpsertItemsWith(ctx, src, bySource[src], Day(0), opt)
+			if err != nil || len(res.Ready) != len(bySource[src]) {
+				t.Errorf("import %s: %+v, %v", src, res, err)
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for i, it := range bySource[src] {
+				ids[it.Key] = res.New[i]
+			}
+		})
+	}
+	wg.Wait()
+	for _, c := range SearchCases() {
+		got := c.Run(t, s, ids, store.SearchByRank)
+		slices.Sort(got)
+		if !slices.Equal(got, c.Want) {
+			t.Errorf("%s: %q found %v, want %v", c.Name, c.Query, got, c.Want)
+		}
+	}
+	// An edit at the source, stored ready again: found by its new title only.
+	first := bySource[sources[0]][0]
+	first.Title, first.ContentHash = "全新标题 zeppelins", "h2"
+	delete(tr, first.Key)
+	if res, err := s.UpsertItemsWith(ctx, sources[0], []model.Item{first}, Day(1), opt); err != nil || len(res.Ready) != 1 {
+		t.Fatalf("edit: %+v, %v", res, err)
+	}
+	if got := (SearchCase{Query: "zeppelins"}).Run(t, s, ids, store.SearchByRank); !slices.Equal(got, []string{first.Key}) {
+		t.Errorf("zeppelins: found %v, want %s", got, first.Key)
+	}
+}

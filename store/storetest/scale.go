@@ -33,6 +33,7 @@ func scaleTests() []struct {
 		{"SweepKeepsUnfinished", testSweepKeepsUnfinished},
 		{"RetentionBoundary", testRetentionBoundary},
 		{"UpsertConcurrent", testUpsertConcurrent},
+		{"ImportIndexed", testImportIndexed},
 		{"DeliveryCounters", testDeliveryCounters},
 	}
 }

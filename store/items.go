@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/semaphore"
+
 	"github.com/transfeed/transfeed/internal/fulltext"
 	"github.com/transfeed/transfeed/model"
 )
@@ -186,7 +188,15 @@ func (s *Store) UpsertItemsWith(ctx context.Context, sourceID string, items []mo
 	}
 	req := &upsertRequest{ctx: ctx, sourceID: sourceID, items: items, now: now, opt: opt}
 	// Ready is asked, and the search index rows of the posts it accepts
-	// are computed, here in the caller's goroutine, not under the write lock.
+	// are computed, here in the caller's goroutine, not under the write
+	// lock; at most maxBatchItems posts' documents wait for it at once.
+	if opt.Ready != nil {
+		n := int64(min(len(items), maxBatchItems))
+		if err := s.docs.ahead().Acquire(ctx, n); err != nil {
+			return res, fmt.Errorf("store: upsert items %q: %w", sourceID, err)
+		}
+		defer s.docs.ahead().Release(n)
+	}
 	keys, err := s.askReady(ctx, req)
 	if err != nil {
 		return res, err
@@ -550,6 +560,16 @@ func (c *stmtCache) close() error {
 type docCache struct {
 	mu sync.Mutex
 	m  map[string]cachedDoc // by source and key
+
+	once sync.Once
+	sem  *semaphore.Weighted // posts whose documents are computed ahead
+}
+
+// ahead bounds the posts whose documents are computed ahead of their write
+// (their memory), maxBatchItems: a batch's worth.
+func (c *docCache) ahead() *semaphore.Weighted {
+	c.once.Do(func() { c.sem = semaphore.NewWeighted(maxBatchItems) })
+	return c.sem
 }
 
 type cachedDoc struct {

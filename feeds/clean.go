@@ -232,8 +232,19 @@ func isLeadJunk(t string) bool {
 	if (strings.HasPrefix(t, "点击进入") || strings.HasPrefix(t, "点击查看") || strings.HasPrefix(t, "点击阅读")) && utf8.RuneCountInString(t) <= 30 {
 		return true // a promotion link above the article
 	}
+	if utf8.RuneCountInString(t) <= 100 && bylineStartRe.MatchString(t) && len(bylineLabelRe.FindAllString(t, 3)) >= 2 {
+		return true // "来源：本站原创 作者：… 时间：2019年10月31日 23:00 浏览：33"
+	}
 	return widgetWords[t] || utf8.RuneCountInString(t) <= 50 && leadDateRe.MatchString(t)
 }
+
+// A byline is a short line of labelled facts about the post: where it is
+// from, who wrote it, when, how often it was read.
+var (
+	bylineLabels  = `(?:来源|信息来源|文章来源|作者|时间|发布时间|发布日期|日期|浏览|浏览次数|阅读|阅读次数|点击|点击数|编辑|责任编辑|发布者|字号)\s*[:：]`
+	bylineLabelRe = regexp.MustCompile(bylineLabels)
+	bylineStartRe = regexp.MustCompile(`^[\[【(（]?\s*` + bylineLabels)
+)
 
 func isTailJunk(t string) bool {
 	if tagLineRe.MatchString(t) || countRe.MatchString(t) {

@@ -11,6 +11,9 @@ var (
 	// 2023-05-25, 2023/05/25, 2023.05.25, 2023年5月25日, each optionally
 	// followed by a time 23:31[:00] or 23时31分[00秒].
 	cnDateRe = regexp.MustCompile(`^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s*[T\s-]?\s*(\d{1,2})\s*[:：时]\s*(\d{1,2})(?:\s*[:：分]\s*(\d{1,2}(?:\.\d+)?))?\s*秒?)?`)
+	// Taiwan's Minguo calendar: 115.03.19, 民國115年3月19日 (year + 1911).
+	// Without 民國 only a three-digit year is read so (2011 on).
+	rocDateRe = regexp.MustCompile(`^(民國|民国)?\s*(\d{2,3})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$`)
 	// 05-25, 5月25日 (list pages that omit the year).
 	shortDateRe = regexp.MustCompile(`^(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s+(\d{1,2}):(\d{2}))?$`)
 	// A Chinese date somewhere inside a longer text ("来源：… 发布时间：2023-05-25 23:31").
@@ -131,6 +134,10 @@ func ParseDate(raw string, loc *time.Location, now time.Time) (time.Time, bool) 
 			}
 			return cnDate(m, loc) // trailing words ("2023-05-25 星期四")
 		}
+	}
+	if m := rocDateRe.FindStringSubmatch(s); m != nil && (m[1] != "" || len(m[2]) == 3) {
+		y, _ := strconv.Atoi(m[2])
+		return cnDate([]string{"", strconv.Itoa(y + 1911), m[3], m[4], m[5], m[6], m[7]}, loc)
 	}
 	if m := shortDateRe.FindStringSubmatch(s); m != nil {
 		return shortDate(m, loc, now)

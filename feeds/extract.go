@@ -10,7 +10,8 @@ package feeds
 //	        = unix time) → WeChat #publish_time/#post-date → the metadata
 //	        table's 发布日期 → visible text (发布时间：2019年10月31日 23:00,
 //	        来源：… 2023-05-25, full-width digits; 成文日期 is skipped) → a
-//	        date element (<time datetime>, class publish…) → URL
+//	        date element (<time datetime>, class publish…) → a date
+//	        attribute (data-ptime, data-pubtime, …) → URL
 //	        (t20230525_, /202305/25/, /2016/11/22/) → unknown. A reading
 //	        without a time of day is refined by a later rule that gives the
 //	        same day with a time. Unknown is stored as unknown
@@ -22,8 +23,10 @@ package feeds
 //	        标题 → <title> without the site name (…_财经_腾讯网,
 //	        …--文化--人民网) → the body's first sentence with an ellipsis.
 //	author: feed → WeChat account (var nickname, #js_name, #post-user) →
-//	        meta author (not a number) → ContentSource / source meta →
-//	        发布机构/发文机关 → visible 来源：….
+//	        meta author (not a number, not the site's own name) →
+//	        ContentSource / source meta →
+//	        发布机构/发文机关 → visible 来源：… (unless it is only 本站原创,
+//	        转载, …) → visible 作者：….
 //	body:   full_text.selector → readability (when the selector matches
 //	        nothing and readability is on, or when no selector is set;
 //	        WeChat: #js_content) → the feed's own content.
@@ -364,8 +367,12 @@ func pageDate(doc *goquery.Document, pageURL string, loc *time.Location, gov map
 		}
 	}
 	if m := wechatCtRe.FindStringSubmatch(scripts); m != nil {
+		// A Unix time, read only within the years a date can have (cnDate's
+		// 1970–2200): "var ct=7289700000" is no date.
 		if sec, err := strconv.ParseInt(m[1], 10, 64); err == nil {
-			ev = append(ev, dateEvidence{t: time.Unix(sec, 0).UTC(), hasTime: true, rule: "script var ct"})
+			if t := time.Unix(sec, 0).UTC(); t.Year() >= 1970 && t.Year() <= 2200 {
+				ev = append(ev, dateEvidence{t: t, hasTime: true, rule: "script var ct"})
+			}
 		}
 	}
 	// WeChat shows the day in #publish_time (older pages: #post-date).
@@ -407,6 +414,14 @@ func pageDate(doc *goquery.Document, pageURL string, loc *time.Location, gov map
 			return len(ev) == n
 		})
 	}
+	// A date attribute on the article's container (网易: <div id="contain"
+	// data-ptime="2019-05-17 20:02:46">).
+	for _, a := range dateAttrs {
+		if v, ok := doc.Find("[" + a + "]").First().Attr(a); ok && strings.TrimSpace(v) != "" {
+			add(v, "date attribute "+a)
+			break
+		}
+	}
 	if t, ok := dateFromURL(pageURL, loc); ok {
 		ev = append(ev, dateEvidence{t: t, rule: "url"})
 	}
@@ -424,6 +439,10 @@ func pageDate(doc *goquery.Document, pageURL string, loc *time.Location, gov map
 	}
 	return first.t, first.hasTime, first.rule
 }
+
+// dateAttrs are attributes that carry the publication time of the element
+// they sit on.
+var dateAttrs = []string{"data-ptime", "data-pubtime", "data-publish-time", "data-publishtime", "data-pubdate", "data-published"}
 
 // notPublication are the prefixes that make a "日期" label some other date
 // than the publication (成文日期 is when the document was written).
@@ -513,7 +532,8 @@ func visibleText(doc *goquery.Document) string {
 
 var (
 	nicknameRe = regexp.MustCompile(`\bvar\s+nickname\s*=\s*(?:htmlDecode\()?\s*["']([^"']+)["']`)
-	sourceRe   = regexp.MustCompile(`(?:来源于|来源|信息来源|文章来源)\s*[:：]\s*([^\s|｜/，,；;【】\[\]（）()]{2,30})`)
+	sourceRe   = regexp.MustCompile(`(?:来源于|来源|信息来源|文章来源)\s*[:：]\s*([^\s\x{00a0}\x{3000}|｜/，,；;【】\[\]（）()]{2,30})`)
+	writerRe   = regexp.MustCompile(`(?:^|[\s\x{00a0}\x{3000}])(?:作者|撰稿|撰文)\s*[:：]\s*([^\s\x{00a0}\x{3000}|｜/，,；;【】\[\]（）()]{2,30})`)
 	digitsRe   = regexp.MustCompile(`^[\d\s\-_.]+$`)
 )
 
@@ -552,8 +572,9 @@ func pageAuthor(doc *goquery.Document, body []byte, wechat bool, gov map[string]
 		}
 	}
 	meta := metaValues(doc)
+	sites := siteNames(doc, meta)
 	for _, k := range []string{"author", "article:author", "og:article:author", "dc.creator"} {
-		if v := collapse(meta[k]); usableAuthor(v) {
+		if v := collapse(meta[k]); usableAuthor(v) && !isSiteName(v, sites) {
 			return v, "meta " + k
 		}
 	}
@@ -569,11 +590,56 @@ func pageAuthor(doc *goquery.Document, body []byte, wechat bool, gov map[string]
 	}
 	text := width.Narrow.String(visibleText(doc))
 	if m := sourceRe.FindStringSubmatch(text); m != nil {
-		if v := strings.TrimRight(m[1], "：:"); usableAuthor(v) && !strings.ContainsFunc(v, unicode.IsDigit) {
+		if v := strings.TrimRight(m[1], "：:"); usableAuthor(v) && !strings.ContainsFunc(v, unicode.IsDigit) && !provenanceWords[v] {
 			return v, "text 来源"
 		}
 	}
+	// "来源：本站原创 作者：医技药剂党支部": the source says only that the
+	// site wrote it; the writer is named.
+	if m := writerRe.FindStringSubmatch(text); m != nil {
+		if v := strings.TrimRight(m[1], "：:"); usableAuthor(v) && !strings.ContainsFunc(v, unicode.IsDigit) && !provenanceWords[v] {
+			return v, "text 作者"
+		}
+	}
 	return "", ""
+}
+
+// siteNames are the names the page gives its site: og:site_name, the
+// SiteName meta and the segments of the <title>'s site suffix
+// ("…封闭！_网易订阅" → 网易订阅).
+func siteNames(doc *goquery.Document, meta map[string]string) []string {
+	var names []string
+	for _, k := range []string{"og:site_name", "sitename", "application-name"} {
+		if v := collapse(meta[k]); v != "" {
+			names = append(names, v)
+		}
+	}
+	t := collapse(doc.Find("title").First().Text())
+	if head := stripSiteSuffix(t); len(head) < len(t) {
+		for _, seg := range titleSepRe.Split(t[len(head):], -1) {
+			if seg = strings.TrimSpace(seg); seg != "" {
+				names = append(names, seg)
+			}
+		}
+	}
+	return names
+}
+
+// isSiteName reports whether a meta author is only the site's name (网易
+// on 网易订阅's pages): the platform, not who wrote the post.
+func isSiteName(a string, sites []string) bool {
+	for _, s := range sites {
+		if s == a || utf8.RuneCountInString(a) >= 2 && strings.HasPrefix(s, a) {
+			return true
+		}
+	}
+	return false
+}
+
+// provenanceWords are 来源 values that say how a post came to the site,
+// not who wrote it.
+var provenanceWords = map[string]bool{
+	"本站原创": true, "本站": true, "本网": true, "本网原创": true, "原创": true, "转载": true, "网络": true, "综合": true,
 }
 
 // ---- government document metadata ----
@@ -623,11 +689,32 @@ func pageMeta(doc *goquery.Document) map[string]string {
 			label := normLabel(raw[:i])
 			if govLabels[label] {
 				rest := strings.TrimSpace(strings.TrimLeft(raw[i:], "：:"))
-				if rest != "" {
-					set(label, rest)
-					return
+				// "索引号：… 发布机构：…" or "发布日期：2016-11-22 浏览次数：
+				// 信息来源：省发改委" in one line: each value ends where the
+				// next label starts, and the later labels are read too.
+				var more string
+				if j := nextLabelRe.FindStringIndex(rest); j != nil {
+					rest, more = strings.TrimSpace(rest[:j[0]]), rest[j[0]:]
 				}
-				set(label, nextCellText(s))
+				if rest == "" {
+					rest = nextCellText(s)
+				}
+				set(label, rest)
+				for more != "" {
+					more = strings.TrimSpace(more)
+					k := strings.IndexAny(more, "：:")
+					if k <= 0 {
+						break
+					}
+					l, v := normLabel(more[:k]), strings.TrimSpace(strings.TrimLeft(more[k:], "：:"))
+					more = ""
+					if j := nextLabelRe.FindStringIndex(v); j != nil {
+						v, more = strings.TrimSpace(v[:j[0]]), v[j[0]:]
+					}
+					if govLabels[l] {
+						set(l, v)
+					}
+				}
 				return
 			}
 		}
@@ -635,20 +722,33 @@ func pageMeta(doc *goquery.Document) map[string]string {
 			set(label, nextCellText(s))
 		}
 	})
-	// One label ("发布日期：…" under a headline) is not a metadata table;
-	// 标题/名称 count only beside other labels.
-	n := len(out)
-	if out["标题"] != "" {
-		n--
+	// One label ("发布日期：…" under a headline) is not a metadata table,
+	// nor is a byline of date and source ("发布日期：… 信息来源：…"): a
+	// table has two labels besides 标题/名称, one of them a document's own
+	// (索引号, 发布机构, 发文字号, 主题分类, …).
+	n, own := 0, false
+	for k := range out {
+		switch k {
+		case "标题", "名称":
+		case "发布日期", "信息来源":
+			n++
+		default:
+			n++
+			own = true
+		}
 	}
-	if out["名称"] != "" {
-		n--
-	}
-	if n < 2 {
+	if n < 2 || !own {
 		return nil
 	}
 	return out
 }
+
+// nextLabelRe finds the next "标签：" inside a value (a short run of Han
+// characters or letters before a colon, after a space).
+var nextLabelRe = regexp.MustCompile(`\s+[\p{Han}A-Za-z]{2,8}[：:]`)
+
+// labelStartRe matches a cell that starts with a label ("信息来源：省发改委").
+var labelStartRe = regexp.MustCompile(`^[\p{Han}A-Za-z ]{2,10}[：:]`)
 
 // nextCellText is the text of the element after s (the value cell).
 func nextCellText(s *goquery.Selection) string {
@@ -661,8 +761,8 @@ func nextCellText(s *goquery.Selection) string {
 		case html.ElementNode:
 			sel := goquery.NewDocumentFromNode(n).Selection
 			t := collapse(sel.Text())
-			if govLabels[normLabel(t)] {
-				return ""
+			if govLabels[normLabel(t)] || labelStartRe.MatchString(t) {
+				return "" // the next cell is a label of its own: no value
 			}
 			return t
 		}

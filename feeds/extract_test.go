@@ -76,6 +76,18 @@ func TestExtractRules(t *testing.T) {
 			url:   "http://www.example.com/f.html",
 			html:  page(`<title>腾讯发布新产品_财经_腾讯网</title>`, `<h1>腾讯网</h1><h1>腾讯发布新产品</h1>`+articleBody),
 			title: "腾讯发布新产品", titleRule: "headline element"},
+		{name: "date attribute gives the time (网易 data-ptime)",
+			url:  "http://dy.163.com/v2/article/detail/X.html",
+			html: page(`<title>标题十一_网易订阅</title>`, `<div id="contain" data-ptime="2019-05-17 20:02:46"><p class="time"><span>2019-05-17</span></p>`+articleBody+`</div>`),
+			date: "2019-05-17 20:02", dateRule: "date attribute data-ptime"},
+		{name: "meta author that is the site's name ignored, 来源 used",
+			url:    "http://dy.163.com/v2/article/detail/Y.html",
+			html:   page(`<meta name="author" content="网易"><title>标题十二_网易订阅</title>`, articleBody+`<p>来源：无锡交警</p>`),
+			author: "无锡交警", authorRule: "text 来源"},
+		{name: "来源 本站原创 is no author: 作者 used",
+			url:    "http://www.example.com/i.html",
+			html:   page(`<title>标题十三</title>`, `<div class="title_blow">来源：本站原创&nbsp;&nbsp;作者：医技药剂党支部<br>时间：2019年10月31日 23:00</div>`+articleBody),
+			author: "医技药剂党支部", authorRule: "text 作者", date: "2019-10-31 23:00"},
 		{name: "selector matches nothing: readability fallback",
 			url:  "http://www.example.gov.cn/g.html",
 			ft:   &config.FullText{Selector: "#no-such-body", Readability: true},
@@ -204,5 +216,34 @@ func TestTitleFallbacks(t *testing.T) {
 	r.mergeArticle(Article{Title: "页面标题"}, true)
 	if r.Title != "列表里的完整标题" {
 		t.Errorf("a whole list title was replaced: %q", r.Title)
+	}
+}
+
+// TestBylineIsNotMetadata: a byline of date and source is no 信息公开
+// table, and a value ends where the next label starts.
+func TestBylineIsNotMetadata(t *testing.T) {
+	tests := []struct {
+		name, body string
+		want       map[string]string
+	}{
+		{"byline", `<div class="small-title"><span>发布日期：2016-11-22</span><span>浏览次数： </span><span>信息来源：省发改委</span></div>`, nil},
+		{"labels in one line", `<div class="xxgk"><p>索引号：11441200007/2023-00012 发布机构：肇庆市人民政府办公室</p><p>发文字号：肇府办〔2023〕5号</p></div>`,
+			map[string]string{"索引号": "11441200007/2023-00012", "发布机构": "肇庆市人民政府办公室", "发文字号": "肇府办〔2023〕5号"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, err := ExtractArticle([]byte(page(`<title>标题</title>`, tt.body+articleBody)), "http://www.example.gov.cn/a.html", nil, model.China())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(a.Meta) != len(tt.want) {
+				t.Fatalf("meta %v, want %v", a.Meta, tt.want)
+			}
+			for k, v := range tt.want {
+				if a.Meta[k] != v {
+					t.Errorf("meta[%s] = %q, want %q", k, a.Meta[k], v)
+				}
+			}
+		})
 	}
 }

@@ -192,7 +192,9 @@ func BenchmarkPoll304(b *testing.B) {
 // UTF-8 fields, and a date found is one the page could mean (1970–2200).
 func FuzzExtractArticle(f *testing.F) {
 	addFixtureSeeds(f, "article_120_gbk.html", "article_123_gbk.html", "html_page.html",
-		"realpages/gne-shanxi-gov.html", "realpages/platform1-govcn-5353307.html", "realpages/wechatsogou-qqmusic.html")
+		"realpages/gne-shanxi-gov.html", "realpages/platform1-govcn-5353307.html", "realpages/wechatsogou-qqmusic.html",
+		"realpages/gne-zyyfy.html", "realpages/gne-163-gbk.html")
+	f.Add([]byte(`<title>x_网易订阅</title><meta name="author" content="网易"><div data-ptime="民國115年13月40日 25:61"><p>索引号：a 发布机构： 信息来源：b 浏览次数：</p><p>来源：本站原创 作者：：</p></div>`))
 	f.Add([]byte(`<script>var __$pubtime='2012-06-24';var ct="99999999999";var nickname="&#x1b;"</script><td>索引号：</td><td>x</td><td>发文字号：</td><td>y</td>`))
 	f.Add([]byte(`<p>发布时间：２０１９年１３月３１日 ２５:６１</p><p>来源：</p>`))
 	loc := model.China()

@@ -137,7 +137,7 @@ func (s *Server) handleArchive(w http.ResponseWriter, r *http.Request) {
 	start := time.Date(year, time.Month(month), 1, 0, 0, 0, 0, s.loc)
 	end := start.AddDate(0, 1, 0)
 	ctx := r.Context()
-	v, err := s.version(ctx, sourceIDs)
+	v, err := s.version(ctx, f)
 	if err != nil {
 		s.serverError(w, r, err)
 		return

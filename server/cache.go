@@ -31,6 +31,36 @@ type rendered struct {
 	gz           []byte
 	plainLen     string // Content-Length values, formatted once
 	gzLen        string
+	// hdr holds the header values of a response, built once per entry so
+	// that serving it allocates none.
+	hdr renderedHeaders
+}
+
+// renderedHeaders are header value slices shared by every response of one
+// entry. Each has len == cap, so a later Header.Add copies instead of
+// writing into the shared array; nothing else modifies a value in place.
+type renderedHeaders struct {
+	contentType, cacheControl, etag, lastModified, plainLen, gzLen []string
+}
+
+// Header values that never change.
+var (
+	hdrVaryAE = []string{"Accept-Encoding"}
+	hdrGzip   = []string{"gzip"}
+)
+
+// headerValue is a one-value header slice, or nil for "".
+func headerValue(v string) []string {
+	if v == "" {
+		return nil
+	}
+	return []string{v}
+}
+
+// setETag sets the entry's ETag and its header value.
+func (r *rendered) setETag(etag string) {
+	r.etag = etag
+	r.hdr.etag = headerValue(etag)
 }
 
 // renderCache holds rendered bodies by key; concurrent misses on one key
@@ -77,7 +107,7 @@ func (c *renderCache) get(key, etag string, fn func() (*rendered, error)) (*rend
 
 	cl.r, cl.err = fn()
 	if cl.err == nil {
-		cl.r.etag = etag
+		cl.r.setETag(etag)
 	}
 
 	c.mu.Lock()
@@ -114,8 +144,14 @@ func (c *renderCache) put(key string, r *rendered) {
 
 // newRendered compresses body and fills the header values.
 func newRendered(body []byte, contentType, cacheControl string, lastModified time.Time) (*rendered, error) {
+	return newRenderedLevel(body, gzip.BestCompression, contentType, cacheControl, lastModified)
+}
+
+// newRenderedLevel is newRendered with a gzip level: pages kept for a
+// second are not worth the best compression's time.
+func newRenderedLevel(body []byte, level int, contentType, cacheControl string, lastModified time.Time) (*rendered, error) {
 	var gz bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+	zw, err := gzip.NewWriterLevel(&gz, level)
 	if err != nil {
 		return nil, fmt.Errorf("server: gzip: %w", err)
 	}
@@ -125,7 +161,7 @@ func newRendered(body []byte, contentType, cacheControl string, lastModified tim
 	if err := zw.Close(); err != nil {
 		return nil, fmt.Errorf("server: gzip: %w", err)
 	}
-	return &rendered{
+	rd := &rendered{
 		lastModified: lastModified,
 		contentType:  contentType,
 		cacheControl: cacheControl,
@@ -133,7 +169,23 @@ func newRendered(body []byte, contentType, cacheControl string, lastModified tim
 		gz:           gz.Bytes(),
 		plainLen:     strconv.Itoa(len(body)),
 		gzLen:        strconv.Itoa(gz.Len()),
-	}, nil
+	}
+	rd.hdr = renderedHeaders{
+		contentType:  headerValue(contentType),
+		cacheControl: headerValue(cacheControl),
+		lastModified: headerValue(httpTime(lastModified)),
+		plainLen:     headerValue(rd.plainLen),
+		gzLen:        headerValue(rd.gzLen),
+	}
+	return rd, nil
+}
+
+// httpTime is t as an HTTP date, or "" for the zero time.
+func httpTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(http.TimeFormat)
 }
 
 // makeETag derives a weak ETag (valid for both encodings) from the parts
@@ -152,6 +204,26 @@ type validators struct {
 	etag         string
 	lastModified time.Time
 	cacheControl string
+	// hdr, when set, holds the 304's header values built in advance (see
+	// Server.feedValidators); nil: built for this response.
+	hdr *validatorHeaders
+}
+
+// validatorHeaders are the header values of a 304, shared like
+// renderedHeaders.
+type validatorHeaders struct {
+	etag, lastModified, cacheControl []string
+}
+
+func (v validators) headers() *validatorHeaders {
+	if v.hdr != nil {
+		return v.hdr
+	}
+	return &validatorHeaders{
+		etag:         headerValue(v.etag),
+		lastModified: headerValue(httpTime(v.lastModified)),
+		cacheControl: headerValue(v.cacheControl),
+	}
 }
 
 // notModified answers a conditional request with 304 when the client's copy
@@ -169,13 +241,16 @@ func notModified(w http.ResponseWriter, r *http.Request, v validators) bool {
 	} else {
 		return false
 	}
+	// Canonical keys assigned directly: Header.Set would canonicalise
+	// each key and allocate each value again.
 	h := w.Header()
-	h.Set("ETag", v.etag)
-	if !v.lastModified.IsZero() {
-		h.Set("Last-Modified", v.lastModified.UTC().Format(http.TimeFormat))
+	vh := v.headers()
+	h["Etag"] = vh.etag
+	if vh.lastModified != nil {
+		h["Last-Modified"] = vh.lastModified
 	}
-	h.Set("Cache-Control", v.cacheControl)
-	h.Set("Vary", "Accept-Encoding")
+	h["Cache-Control"] = vh.cacheControl
+	h["Vary"] = hdrVaryAE
 	w.WriteHeader(http.StatusNotModified)
 	return true
 }
@@ -213,22 +288,22 @@ func acceptsGzip(r *http.Request) bool {
 // write sends a cached body, gzipped when the client accepts it.
 func (rd *rendered) write(w http.ResponseWriter, r *http.Request, status int) {
 	h := w.Header()
-	h.Set("Content-Type", rd.contentType)
-	h.Set("Cache-Control", rd.cacheControl)
-	h.Set("Vary", "Accept-Encoding")
-	if rd.etag != "" {
-		h.Set("ETag", rd.etag)
+	h["Content-Type"] = rd.hdr.contentType
+	h["Cache-Control"] = rd.hdr.cacheControl
+	h["Vary"] = hdrVaryAE
+	if rd.hdr.etag != nil {
+		h["Etag"] = rd.hdr.etag
 	}
-	if !rd.lastModified.IsZero() {
-		h.Set("Last-Modified", rd.lastModified.UTC().Format(http.TimeFormat))
+	if rd.hdr.lastModified != nil {
+		h["Last-Modified"] = rd.hdr.lastModified
 	}
 	body := rd.plain
 	if acceptsGzip(r) {
-		h.Set("Content-Encoding", "gzip")
-		h.Set("Content-Length", rd.gzLen)
+		h["Content-Encoding"] = hdrGzip
+		h["Content-Length"] = rd.hdr.gzLen
 		body = rd.gz
 	} else {
-		h.Set("Content-Length", rd.plainLen)
+		h["Content-Length"] = rd.hdr.plainLen
 	}
 	w.WriteHeader(status)
 	if r.Method != http.MethodHead {

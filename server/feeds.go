@@ -5,13 +5,15 @@ import (
 	"context"
 	"encoding/xml"
 	"fmt"
-	"github.com/transfeed/transfeed/internal/redact"
 	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
+
+	"github.com/transfeed/transfeed/internal/redact"
 
 	"github.com/transfeed/transfeed/feeds/syndicate"
 	"github.com/transfeed/transfeed/model"
@@ -37,10 +39,57 @@ type outFeed struct {
 	sourceIDs   []string
 	limit       int
 	bilingual   bool
+	// verKey is the key of the version memo (the source ids joined once).
+	verKey string
+	// keys are the render cache keys of the page (0) and of each format
+	// (1 + its index in outFormats), and memo their validators for the
+	// feed version they were made for: a request for an unchanged feed
+	// builds no ETag.
+	keys [1 + numFormats]string
+	memo [1 + numFormats]atomic.Pointer[validatorMemo]
 }
+
+// validatorMemo is the validators of one response for one feed version.
+type validatorMemo struct {
+	v   feedVersion
+	val validators
+}
+
+// init fills the keys derived from the feed's path and sources.
+func (f *outFeed) init() {
+	f.verKey = versionKey(f.sourceIDs)
+	f.keys[0] = f.path
+	for i, fm := range outFormats() {
+		f.keys[1+i] = f.path + "." + fm.ext
+	}
+}
+
+// versionKey is the version memo's key for a set of sources.
+func versionKey(sourceIDs []string) string { return strings.Join(sourceIDs, "\x00") }
+
+// feedValidators returns the validators of response slot (see
+// outFeed.keys) of feed f (nil: the index) at version v, built once per
+// version.
+func (s *Server) feedValidators(f *outFeed, slot int, v feedVersion, cacheControl string) validators {
+	memo, key := &s.indexMemo, "/"
+	if f != nil {
+		memo, key = &f.memo[slot], f.keys[slot]
+	}
+	if m := memo.Load(); m != nil && m.v == v && m.val.cacheControl == cacheControl {
+		return m.val
+	}
+	val := validators{etag: makeETag(s.fingerprint, key, v.String()), lastModified: v.changed, cacheControl: cacheControl}
+	val.hdr = val.headers()
+	memo.Store(&validatorMemo{v: v, val: val})
+	return val
+}
+
+// numFormats is len(outFormats()).
+const numFormats = 3
 
 // format is one output format of a feed.
 type format struct {
+	idx         int // position in outFormats
 	ext         string
 	contentType string
 	render      func(io.Writer, syndicate.Channel, []syndicate.Entry) error
@@ -48,9 +97,9 @@ type format struct {
 
 func outFormats() []format {
 	return []format{
-		{"rss", "application/rss+xml; charset=utf-8", syndicate.RSS},
-		{"atom", "application/atom+xml; charset=utf-8", syndicate.Atom},
-		{"json", "application/feed+json; charset=utf-8", syndicate.JSON},
+		{0, "rss", "application/rss+xml; charset=utf-8", syndicate.RSS},
+		{1, "atom", "application/atom+xml; charset=utf-8", syndicate.Atom},
+		{2, "json", "application/feed+json; charset=utf-8", syndicate.JSON},
 	}
 }
 
@@ -89,6 +138,7 @@ func (s *Server) buildFeeds() {
 		if !s.translating() {
 			of.title, of.description = name, "Posts from "+name+", as published (translation is off)."
 		}
+		of.init()
 		s.sources = append(s.sources, of)
 		s.bySrc[src.ID] = of
 	}
@@ -110,6 +160,7 @@ func (s *Server) buildFeeds() {
 		if of.limit <= 0 {
 			of.limit = defaultFeedLimit
 		}
+		of.init()
 		s.feeds = append(s.feeds, of)
 		s.byFeed[f.ID] = of
 	}
@@ -138,8 +189,12 @@ type memoVersion struct {
 // when older than versionTTL. Concurrent loads of one feed's version are
 // one load (single flight), so a burst of requests at the moment the memo
 // expires asks the store once, not once per request.
-func (s *Server) version(ctx context.Context, sourceIDs []string) (feedVersion, error) {
-	key := strings.Join(sourceIDs, "\x00")
+func (s *Server) version(ctx context.Context, f *outFeed) (feedVersion, error) {
+	var sourceIDs []string
+	key := ""
+	if f != nil {
+		sourceIDs, key = f.sourceIDs, f.verKey
+	}
 	now := s.now()
 	s.verMu.Lock()
 	m, ok := s.versions[key]
@@ -210,13 +265,13 @@ func (s *Server) serveFeedOrPage(w http.ResponseWriter, r *http.Request, set map
 		return
 	}
 	ctx := r.Context()
-	v, err := s.version(ctx, f.sourceIDs)
+	v, err := s.version(ctx, f)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
 	}
-	key := f.path + "." + fm.ext
-	val := validators{etag: makeETag(s.fingerprint, key, v.String()), lastModified: v.changed, cacheControl: cacheFeeds}
+	key := f.keys[1+fm.idx]
+	val := s.feedValidators(f, 1+fm.idx, v, cacheFeeds)
 	if notModified(w, r, val) {
 		return
 	}

@@ -15,14 +15,16 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/transfeed/transfeed/internal/redact"
 	"html/template"
 	"log/slog"
 	"net"
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/transfeed/transfeed/internal/redact"
 
 	"github.com/microcosm-cc/bluemonday"
 	"github.com/prometheus/client_golang/prometheus"
@@ -54,7 +56,7 @@ type StatusReader interface {
 	GetProviderState(ctx context.Context, provider string) (model.ProviderState, error)
 	DeliveryBacklogs(ctx context.Context) ([]model.DeliveryBacklog, error)
 	ListChannelStates(ctx context.Context) ([]model.ChannelState, error)
-	GetRefusedLinks(ctx context.Context, sourceID string) (store.RefusedLinks, error)
+	ListRefusedLinks(ctx context.Context) (map[string]store.RefusedLinks, error)
 }
 
 // Store is everything the server reads. *store.Store implements it.
@@ -105,11 +107,15 @@ type Server struct {
 	verMu      sync.Mutex
 	versions   map[string]memoVersion
 	versionTTL time.Duration
+	// statusTTL is how long a rendered /status is reused (0: never).
+	statusTTL time.Duration
 	// verLoads lets one version load per feed run at a time: requests
 	// arriving meanwhile wait for its answer instead of asking the store too.
 	verLoads singleflight.Group
-	started  time.Time
-	now      func() time.Time // the clock of /status
+	// indexMemo memoises the index page's validators (see feedValidators).
+	indexMemo atomic.Pointer[validatorMemo]
+	started   time.Time
+	now       func() time.Time // the clock of /status
 	// fingerprint covers the configuration that shapes rendered output.
 	fingerprint string
 	handler     http.Handler
@@ -179,6 +185,7 @@ func New(cfg *config.Config, st Store, reg *prometheus.Registry, logger *slog.Lo
 		cache:      newRenderCache(maxCacheEntries, maxCacheBytes),
 		versions:   map[string]memoVersion{},
 		versionTTL: versionTTL,
+		statusTTL:  statusTTL,
 		metrics:    m,
 		started:    time.Now().UTC(),
 		now:        time.Now,
@@ -266,10 +273,12 @@ func (s *Server) routes() http.Handler {
 
 // securityHeaders sets the headers every response carries.
 func securityHeaders(next http.Handler) http.Handler {
+	// Values shared by every response (see renderedHeaders), keys canonical.
+	nosniff, noReferrer := []string{"nosniff"}, []string{"no-referrer"}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
+		h["X-Content-Type-Options"] = nosniff
+		h["Referrer-Policy"] = noReferrer
 		next.ServeHTTP(w, r)
 	})
 }

@@ -39,6 +39,7 @@ func newTestServer(t testing.TB) (*Server, *testStore) {
 		t.Fatal(err)
 	}
 	s.now = func() time.Time { return testNow }
+	s.statusTTL = 0 // the clock stands still: /status would never change
 	return s, st
 }
 
@@ -679,7 +680,7 @@ func benchItems() []model.Item {
 	var out []model.Item
 	for i := range 50 {
 		out = append(out, model.Item{
-			ID: int64(i + 1), SourceID: "zhaoqing-news", Title: "许晓雄率队赴深圳开展招商考察活动", Language: "zh",
+			ID: int64(i + 1), SourceID: "zhaoqing-news", Key: fmt.Sprint("k", i), Title: "许晓雄率队赴深圳开展招商考察活动", Language: "zh",
 			Published:     base.Add(time.Duration(i) * time.Hour),
 			ContentHTML:   strings.Repeat("<p>市委书记许晓雄率队赴深圳开展招商考察活动。</p>", 8),
 			TitleEN:       "Xu Xiaoxiong led a team to Shenzhen",
@@ -853,5 +854,89 @@ func setRefused(t *testing.T, st *testStore, source string, r store.RefusedLinks
 	t.Helper()
 	if err := st.SetRefusedLinks(context.Background(), source, r); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSharedHeaderValues: responses share prebuilt header values; a
+// header added to one response (as a middleware would) must not show in
+// the next, and a feed's memoised ETag must follow a new post.
+func TestSharedHeaderValues(t *testing.T) {
+	s, st := newTestServer(t)
+	h := s.Handler()
+	for _, path := range []string{"/feeds/zhaoqing.rss", "/", "/feeds/zhaoqing"} {
+		t.Run(path, func(t *testing.T) {
+			first := get(t, h, path, map[string]string{"Accept-Encoding": "gzip"})
+			etag := first.Header().Get("ETag")
+			first.Header().Add("Vary", "Cookie")
+			first.Header().Add("Content-Length", "1")
+			for _, hdr := range []map[string]string{{"Accept-Encoding": "gzip"}, {"If-None-Match": etag}} {
+				rec := get(t, h, path, hdr)
+				if got := rec.Header().Values("Vary"); len(got) != 1 || got[0] != "Accept-Encoding" {
+					t.Errorf("%v: Vary = %q, want [Accept-Encoding]", hdr, got)
+				}
+				if n := len(rec.Header().Values("Content-Length")); rec.Code == 200 && n != 1 {
+					t.Errorf("%v: %d Content-Length values", hdr, n)
+				}
+			}
+		})
+	}
+	etag := get(t, h, "/feeds/zhaoqing.rss", nil).Header().Get("ETag")
+	st.add(model.Item{ID: 999, SourceID: "zhaoqing-news", Key: "new", Title: "新", Language: "zh",
+		Published: testNow, TitleEN: "New", State: model.StateReady, ReadyAt: testNow})
+	s.versionTTL = 0
+	if rec := get(t, h, "/feeds/zhaoqing.rss", map[string]string{"If-None-Match": etag}); rec.Code != http.StatusOK || rec.Header().Get("ETag") == etag {
+		t.Errorf("after a new post: %d, ETag %q (was %q), want 200 with a new ETag", rec.Code, rec.Header().Get("ETag"), etag)
+	}
+}
+
+// TestStatusRenderedOncePerTTL: within statusTTL /status is the same
+// rendering (HTML and JSON each); once the clock passes it, a new poll
+// shows.
+func TestStatusRenderedOncePerTTL(t *testing.T) {
+	s, st := newTestServer(t)
+	clock := testNow
+	s.now = func() time.Time { return clock }
+	s.statusTTL = time.Second
+	polls := func(path string) string {
+		rec := get(t, s.Handler(), path, map[string]string{"Accept-Encoding": "gzip"})
+		if rec.Code != http.StatusOK || rec.Header().Get("Content-Encoding") != "gzip" || rec.Header().Get("Cache-Control") != "no-store" {
+			t.Fatalf("%s: %d, headers %v", path, rec.Code, rec.Header())
+		}
+		zr, err := gzip.NewReader(rec.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(zr)
+		var v struct {
+			Sources []struct {
+				Polls int64 `json:"polls"`
+			} `json:"sources"`
+		}
+		if path != "/status?format=json" {
+			return string(b)
+		}
+		if err := json.Unmarshal(b, &v); err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprint(v.Sources[0].Polls)
+	}
+	record := func() {
+		if _, err := st.RecordPoll(t.Context(), model.PollResult{SourceID: "zhaoqing-news", At: clock, Status: model.PollOK, NextPollAt: clock.Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, path := range []string{"/status?format=json", "/status"} {
+		t.Run(path, func(t *testing.T) {
+			clock = clock.Add(time.Second)
+			before := polls(path)
+			record()
+			if got := polls(path); got != before {
+				t.Errorf("within the TTL the page changed")
+			}
+			clock = clock.Add(time.Second)
+			if got := polls(path); got == before {
+				t.Errorf("past the TTL the page still shows the old poll count")
+			}
+		})
 	}
 }

@@ -164,16 +164,20 @@ func (s *Server) servePostList(w http.ResponseWriter, r *http.Request, f *outFee
 		return
 	}
 	ctx := r.Context()
-	v, err := s.version(ctx, sourceIDs)
+	v, err := s.version(ctx, f)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
 	}
 	key := p
+	var val validators
 	if cur.id > 0 {
+		// Deeper pages are many: their validators are not memoised.
 		key += "?before=" + cur.String()
+		val = validators{etag: makeETag(s.fingerprint, key, v.String()), lastModified: v.changed, cacheControl: cachePages}
+	} else {
+		val = s.feedValidators(f, 0, v, cachePages)
 	}
-	val := validators{etag: makeETag(s.fingerprint, key, v.String()), lastModified: v.changed, cacheControl: cachePages}
 	if notModified(w, r, val) {
 		return
 	}

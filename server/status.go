@@ -2,13 +2,16 @@ package server
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/transfeed/transfeed/internal/redact"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
+
+	"github.com/transfeed/transfeed/internal/redact"
 
 	"github.com/transfeed/transfeed/feeds/syndicate"
 	"github.com/transfeed/transfeed/model"
@@ -123,6 +126,10 @@ func (s *Server) collectStatus(ctx context.Context, now time.Time) (*statusView,
 	if err != nil {
 		return nil, fmt.Errorf("server: status: sources: %w", err)
 	}
+	refused, err := s.st.ListRefusedLinks(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("server: status: refused links: %w", err)
+	}
 	byID := make(map[string]model.Source, len(stored))
 	for _, src := range stored {
 		byID[src.ID] = src
@@ -146,11 +153,7 @@ func (s *Server) collectStatus(ctx context.Context, now time.Time) (*statusView,
 			LastArticleError: st.LastArticleError, LastArticleErrorAt: timePtr(st.LastArticleErrorAt),
 			LastArticleErrorCST: s.cst(st.LastArticleErrorAt),
 		})
-		ref, err := s.st.GetRefusedLinks(ctx, c.ID)
-		if err != nil {
-			return nil, fmt.Errorf("server: status: refused links: %w", err)
-		}
-		if ref.Count > 0 {
+		if ref := refused[c.ID]; ref.Count > 0 {
 			v.Sources[len(v.Sources)-1].RefusedLinks = &refusedStatus{At: ref.At.UTC(), Count: ref.Count, Examples: ref.Examples, AtCST: s.cst(ref.At)}
 			v.Refused = true
 		}
@@ -223,31 +226,60 @@ func (s *Server) collectStatus(ctx context.Context, now time.Time) (*statusView,
 	return v, nil
 }
 
+// statusTTL is how long a rendered /status is served again: the page
+// costs O(sources) to collect and render, so a burst of requests (or a
+// monitor polling it) is answered from one rendering a second, which
+// renders once however many requests wait for it.
+const statusTTL = time.Second
+
 func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
-	v, err := s.collectStatus(r.Context(), s.now())
+	asJSON := r.URL.Query().Get("format") == "json"
+	render := func() (*rendered, error) { return s.renderStatus(r.Context(), asJSON) }
+	var (
+		rd  *rendered
+		err error
+	)
+	if s.statusTTL > 0 {
+		key := "/status"
+		if asJSON {
+			key += "?format=json"
+		}
+		slot := s.now().UnixNano() / int64(s.statusTTL)
+		rd, err = s.cache.get(key, `W/"status-`+strconv.FormatInt(slot, 36)+`"`, render)
+	} else {
+		rd, err = render()
+	}
 	if err != nil {
 		s.serverError(w, r, err)
 		return
 	}
-	h := w.Header()
-	h.Set("Cache-Control", "no-store")
-	if r.URL.Query().Get("format") == "json" {
-		h.Set("Content-Type", "application/json; charset=utf-8")
-		enc := json.NewEncoder(w)
+	if !asJSON {
+		w.Header().Set("Content-Security-Policy", cspHTML)
+	}
+	rd.write(w, r, http.StatusOK)
+}
+
+// renderStatus collects and renders /status (HTML, or JSON).
+func (s *Server) renderStatus(ctx context.Context, asJSON bool) (*rendered, error) {
+	v, err := s.collectStatus(ctx, s.now())
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if asJSON {
+		enc := json.NewEncoder(&buf)
 		enc.SetIndent("", "  ")
-		_ = enc.Encode(v)
-		return
+		if err := enc.Encode(v); err != nil {
+			return nil, fmt.Errorf("server: status json: %w", err)
+		}
+		return newRenderedLevel(buf.Bytes(), gzip.DefaultCompression, "application/json; charset=utf-8", "no-store", time.Time{})
 	}
 	d := s.basePage("Status — " + s.title)
 	d.Status = v
-	var buf bytes.Buffer
 	if err := s.tmpl["status"].Execute(&buf, d); err != nil {
-		s.serverError(w, r, fmt.Errorf("server: status page: %w", err))
-		return
+		return nil, fmt.Errorf("server: status page: %w", err)
 	}
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", cspHTML)
-	_, _ = w.Write(buf.Bytes())
+	return newRenderedLevel(buf.Bytes(), gzip.DefaultCompression, "text/html; charset=utf-8", "no-store", time.Time{})
 }
 
 // handleHealthz answers 200 "ok" when the store answers, 503 otherwise.

@@ -15,7 +15,15 @@ func (s *Store) SearchPlan(ctx context.Context, q SearchQuery) (string, error) {
 	if q.Order != SearchByDate {
 		tier = tierBody
 	}
-	query, args := s.searchQuery(q, tier, 1<<40, 21)
+	r := &searchRun{q: q}
+	if s.d.name == DriverPostgres {
+		var err error
+		if r.pg, err = s.resolvePostgres(ctx, q.Query); err != nil {
+			return "", err
+		}
+		r.check = q.Query.NeedsPositions()
+	}
+	query, args := s.searchQuery(r, tier, 1<<40, 21)
 	return s.explainPlan(ctx, query, args)
 }
 
@@ -78,14 +86,14 @@ func (s *Store) HasIndex(ctx context.Context, name string) (bool, error) {
 
 // SearchSizes returns the bytes of the whole database and of the search
 // index (SQLite: the items_fts tables and search_queue, by dbstat;
-// PostgreSQL: item_search with its indexes and search_queue).
+// PostgreSQL: item_search with its indexes, search_terms and search_queue).
 func (s *Store) SearchSizes(ctx context.Context) (all, index int64, err error) {
 	q := `SELECT (SELECT SUM(pgsize) FROM dbstat),
 		(SELECT SUM(pgsize) FROM dbstat WHERE name LIKE 'items_fts%' OR name LIKE '%search_queue%')`
 	if s.d.name == DriverPostgres {
 		q = `SELECT (SELECT SUM(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 				WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'm')),
-			pg_total_relation_size('item_search') + pg_total_relation_size('search_queue')`
+			pg_total_relation_size('item_search') + pg_total_relation_size('search_queue') + pg_total_relation_size('search_terms')`
 	}
 	err = s.r.QueryRowContext(ctx, q).Scan(&all, &index)
 	return all, index, err

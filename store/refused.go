@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -46,4 +47,33 @@ func (s *Store) GetRefusedLinks(ctx context.Context, sourceID string) (RefusedLi
 		return RefusedLinks{}, fmt.Errorf("store: refused links %q: %w", sourceID, err)
 	}
 	return r, nil
+}
+
+// ListRefusedLinks returns the last refused links of every source that
+// ever had some, by source id: one query for the status page instead of
+// one per source. (The meta table holds a few rows per source, never per
+// post.)
+func (s *Store) ListRefusedLinks(ctx context.Context) (map[string]RefusedLinks, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT key, value FROM meta WHERE key LIKE 'refused\_links/%' ESCAPE '\'`)
+	if err != nil {
+		return nil, fmt.Errorf("store: list refused links: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]RefusedLinks{}
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
+			return nil, fmt.Errorf("store: list refused links: %w", err)
+		}
+		id := strings.TrimPrefix(k, refusedKey(""))
+		var r RefusedLinks
+		if err := json.Unmarshal([]byte(v), &r); err != nil {
+			return nil, fmt.Errorf("store: refused links %q: %w", id, err)
+		}
+		out[id] = r
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: list refused links: %w", err)
+	}
+	return out, nil
 }

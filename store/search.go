@@ -5,9 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/transfeed/transfeed/internal/fulltext"
 	"github.com/transfeed/transfeed/model"
@@ -122,14 +125,24 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) (SearchResult, error)
 	if err != nil {
 		return SearchResult{}, err
 	}
+	r := &searchRun{q: q, items: map[int64]model.Item{}}
+	if s.d.name == DriverPostgres {
+		if r.pg, err = s.resolvePostgres(ctx, q.Query); err != nil {
+			return SearchResult{}, err
+		}
+		if r.pg.none {
+			return SearchResult{}, nil
+		}
+		r.check = q.Query.NeedsPositions()
+	}
 	var cands []cursor
 	if q.Order == SearchByDate {
-		if cands, err = s.searchTier(ctx, q, 0, cur.id, limit+1); err != nil {
+		if cands, err = s.searchTier(ctx, r, 0, cur.id, limit+1); err != nil {
 			return SearchResult{}, err
 		}
 	} else {
 		if cur.tier != tierBody {
-			if cands, err = s.searchTier(ctx, q, tierTitle, cur.id, limit+1); err != nil {
+			if cands, err = s.searchTier(ctx, r, tierTitle, cur.id, limit+1); err != nil {
 				return SearchResult{}, err
 			}
 		}
@@ -138,7 +151,7 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) (SearchResult, error)
 			if cur.tier == tierBody {
 				after = cur.id
 			}
-			more, err := s.searchTier(ctx, q, tierBody, after, limit+1-len(cands))
+			more, err := s.searchTier(ctx, r, tierBody, after, limit+1-len(cands))
 			if err != nil {
 				return SearchResult{}, err
 			}
@@ -151,12 +164,21 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) (SearchResult, error)
 	if len(cands) == 0 {
 		return res, nil
 	}
-	items, err := s.itemsByID(ctx, cands)
-	if err != nil {
-		return SearchResult{}, err
+	var missing []int64
+	for _, c := range cands {
+		if _, ok := r.items[c.id]; !ok {
+			missing = append(missing, c.id)
+		}
+	}
+	if len(missing) > 0 {
+		items, err := s.itemsByID(ctx, missing)
+		if err != nil {
+			return SearchResult{}, err
+		}
+		maps.Copy(r.items, items)
 	}
 	for _, c := range cands {
-		if it, ok := items[c.id]; ok {
+		if it, ok := r.items[c.id]; ok {
 			res.Hits = append(res.Hits, SearchHit{Item: it, Score: float64(max(c.tier, tierBody))})
 		}
 	}
@@ -166,24 +188,95 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) (SearchResult, error)
 	return res, nil
 }
 
+// searchRun is one Search: its query and, on PostgreSQL, the query's term
+// conditions and the posts already read to check their phrases.
+type searchRun struct {
+	q     SearchQuery
+	pg    pgSearch
+	check bool // PostgreSQL: candidates' phrases are checked on their text
+	items map[int64]model.Item
+}
+
+// maxCheckBatch bounds the candidates read at once for a phrase check.
+const maxCheckBatch = 400
+
 // searchTier reads, newest stored first, up to limit ids of ready posts
-// that pass q's filters, have an id below before (when set) and match q:
-// in the title alone (tierTitle), not all in the title (tierBody), or
-// anywhere (0).
-func (s *Store) searchTier(ctx context.Context, q SearchQuery, tier int, before int64, limit int) ([]cursor, error) {
-	query, args := s.searchQuery(q, tier, before, limit)
+// that pass the filters, have an id below before (when set) and match: in
+// the title alone (tierTitle), not all in the title (tierBody), or
+// anywhere (0). When r.check is set, the index gives candidates (every
+// term present), read in growing batches until limit of them pass the
+// phrase check of their text.
+func (s *Store) searchTier(ctx context.Context, r *searchRun, tier int, before int64, limit int) ([]cursor, error) {
+	var out []cursor
+	batch := limit
+	for {
+		ids, err := s.searchIDs(ctx, r, tier, before, batch)
+		if err != nil {
+			return nil, err
+		}
+		if !r.check {
+			for _, id := range ids {
+				out = append(out, cursor{tier: tier, id: id})
+			}
+			return out, nil
+		}
+		if len(ids) == 0 {
+			return out, nil
+		}
+		items, err := s.itemsByID(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range ids {
+			it, ok := items[id]
+			if !ok {
+				continue
+			}
+			d := searchDocument(it)
+			switch tier {
+			case tierTitle:
+				ok = d.MatchTitle(r.q.Query)
+			case tierBody:
+				ok = !d.MatchTitle(r.q.Query) && d.Match(r.q.Query)
+			default:
+				ok = d.Match(r.q.Query)
+			}
+			if !ok {
+				continue
+			}
+			r.items[id] = it
+			if out = append(out, cursor{tier: tier, id: id}); len(out) == limit {
+				return out, nil
+			}
+		}
+		if len(ids) < batch {
+			return out, nil
+		}
+		before = ids[len(ids)-1]
+		batch = min(2*batch, maxCheckBatch)
+	}
+}
+
+// searchIDs runs searchQuery.
+func (s *Store) searchIDs(ctx context.Context, r *searchRun, tier int, before int64, limit int) ([]int64, error) {
+	query, args := s.searchQuery(r, tier, before, limit)
+	if s.d.name == DriverPostgres {
+		// The query's text holds its term ids: a prepared statement
+		// would serve it once.
+		args = append([]any{pgx.QueryExecModeSimpleProtocol}, args...)
+	}
 	rows, err := s.r.QueryContext(ctx, s.d.rebind(query), args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: search: %w", err)
 	}
 	defer rows.Close()
-	var out []cursor
+	var out []int64
 	for rows.Next() {
-		c := cursor{tier: tier}
-		if err := rows.Scan(&c.id); err != nil {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
 			return nil, fmt.Errorf("store: search: %w", err)
 		}
-		out = append(out, c)
+		out = append(out, id)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: search: %w", err)
@@ -191,29 +284,27 @@ func (s *Store) searchTier(ctx context.Context, q SearchQuery, tier int, before 
 	return out, nil
 }
 
-// searchQuery is searchTier's query. It reads the full-text index in post
-// id order (FTS5 rowid, item_search's key) and stops at its LIMIT: no sort
-// of the matches.
-func (s *Store) searchQuery(q SearchQuery, tier int, before int64, limit int) (string, []any) {
+// searchQuery is searchIDs' query. It reads the full-text index (SQLite:
+// the FTS5 table in rowid order; PostgreSQL: item_search by its key or by
+// its GIN index, as the planner finds cheaper for the query's terms) and
+// stops at its LIMIT.
+func (s *Store) searchQuery(r *searchRun, tier int, before int64, limit int) (string, []any) {
 	var (
 		b     strings.Builder
 		args  []any
 		rowid = "items_fts.rowid"
+		q     = r.q
 	)
 	if s.d.name == DriverPostgres {
 		rowid = "x.item_id"
-		tq := q.Query.TSQuery()
 		b.WriteString(`SELECT x.item_id FROM item_search x JOIN items i ON i.id = x.item_id WHERE `)
-		switch tier {
-		case tierTitle:
-			b.WriteString(`x.title_tsv @@ ?::tsquery`)
-			args = append(args, tq)
-		case tierBody:
-			b.WriteString(`x.tsv @@ ?::tsquery AND NOT x.title_tsv @@ ?::tsquery`)
-			args = append(args, tq, tq)
+		switch {
+		case tier == tierTitle:
+			b.WriteString(r.pg.title)
+		case tier == tierBody && !r.check:
+			b.WriteString(r.pg.all + ` AND NOT (` + r.pg.title + `)`)
 		default:
-			b.WriteString(`x.tsv @@ ?::tsquery`)
-			args = append(args, tq)
+			b.WriteString(r.pg.all)
 		}
 		b.WriteString(` AND i.state = 'ready'`)
 	} else {
@@ -251,14 +342,14 @@ func (s *Store) searchQuery(q SearchQuery, tier int, before int64, limit int) (s
 	return b.String(), args
 }
 
-// itemsByID reads the candidates' items.
-func (s *Store) itemsByID(ctx context.Context, cands []cursor) (map[int64]model.Item, error) {
-	args := make([]any, len(cands))
-	for i, c := range cands {
-		args[i] = c.id
+// itemsByID reads the posts of ids.
+func (s *Store) itemsByID(ctx context.Context, ids []int64) (map[int64]model.Item, error) {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
 	}
 	rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT `+itemColumns+` FROM items WHERE id IN (`+
-		placeholders(len(cands))+`)`), args...)
+		placeholders(len(ids))+`)`), args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: search: %w", err)
 	}
@@ -346,8 +437,15 @@ func (s *Store) flushSearch(ctx context.Context, tx *sql.Tx) (int, error) {
 	if len(ids) == 0 {
 		return 0, nil
 	}
-	for start := 0; start < len(ids); start += maxInList {
-		if err := s.indexPosts(ctx, tx, ids[start:min(start+maxInList, len(ids))]); err != nil {
+	// PostgreSQL indexes the whole batch at once: the vocabulary gets one
+	// sorted insert per transaction, so that two writers adding the same
+	// new terms never wait on each other in a cycle.
+	chunk := maxInList
+	if s.d.name == DriverPostgres {
+		chunk = len(ids)
+	}
+	for start := 0; start < len(ids); start += chunk {
+		if err := s.indexPosts(ctx, tx, ids[start:min(start+chunk, len(ids))]); err != nil {
 			return 0, err
 		}
 	}
@@ -376,34 +474,25 @@ func (s *Store) indexPosts(ctx context.Context, tx *sql.Tx, ids []int64) error {
 			ready[it.ID] = it
 		}
 	}
-	pg := s.d.name == DriverPostgres
-	del := `DELETE FROM items_fts WHERE rowid = ?`
-	put := `INSERT INTO items_fts (rowid, title, body) VALUES (?, ?, ?)`
-	if pg {
-		del = `DELETE FROM item_search WHERE item_id = ?`
-		put = `INSERT INTO item_search (item_id, tsv) VALUES (?, ?::tsvector)
-			ON CONFLICT (item_id) DO UPDATE SET tsv = EXCLUDED.tsv`
-	}
-	for _, id := range ids {
-		it, ok := ready[id]
-		if !pg || !ok {
+	if s.d.name == DriverPostgres {
+		if err := s.indexPostsPostgres(ctx, tx, ids, ready); err != nil {
+			return err
+		}
+	} else {
+		for _, id := range ids {
 			// FTS5 has no upsert: a row is replaced by delete and insert.
-			if _, err := tx.ExecContext(ctx, s.d.rebind(del), id); err != nil {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM items_fts WHERE rowid = ?`, id); err != nil {
 				return fmt.Errorf("store: search index: post %d: %w", id, err)
 			}
-		}
-		if !ok {
-			continue
-		}
-		doc := s.indexDocument(it) // precomputed by UpsertItemsWith when it can
-		var err error
-		if pg {
-			_, err = tx.ExecContext(ctx, s.d.rebind(put), id, doc.TSVector())
-		} else {
-			_, err = tx.ExecContext(ctx, s.d.rebind(put), id, strings.Join(doc.Title, " "), strings.Join(doc.Body, " "))
-		}
-		if err != nil {
-			return fmt.Errorf("store: search index: post %d: %w", id, err)
+			it, ok := ready[id]
+			if !ok {
+				continue
+			}
+			doc := s.indexDocument(it) // precomputed by UpsertItemsWith when it can
+			if _, err := tx.ExecContext(ctx, `INSERT INTO items_fts (rowid, title, body) VALUES (?, ?, ?)`,
+				id, strings.Join(doc.Title, " "), strings.Join(doc.Body, " ")); err != nil {
+				return fmt.Errorf("store: search index: post %d: %w", id, err)
+			}
 		}
 	}
 	if _, err := tx.ExecContext(ctx, s.d.rebind(`DELETE FROM search_queue WHERE item_id IN (`+

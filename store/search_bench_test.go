@@ -81,9 +81,74 @@ func benchPost(r *rand.Rand, i int, published time.Time) (model.Item, model.Tran
 
 var benchSources = []string{"zhaoqing-news", "zhaoqing-wechat", "gd-gov", "gd-english", "duanzhou", "dinghu", "gaoyao", "sihui"}
 
+// benchBase is the most posts a benchmark store gets through the write
+// path; larger ones are grown from a store of benchBase (growSearchBench).
+const benchBase = 100000
+
+// benchSpan is the time the posts made by the write path cover (a year),
+// and so the shift of each grown copy.
+const benchSpan = 365 * 24 * time.Hour
+
+// openSearchBench opens the kept store of n posts of engine.
+func openSearchBench(b *testing.B, engine string, n int) *store.Store {
+	cfg := store.Config{Driver: engine}
+	switch engine {
+	case store.DriverSQLite:
+		dir := os.Getenv("TRANSFEED_SEARCH_BENCH_DIR")
+		if dir == "" {
+			dir = os.TempDir()
+		}
+		cfg.DSN = filepath.Join(dir, fmt.Sprintf("search-bench-%d.db", n))
+	default:
+		dsn, schema := os.Getenv(storetest.PostgresEnv), os.Getenv("TRANSFEED_SEARCH_BENCH_SCHEMA")
+		if dsn == "" || schema == "" {
+			b.Skipf("%s or TRANSFEED_SEARCH_BENCH_SCHEMA not set", storetest.PostgresEnv)
+		}
+		sep := "?"
+		if strings.Contains(dsn, "?") {
+			sep = "&"
+		}
+		// Commits need not wait for the disk while the store is built
+		// (the searches measured only read).
+		cfg.DSN = dsn + sep + "search_path=" + schema + "&synchronous_commit=off"
+	}
+	s, err := store.Open(b.Context(), cfg, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// growSearchBench makes s (empty, or already grown) a store of n posts: a
+// copy of the SQLite store of benchBase posts (built through the write
+// path if missing), multiplied by SQL copies (store.GrowForBench).
+func growSearchBench(b *testing.B, s *store.Store, n int) {
+	have, err := s.ListItems(b.Context(), store.ItemQuery{Limit: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if len(have) == 0 {
+		base := openSearchBench(b, store.DriverSQLite, benchBase)
+		fillSearchBench(b, base, benchBase)
+		began := time.Now()
+		if _, err := store.Copy(b.Context(), s, base); err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("copied the %d posts of the base store in %v", benchBase, time.Since(began).Round(time.Second))
+	}
+	if err := s.GrowForBench(b.Context(), n, b.Logf); err != nil {
+		b.Fatal(err)
+	}
+}
+
 // fillSearchBench stores n ready posts over a year, through the store's
 // own write path (UpsertItems, MarkReady), so the index is built on write.
+// A store of more than benchBase posts is left to growSearchBench.
 func fillSearchBench(b *testing.B, s *store.Store, n int) {
+	if n > benchBase {
+		return
+	}
 	ctx := b.Context()
 	have, err := s.ListItems(ctx, store.ItemQuery{Limit: 1})
 	if err != nil {
@@ -94,7 +159,7 @@ func fillSearchBench(b *testing.B, s *store.Store, n int) {
 	}
 	r := rand.New(rand.NewPCG(16, 16))
 	start := time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC)
-	step := 365 * 24 * time.Hour / time.Duration(n)
+	step := benchSpan / time.Duration(n)
 	began := time.Now()
 	const batch = 200
 	for i := 0; i < n; i += batch {
@@ -136,43 +201,13 @@ func BenchmarkSearchScale(b *testing.B) {
 		{"en-two-words-date", "bay area", store.SearchByDate},
 		{"en-one-word-source", "investment", store.SearchByRank},
 	}
-	engines := map[string]func(b *testing.B) *store.Store{
-		store.DriverSQLite: func(b *testing.B) *store.Store {
-			dir := os.Getenv("TRANSFEED_SEARCH_BENCH_DIR")
-			if dir == "" {
-				dir = os.TempDir()
-			}
-			s, err := store.Open(b.Context(), store.Config{DSN: filepath.Join(dir, fmt.Sprintf("search-bench-%d.db", n))}, nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { _ = s.Close() })
-			return s
-		},
-		store.DriverPostgres: func(b *testing.B) *store.Store {
-			dsn, schema := os.Getenv(storetest.PostgresEnv), os.Getenv("TRANSFEED_SEARCH_BENCH_SCHEMA")
-			if dsn == "" || schema == "" {
-				b.Skipf("%s or TRANSFEED_SEARCH_BENCH_SCHEMA not set", storetest.PostgresEnv)
-			}
-			sep := "?"
-			if strings.Contains(dsn, "?") {
-				sep = "&"
-			}
-			// Commits need not wait for the disk while the store is built
-			// (the searches measured only read).
-			s, err := store.Open(b.Context(), store.Config{Driver: store.DriverPostgres,
-				DSN: dsn + sep + "search_path=" + schema + "&synchronous_commit=off"}, nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { _ = s.Close() })
-			return s
-		},
-	}
 	for _, engine := range []string{store.DriverSQLite, store.DriverPostgres} {
 		b.Run(engine, func(b *testing.B) {
-			s := engines[engine](b)
+			s := openSearchBench(b, engine, n)
 			fillSearchBench(b, s, n)
+			if n > benchBase {
+				growSearchBench(b, s, n)
+			}
 			all, index, err := s.SearchSizes(b.Context())
 			if err != nil {
 				b.Fatal(err)
@@ -187,10 +222,21 @@ func BenchmarkSearchScale(b *testing.B) {
 				b.Fatalf("deep cursor: %v", err)
 			}
 			ready := []model.State{model.StateReady}
+			// The oldest posts: at 1,000,000, copies years back.
+			oldest := time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC).Add(-time.Duration((n-1)/benchBase) * benchSpan)
+			deepest, err := s.ListItems(b.Context(), store.ItemQuery{States: []model.State{model.StateReady}, Limit: 1,
+				Before: oldest.Add(15 * 24 * time.Hour)})
+			if err != nil || len(deepest) == 0 {
+				b.Fatalf("deepest cursor: %v", err)
+			}
 			lists := map[string]store.ItemQuery{
-				"list-first":       {States: ready, Limit: 31},
-				"list-deep":        {States: ready, Limit: 31, Before: deep[0].Published, BeforeID: deep[0].ID},
-				"source-list-deep": {SourceIDs: []string{"gaoyao"}, States: ready, Limit: 31, Before: deep[0].Published, BeforeID: deep[0].ID},
+				"list-first":   {States: ready, Limit: 31},
+				"list-deepest": {States: ready, Limit: 31, Before: deepest[0].Published, BeforeID: deepest[0].ID},
+				"source-list-deepest": {SourceIDs: []string{"gaoyao"}, States: ready, Limit: 31, Before: deepest[0].Published,
+					BeforeID: deepest[0].ID},
+				"archive-oldest-month": {States: ready, Limit: 31, Since: oldest.AddDate(0, 1, 0), Before: oldest.AddDate(0, 2, 0)},
+				"list-deep":            {States: ready, Limit: 31, Before: deep[0].Published, BeforeID: deep[0].ID},
+				"source-list-deep":     {SourceIDs: []string{"gaoyao"}, States: ready, Limit: 31, Before: deep[0].Published, BeforeID: deep[0].ID},
 				"archive-month": {States: ready, Limit: 31, Since: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC),
 					Before: time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)},
 			}

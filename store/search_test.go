@@ -77,36 +77,59 @@ func TestSearchDeleted(t *testing.T) {
 }
 
 // TestSearchIndexBuiltAtOpen: posts stored before the index existed (the
-// queue migration 0007 fills) are indexed in batches when the store opens.
+// queue migrations 0007 and, on PostgreSQL, 0010 fill) are indexed in
+// batches when the store opens.
 func TestSearchIndexBuiltAtOpen(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "transfeed.db")
-	cfg := store.Config{Driver: store.DriverSQLite, DSN: path}
-	s, err := store.Open(t.Context(), cfg, nil)
-	if err != nil {
-		t.Fatal(err)
+	cfgs := map[string]store.Config{
+		store.DriverSQLite: {Driver: store.DriverSQLite, DSN: filepath.Join(t.TempDir(), "transfeed.db")},
 	}
-	ids := storetest.LoadCorpus(t, s)
 	// Back to the state right after the migration: index empty, every ready post queued.
-	for _, q := range []string{`DELETE FROM items_fts`, `INSERT INTO search_queue (item_id) SELECT id FROM items`} {
-		if _, err := s.Exec(t.Context(), q); err != nil {
-			t.Fatal(err)
-		}
+	reset := map[string][]string{
+		store.DriverSQLite: {`DELETE FROM items_fts`, `INSERT INTO search_queue (item_id) SELECT id FROM items`},
+		store.DriverPostgres: {`DELETE FROM item_search`, `DELETE FROM search_terms`,
+			`INSERT INTO search_queue (item_id) SELECT id FROM items WHERE state = 'ready'`},
 	}
-	if got := searchIDs(t, s, "湾区"); got != nil {
-		t.Fatalf("emptied index still finds %v", got)
+	if os.Getenv(storetest.PostgresEnv) != "" {
+		cfgs[store.DriverPostgres] = postgresConfig(t)
 	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	s, err = store.Open(t.Context(), cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	want := []int64{ids["gba-forum"], ids["gba-rail"], ids["untranslated"]}
-	slices.Sort(want)
-	if got := searchIDs(t, s, "湾区"); !slices.Equal(got, want) {
-		t.Errorf("after reopen: %v, want %v", got, want)
+	for name, cfg := range cfgs {
+		t.Run(name, func(t *testing.T) {
+			s, err := store.Open(t.Context(), cfg, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids := storetest.LoadCorpus(t, s)
+			for _, q := range reset[name] {
+				if _, err := s.Exec(t.Context(), q); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := searchIDs(t, s, "湾区"); got != nil {
+				t.Fatalf("emptied index still finds %v", got)
+			}
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			s, err = store.Open(t.Context(), cfg, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			for query, keys := range map[string][]string{
+				"湾区":                     {"gba-forum", "gba-rail", "untranslated"},
+				"大湾区":                    {"gba-forum", "gba-rail"},
+				`"bay area" cooperation`: {"english-source"},
+			} {
+				var want []int64
+				for _, k := range keys {
+					want = append(want, ids[k])
+				}
+				slices.Sort(want)
+				if got := searchIDs(t, s, query); !slices.Equal(got, want) {
+					t.Errorf("after reopen: %s finds %v, want %v", query, got, want)
+				}
+			}
+		})
 	}
 }
 
@@ -154,5 +177,30 @@ func TestSearchPlan(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestGrowForBench: the benchmark's copies are found as the originals are.
+func TestGrowForBench(t *testing.T) {
+	for name, s := range engines(t) {
+		t.Run(name, func(t *testing.T) {
+			ids := storetest.LoadCorpus(t, s)
+			before := len(searchIDs(t, s, "大湾区"))
+			if err := s.GrowForBench(t.Context(), 3*len(ids), t.Logf); err != nil {
+				t.Fatal(err)
+			}
+			for query, n := range map[string]int{"大湾区": 3 * before, `"area bay"`: 0} {
+				if got := searchIDs(t, s, query); len(got) != n {
+					t.Errorf("%s finds %d posts, want %d", query, len(got), n)
+				}
+			}
+			// The copies are new posts: a write still indexes them.
+			if err := s.SetItemState(t.Context(), ids["gba-rail"], "new"); err != nil {
+				t.Fatal(err)
+			}
+			if got := len(searchIDs(t, s, "大湾区")); got != 3*before-1 {
+				t.Errorf("after a post left: %d found, want %d", got, 3*before-1)
+			}
+		})
 	}
 }

@@ -1,8 +1,9 @@
 // Package fulltext turns text into the terms transfeed's search index holds,
 // turns a reader's query into what the index is asked, and cuts highlighted
 // snippets. It is the one tokenizer of both stores: SQLite's FTS5 table and
-// PostgreSQL's tsvector are fed the terms computed here (and never parse the
-// text themselves), so the same post matches the same query on both engines.
+// PostgreSQL's term arrays are fed the terms computed here (and never parse
+// the text themselves), and Document.Match checks phrases the way FTS5 does,
+// so the same post matches the same query on both engines.
 //
 // Terms:
 //   - English (and any other alphabetic or numeric) words: lower-cased and,
@@ -123,15 +124,15 @@ func normWord(w string) string {
 }
 
 // Document is a post's text as the index holds it: its title terms and its
-// body terms, each a space-separated string (what FTS5 stores and what the
-// PostgreSQL tsvector is built from).
+// body terms, in order (FTS5 stores each list as a column; PostgreSQL
+// stores the set of their ids, and phrases are checked on the Document).
 type Document struct {
 	Title []string
 	Body  []string
 }
 
-// maxBodyTerms bounds the terms indexed from one post's body (PostgreSQL
-// keeps term positions up to 16383; a post is rarely a tenth of that).
+// maxBodyTerms bounds the terms indexed from one post's body (a post is
+// rarely a tenth of that), the same on both engines.
 const maxBodyTerms = 16000
 
 // NewDocument builds the document of a post from its plain-text fields:

@@ -1,6 +1,8 @@
 package fulltext
 
 import (
+	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -52,22 +54,22 @@ func TestStem(t *testing.T) {
 
 func TestParse(t *testing.T) {
 	tests := []struct {
-		name    string
-		in      string
-		fts5    string
-		tsquery string
-		err     error
+		name      string
+		in        string
+		fts5      string
+		positions bool // NeedsPositions
+		err       error
 	}{
-		{"words", "Greater Bay Area", `"greater" AND "bai" AND "area"`, `('greater') & ('bai') & ('area')`, nil},
-		{"Han word", "大湾区", `"大湾 湾区"`, `('大湾' <-> '湾区')`, nil},
-		{"two characters", "湾区", `"湾区"`, `('湾区')`, nil},
-		{"one character", "汛", `"汛"*`, `('汛':*)`, nil},
-		{"phrase", `"bay area" ports`, `"bai area" AND "port"`, `('bai' <-> 'area') & ('port')`, nil},
-		{"mixed field", "GDP增长", `"gdp" AND "增长"`, `('gdp') & ('增长')`, nil},
-		{"duplicates", "port ports", `"port"`, `('port')`, nil},
-		{"quotes cannot escape", `a"b' OR c`, `"a" AND "b" AND "or" AND "c"`, `('a') & ('b') & ('or') & ('c')`, nil},
-		{"empty", `  "" ,.`, "", "", ErrEmptyQuery},
-		{"too long", strings.Repeat("a ", 101), "", "", ErrQueryTooLong},
+		{"words", "Greater Bay Area", `"greater" AND "bai" AND "area"`, false, nil},
+		{"Han word", "大湾区", `"大湾 湾区"`, true, nil},
+		{"two characters", "湾区", `"湾区"`, false, nil},
+		{"one character", "汛", `"汛"*`, false, nil},
+		{"phrase", `"bay area" ports`, `"bai area" AND "port"`, true, nil},
+		{"mixed field", "GDP增长", `"gdp" AND "增长"`, false, nil},
+		{"duplicates", "port ports", `"port"`, false, nil},
+		{"quotes cannot escape", `a"b' OR c`, `"a" AND "b" AND "or" AND "c"`, false, nil},
+		{"empty", `  "" ,.`, "", false, ErrEmptyQuery},
+		{"too long", strings.Repeat("a ", 101), "", false, ErrQueryTooLong},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -81,8 +83,8 @@ func TestParse(t *testing.T) {
 			if got := q.FTS5(); got != tc.fts5 {
 				t.Errorf("FTS5 = %s, want %s", got, tc.fts5)
 			}
-			if got := q.TSQuery(); got != tc.tsquery {
-				t.Errorf("TSQuery = %s, want %s", got, tc.tsquery)
+			if got := q.NeedsPositions(); got != tc.positions {
+				t.Errorf("NeedsPositions = %v, want %v", got, tc.positions)
 			}
 		})
 	}
@@ -112,13 +114,6 @@ func TestSnippet(t *testing.T) {
 				t.Errorf("Snippet (-want +got):\n%s", diff)
 			}
 		})
-	}
-}
-
-func TestTSVector(t *testing.T) {
-	d := NewDocument([]string{"Bay's 湾区"}, []string{"it's"})
-	if got, want := d.TSVector(), `'bai':1A '湾区':2A 'it':3`; got != want {
-		t.Errorf("TSVector = %s, want %s", got, want)
 	}
 }
 
@@ -177,10 +172,66 @@ func TestExpand(t *testing.T) {
 	}
 	q, _ := Parse("Greater Bay Area")
 	q = q.Expand(syn)
-	if got, want := q.TSQuery(), `(('greater' <-> 'bai' <-> 'area') | ('大湾' <-> '湾区'))`; got != want {
-		t.Errorf("TSQuery %s, want %s", got, want)
+	if !q.NeedsPositions() {
+		t.Error("an expanded phrase needs positions")
 	}
 	if !q.Matches("湾区") {
 		t.Error("the counterpart's terms are not marked in snippets")
+	}
+}
+
+// TestMatch checks Document.Match and MatchTitle on the cases of
+// testdata/match.json: FTS5's answer for the same document and query.
+func TestMatch(t *testing.T) {
+	b, err := os.ReadFile("testdata/match.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []struct {
+		Name       string            `json:"name"`
+		Title      []string          `json:"title"`
+		Body       []string          `json:"body"`
+		Query      string            `json:"query"`
+		Glossary   map[string]string `json:"glossary"`
+		Match      bool              `json:"match"`
+		TitleMatch bool              `json:"title_match"`
+	}
+	if err := json.Unmarshal(b, &cases); err != nil {
+		t.Fatalf("testdata/match.json: %v", err)
+	}
+	for _, tc := range cases {
+		t.Run(tc.Name, func(t *testing.T) {
+			q, err := Parse(tc.Query)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.Glossary != nil {
+				q = q.Expand(NewSynonyms(tc.Glossary))
+			}
+			d := NewDocument(tc.Title, tc.Body)
+			if got := d.Match(q); got != tc.Match {
+				t.Errorf("Match = %v, want %v (document %+v, query %s)", got, tc.Match, d, q.FTS5())
+			}
+			if got := d.MatchTitle(q); got != tc.TitleMatch {
+				t.Errorf("MatchTitle = %v, want %v (document %+v, query %s)", got, tc.TitleMatch, d, q.FTS5())
+			}
+		})
+	}
+}
+
+func TestPrefixRange(t *testing.T) {
+	tests := []struct{ in, lo, hi string }{
+		{"汛", "汛", "汜"},
+		{"ab", "ab", "ac"},
+		{"\ud7ff", "\ud7ff", "\ue000"},
+	}
+	for _, tc := range tests {
+		lo, hi := PrefixRange(tc.in)
+		if lo != tc.lo || hi != tc.hi {
+			t.Errorf("PrefixRange(%q) = %q, %q; want %q, %q", tc.in, lo, hi, tc.lo, tc.hi)
+		}
+		if !(lo+"期" < hi) || !(lo < hi) {
+			t.Errorf("PrefixRange(%q): %q is not below %q", tc.in, lo+"期", hi)
+		}
 	}
 }

@@ -50,7 +50,9 @@ func testSweepKeepsUnfinished(t *testing.T, s *store.Store) {
 	}
 	// deliver settles the post's deliveries in order: "sent", "failed",
 	// "claimed" (leased, still pending) or "pending" (left alone).
-	deliver := func(outcomes ...string) func(p post) error {
+	// claimed: a delivery taken by a sender and not yet answered.
+	const claimed model.DeliveryState = "claimed"
+	deliver := func(outcomes ...model.DeliveryState) func(p post) error {
 		return func(p post) error {
 			ds, err := p.s.ClaimDeliveries(ctx, "sweeper-test-"+p.src, now, 100, time.Hour)
 			if err != nil {
@@ -69,13 +71,13 @@ func testSweepKeepsUnfinished(t *testing.T, s *store.Store) {
 			}
 			for i, d := range mine {
 				switch outcomes[i] {
-				case "sent":
+				case model.DeliverySent:
 					err = p.s.MarkDelivered(ctx, d.ID, 1, now)
-				case "failed":
+				case model.DeliveryFailed:
 					err = p.s.MarkDeliveryFailed(ctx, d.ID, "blocked")
-				case "pending":
+				case model.DeliveryPending:
 					err = p.s.ReleaseDelivery(ctx, d.ID, now)
-				case "claimed":
+				case claimed:
 				}
 				if err != nil {
 					return err
@@ -102,10 +104,10 @@ func testSweepKeepsUnfinished(t *testing.T, s *store.Store) {
 		}}},
 		{name: "ready, no channel", steps: []func(p post) error{ready()}, deleted: true},
 		{name: "ready, delivery pending", steps: []func(p post) error{ready("a")}, deliveries: 1},
-		{name: "ready, delivery being sent", steps: []func(p post) error{ready("a"), deliver("claimed")}, deliveries: 1},
-		{name: "ready, delivery sent", steps: []func(p post) error{ready("a"), deliver("sent")}, deleted: true},
-		{name: "ready, delivery failed", steps: []func(p post) error{ready("a"), deliver("failed")}, deleted: true},
-		{name: "ready, one sent and one pending", steps: []func(p post) error{ready("a", "b"), deliver("sent", "pending")}, deliveries: 2},
+		{name: "ready, delivery being sent", steps: []func(p post) error{ready("a"), deliver(claimed)}, deliveries: 1},
+		{name: "ready, delivery sent", steps: []func(p post) error{ready("a"), deliver(model.DeliverySent)}, deleted: true},
+		{name: "ready, delivery failed", steps: []func(p post) error{ready("a"), deliver(model.DeliveryFailed)}, deleted: true},
+		{name: "ready, one sent and one pending", steps: []func(p post) error{ready("a", "b"), deliver(model.DeliverySent, model.DeliveryPending)}, deliveries: 2},
 		{name: "ready, then edited at the source (new again)", steps: []func(p post) error{ready(), func(p post) error {
 			_, err := p.s.UpsertItems(ctx, p.src, []model.Item{item("p", "h2", old)}, now)
 			return err

@@ -103,6 +103,10 @@ func SearchCases() []SearchCase {
 		{Name: "stemmed singular", Query: "Flood", Want: []string{"flood"}},
 		{Name: "two words", Query: "bay area", Want: []string{"english-source", "gba-forum", "gba-rail"}},
 		{Name: "quoted phrase and word", Query: `"bay area" cooperation`, Want: []string{"english-source"}},
+		// Every post that says "bay area" holds both words: only the phrase
+		// check tells them apart.
+		{Name: "quoted phrase in the wrong order", Query: `"area bay"`, Want: nil},
+		{Name: "Han word whose pairs are apart", Query: "省港澳", Want: nil},
 		{Name: "English and Chinese", Query: "railway 肇庆", Want: []string{"gba-rail"}},
 		{Name: "source filter", Query: "湾区", SourceIDs: []string{"gd-gov"}, Want: []string{"untranslated"}},
 		{Name: "date filter", Query: "湾区", FromDay: 2, ToDay: 12, Want: []string{"gba-rail", "untranslated"}},

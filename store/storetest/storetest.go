@@ -1575,6 +1575,20 @@ func testRefusedLinks(t *testing.T, s *store.Store) {
 	if other, err := s.GetRefusedLinks(ctx, "b"); err != nil || other.Count != 0 {
 		t.Errorf("another source: %+v, %v", other, err)
 	}
+	// All sources at once; a meta key that only looks alike is not one.
+	if err := s.SetRefusedLinks(ctx, "c_d", want); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetMeta(ctx, "refusedXlinks/e", "not json"); err != nil {
+		t.Fatal(err)
+	}
+	all, err := s.ListRefusedLinks(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]store.RefusedLinks{"a": want, "c_d": want}, all, cmpopts.EquateApproxTime(time.Millisecond)); diff != "" {
+		t.Errorf("ListRefusedLinks (-want +got):\n%s", diff)
+	}
 }
 
 // testConcurrentWriters mixes writers and readers; on SQLite none may fail

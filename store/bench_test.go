@@ -75,6 +75,33 @@ func BenchmarkUpsertItems(b *testing.B) {
 	})
 }
 
+// BenchmarkImportReady is a cold import's write path: one poll of 10 (or
+// 100) new posts that need no translation, stored ready at once with a
+// delivery each (what `once` does per source with translation off), each
+// poll on its own source; ns/post is the store's cost per imported post.
+func BenchmarkImportReady(b *testing.B) {
+	benchEngines(b, func(b *testing.B, s *store.Store) {
+		ctx := b.Context()
+		opt := store.UpsertOptions{Ready: func(model.Item) (model.Translation, []string, bool) {
+			return model.Translation{Untranslated: true}, []string{"@c"}, true
+		}}
+		for _, n := range []int{10, 100} {
+			b.Run(fmt.Sprintf("%d-posts", n), func(b *testing.B) {
+				i := 0
+				for b.Loop() {
+					i++
+					src := fmt.Sprintf("src-%d-%d", n, i)
+					res, err := s.UpsertItemsWith(ctx, src, benchItems(src, n, "h"), benchT0(), opt)
+					if err != nil || len(res.Ready) != n {
+						b.Fatalf("import: %d ready, %v", len(res.Ready), err)
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/post")
+			})
+		}
+	})
+}
+
 // BenchmarkClaimDeliveries claims 10 deliveries from an outbox of 1,000
 // pending among 4,500 sent; each round's leases have expired by the next.
 func BenchmarkClaimDeliveries(b *testing.B) {

@@ -8,9 +8,14 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
+	"golang.org/x/sync/semaphore"
+
+	"github.com/transfeed/transfeed/internal/fulltext"
 	"github.com/transfeed/transfeed/model"
 )
 
@@ -158,6 +163,12 @@ type UpsertOptions struct {
 }
 
 // UpsertItemsWith is UpsertItems with options.
+//
+// Each new or changed item is written once: a post that Ready accepts is
+// inserted (or updated) ready, with its translation and ready_at, and its
+// deliveries are added, in the same transaction; the others are stored
+// StateNew. The statements are prepared once per Store and reused by every
+// poll (see stmtCache).
 func (s *Store) UpsertItemsWith(ctx context.Context, sourceID string, items []model.Item, now time.Time, opt UpsertOptions) (UpsertResult, error) {
 	var res UpsertResult
 	if len(items) == 0 {
@@ -171,94 +182,249 @@ func (s *Store) UpsertItemsWith(ctx context.Context, sourceID string, items []mo
 			return res, fmt.Errorf("store: upsert items %q: item %d has no key", sourceID, i)
 		}
 	}
-	nowMS := ms(now)
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res = UpsertResult{}
-		if err := s.lockSourceStats(ctx, tx, sourceID); err != nil {
-			return fmt.Errorf("store: upsert items %q: %w", sourceID, err)
+	prepared, err := s.upsertStmts(ctx)
+	if err != nil {
+		return res, fmt.Errorf("store: upsert items %q: %w", sourceID, err)
+	}
+	req := &upsertRequest{ctx: ctx, sourceID: sourceID, items: items, now: now, opt: opt}
+	// Ready is asked, and the search index rows of the posts it accepts
+	// are computed, here in the caller's goroutine, not under the write
+	// lock; at most maxBatchItems posts' documents wait for it at once.
+	if opt.Ready != nil {
+		n := int64(min(len(items), maxBatchItems))
+		if err := s.docs.ahead().Acquire(ctx, n); err != nil {
+			return res, fmt.Errorf("store: upsert items %q: %w", sourceID, err)
 		}
-		existing, err := s.itemHashes(ctx, tx, sourceID, items)
-		if err != nil {
-			return err
-		}
-		ins, err := tx.PrepareContext(ctx, s.d.rebind(`INSERT INTO items (source_id, key, guid, link, title, summary,
-			content_html, author, language, image_url, categories, published, first_seen, updated_at, content_hash,
-			state, backfill_rank, date_unknown, meta, media)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (source_id, key) DO NOTHING
-			RETURNING id`))
-		if err != nil {
-			return fmt.Errorf("store: upsert items %q: %w", sourceID, err)
-		}
-		defer ins.Close()
-		upd, err := tx.PrepareContext(ctx, s.d.rebind(`UPDATE items SET guid = ?, link = ?, title = ?, summary = ?,
-			content_html = ?, author = ?, language = ?, image_url = ?, categories = ?,
-			published = ?, date_unknown = ?, meta = ?, media = ?,
-			content_hash = ?, updated_at = ?, state = 'new', attempts = 0, translate_err = '', next_attempt_at = 0,
-			lease_owner = '', lease_until = 0
-			WHERE id = ?`))
-		if err != nil {
-			return fmt.Errorf("store: upsert items %q: %w", sourceID, err)
-		}
-		defer upd.Close()
-		for _, it := range items {
-			cats, err := encodeCategories(it.Categories)
-			if err != nil {
-				return fmt.Errorf("store: upsert items %q: key %q: %w", sourceID, it.Key, err)
-			}
-			meta, err := encodeMeta(it.Meta)
-			if err != nil {
-				return fmt.Errorf("store: upsert items %q: key %q: %w", sourceID, it.Key, err)
-			}
-			pub := ms(it.Published)
-			if cur, ok := existing[it.Key]; ok {
-				if cur.hash == it.ContentHash {
-					res.Unchanged++
-					continue
-				}
-				unknown := false
-				if pub == 0 {
-					// Keep the stored date (or the stored first-seen order).
-					pub, unknown = cur.published, cur.unknown
-				}
-				_, err := upd.ExecContext(ctx, it.GUID, it.Link, it.Title, it.Summary, it.ContentHTML, it.Author,
-					it.Language, it.ImageURL, cats, pub, unknown, meta, it.Media, it.ContentHash, nowMS, cur.id)
-				if err != nil {
-					return fmt.Errorf("store: upsert items %q: update key %q: %w", sourceID, it.Key, err)
-				}
-				existing[it.Key] = storedHash{id: cur.id, hash: it.ContentHash, published: pub, unknown: unknown}
-				res.Updated = appendUnique(res.Updated, cur.id)
-				continue
-			}
-			unknown := pub == 0
-			if unknown {
-				pub = nowMS // the first-seen time, for ordering only
-			}
-			var id int64
-			err = ins.QueryRowContext(ctx, sourceID, it.Key, it.GUID, it.Link, it.Title, it.Summary, it.ContentHTML,
-				it.Author, it.Language, it.ImageURL, cats, pub, nowMS, nowMS, it.ContentHash, model.StateNew,
-				it.BackfillRank, unknown, meta, it.Media).Scan(&id)
-			if errors.Is(err, sql.ErrNoRows) {
-				// Another instance stored the key since we looked (PostgreSQL
-				// only; SQLite's write lock excludes that). It is its item now.
-				res.Unchanged++
-				continue
-			}
-			if err != nil {
-				return fmt.Errorf("store: upsert items %q: insert key %q: %w", sourceID, it.Key, err)
-			}
-			existing[it.Key] = storedHash{id: id, hash: it.ContentHash, published: pub, unknown: unknown}
-			res.New = append(res.New, id)
-		}
-		if opt.Ready == nil {
-			return nil
-		}
-		return s.readyAtStore(ctx, tx, sourceID, items, existing, res, now, opt.Ready, &res)
+		defer s.docs.ahead().Release(n)
+	}
+	keys, err := s.askReady(ctx, req)
+	if err != nil {
+		return res, err
+	}
+	defer s.docs.forget(keys)
+	if s.d.name == DriverSQLite {
+		// SQLite has one writer: polls that store at the same time share
+		// one transaction (group commit).
+		return s.upserts.do(ctx, s, prepared, req)
+	}
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		req.res = UpsertResult{}
+		return s.upsertIn(ctx, tx, prepared.in(ctx, tx), req)
 	})
 	if err != nil {
 		return UpsertResult{}, err
 	}
-	return res, nil
+	return req.res, nil
+}
+
+// upsertRequest is one call of UpsertItemsWith.
+type upsertRequest struct {
+	ctx      context.Context // the caller's, for a write of its own
+	sourceID string
+	items    []model.Item
+	now      time.Time
+	opt      UpsertOptions
+	// answers are Ready's, asked before the transaction (by answerKey).
+	answers map[string]readyAnswer
+
+	res  UpsertResult
+	err  error
+	done bool // res and err are final (guarded by upsertBatcher.mu)
+}
+
+// upsertIn writes req inside tx, setting req.res.
+func (s *Store) upsertIn(ctx context.Context, tx *sql.Tx, st upsertStatements, req *upsertRequest) error {
+	if err := s.lockSourceStats(ctx, tx, req.sourceID); err != nil {
+		return fmt.Errorf("store: upsert items %q: %w", req.sourceID, err)
+	}
+	existing, err := s.itemHashes(ctx, tx, req.sourceID, req.items)
+	if err != nil {
+		return err
+	}
+	nowMS := ms(req.now)
+	for _, it := range req.items {
+		if err := s.upsertOne(ctx, st, req, it, existing, nowMS); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// upsertBatcher is SQLite's group commit of UpsertItemsWith: a call queues
+// its request and waits for the write turn; the call that gets the turn
+// writes every request queued by then (up to maxBatchItems posts) in one
+// transaction, so the per-transaction costs (commit, the search index's
+// segment, counters) are paid once for many polls instead of once each.
+// When that transaction fails, each of its requests is written again in a
+// transaction of its own, with its caller's context, so that one request's
+// error is its own. (A request written in another call's batch is written
+// under that call's context: a caller cancelled while it waits may find its
+// posts stored, as a poll whose shutdown began would.) The zero value is
+// ready.
+type upsertBatcher struct {
+	turn  sync.Mutex // held while a batch is written
+	mu    sync.Mutex // guards queue and the requests' results
+	queue []*upsertRequest
+}
+
+// maxBatchItems bounds the posts one group-commit transaction writes (a
+// request larger than that is written alone). It is flushBatch, so that the
+// search index step of the transaction indexes all of them.
+const maxBatchItems = flushBatch
+
+func (b *upsertBatcher) do(ctx context.Context, s *Store, st upsertStatements, req *upsertRequest) (UpsertResult, error) {
+	b.mu.Lock()
+	b.queue = append(b.queue, req)
+	b.mu.Unlock()
+	b.turn.Lock()
+	defer b.turn.Unlock()
+	b.mu.Lock()
+	if req.done {
+		b.mu.Unlock()
+		return req.res, req.err
+	}
+	// Take the queue in order, up to maxBatchItems posts (always this
+	// call's own request, which is in it).
+	var batch []*upsertRequest
+	n, mine := 0, false
+	for len(b.queue) > 0 && (len(batch) == 0 || n+len(b.queue[0].items) <= maxBatchItems || !mine) {
+		r := b.queue[0]
+		b.queue = b.queue[1:]
+		batch = append(batch, r)
+		n += len(r.items)
+		mine = mine || r == req
+	}
+	b.mu.Unlock()
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		bound := st.in(ctx, tx)
+		for _, r := range batch {
+			r.res = UpsertResult{}
+			if err := s.upsertIn(ctx, tx, bound, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil && len(batch) > 1 {
+		// Each on its own: the error is one request's (or this call's
+		// context's), not the others'.
+		for _, r := range batch {
+			r.err = s.inTx(r.ctx, func(tx *sql.Tx) error {
+				r.res = UpsertResult{}
+				return s.upsertIn(r.ctx, tx, st.in(r.ctx, tx), r)
+			})
+		}
+	} else {
+		for _, r := range batch {
+			r.err = err
+		}
+	}
+	b.mu.Lock()
+	for _, r := range batch {
+		if r.err != nil {
+			r.res = UpsertResult{}
+		}
+		r.done = true
+	}
+	b.mu.Unlock()
+	return req.res, req.err
+}
+
+// upsertOne writes one item of UpsertItemsWith (at most one statement for
+// the item, plus one per delivery) and records it in res and existing.
+func (s *Store) upsertOne(ctx context.Context, st upsertStatements, req *upsertRequest, it model.Item, existing map[string]storedHash,
+	nowMS int64) error {
+	sourceID, ready, res := req.sourceID, req.opt.Ready, &req.res
+	cur, known := existing[it.Key]
+	if known && cur.hash == it.ContentHash {
+		res.Unchanged++
+		return nil
+	}
+	cats, err := encodeCategories(it.Categories)
+	if err != nil {
+		return fmt.Errorf("store: upsert items %q: key %q: %w", sourceID, it.Key, err)
+	}
+	meta, err := encodeMeta(it.Meta)
+	if err != nil {
+		return fmt.Errorf("store: upsert items %q: key %q: %w", sourceID, it.Key, err)
+	}
+	pub := ms(it.Published)
+	unknown := pub == 0
+	switch {
+	case unknown && known:
+		// Keep the stored date (or the stored first-seen order).
+		pub, unknown = cur.published, cur.unknown
+	case unknown:
+		pub = nowMS // the first-seen time, for ordering only
+	}
+	// Ready is asked about the item as it is about to be stored (the
+	// answer given before the transaction is used when it was asked about
+	// the same).
+	var (
+		t        model.Translation
+		channels []string
+		isReady  bool
+	)
+	if a, ok := req.answers[answerKey(it.Key, it.ContentHash, pub)]; ok {
+		t, channels, isReady = a.t, a.channels, a.ok
+	} else if ready != nil {
+		asked := it
+		asked.SourceID, asked.State, asked.Published = sourceID, model.StateNew, fromMS(pub)
+		t, channels, isReady = ready(asked)
+	}
+	translatedAt := int64(0)
+	if t.TranslatedBy != "" {
+		translatedAt = nowMS
+	}
+	var id int64
+	switch {
+	case known && isReady:
+		_, err = st.updReady.ExecContext(ctx, it.GUID, it.Link, it.Title, it.Summary, it.ContentHTML, it.Author,
+			it.Language, it.ImageURL, cats, pub, unknown, meta, it.Media, it.ContentHash, nowMS,
+			t.TitleEN, t.SummaryEN, t.ContentHTMLEN, t.TranslatedBy, translatedAt, t.TitleOnly, t.Untranslated, nowMS, cur.id)
+		id = cur.id
+	case known:
+		_, err = st.upd.ExecContext(ctx, it.GUID, it.Link, it.Title, it.Summary, it.ContentHTML, it.Author,
+			it.Language, it.ImageURL, cats, pub, unknown, meta, it.Media, it.ContentHash, nowMS, cur.id)
+		id = cur.id
+	case isReady:
+		err = st.insReady.QueryRowContext(ctx, sourceID, it.Key, it.GUID, it.Link, it.Title, it.Summary, it.ContentHTML,
+			it.Author, it.Language, it.ImageURL, cats, pub, nowMS, nowMS, it.ContentHash, it.BackfillRank, unknown, meta, it.Media,
+			t.TitleEN, t.SummaryEN, t.ContentHTMLEN, t.TranslatedBy, translatedAt, t.TitleOnly, t.Untranslated, nowMS).Scan(&id)
+	default:
+		err = st.ins.QueryRowContext(ctx, sourceID, it.Key, it.GUID, it.Link, it.Title, it.Summary, it.ContentHTML,
+			it.Author, it.Language, it.ImageURL, cats, pub, nowMS, nowMS, it.ContentHash, model.StateNew,
+			it.BackfillRank, unknown, meta, it.Media).Scan(&id)
+	}
+	if !known && errors.Is(err, sql.ErrNoRows) {
+		// Another instance stored the key since we looked (PostgreSQL
+		// only; SQLite's write lock excludes that). It is its item now.
+		res.Unchanged++
+		return nil
+	}
+	if err != nil {
+		verb := "insert"
+		if known {
+			verb = "update"
+		}
+		return fmt.Errorf("store: upsert items %q: %s key %q: %w", sourceID, verb, it.Key, err)
+	}
+	existing[it.Key] = storedHash{id: id, hash: it.ContentHash, published: pub, unknown: unknown}
+	if known {
+		res.Updated = appendUnique(res.Updated, id)
+	} else {
+		res.New = append(res.New, id)
+	}
+	if !isReady {
+		return nil
+	}
+	for _, ch := range channels {
+		if _, err := st.delivery.ExecContext(ctx, id, ch, nowMS, nowMS); err != nil {
+			return fmt.Errorf("store: upsert items %q: delivery of key %q to %q: %w", sourceID, it.Key, ch, err)
+		}
+	}
+	res.Ready = appendUnique(res.Ready, id)
+	return nil
 }
 
 func appendUnique(ids []int64, id int64) []int64 {
@@ -270,62 +436,264 @@ func appendUnique(ids []int64, id int64) []int64 {
 	return append(ids, id)
 }
 
-// readyAtStore marks the new and changed items that ready accepts ready,
-// with their deliveries, inside UpsertItemsWith's transaction.
-func (s *Store) readyAtStore(ctx context.Context, tx *sql.Tx, sourceID string, items []model.Item, stored map[string]storedHash,
-	done UpsertResult, now time.Time, ready func(model.Item) (model.Translation, []string, bool), res *UpsertResult) error {
-	touched := make(map[int64]bool, len(done.New)+len(done.Updated))
-	for _, id := range done.New {
-		touched[id] = true
+// The statements of UpsertItemsWith.
+const (
+	upsertInsertQuery = `INSERT INTO items (source_id, key, guid, link, title, summary,
+		content_html, author, language, image_url, categories, published, first_seen, updated_at, content_hash,
+		state, backfill_rank, date_unknown, meta, media)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (source_id, key) DO NOTHING
+		RETURNING id`
+	// upsertInsertReadyQuery stores a new post ready, as MarkReady would.
+	upsertInsertReadyQuery = `INSERT INTO items (source_id, key, guid, link, title, summary,
+		content_html, author, language, image_url, categories, published, first_seen, updated_at, content_hash,
+		state, backfill_rank, date_unknown, meta, media,
+		title_en, summary_en, content_html_en, translated_by, translated_at, title_only, untranslated, ready_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ready', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (source_id, key) DO NOTHING
+		RETURNING id`
+	upsertUpdateQuery = `UPDATE items SET guid = ?, link = ?, title = ?, summary = ?,
+		content_html = ?, author = ?, language = ?, image_url = ?, categories = ?,
+		published = ?, date_unknown = ?, meta = ?, media = ?,
+		content_hash = ?, updated_at = ?, state = 'new', attempts = 0, translate_err = '', next_attempt_at = 0,
+		lease_owner = '', lease_until = 0
+		WHERE id = ?`
+	// upsertUpdateReadyQuery replaces a changed post's original and makes it
+	// ready again with the given translation.
+	upsertUpdateReadyQuery = `UPDATE items SET guid = ?, link = ?, title = ?, summary = ?,
+		content_html = ?, author = ?, language = ?, image_url = ?, categories = ?,
+		published = ?, date_unknown = ?, meta = ?, media = ?,
+		content_hash = ?, updated_at = ?, state = 'ready', attempts = 0, translate_err = '', next_attempt_at = 0,
+		lease_owner = '', lease_until = 0,
+		title_en = ?, summary_en = ?, content_html_en = ?, translated_by = ?, translated_at = ?, title_only = ?,
+		untranslated = ?, ready_at = ?
+		WHERE id = ?`
+	upsertDeliveryQuery = `INSERT INTO deliveries (item_id, channel, state, next_attempt_at, created_at)
+		VALUES (?, ?, 'pending', ?, ?) ON CONFLICT (item_id, channel) DO NOTHING`
+)
+
+// upsertStatements are UpsertItemsWith's statements.
+type upsertStatements struct {
+	ins, insReady, upd, updReady, delivery *sql.Stmt
+}
+
+// upsertStmts prepares UpsertItemsWith's statements on the write pool, once
+// per Store; call it outside a transaction (on SQLite the transaction holds
+// the only write connection).
+func (s *Store) upsertStmts(ctx context.Context) (upsertStatements, error) {
+	var (
+		st  upsertStatements
+		err error
+	)
+	for _, p := range []struct {
+		dst   **sql.Stmt
+		query string
+	}{
+		{&st.ins, upsertInsertQuery},
+		{&st.insReady, upsertInsertReadyQuery},
+		{&st.upd, upsertUpdateQuery},
+		{&st.updReady, upsertUpdateReadyQuery},
+		{&st.delivery, upsertDeliveryQuery},
+	} {
+		if *p.dst, err = s.stmts.get(ctx, s.w, s.d.rebind(p.query)); err != nil {
+			return st, err
+		}
 	}
-	for _, id := range done.Updated {
-		touched[id] = true
+	return st, nil
+}
+
+// in binds the statements to tx.
+func (st upsertStatements) in(ctx context.Context, tx *sql.Tx) upsertStatements {
+	return upsertStatements{
+		ins: tx.StmtContext(ctx, st.ins), insReady: tx.StmtContext(ctx, st.insReady), upd: tx.StmtContext(ctx, st.upd),
+		updReady: tx.StmtContext(ctx, st.updReady), delivery: tx.StmtContext(ctx, st.delivery),
 	}
-	if len(touched) == 0 {
-		return nil
+}
+
+// stmtCache holds statements prepared once on the write pool, so that the
+// transactions that run them (one per poll) do not prepare them again:
+// tx.StmtContext reuses a statement already prepared on the transaction's
+// connection (SQLite has one; a PostgreSQL connection prepares it on its
+// first use). Safe for concurrent use; the zero value is ready.
+type stmtCache struct {
+	mu sync.Mutex
+	m  map[string]*sql.Stmt
+}
+
+// get returns query prepared on db, preparing it the first time. It needs
+// a connection of db: call it outside a transaction of db.
+func (c *stmtCache) get(ctx context.Context, db *sql.DB, query string) (*sql.Stmt, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st, ok := c.m[query]; ok {
+		return st, nil
 	}
-	nowMS := ms(now)
-	upd, err := tx.PrepareContext(ctx, s.d.rebind(`UPDATE items SET title_en = ?, summary_en = ?, content_html_en = ?,
-		translated_by = ?, translated_at = ?, title_only = ?, untranslated = ?, state = 'ready', ready_at = ?
-		WHERE id = ?`))
+	st, err := db.PrepareContext(ctx, query)
 	if err != nil {
-		return fmt.Errorf("store: upsert items %q: %w", sourceID, err)
+		return nil, err
 	}
-	defer upd.Close()
-	del, err := tx.PrepareContext(ctx, s.d.rebind(`INSERT INTO deliveries (item_id, channel, state, next_attempt_at, created_at)
-		VALUES (?, ?, 'pending', ?, ?) ON CONFLICT (item_id, channel) DO NOTHING`))
+	if c.m == nil {
+		c.m = map[string]*sql.Stmt{}
+	}
+	c.m[query] = st
+	return st, nil
+}
+
+// close closes every cached statement.
+func (c *stmtCache) close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var errs []error
+	for q, st := range c.m {
+		errs = append(errs, st.Close())
+		delete(c.m, q)
+	}
+	return errors.Join(errs...)
+}
+
+// docCache holds the search documents of posts UpsertItemsWith is about to
+// store ready, computed before its transaction (tokenising is most of the
+// index step's cost, and would otherwise run under SQLite's write lock).
+// indexPosts takes a post's document from here when the indexed fields of
+// the stored post are exactly those it was computed from, and computes it
+// itself otherwise. Safe for concurrent use; the zero value is ready.
+type docCache struct {
+	mu sync.Mutex
+	m  map[string]cachedDoc // by source and key
+
+	once sync.Once
+	sem  *semaphore.Weighted // posts whose documents are computed ahead
+}
+
+// ahead bounds the posts whose documents are computed ahead of their write
+// (their memory), maxBatchItems: a batch's worth.
+func (c *docCache) ahead() *semaphore.Weighted {
+	c.once.Do(func() { c.sem = semaphore.NewWeighted(maxBatchItems) })
+	return c.sem
+}
+
+type cachedDoc struct {
+	text searchFields
+	doc  fulltext.Document
+}
+
+// searchFields are the fields of a post its search document is made of
+// (SearchTextOf).
+type searchFields struct {
+	title, summary, html, titleEN, summaryEN, htmlEN, translatedBy string
+	titleOnly, untranslated                                        bool
+}
+
+func searchFieldsOf(it model.Item) searchFields {
+	return searchFields{title: it.Title, summary: it.Summary, html: it.ContentHTML, titleEN: it.TitleEN,
+		summaryEN: it.SummaryEN, htmlEN: it.ContentHTMLEN, translatedBy: it.TranslatedBy,
+		titleOnly: it.TitleOnly, untranslated: it.Untranslated}
+}
+
+func docKey(sourceID, key string) string { return sourceID + "\x00" + key }
+
+// readyAnswer is what UpsertOptions.Ready answered about one item.
+type readyAnswer struct {
+	t        model.Translation
+	channels []string
+	ok       bool
+}
+
+// answerKey names the item Ready was asked about: its key, content and the
+// Published it was asked with.
+func answerKey(key, hash string, published int64) string {
+	return key + "\x00" + hash + "\x00" + strconv.FormatInt(published, 10)
+}
+
+// askReady asks req's Ready, before the write transaction, about the items
+// that are new or changed as the store reads now (the transaction reads
+// again: an item another writer stored meanwhile is asked about there if
+// need be), and computes the search documents of those it accepts. It
+// returns their docCache keys.
+func (s *Store) askReady(ctx context.Context, req *upsertRequest) ([]string, error) {
+	if req.opt.Ready == nil {
+		return nil, nil
+	}
+	stored, err := s.itemHashes(ctx, s.r, req.sourceID, req.items)
 	if err != nil {
-		return fmt.Errorf("store: upsert items %q: %w", sourceID, err)
+		return nil, err
 	}
-	defer del.Close()
-	seen := make(map[int64]bool, len(touched))
-	for _, it := range items {
-		h := stored[it.Key]
-		if !touched[h.id] || seen[h.id] {
+	nowMS := ms(req.now)
+	req.answers = make(map[string]readyAnswer, len(req.items))
+	docs := make(map[string]cachedDoc, len(req.items))
+	for _, it := range req.items {
+		cur, known := stored[it.Key]
+		if known && cur.hash == it.ContentHash {
 			continue
 		}
-		seen[h.id] = true
-		it.SourceID, it.State, it.Published = sourceID, model.StateNew, fromMS(h.published)
-		t, channels, ok := ready(it)
-		if !ok {
+		pub := ms(it.Published)
+		switch {
+		case pub == 0 && known:
+			pub = cur.published
+		case pub == 0:
+			pub = nowMS
+		}
+		ak := answerKey(it.Key, it.ContentHash, pub)
+		if _, dup := req.answers[ak]; dup {
 			continue
 		}
-		translatedAt := int64(0)
-		if t.TranslatedBy != "" {
-			translatedAt = nowMS
+		asked := it
+		asked.SourceID, asked.State, asked.Published = req.sourceID, model.StateNew, fromMS(pub)
+		var a readyAnswer
+		a.t, a.channels, a.ok = req.opt.Ready(asked)
+		req.answers[ak] = a
+		if !a.ok {
+			continue
 		}
-		if _, err := upd.ExecContext(ctx, t.TitleEN, t.SummaryEN, t.ContentHTMLEN, t.TranslatedBy, translatedAt,
-			t.TitleOnly, t.Untranslated, nowMS, h.id); err != nil {
-			return fmt.Errorf("store: upsert items %q: ready key %q: %w", sourceID, it.Key, err)
-		}
-		for _, ch := range channels {
-			if _, err := del.ExecContext(ctx, h.id, ch, nowMS, nowMS); err != nil {
-				return fmt.Errorf("store: upsert items %q: delivery of key %q to %q: %w", sourceID, it.Key, ch, err)
-			}
-		}
-		res.Ready = append(res.Ready, h.id)
+		// The post as it will be stored, for its search document.
+		p := it
+		p.SourceID, p.State = req.sourceID, model.StateReady
+		p.TitleEN, p.SummaryEN, p.ContentHTMLEN = a.t.TitleEN, a.t.SummaryEN, a.t.ContentHTMLEN
+		p.TranslatedBy, p.TitleOnly, p.Untranslated = a.t.TranslatedBy, a.t.TitleOnly, a.t.Untranslated
+		docs[docKey(req.sourceID, it.Key)] = cachedDoc{text: searchFieldsOf(p), doc: searchDocument(p)}
 	}
-	return nil
+	if len(docs) == 0 {
+		return nil, nil
+	}
+	keys := make([]string, 0, len(docs))
+	s.docs.mu.Lock()
+	defer s.docs.mu.Unlock()
+	if s.docs.m == nil {
+		s.docs.m = make(map[string]cachedDoc, len(docs))
+	}
+	for k, d := range docs {
+		s.docs.m[k] = d
+		keys = append(keys, k)
+	}
+	return keys, nil
+}
+
+// forget drops the documents of keys that were not used.
+func (c *docCache) forget(keys []string) {
+	if len(keys) == 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, k := range keys {
+		delete(c.m, k)
+	}
+}
+
+// indexDocument is it's search document: the one UpsertItemsWith computed,
+// when it was computed from exactly it's indexed fields, else a new one.
+func (s *Store) indexDocument(it model.Item) fulltext.Document {
+	k := docKey(it.SourceID, it.Key)
+	s.docs.mu.Lock()
+	d, ok := s.docs.m[k]
+	if ok {
+		delete(s.docs.m, k)
+	}
+	s.docs.mu.Unlock()
+	if ok && d.text == searchFieldsOf(it) {
+		return d.doc
+	}
+	return searchDocument(it)
 }
 
 // lockSourceStats takes, on PostgreSQL, the row lock of the source's
@@ -386,8 +754,13 @@ func (s *Store) KnownKeys(ctx context.Context, sourceID string, keys []string) (
 	return out, nil
 }
 
+// queryer is a *sql.Tx or a *sql.DB.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
 // itemHashes returns id and content hash of the stored items among items' keys.
-func (s *Store) itemHashes(ctx context.Context, tx *sql.Tx, sourceID string, items []model.Item) (map[string]storedHash, error) {
+func (s *Store) itemHashes(ctx context.Context, tx queryer, sourceID string, items []model.Item) (map[string]storedHash, error) {
 	out := make(map[string]storedHash, len(items))
 	for start := 0; start < len(items); start += maxInList {
 		chunk := items[start:min(start+maxInList, len(items))]

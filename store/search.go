@@ -555,7 +555,7 @@ func (s *Store) indexPosts(ctx context.Context, tx *sql.Tx, ids []int64) error {
 			if !ok {
 				continue
 			}
-			doc := searchDocument(it)
+			doc := s.indexDocument(it) // precomputed by UpsertItemsWith when it can
 			if _, err := tx.ExecContext(ctx, `INSERT INTO items_fts (rowid, title, body) VALUES (?, ?, ?)`,
 				id, strings.Join(doc.Title, " "), strings.Join(doc.Body, " ")); err != nil {
 				return fmt.Errorf("store: search index: post %d: %w", id, err)

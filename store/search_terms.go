@@ -90,7 +90,7 @@ func (s *Store) indexPostsPostgres(ctx context.Context, tx *sql.Tx, ids []int64,
 	seen := map[string]bool{}
 	var terms []string
 	for id, it := range ready {
-		d := searchDocument(it)
+		d := s.indexDocument(it) // precomputed by UpsertItemsWith when it can
 		docs[id] = d
 		for _, list := range [][]string{d.Title, d.Body} {
 			for _, t := range list {

@@ -32,6 +32,8 @@ func scaleTests() []struct {
 		{"SweepBatches", testSweepBatches},
 		{"SweepKeepsUnfinished", testSweepKeepsUnfinished},
 		{"RetentionBoundary", testRetentionBoundary},
+		{"UpsertConcurrent", testUpsertConcurrent},
+		{"ImportIndexed", testImportIndexed},
 		{"DeliveryCounters", testDeliveryCounters},
 	}
 }

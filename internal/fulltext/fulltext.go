@@ -61,11 +61,51 @@ func classOf(r rune) class {
 func isApostrophe(r rune) bool { return r == '\'' || r == '’' }
 
 // Terms returns the terms of text in order.
-func Terms(text string) []Term { return terms(text, nil) }
+func Terms(text string) []Term { return terms(text, nil, nil) }
+
+// termFilter lets terms skip what cannot match a query: words whose first
+// letter (which their stem keeps) starts none of its terms, and Han text
+// when it has no Han term.
+type termFilter struct {
+	first [utf8.RuneSelf]bool // ASCII first bytes of the query's terms
+	cjk   bool                // the query has a Han term
+}
+
+func newTermFilter(q Query) *termFilter {
+	f := &termFilter{}
+	for _, g := range q.Groups {
+		for _, alt := range g.Alternatives() {
+			for _, t := range alt {
+				switch c := t[0]; {
+				case c < utf8.RuneSelf:
+					f.first[c] = true
+				case cjkTerm(t):
+					f.cjk = true
+				default:
+					return nil // a word beyond ASCII: keep everything
+				}
+			}
+		}
+	}
+	return f
+}
+
+// keepWord reports whether the word w may have a term of the query.
+func (f *termFilter) keepWord(w string) bool {
+	c := w[0]
+	if f == nil || c >= utf8.RuneSelf {
+		return true
+	}
+	if 'A' <= c && c <= 'Z' {
+		c += 'a' - 'A'
+	}
+	return f.first[c]
+}
 
 // terms is Terms; words already seen in cache (word → term, filled as it
 // goes when not nil) are not normalised again: a text repeats its words.
-func terms(text string, cache map[string]string) []Term {
+// With a filter, terms that cannot match its query may be left out.
+func terms(text string, cache map[string]string, filter *termFilter) []Term {
 	var out []Term
 	i := 0
 	for i < len(text) {
@@ -89,6 +129,10 @@ func terms(text string, cache map[string]string) []Term {
 				break
 			}
 			w := text[i:j]
+			if !filter.keepWord(w) {
+				i = j
+				continue
+			}
 			t, ok := cache[w]
 			if !ok {
 				t = normWord(w)
@@ -101,6 +145,16 @@ func terms(text string, cache map[string]string) []Term {
 			}
 			i = j
 		case cjk:
+			if filter != nil && !filter.cjk {
+				for i < len(text) {
+					r2, n2 := utf8.DecodeRuneInString(text[i:])
+					if classOf(r2) != cjk {
+						break
+					}
+					i += n2
+				}
+				continue
+			}
 			var starts []int
 			j := i
 			for j < len(text) {
@@ -163,12 +217,12 @@ func NewDocument(titles, bodies []string) Document {
 	var d Document
 	cache := map[string]string{}
 	for _, t := range titles {
-		for _, term := range terms(t, cache) {
+		for _, term := range terms(t, cache, nil) {
 			d.Title = append(d.Title, term.Text)
 		}
 	}
 	for _, b := range bodies {
-		for _, term := range terms(b, cache) {
+		for _, term := range terms(b, cache, nil) {
 			if len(d.Body) >= maxBodyTerms {
 				return d
 			}

@@ -137,6 +137,9 @@ func FuzzParseSnippet(f *testing.F) {
 				}
 			}
 		}
+		if diff := cmp.Diff(matchingTerms(s, q, nil), matchingTerms(s, q, newTermFilter(q))); diff != "" {
+			t.Fatalf("%q: the term filter changes the matches:\n%s", s, diff)
+		}
 		var b strings.Builder
 		for _, fr := range Snippet(s, q, 50) {
 			if fr.Text != "…" {
@@ -234,6 +237,54 @@ func TestPrefixRange(t *testing.T) {
 		}
 		if !(lo+"期" < hi) || !(lo < hi) {
 			t.Errorf("PrefixRange(%q): %q is not below %q", tc.in, lo+"期", hi)
+		}
+	}
+}
+
+// matchingTerms are the terms of text that q looks for, found with or
+// without q's filter.
+func matchingTerms(text string, q Query, filter *termFilter) []Term {
+	var out []Term
+	for _, t := range terms(text, nil, filter) {
+		if q.Matches(t.Text) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// TestTermFilter: skipping the words and Han text a query cannot match
+// leaves the matches of every case of testdata/match.json as they are.
+func TestTermFilter(t *testing.T) {
+	b, err := os.ReadFile("testdata/match.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []struct {
+		Title, Body []string
+		Query       string
+		Glossary    map[string]string
+	}
+	if err := json.Unmarshal(b, &cases); err != nil {
+		t.Fatal(err)
+	}
+	queries := []string{"ies", "Agreed", "happy", "yes", "ated", "2024 港澳", "Zürich port"}
+	var texts []string
+	for _, c := range cases {
+		queries = append(queries, c.Query)
+		texts = append(texts, c.Title...)
+		texts = append(texts, c.Body...)
+	}
+	texts = append(texts, "Ies agreed; HAPPY yes! Ated 2024年粤港澳 zürich ports")
+	for _, qs := range queries {
+		q, err := Parse(qs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, text := range texts {
+			if diff := cmp.Diff(matchingTerms(text, q, nil), matchingTerms(text, q, newTermFilter(q))); diff != "" {
+				t.Errorf("query %q, text %q: filter changes the matches (-all +filtered):\n%s", qs, text, diff)
+			}
 		}
 	}
 }

@@ -26,7 +26,7 @@ func Snippet(text string, q Query, maxRunes int) []Fragment {
 		maxRunes = 200
 	}
 	var hits []Term
-	for _, t := range terms(text, map[string]string{}) {
+	for _, t := range terms(text, map[string]string{}, newTermFilter(q)) {
 		if q.Matches(t.Text) {
 			hits = append(hits, t)
 		}

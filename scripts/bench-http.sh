@@ -13,16 +13,16 @@
 # It prints every round and, at the end, the median req/s and p99 of each and
 # each binary's ratio to nginx.
 #
-# Env: ROUNDS [3], WRK_SECONDS [5], PATHS ["/feeds/all.rss"], TF_PORT [18290],
+# Env: ROUNDS [3], WRK_SECONDS [5], TF_PORT [18290],
 # NGINX_PORT [18291]. Needs wrk, nginx, curl.
 set -euo pipefail
 : "${DIR:?DIR: a store directory made by scripts/bench-scale.sh}"
 : "${BINS:?BINS: name:binary pairs}"
 export WORK=${WORK:-$DIR/http}
+export WRK_SECONDS=${WRK_SECONDS:-5}
 NOBUILD=1
 source "$(dirname "$0")/checks/lib.sh"
 ROUNDS=${ROUNDS:-3}
-WRK_SECONDS=${WRK_SECONDS:-5}
 NGINX_PORT=${NGINX_PORT:-18291}
 FEED=/feeds/all.rss
 for tool in curl wrk nginx; do
@@ -33,68 +33,15 @@ for tool in curl wrk nginx; do
 done
 grep -q "listen: 127.0.0.1:$TF_PORT" "$DIR/config.yaml" || sed -i "s/listen: .*/listen: 127.0.0.1:$TF_PORT/" "$DIR/config.yaml"
 
-# wrk_once URL [HEADER...]: "req/s p99_ms".
+# wrk_once URL [HEADER...]: "req/s p99_ms" (errors reported on stderr).
 wrk_once() {
-	local url=$1 h
-	shift
-	local args=()
-	for h in "$@"; do args+=(-H "$h"); done
-	wrk -t2 -c32 -d"${WRK_SECONDS}s" --latency "${args[@]}" "$url" >"$WORK/wrk.out" 2>&1 || true
-	local rps p99
-	rps=$(sed -n 's/^Requests\/sec: *//p' "$WORK/wrk.out")
-	p99=$(awk '$1 == "99%" { v = $2; if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v) } else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 }; print v }' "$WORK/wrk.out")
-	if grep -q 'Non-2xx or 3xx' "$WORK/wrk.out"; then
-		echo "bench-http: $url answered errors: $(grep 'Non-2xx' "$WORK/wrk.out")" >&2
-	fi
-	echo "${rps:-0} ${p99:-0}"
+	local rps p99 non2xx
+	read -r rps p99 non2xx <<<"$(wrk_raw "$@")"
+	[ -z "$non2xx" ] || echo "bench-http: $1 answered $non2xx non-2xx/3xx responses" >&2
+	echo "$rps $p99"
 }
 
 etag_of() { curl -fsS -D - -o /dev/null -H 'Accept-Encoding: gzip' "$1" | sed -n 's/^[Ee][Tt]ag: *//p' | tr -d '\r'; }
-
-serve_tf() {
-	"$1" run -config "$DIR/config.yaml" >"$WORK/run.out" 2>"$WORK/run.err" &
-	RUN_PID=$!
-	PIDS+=("$RUN_PID")
-	for _ in $(seq 1 600); do
-		curl -fsS -o /dev/null "http://127.0.0.1:$TF_PORT/healthz" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	echo "bench-http: $1 run did not answer: $(tail -5 "$WORK/run.err")" >&2
-	exit 1
-}
-
-start_nginx() {
-	mkdir -p "$WORK/nginx" "$WORK/www"
-	cat >"$WORK/nginx/nginx.conf" <<-CONF
-		worker_processes 2;
-		daemon off;
-		pid $WORK/nginx/nginx.pid;
-		error_log $WORK/nginx/error.log;
-		events { worker_connections 256; }
-		http {
-			access_log off;
-			client_body_temp_path $WORK/nginx; proxy_temp_path $WORK/nginx; fastcgi_temp_path $WORK/nginx;
-			uwsgi_temp_path $WORK/nginx; scgi_temp_path $WORK/nginx;
-			server {
-				listen 127.0.0.1:$NGINX_PORT;
-				root $WORK/www;
-				location = /all.rss {
-					gzip_static always;
-					default_type application/rss+xml;
-				}
-			}
-		}
-	CONF
-	nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" &
-	NGX_PID=$!
-	PIDS+=("$NGX_PID")
-	for _ in $(seq 1 50); do
-		curl -fsS -o /dev/null "http://127.0.0.1:$NGINX_PORT/all.rss" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	echo "bench-http: nginx did not start: $(cat "$WORK/nginx/error.log")" >&2
-	exit 1
-}
 
 mkdir -p "$WORK/www"
 res=$WORK/results
@@ -104,7 +51,7 @@ for round in $(seq 1 "$ROUNDS"); do
 	for entry in $BINS; do
 		name=${entry%%:*}
 		bin=${entry#*:}
-		serve_tf "$bin"
+		serve "$DIR" "$bin"
 		url="http://127.0.0.1:$TF_PORT$FEED"
 		curl -fsS -H 'Accept-Encoding: gzip' -o "$WORK/www/all.rss.gz" "$url"
 		etag=$(etag_of "$url")
@@ -114,7 +61,7 @@ for round in $(seq 1 "$ROUNDS"); do
 		echo "$name $round $r200 $p200 $r304 $p304" >>"$res"
 		echo "round $round $name: 200 gzip $r200 req/s p99 $p200 ms; 304 $r304 req/s p99 $p304 ms (load $(load))"
 	done
-	start_nginx
+	nginx_same "$WORK"
 	nurl="http://127.0.0.1:$NGINX_PORT/all.rss"
 	netag=$(etag_of "$nurl")
 	read -r r200 p200 <<<"$(wrk_once "$nurl" 'Accept-Encoding: gzip')"

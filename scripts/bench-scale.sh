@@ -97,17 +97,11 @@ grow() {
 
 }
 
-# serve DIR BIN: starts `BIN run` on DIR/config.yaml, waits for /healthz; sets RUN_PID.
-serve() {
-	"$2" run -config "$1/config.yaml" >"$1/run.out" 2>"$1/run.err" &
-	RUN_PID=$!
-	PIDS+=("$RUN_PID")
-	for _ in $(seq 1 600); do
-		curl -fsS -o /dev/null "http://127.0.0.1:$TF_PORT/healthz" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	echo "transfeed run did not answer: $(tail -5 "$1/run.err")" >&2
-	exit 1
+# wrk_run URL [HEADER...]: "req/s p99".
+wrk_run() {
+	local rps p99 non2xx
+	read -r rps p99 non2xx <<<"$(wrk_raw "$@")"
+	printf '%.0f req/s, p99 %s ms%s' "$rps" "$p99" "${non2xx:+ (non-2xx/3xx: $non2xx)}"
 }
 
 # timed PATH: milliseconds of one GET (gzip), or what went wrong.
@@ -120,55 +114,6 @@ timed() {
 	else
 		echo "no answer (HTTP ${code:-000} after $(ms "${secs:-0}") ms)"
 	fi
-}
-
-# wrk_run URL [HEADER...]: "req/s p99".
-wrk_run() {
-	local url=$1
-	shift
-	local args=()
-	for h in "$@"; do args+=(-H "$h"); done
-	wrk -t2 -c32 -d"${WRK_SECONDS}s" --latency "${args[@]}" "$url" >"$WORK/wrk.out" 2>&1 || true
-	local rps p99 non2xx
-	rps=$(sed -n 's/^Requests\/sec: *//p' "$WORK/wrk.out")
-	p99=$(awk '$1 == "99%" { print $2 }' "$WORK/wrk.out")
-	non2xx=$(sed -n 's/.*Non-2xx or 3xx responses: *//p' "$WORK/wrk.out")
-	printf '%.0f req/s, p99 %s%s' "${rps:-0}" "${p99:-n/a}" "${non2xx:+ (non-2xx/3xx: $non2xx)}"
-}
-
-# nginx_same DIR: nginx serving DIR/www/all.rss.gz as gzip bytes; sets NGX_PID.
-nginx_same() {
-	local dir=$1
-	mkdir -p "$dir/nginx"
-	cat >"$dir/nginx/nginx.conf" <<-CONF
-		worker_processes 2;
-		daemon off;
-		pid $dir/nginx/nginx.pid;
-		error_log $dir/nginx/error.log;
-		events { worker_connections 256; }
-		http {
-			access_log off;
-			client_body_temp_path $dir/nginx; proxy_temp_path $dir/nginx; fastcgi_temp_path $dir/nginx;
-			uwsgi_temp_path $dir/nginx; scgi_temp_path $dir/nginx;
-			server {
-				listen 127.0.0.1:$NGINX_PORT;
-				root $dir/www;
-				location = /all.rss {
-					gzip_static always;
-					default_type application/rss+xml;
-				}
-			}
-		}
-	CONF
-	nginx -c "$dir/nginx/nginx.conf" -p "$dir/nginx" &
-	NGX_PID=$!
-	PIDS+=("$NGX_PID")
-	for _ in $(seq 1 50); do
-		curl -fsS -o /dev/null "http://127.0.0.1:$NGINX_PORT/all.rss" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	echo "nginx did not start: $(cat "$dir/nginx/error.log")" >&2
-	exit 1
 }
 
 # measure NAME DIR BIN POSTS: the request figures of a built store.

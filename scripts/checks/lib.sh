@@ -104,3 +104,67 @@ lost_posts() {
 # peak_rss_kb FILE: the "Maximum resident set size" of a /usr/bin/time -v report.
 peak_rss_kb() { sed -n 's/.*Maximum resident set size (kbytes): //p' "$1"; }
 wall_of() { sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$1"; }
+
+# serve DIR BIN: starts `BIN run` on DIR/config.yaml, waits for /healthz; sets RUN_PID.
+serve() {
+	"$2" run -config "$1/config.yaml" >"$1/run.out" 2>"$1/run.err" &
+	RUN_PID=$!
+	PIDS+=("$RUN_PID")
+	for _ in $(seq 1 600); do
+		curl -fsS -o /dev/null "http://127.0.0.1:$TF_PORT/healthz" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "transfeed run did not answer: $(tail -5 "$1/run.err")" >&2
+	exit 1
+}
+
+# wrk_raw URL [HEADER...]: wrk -t2 -c32 for WRK_SECONDS [10] on URL (output in
+# $WORK/wrk.out); prints "req/s p99_ms non2xx" (non2xx empty when none).
+wrk_raw() {
+	local url=$1 h
+	shift
+	local args=()
+	for h in "$@"; do args+=(-H "$h"); done
+	wrk -t2 -c32 -d"${WRK_SECONDS:-10}s" --latency "${args[@]}" "$url" >"$WORK/wrk.out" 2>&1 || true
+	local rps p99 non2xx
+	rps=$(sed -n 's/^Requests\/sec: *//p' "$WORK/wrk.out")
+	p99=$(awk '$1 == "99%" { v = $2; if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v) } else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 }; print v }' "$WORK/wrk.out")
+	non2xx=$(sed -n 's/.*Non-2xx or 3xx responses: *//p' "$WORK/wrk.out")
+	echo "${rps:-0} ${p99:-0} $non2xx"
+}
+
+# nginx_same DIR: nginx on NGINX_PORT [18291] serving DIR/www/all.rss.gz as the gzip
+# bytes of /all.rss (gzip_static), with its own ETag and 304; sets NGX_PID.
+nginx_same() {
+	local dir=$1
+	mkdir -p "$dir/nginx"
+	cat >"$dir/nginx/nginx.conf" <<-CONF
+		worker_processes 2;
+		daemon off;
+		pid $dir/nginx/nginx.pid;
+		error_log $dir/nginx/error.log;
+		events { worker_connections 256; }
+		http {
+			access_log off;
+			client_body_temp_path $dir/nginx; proxy_temp_path $dir/nginx; fastcgi_temp_path $dir/nginx;
+			uwsgi_temp_path $dir/nginx; scgi_temp_path $dir/nginx;
+			server {
+				listen 127.0.0.1:${NGINX_PORT:-18291};
+				root $dir/www;
+				location = /all.rss {
+					gzip_static always;
+					default_type application/rss+xml;
+				}
+			}
+		}
+	CONF
+	nginx -c "$dir/nginx/nginx.conf" -p "$dir/nginx" &
+	NGX_PID=$!
+	PIDS+=("$NGX_PID")
+	for _ in $(seq 1 50); do
+		curl -fsS -o /dev/null "http://127.0.0.1:${NGINX_PORT:-18291}/all.rss" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "nginx did not start: $(cat "$dir/nginx/error.log")" >&2
+	exit 1
+}

@@ -19,6 +19,9 @@ import (
 const (
 	maxCacheEntries = 2048
 	maxCacheBytes   = 64 << 20
+	// Search pages: a cache of their own (see Server.searchPages).
+	maxSearchPages = 512
+	maxSearchBytes = 16 << 20
 )
 
 // rendered is one cached response body in both encodings.

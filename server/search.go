@@ -167,42 +167,39 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 		// The page's validators come from what it shows (a search costs
 		// about what a page holds), so a 304 is exact and needs no render.
 		val := s.resultValidators("/search?"+r.URL.RawQuery, res, searchCacheHeader)
-		if code == http.StatusOK && notModified(w, r, val) {
+		if code == http.StatusOK {
+			if notModified(w, r, val) {
+				return
+			}
+			// The same query with the same results is the same page: its
+			// snippets and markup are made once (search pages have a cache
+			// of their own, so queries cannot push feeds out of theirs).
+			rd, err := s.searchPages.get("/search?"+r.URL.RawQuery, val.etag, func() (*rendered, error) {
+				s.fillResults(view, sr, res)
+				body, err := s.renderSearch(sr, view)
+				if err != nil {
+					return nil, err
+				}
+				return newRenderedLevel(body, gzip.BestSpeed, "text/html; charset=utf-8", searchCacheHeader, val.lastModified)
+			})
+			if err != nil {
+				s.serverError(w, r, err)
+				return
+			}
+			w.Header().Set("Content-Security-Policy", cspHTML)
+			rd.write(w, r, http.StatusOK)
 			return
 		}
 		lastMod = val.lastModified
-		view.Searched = true
-		for _, h := range res.Hits {
-			view.Hits = append(view.Hits, s.hitView(h.Item, sr.q.Query))
-		}
-		if res.Next != "" {
-			next := cloneValues(sr.canonical)
-			next.Set("after", res.Next)
-			view.Next = "/search?" + next.Encode()
-		}
-		if sr.q.After != "" {
-			view.First = "/search?" + sr.canonical.Encode()
-		}
-		for _, fm := range outFormats() {
-			view.FeedLinks = append(view.FeedLinks, alternate{
-				Type: strings.TrimSuffix(fm.contentType, "; charset=utf-8"), Title: "Search feed (" + formatName(fm.ext) + ")",
-				Href: s.b.URL("/search." + fm.ext + "?" + sr.canonical.Encode()),
-			})
-		}
+		s.fillResults(view, sr, res)
 		w.Header().Set("ETag", val.etag)
 	}
-	d := s.basePage("Search — " + s.title)
-	if sr.text != "" {
-		d.Title = sr.text + " — Search — " + s.title
-	}
-	d.Search = view
-	d.Alternates = view.FeedLinks
-	var buf bytes.Buffer
-	if err := s.tmpl["search"].Execute(&buf, d); err != nil {
-		s.serverError(w, r, fmt.Errorf("server: page search: %w", err))
+	body, err := s.renderSearch(sr, view)
+	if err != nil {
+		s.serverError(w, r, err)
 		return
 	}
-	// A search page is rendered per request and not cached: it is
+	// The form, an error or a page past the results: rendered per request,
 	// compressed only for a client that takes gzip, and quickly.
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
@@ -215,7 +212,6 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 	if !lastMod.IsZero() {
 		h.Set("Last-Modified", lastMod.UTC().Format(http.TimeFormat))
 	}
-	body := buf.Bytes()
 	if acceptsGzip(r) {
 		var gz bytes.Buffer
 		zw, err := gzip.NewWriterLevel(&gz, gzip.BestSpeed)
@@ -237,6 +233,44 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(body)
 	}
+}
+
+// fillResults puts a page of results into the view: hits with their
+// snippets, the next and first pages, the search feeds.
+func (s *Server) fillResults(view *searchView, sr searchRequest, res store.SearchResult) {
+	view.Searched = true
+	for _, h := range res.Hits {
+		view.Hits = append(view.Hits, s.hitView(h.Item, sr.q.Query))
+	}
+	if res.Next != "" {
+		next := cloneValues(sr.canonical)
+		next.Set("after", res.Next)
+		view.Next = "/search?" + next.Encode()
+	}
+	if sr.q.After != "" {
+		view.First = "/search?" + sr.canonical.Encode()
+	}
+	for _, fm := range outFormats() {
+		view.FeedLinks = append(view.FeedLinks, alternate{
+			Type: strings.TrimSuffix(fm.contentType, "; charset=utf-8"), Title: "Search feed (" + formatName(fm.ext) + ")",
+			Href: s.b.URL("/search." + fm.ext + "?" + sr.canonical.Encode()),
+		})
+	}
+}
+
+// renderSearch renders search.html for view.
+func (s *Server) renderSearch(sr searchRequest, view *searchView) ([]byte, error) {
+	d := s.basePage("Search — " + s.title)
+	if sr.text != "" {
+		d.Title = sr.text + " — Search — " + s.title
+	}
+	d.Search = view
+	d.Alternates = view.FeedLinks
+	var buf bytes.Buffer
+	if err := s.tmpl["search"].Execute(&buf, d); err != nil {
+		return nil, fmt.Errorf("server: page search: %w", err)
+	}
+	return buf.Bytes(), nil
 }
 
 // formatName is a feed format as readers know it.

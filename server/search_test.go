@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mmcdole/gofeed"
 	"github.com/prometheus/client_golang/prometheus"
@@ -227,5 +228,33 @@ func TestSearchGlossarySynonyms(t *testing.T) {
 				t.Errorf("q=%s: body lacks %s", q, w)
 			}
 		}
+	}
+}
+
+// TestSearchPageCachedUntilResultsChange: the same query answers the same
+// rendered page until a post it shows changes (here: retranslated), and
+// then shows the new text at once.
+func TestSearchPageCachedUntilResultsChange(t *testing.T) {
+	s, st := newTestServer(t)
+	h := s.Handler()
+	const path = "/search?q=Greater+Bay+Area"
+	first := get(t, h, path, nil)
+	second := get(t, h, path, nil)
+	if first.Code != 200 || second.Body.String() != first.Body.String() || second.Header().Get("ETag") != first.Header().Get("ETag") {
+		t.Fatalf("the same search twice: %d, bodies equal %v", first.Code, second.Body.String() == first.Body.String())
+	}
+	if s.searchPages.entries[path] == nil {
+		t.Fatalf("the page was not kept")
+	}
+	it, err := st.GetItem(t.Context(), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	it.TitleEN = "Zhaoqing convenes a Greater Bay Area construction meeting"
+	st.ready(it, testNow.Add(time.Hour))
+	third := get(t, h, path, nil)
+	if !strings.Contains(third.Body.String(), "Zhaoqing convenes a <mark>Greater Bay Area</mark> construction meeting") ||
+		third.Header().Get("ETag") == first.Header().Get("ETag") {
+		t.Errorf("after a retranslation the page still shows the old title (ETag %q, was %q)", third.Header().Get("ETag"), first.Header().Get("ETag"))
 	}
 }

@@ -100,6 +100,9 @@ type Server struct {
 	bySrc    map[string]*outFeed // source id → source feed
 	srcInfo  map[string]syndicate.SourceInfo
 	cache    *renderCache
+	// searchPages keeps rendered search pages apart from cache, so that
+	// many distinct queries cannot push the feeds out.
+	searchPages *renderCache
 	// telegram is the daemon's Telegram connection (nil: not reported).
 	telegram TelegramHealth
 	metrics  *httpMetrics
@@ -172,23 +175,24 @@ func New(cfg *config.Config, st Store, reg *prometheus.Registry, logger *slog.Lo
 		return nil, err
 	}
 	s := &Server{
-		cfg:        cfg,
-		st:         st,
-		logger:     logger,
-		reg:        reg,
-		b:          b,
-		policy:     policy,
-		loc:        loc,
-		title:      cfg.Server.Title,
-		tmpl:       tmpl,
-		synonyms:   fulltext.NewSynonyms(gl.Entries()),
-		cache:      newRenderCache(maxCacheEntries, maxCacheBytes),
-		versions:   map[string]memoVersion{},
-		versionTTL: versionTTL,
-		statusTTL:  statusTTL,
-		metrics:    m,
-		started:    time.Now().UTC(),
-		now:        time.Now,
+		cfg:         cfg,
+		st:          st,
+		logger:      logger,
+		reg:         reg,
+		b:           b,
+		policy:      policy,
+		loc:         loc,
+		title:       cfg.Server.Title,
+		tmpl:        tmpl,
+		synonyms:    fulltext.NewSynonyms(gl.Entries()),
+		cache:       newRenderCache(maxCacheEntries, maxCacheBytes),
+		searchPages: newRenderCache(maxSearchPages, maxSearchBytes),
+		versions:    map[string]memoVersion{},
+		versionTTL:  versionTTL,
+		statusTTL:   statusTTL,
+		metrics:     m,
+		started:     time.Now().UTC(),
+		now:         time.Now,
 	}
 	if s.title == "" {
 		s.title = "transfeed"

@@ -6,6 +6,15 @@ import (
 	"time"
 )
 
+// The claim holders' queries, one per partial index: a state IN (...) over
+// items would be planned on no index and read every stored post. They read
+// the leased rows (the backlog), and ClaimHolders keeps each owner once.
+const (
+	claimHoldersNewQuery        = `SELECT lease_owner FROM items WHERE state = 'new' AND lease_until > ?`
+	claimHoldersRetryQuery      = `SELECT lease_owner FROM items WHERE state = 'translating' AND lease_until > ?`
+	claimHoldersDeliveriesQuery = `SELECT lease_owner FROM deliveries WHERE state = 'pending' AND lease_until > ?`
+)
+
 // ClaimHolders returns the owners holding unexpired claims on posts to
 // translate or deliveries to send at now. The queries read only posts
 // waiting for translation and pending deliveries (state indexes), never
@@ -13,10 +22,7 @@ import (
 func (s *Store) ClaimHolders(ctx context.Context, now time.Time) ([]string, error) {
 	seen := map[string]bool{}
 	var out []string
-	for _, q := range []string{
-		`SELECT DISTINCT lease_owner FROM items WHERE state IN ('new', 'translating') AND lease_until > ?`,
-		`SELECT DISTINCT lease_owner FROM deliveries WHERE state = 'pending' AND lease_until > ?`,
-	} {
+	for _, q := range []string{claimHoldersNewQuery, claimHoldersRetryQuery, claimHoldersDeliveriesQuery} {
 		rows, err := s.r.QueryContext(ctx, s.d.rebind(q), ms(now))
 		if err != nil {
 			return nil, fmt.Errorf("store: claim holders: %w", err)

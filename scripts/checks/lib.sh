@@ -105,12 +105,14 @@ lost_posts() {
 peak_rss_kb() { sed -n 's/.*Maximum resident set size (kbytes): //p' "$1"; }
 wall_of() { sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$1"; }
 
-# serve DIR BIN: starts `BIN run` on DIR/config.yaml, waits for /healthz; sets RUN_PID.
+# serve DIR BIN: starts `BIN run` on DIR/config.yaml, waits for /healthz (up to
+# SERVE_WAIT seconds [300]: the daemon's integrity check reads the whole file, minutes
+# for a store of a million posts that is not in the page cache); sets RUN_PID.
 serve() {
 	"$2" run -config "$1/config.yaml" >"$1/run.out" 2>"$1/run.err" &
 	RUN_PID=$!
 	PIDS+=("$RUN_PID")
-	for _ in $(seq 1 600); do
+	for _ in $(seq 1 $((${SERVE_WAIT:-300} * 10))); do
 		curl -fsS -o /dev/null "http://127.0.0.1:$TF_PORT/healthz" 2>/dev/null && return 0
 		sleep 0.1
 	done

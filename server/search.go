@@ -317,7 +317,7 @@ func (s *Server) hitView(it model.Item, q fulltext.Query) hitView {
 		Time:     model.DateLabel(it, s.loc),
 		Datetime: it.SortTime().In(s.loc).Format(time.RFC3339),
 		Lang:     it.Language,
-		Title:    fulltext.Snippet(firstNonEmpty(t.Title, model.Untitled), q, 300),
+		Title:    fulltext.Snippet(model.FirstNonEmpty(t.Title, model.Untitled), q, 300),
 		Snippet:  fulltext.Snippet(head(t.Body), q, snippetRunes),
 	}
 	if h.Lang == "" {
@@ -350,15 +350,6 @@ func head(text string) string {
 		i--
 	}
 	return text[:i]
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }
 
 // handleSearchFeed serves /search.rss, .atom and .json: the newest posts

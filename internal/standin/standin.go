@@ -29,7 +29,7 @@ type Options struct {
 	// PubLag is subtracted from every post's pubDate: a post appears in
 	// its feed PubLag after the date it says it was published, so posts
 	// reach an age limit (retention.max_age) minutes after they appear.
-	PubLag time.Duration
+	PubLag      time.Duration
 	FeedItems   int           // newest posts per feed (default 20)
 	FailRate    float64       // fraction of feed requests answering 500/502/503
 	TimeoutRate float64       // fraction of feed requests that stall for Stall

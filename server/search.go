@@ -199,40 +199,19 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	// The form, an error or a page past the results: rendered per request,
-	// compressed only for a client that takes gzip, and quickly.
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", cspHTML)
-	h.Set("Vary", "Accept-Encoding")
-	h.Set("Cache-Control", searchCacheHeader)
+	// The form, an error or a page past the results: rendered per request
+	// and not kept.
+	cacheControl := searchCacheHeader
 	if code != http.StatusOK {
-		h.Set("Cache-Control", "no-store")
+		cacheControl = "no-store"
 	}
-	if !lastMod.IsZero() {
-		h.Set("Last-Modified", lastMod.UTC().Format(http.TimeFormat))
+	rd, err := newRenderedLevel(body, gzip.BestSpeed, "text/html; charset=utf-8", cacheControl, lastMod)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
 	}
-	if acceptsGzip(r) {
-		var gz bytes.Buffer
-		zw, err := gzip.NewWriterLevel(&gz, gzip.BestSpeed)
-		if err == nil {
-			_, err = zw.Write(body)
-		}
-		if err == nil {
-			err = zw.Close()
-		}
-		if err != nil {
-			s.serverError(w, r, fmt.Errorf("server: gzip: %w", err))
-			return
-		}
-		h.Set("Content-Encoding", "gzip")
-		body = gz.Bytes()
-	}
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(code)
-	if r.Method != http.MethodHead {
-		_, _ = w.Write(body)
-	}
+	w.Header().Set("Content-Security-Policy", cspHTML)
+	rd.write(w, r, code)
 }
 
 // fillResults puts a page of results into the view: hits with their

@@ -473,6 +473,14 @@ func searchDocument(it model.Item) fulltext.Document {
 	return fulltext.NewDocument([]string{t.Title, t.OriginalTitle}, []string{t.Body, t.OriginalBody})
 }
 
+// The SQLite index statements, prepared once per Store by the import path
+// (upsertStmts) so that the posts it stores are indexed without parsing
+// each statement again.
+const (
+	ftsDeleteQuery = `DELETE FROM items_fts WHERE rowid = ?`
+	ftsInsertQuery = `INSERT INTO items_fts (rowid, title, body) VALUES (?, ?, ?)`
+)
+
 // flushBatch bounds the posts one write transaction indexes.
 const flushBatch = 1000
 
@@ -546,9 +554,11 @@ func (s *Store) indexPosts(ctx context.Context, tx *sql.Tx, ids []int64) error {
 			return err
 		}
 	} else {
+		del := s.txStmt(ctx, tx, ftsDeleteQuery)
+		ins := s.txStmt(ctx, tx, ftsInsertQuery)
 		for _, id := range ids {
 			// FTS5 has no upsert: a row is replaced by delete and insert.
-			if _, err := tx.ExecContext(ctx, `DELETE FROM items_fts WHERE rowid = ?`, id); err != nil {
+			if _, err := del.exec(ctx, id); err != nil {
 				return fmt.Errorf("store: search index: post %d: %w", id, err)
 			}
 			it, ok := ready[id]
@@ -556,8 +566,7 @@ func (s *Store) indexPosts(ctx context.Context, tx *sql.Tx, ids []int64) error {
 				continue
 			}
 			doc := s.indexDocument(it) // precomputed by UpsertItemsWith when it can
-			if _, err := tx.ExecContext(ctx, `INSERT INTO items_fts (rowid, title, body) VALUES (?, ?, ?)`,
-				id, strings.Join(doc.Title, " "), strings.Join(doc.Body, " ")); err != nil {
+			if _, err := ins.exec(ctx, id, strings.Join(doc.Title, " "), strings.Join(doc.Body, " ")); err != nil {
 				return fmt.Errorf("store: search index: post %d: %w", id, err)
 			}
 		}

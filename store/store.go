@@ -166,6 +166,11 @@ func sqliteDSN(path, userQuery string, readOnly bool) string {
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "foreign_keys(ON)")
 	q.Add("_pragma", "synchronous(NORMAL)")
+	// Statement journals and temporary b-trees stay in memory: a statement
+	// that writes many pages (an import batch, its FTS5 inserts and triggers)
+	// otherwise copies each page it changes to a temporary file first, one
+	// write system call per page.
+	q.Add("_pragma", "temp_store(MEMORY)")
 	if readOnly {
 		q.Add("_pragma", "query_only(ON)")
 	} else {

@@ -96,14 +96,14 @@ func TestSQLiteDSN(t *testing.T) {
 		want      map[string][]string
 	}{
 		{"writer", "", false, map[string][]string{
-			"_pragma": {"busy_timeout(10000)", "foreign_keys(ON)", "synchronous(NORMAL)", "auto_vacuum(INCREMENTAL)", "journal_mode(WAL)"},
+			"_pragma": {"busy_timeout(10000)", "foreign_keys(ON)", "synchronous(NORMAL)", "temp_store(MEMORY)", "auto_vacuum(INCREMENTAL)", "journal_mode(WAL)"},
 			"_txlock": {"immediate"},
 		}},
 		{"reader", "", true, map[string][]string{
-			"_pragma": {"busy_timeout(10000)", "foreign_keys(ON)", "synchronous(NORMAL)", "query_only(ON)"},
+			"_pragma": {"busy_timeout(10000)", "foreign_keys(ON)", "synchronous(NORMAL)", "temp_store(MEMORY)", "query_only(ON)"},
 		}},
 		{"user parameters kept", "_pragma=cache_size(-20000)&_txlock=exclusive", false, map[string][]string{
-			"_pragma": {"cache_size(-20000)", "busy_timeout(10000)", "foreign_keys(ON)", "synchronous(NORMAL)", "auto_vacuum(INCREMENTAL)", "journal_mode(WAL)"},
+			"_pragma": {"cache_size(-20000)", "busy_timeout(10000)", "foreign_keys(ON)", "synchronous(NORMAL)", "temp_store(MEMORY)", "auto_vacuum(INCREMENTAL)", "journal_mode(WAL)"},
 			"_txlock": {"exclusive"},
 		}},
 	}

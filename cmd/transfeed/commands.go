@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -169,12 +170,21 @@ func cmdOnce(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	fs, cfgFlag := newFlagSet("once", stderr)
 	var only multiFlag
 	fs.Var(&only, "source", "poll only this source (repeatable)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (for benchmarks)")
 	if err := fs.Parse(args); err != nil {
 		return exitInvalid
 	}
 	cfg, ok := loadConfig(configPath(*cfgFlag, getenv), stderr, getenv)
 	if !ok {
 		return exitInvalid
+	}
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "transfeed: -cpuprofile: %v\n", err)
+			return exitInvalid
+		}
+		defer stop()
 	}
 	srcs := cfg.Sources
 	if len(only) > 0 {
@@ -541,4 +551,20 @@ func runDaemon(ctx context.Context, a *app) error {
 		}
 	}
 	return first
+}
+
+// startCPUProfile profiles the process into path until the returned func runs.
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }

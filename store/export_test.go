@@ -86,6 +86,13 @@ func (s *Store) Exec(ctx context.Context, query string, args ...any) (sql.Result
 	return s.w.ExecContext(ctx, s.d.rebind(query), args...)
 }
 
+// QueryInt runs a query of one integer (tests).
+func (s *Store) QueryInt(ctx context.Context, query string, args ...any) (int64, error) {
+	var n int64
+	err := s.r.QueryRowContext(ctx, s.d.rebind(query), args...).Scan(&n)
+	return n, err
+}
+
 // ListPlan returns the plan of ListItems' query for q (the single-query
 // path: ORDER BY published DESC, id DESC LIMIT ? OFFSET ?).
 func (s *Store) ListPlan(ctx context.Context, q ItemQuery) (string, error) {
@@ -103,14 +110,15 @@ func (s *Store) HasIndex(ctx context.Context, name string) (bool, error) {
 
 // SearchSizes returns the bytes of the whole database and of the search
 // index (SQLite: the items_fts tables and search_queue, by dbstat;
-// PostgreSQL: item_search with its indexes, search_terms and search_queue).
+// PostgreSQL: item_search and item_search_title with their indexes,
+// search_terms and search_queue).
 func (s *Store) SearchSizes(ctx context.Context) (all, index int64, err error) {
 	q := `SELECT (SELECT SUM(pgsize) FROM dbstat),
 		(SELECT SUM(pgsize) FROM dbstat WHERE name LIKE 'items_fts%' OR name LIKE '%search_queue%')`
 	if s.d.name == DriverPostgres {
 		q = `SELECT (SELECT SUM(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 				WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'm')),
-			pg_total_relation_size('item_search') + pg_total_relation_size('search_queue') + pg_total_relation_size('search_terms')`
+			pg_total_relation_size('item_search') + pg_total_relation_size('item_search_title') + pg_total_relation_size('search_queue') + pg_total_relation_size('search_terms')`
 	}
 	err = s.r.QueryRowContext(ctx, q).Scan(&all, &index)
 	return all, index, err

@@ -338,8 +338,9 @@ func (s *Store) searchRange(ctx context.Context, r *searchRun, tier int, rg idRa
 }
 
 // searchQuery is searchRange's query. It reads the full-text index (SQLite:
-// the FTS5 table in rowid order; PostgreSQL: item_search in id order, or by
-// its GIN index when rg.byIndex) and stops at its LIMIT.
+// the FTS5 table in rowid order; PostgreSQL: item_search, or
+// item_search_title for the title tier, in id order, or by its GIN index
+// when rg.byIndex) and stops at its LIMIT.
 func (s *Store) searchQuery(r *searchRun, tier int, rg idRange, limit int) (string, []any) {
 	var (
 		b     strings.Builder
@@ -348,20 +349,29 @@ func (s *Store) searchQuery(r *searchRun, tier int, rg idRange, limit int) (stri
 		q     = r.q
 	)
 	if s.d.name == DriverPostgres {
-		rowid = "x.item_id"
-		// item_search holds the ready posts only (every write transaction
-		// brings it up to date before it commits): items is joined for
-		// the filters alone, and Search drops a post that is not ready.
-		b.WriteString(`SELECT x.item_id FROM item_search x`)
+		// item_search and item_search_title hold the ready posts only
+		// (every write transaction brings them up to date before it
+		// commits): items is joined for the filters alone, and Search
+		// drops a post that is not ready. The title tier reads the narrow
+		// item_search_title alone (0012).
+		table, alias := "item_search x", "x"
+		if tier == tierTitle {
+			table, alias = "item_search_title t", "t"
+		}
+		rowid = alias + ".item_id"
+		b.WriteString(`SELECT ` + rowid + ` FROM ` + table)
 		if len(q.SourceIDs) > 0 || !q.From.IsZero() || !q.To.IsZero() {
-			b.WriteString(` JOIN items i ON i.id = x.item_id`)
+			b.WriteString(` JOIN items i ON i.id = ` + rowid)
 		}
 		b.WriteString(` WHERE `)
 		switch {
 		case tier == tierTitle:
 			b.WriteString(r.pg.title)
-		case tier == tierBody && !r.check:
-			b.WriteString(r.pg.all + ` AND NOT (` + r.pg.title + `)`)
+		case tier == tierBody && !r.check && r.pg.title != "FALSE":
+			// A subquery per candidate (the title row by its key), never
+			// a join the planner could turn into a read of every title.
+			b.WriteString(r.pg.all + ` AND NOT COALESCE((SELECT (` + r.pg.title +
+				`) FROM item_search_title t WHERE t.item_id = x.item_id), FALSE)`)
 		default:
 			b.WriteString(r.pg.all)
 		}

@@ -12,10 +12,11 @@ import (
 	"github.com/transfeed/transfeed/model"
 )
 
-// PostgreSQL's search index (migration 0010): item_search.terms is the set
-// of a post's term ids (search_terms), title terms once more negated, in a
-// GIN index. A query's groups become @> and && conditions on it; phrases
-// are checked on the candidates' text in Go (fulltext.Document.Match).
+// PostgreSQL's search index (migrations 0010, 0012): item_search.terms is
+// the set of a post's term ids (search_terms), item_search_title.terms the
+// set of its title's, each in a GIN index. A query's groups become @> and
+// && conditions on them; phrases are checked on the candidates' text in Go
+// (fulltext.Document.Match).
 
 // termIDs returns the ids of terms in the vocabulary, adding the missing
 // ones (inside tx, in term order so that two writers never wait on each
@@ -69,22 +70,25 @@ func termIDs(ctx context.Context, tx *sql.Tx, terms []string) (map[string]int32,
 	return ids, nil
 }
 
-// termSet is item_search.terms of doc: every term's id, and every title
-// term's id negated, sorted, each once.
-func termSet(doc fulltext.Document, ids map[string]int32) []int32 {
-	out := make([]int32, 0, len(doc.Title)*2+len(doc.Body))
+// termSets are item_search.terms of doc (every term's id) and
+// item_search_title.terms (its title terms' ids), sorted, each once.
+func termSets(doc fulltext.Document, ids map[string]int32) (all, title []int32) {
+	all = make([]int32, 0, len(doc.Title)+len(doc.Body))
+	title = make([]int32, 0, len(doc.Title))
 	for _, t := range doc.Title {
-		out = append(out, ids[t], -ids[t])
+		title = append(title, ids[t])
 	}
+	all = append(all, title...)
 	for _, t := range doc.Body {
-		out = append(out, ids[t])
+		all = append(all, ids[t])
 	}
-	slices.Sort(out)
-	return slices.Compact(out)
+	slices.Sort(all)
+	slices.Sort(title)
+	return slices.Compact(all), slices.Compact(title)
 }
 
-// indexPostsPostgres writes the item_search rows of the ready posts among
-// ids and deletes those of the others.
+// indexPostsPostgres writes the item_search and item_search_title rows of
+// the ready posts among ids and deletes those of the others.
 func (s *Store) indexPostsPostgres(ctx context.Context, tx *sql.Tx, ids []int64, ready map[int64]model.Item) error {
 	docs := make(map[int64]fulltext.Document, len(ready))
 	seen := map[string]bool{}
@@ -108,21 +112,30 @@ func (s *Store) indexPostsPostgres(ctx context.Context, tx *sql.Tx, ids []int64,
 	for _, id := range ids {
 		d, ok := docs[id]
 		if !ok {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM item_search WHERE item_id = $1`, id); err != nil {
-				return fmt.Errorf("store: search index: post %d: %w", id, err)
+			for _, q := range []string{`DELETE FROM item_search WHERE item_id = $1`,
+				`DELETE FROM item_search_title WHERE item_id = $1`} {
+				if _, err := tx.ExecContext(ctx, q, id); err != nil {
+					return fmt.Errorf("store: search index: post %d: %w", id, err)
+				}
 			}
 			continue
 		}
+		all, title := termSets(d, vocab)
 		if _, err := tx.ExecContext(ctx, `INSERT INTO item_search (item_id, terms) VALUES ($1, $2)
-			ON CONFLICT (item_id) DO UPDATE SET terms = EXCLUDED.terms`, id, termSet(d, vocab)); err != nil {
+			ON CONFLICT (item_id) DO UPDATE SET terms = EXCLUDED.terms`, id, all); err != nil {
+			return fmt.Errorf("store: search index: post %d: %w", id, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO item_search_title (item_id, terms) VALUES ($1, $2)
+			ON CONFLICT (item_id) DO UPDATE SET terms = EXCLUDED.terms`, id, title); err != nil {
 			return fmt.Errorf("store: search index: post %d: %w", id, err)
 		}
 	}
 	return nil
 }
 
-// pgSearch is a query resolved to term ids: the conditions on x.terms of
-// a post holding every group anywhere (all) and in its title (title).
+// pgSearch is a query resolved to term ids: the conditions of a post
+// holding every group anywhere (all, on item_search x) and in its title
+// (title, on item_search_title t).
 type pgSearch struct {
 	all, title string
 	// none: a group has no alternative any post holds; nothing matches.
@@ -173,8 +186,8 @@ func (s *Store) resolvePostgres(ctx context.Context, q fulltext.Query) (pgSearch
 	if err := rows.Err(); err != nil {
 		return pgSearch{}, fmt.Errorf("store: search: read terms: %w", err)
 	}
-	// sign 1: anywhere; -1: in the title.
-	build := func(sign int32) (string, bool) {
+	// col: x.terms (anywhere) or t.terms (in the title).
+	build := func(col string) (string, bool) {
 		var (
 			required []int32
 			parts    []string
@@ -193,7 +206,7 @@ func (s *Store) resolvePostgres(ctx context.Context, q fulltext.Query) (pgSearch
 					a.any = true
 					for t, id := range vocab {
 						if strings.HasPrefix(t, terms[0]) {
-							a.ids = append(a.ids, sign*id)
+							a.ids = append(a.ids, id)
 						}
 					}
 				} else {
@@ -203,7 +216,7 @@ func (s *Store) resolvePostgres(ctx context.Context, q fulltext.Query) (pgSearch
 							a.ids = nil
 							break
 						}
-						a.ids = append(a.ids, sign*id)
+						a.ids = append(a.ids, id)
 					}
 				}
 				if len(a.ids) > 0 {
@@ -225,29 +238,29 @@ func (s *Store) resolvePostgres(ctx context.Context, q fulltext.Query) (pgSearch
 				case len(a.ids) == 1:
 					single = append(single, a.ids[0])
 				case a.any:
-					ors = append(ors, `x.terms && `+intArray(a.ids))
+					ors = append(ors, col+` && `+intArray(a.ids))
 				default:
-					ors = append(ors, `x.terms @> `+intArray(a.ids))
+					ors = append(ors, col+` @> `+intArray(a.ids))
 				}
 			}
 			if len(single) > 0 {
 				slices.Sort(single)
-				ors = append(ors, `x.terms && `+intArray(single))
+				ors = append(ors, col+` && `+intArray(single))
 			}
 			parts = append(parts, "("+strings.Join(ors, " OR ")+")")
 		}
 		if len(required) > 0 {
 			slices.Sort(required)
-			parts = append([]string{`x.terms @> ` + intArray(slices.Compact(required))}, parts...)
+			parts = append([]string{col + ` @> ` + intArray(slices.Compact(required))}, parts...)
 		}
 		return strings.Join(parts, " AND "), true
 	}
 	var out pgSearch
 	var ok bool
-	if out.all, ok = build(1); !ok {
+	if out.all, ok = build("x.terms"); !ok {
 		return pgSearch{none: true}, nil
 	}
-	if out.title, ok = build(-1); !ok {
+	if out.title, ok = build("t.terms"); !ok {
 		// No post has every group in its title: "in the title" is false.
 		out.title = "FALSE"
 	}

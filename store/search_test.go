@@ -96,7 +96,7 @@ func TestSearchIndexBuiltAtOpen(t *testing.T) {
 	// Back to the state right after the migration: index empty, every ready post queued.
 	reset := map[string][]string{
 		store.DriverSQLite: {`DELETE FROM items_fts`, `INSERT INTO search_queue (item_id) SELECT id FROM items`},
-		store.DriverPostgres: {`DELETE FROM item_search`, `DELETE FROM search_terms`,
+		store.DriverPostgres: {`DELETE FROM item_search`, `DELETE FROM item_search_title`, `DELETE FROM search_terms`,
 			`INSERT INTO search_queue (item_id) SELECT id FROM items WHERE state = 'ready'`},
 	}
 	if os.Getenv(storetest.PostgresEnv) != "" {
@@ -224,5 +224,61 @@ func TestGrowForBench(t *testing.T) {
 				t.Errorf("after a post left: %d found, want %d", got, 3*before-1)
 			}
 		})
+	}
+}
+
+// TestSearchTitleMigration: a PostgreSQL index of 0010's shape (title terms
+// as negated ids in item_search.terms, no item_search_title) is converted
+// by 0012 when the store opens, and every search finds what it found.
+func TestSearchTitleMigration(t *testing.T) {
+	if os.Getenv(storetest.PostgresEnv) == "" {
+		t.Skipf("%s not set", storetest.PostgresEnv)
+	}
+	cfg := postgresConfig(t)
+	s, err := store.Open(t.Context(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := storetest.LoadCorpus(t, s)
+	want := map[string][]string{}
+	for _, c := range storetest.SearchCases() {
+		want[c.Name] = c.Run(t, s, ids, store.SearchByRank)
+	}
+	for _, q := range []string{
+		`UPDATE item_search x SET terms = ARRAY(SELECT u FROM (SELECT unnest(x.terms) u UNION
+			SELECT -unnest(t.terms)) v ORDER BY 1) FROM item_search_title t WHERE t.item_id = x.item_id`,
+		`DROP TABLE item_search_title`,
+		`DELETE FROM schema_migrations WHERE version = 12`,
+	} {
+		if _, err := s.Exec(t.Context(), q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	const negatedRows = `SELECT COUNT(*) FROM item_search WHERE terms && ARRAY(SELECT -id FROM search_terms)`
+	if n, err := s.QueryInt(t.Context(), negatedRows); err != nil || n == 0 {
+		t.Fatalf("0010's shape: %d rows with negated ids, %v", n, err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if s, err = store.Open(t.Context(), cfg, nil); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	negated, err := s.QueryInt(t.Context(), negatedRows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	titles, err := s.QueryInt(t.Context(), `SELECT COUNT(*) FROM item_search_title`)
+	if err != nil || titles == 0 {
+		t.Fatalf("item_search_title: %d rows, %v", titles, err)
+	}
+	if negated != 0 {
+		t.Errorf("%d item_search rows keep negated ids after 0012", negated)
+	}
+	for _, c := range storetest.SearchCases() {
+		if diff := cmp.Diff(want[c.Name], c.Run(t, s, ids, store.SearchByRank)); diff != "" {
+			t.Errorf("%s %q after 0012 (-before +after):\n%s", c.Name, c.Query, diff)
+		}
 	}
 }

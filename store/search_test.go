@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/transfeed/transfeed/internal/fulltext"
+	"github.com/transfeed/transfeed/model"
 	"github.com/transfeed/transfeed/store"
 	"github.com/transfeed/transfeed/store/storetest"
 )
@@ -280,5 +282,66 @@ func TestSearchTitleMigration(t *testing.T) {
 		if diff := cmp.Diff(want[c.Name], c.Run(t, s, ids, store.SearchByRank)); diff != "" {
 			t.Errorf("%s %q after 0012 (-before +after):\n%s", c.Name, c.Query, diff)
 		}
+	}
+}
+
+// TestSearchBodyTierPastTitles: PostgreSQL's body tier read by the GIN
+// index drops the posts that have the words in their title and reads on
+// past a batch made only of them; pages are the same as SQLite's.
+func TestSearchBodyTierPastTitles(t *testing.T) {
+	if os.Getenv(storetest.PostgresEnv) == "" {
+		t.Skipf("%s not set", storetest.PostgresEnv)
+	}
+	// Oldest first: two posts with "harbour" in the body only, then eight
+	// with it in the title and body (every read of the body tier older
+	// than a window of one id meets a full batch of those first).
+	var posts [][2]string
+	for i := range 2 {
+		posts = append(posts, [2]string{fmt.Sprintf("Notice %d", i), "The harbour reopened."})
+	}
+	for i := range 8 {
+		posts = append(posts, [2]string{fmt.Sprintf("Harbour report %d", i), "The harbour grew."})
+	}
+	var pages [][]int64
+	for _, s := range []*store.Store{openSQLite(t), openPostgres(t)} {
+		for i, p := range posts {
+			key := fmt.Sprintf("h%d", i)
+			pub := storetest.Day(i + 1)
+			it := model.Item{Key: key, GUID: key, Link: "http://example.gov.cn/" + key, Title: p[0],
+				ContentHTML: "<p>" + p[1] + "</p>", Language: "en", Published: pub, ContentHash: "h", BackfillRank: -1}
+			res, err := s.UpsertItems(t.Context(), "a", []model.Item{it}, pub)
+			if err != nil || len(res.New) != 1 {
+				t.Fatalf("upsert: %v", err)
+			}
+			if err := s.MarkReady(t.Context(), res.New[0], model.Translation{}, nil, pub); err != nil {
+				t.Fatal(err)
+			}
+		}
+		q, err := fulltext.Parse("harbour")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []int64
+		sq := store.WithSearchWindow(store.SearchQuery{Query: q, Limit: 1}, 1)
+		for {
+			res, err := s.Search(t.Context(), sq)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, h := range res.Hits {
+				got = append(got, h.Item.ID*10+int64(h.Score))
+			}
+			if res.Next == "" {
+				break
+			}
+			sq.After = res.Next
+		}
+		pages = append(pages, got)
+	}
+	if len(pages[0]) != len(posts) {
+		t.Fatalf("sqlite found %v, want %d posts", pages[0], len(posts))
+	}
+	if diff := cmp.Diff(pages[0], pages[1]); diff != "" {
+		t.Errorf("id*10+score (-sqlite +postgres):\n%s", diff)
 	}
 }

@@ -11,13 +11,19 @@ import (
 // plan row. On PostgreSQL sequential scans are disabled for the EXPLAIN (a
 // test store is too small for the planner to prefer an index otherwise).
 func (s *Store) SearchPlan(ctx context.Context, q SearchQuery) (string, error) {
-	return s.searchPlan(ctx, q, false)
+	return s.searchPlan(ctx, q, false, false)
+}
+
+// SearchTitlePlan is SearchPlan for the title tier of a ranked search (read
+// by the GIN index when byIndex).
+func (s *Store) SearchTitlePlan(ctx context.Context, q SearchQuery, byIndex bool) (string, error) {
+	return s.searchPlan(ctx, q, byIndex, true)
 }
 
 // SearchIndexPlan is SearchPlan for PostgreSQL's read of the matches older
 // than the first window, by the GIN index.
 func (s *Store) SearchIndexPlan(ctx context.Context, q SearchQuery) (string, error) {
-	return s.searchPlan(ctx, q, true)
+	return s.searchPlan(ctx, q, true, false)
 }
 
 // WithSearchWindow is q with PostgreSQL's ordered read limited to window
@@ -27,9 +33,12 @@ func WithSearchWindow(q SearchQuery, window int64) SearchQuery {
 	return q
 }
 
-func (s *Store) searchPlan(ctx context.Context, q SearchQuery, byIndex bool) (string, error) {
+func (s *Store) searchPlan(ctx context.Context, q SearchQuery, byIndex, title bool) (string, error) {
 	tier := 0
-	if q.Order != SearchByDate {
+	switch {
+	case title:
+		tier = tierTitle
+	case q.Order != SearchByDate:
 		tier = tierBody
 	}
 	r := &searchRun{q: q}
@@ -40,7 +49,9 @@ func (s *Store) searchPlan(ctx context.Context, q SearchQuery, byIndex bool) (st
 		}
 		r.check = q.Query.NeedsPositions()
 	}
-	query, args := s.searchQuery(r, tier, idRange{before: 1 << 40, byIndex: byIndex}, 21)
+	rg := idRange{before: 1 << 40, byIndex: byIndex}
+	rg.flagTitle = byIndex && tier == tierBody && !r.check && r.pg.title != "FALSE" && s.d.name == DriverPostgres
+	query, args := s.searchQuery(r, tier, rg, 21)
 	return s.explainPlan(ctx, query, args)
 }
 

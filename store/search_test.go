@@ -177,6 +177,18 @@ func TestSearchPlan(t *testing.T) {
 					if strings.Contains(ip, "Backward using item_search_pkey") || strings.Contains(ip, "Seq Scan") {
 						t.Errorf("the read by index walks the table:\n%s", ip)
 					}
+					// The title tier reads the narrow title table alone
+					// (0012), in id order or by its GIN index.
+					for _, byIndex := range []bool{false, true} {
+						tp, err := s.SearchTitlePlan(t.Context(), sq, byIndex)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if !strings.Contains(tp, "item_search_title") || strings.Contains(tp, "on item_search x") ||
+							strings.Contains(tp, "Seq Scan") || (byIndex && strings.Contains(tp, "Backward using item_search_title_pkey")) {
+							t.Errorf("title tier (by index %v) does not read item_search_title alone by an index:\n%s", byIndex, tp)
+						}
+					}
 				}
 				var want, bad []string
 				if name == store.DriverSQLite {

@@ -14,7 +14,7 @@
 -- together for every ready post, and a post that is not ready has neither.
 --
 -- Existing rows are converted here, in SQL (no post is read again): at
--- 1,000,000 posts about a minute or two. item_search is rebuilt as a new
+-- 1,000,000 posts about two minutes (measured: BENCHMARKS.md). item_search is rebuilt as a new
 -- table rather than updated in place, which would leave it twice its size.
 
 SET LOCAL maintenance_work_mem = '256MB';

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -109,6 +110,15 @@ func (s *Store) indexPostsPostgres(ctx context.Context, tx *sql.Tx, ids []int64,
 	if err != nil {
 		return err
 	}
+	titled := map[int32]bool{}
+	for _, d := range docs {
+		for _, t := range d.Title {
+			titled[vocab[t]] = true
+		}
+	}
+	if err := markTitleTerms(ctx, tx, slices.Sorted(maps.Keys(titled))); err != nil {
+		return err
+	}
 	for _, id := range ids {
 		d, ok := docs[id]
 		if !ok {
@@ -129,6 +139,43 @@ func (s *Store) indexPostsPostgres(ctx context.Context, tx *sql.Tx, ids []int64,
 			ON CONFLICT (item_id) DO UPDATE SET terms = EXCLUDED.terms`, id, title); err != nil {
 			return fmt.Errorf("store: search index: post %d: %w", id, err)
 		}
+	}
+	return nil
+}
+
+// markTitleTerms sets search_terms.in_title for the ids (sorted) that lack
+// it: a term no title ever held is left out of a search's title
+// conditions (resolvePostgres), which then need no read at all. The rows
+// are locked in id order first, so two writers never wait on each other
+// in a cycle; once a term is marked this reads it and writes nothing.
+func markTitleTerms(ctx context.Context, tx *sql.Tx, ids []int32) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT id FROM search_terms WHERE id = ANY($1) AND NOT in_title
+		ORDER BY id FOR UPDATE`, ids)
+	if err != nil {
+		return fmt.Errorf("store: search terms: title marks: %w", err)
+	}
+	var unmarked []int32
+	for rows.Next() {
+		var id int32
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return fmt.Errorf("store: search terms: title marks: %w", err)
+		}
+		unmarked = append(unmarked, id)
+	}
+	err = rows.Err()
+	rows.Close()
+	if err != nil {
+		return fmt.Errorf("store: search terms: title marks: %w", err)
+	}
+	if len(unmarked) == 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE search_terms SET in_title = TRUE WHERE id = ANY($1)`, unmarked); err != nil {
+		return fmt.Errorf("store: search terms: title marks: %w", err)
 	}
 	return nil
 }
@@ -162,7 +209,7 @@ func (s *Store) resolvePostgres(ctx context.Context, q fulltext.Query) (pgSearch
 			exact = append(exact, alt...)
 		}
 	}
-	query := `SELECT id, term FROM search_terms WHERE term = ANY(?)`
+	query := `SELECT id, term, in_title FROM search_terms WHERE term = ANY(?)`
 	args = append([]any{exact}, args...)
 	for _, c := range conds {
 		query += ` OR ` + c
@@ -173,21 +220,29 @@ func (s *Store) resolvePostgres(ctx context.Context, q fulltext.Query) (pgSearch
 	}
 	defer rows.Close()
 	vocab := map[string]int32{}
+	titled := map[string]bool{} // terms some title has held (markTitleTerms)
 	for rows.Next() {
 		var (
-			id   int32
-			term string
+			id      int32
+			term    string
+			inTitle bool
 		)
-		if err := rows.Scan(&id, &term); err != nil {
+		if err := rows.Scan(&id, &term, &inTitle); err != nil {
 			return pgSearch{}, fmt.Errorf("store: search: read terms: %w", err)
 		}
 		vocab[term] = id
+		titled[term] = inTitle
 	}
 	if err := rows.Err(); err != nil {
 		return pgSearch{}, fmt.Errorf("store: search: read terms: %w", err)
 	}
-	// col: x.terms (anywhere) or t.terms (in the title).
+	// col: x.terms (anywhere) or t.terms (in the title, where a term no
+	// title has held is in no post).
 	build := func(col string) (string, bool) {
+		known := func(t string) (int32, bool) {
+			id, ok := vocab[t]
+			return id, ok && (col != "t.terms" || titled[t])
+		}
 		var (
 			required []int32
 			parts    []string
@@ -204,14 +259,14 @@ func (s *Store) resolvePostgres(ctx context.Context, q fulltext.Query) (pgSearch
 				var a alt
 				if g.Prefix && i == 0 {
 					a.any = true
-					for t, id := range vocab {
-						if strings.HasPrefix(t, terms[0]) {
+					for t := range vocab {
+						if id, ok := known(t); ok && strings.HasPrefix(t, terms[0]) {
 							a.ids = append(a.ids, id)
 						}
 					}
 				} else {
 					for _, t := range terms {
-						id, ok := vocab[t]
+						id, ok := known(t)
 						if !ok {
 							a.ids = nil
 							break

@@ -262,6 +262,7 @@ func TestSearchTitleMigration(t *testing.T) {
 		`UPDATE item_search x SET terms = ARRAY(SELECT u FROM (SELECT unnest(x.terms) u UNION
 			SELECT -unnest(t.terms)) v ORDER BY 1) FROM item_search_title t WHERE t.item_id = x.item_id`,
 		`DROP TABLE item_search_title`,
+		`ALTER TABLE search_terms DROP COLUMN in_title`,
 		`DELETE FROM schema_migrations WHERE version = 12`,
 	} {
 		if _, err := s.Exec(t.Context(), q); err != nil {
@@ -355,5 +356,46 @@ func TestSearchBodyTierPastTitles(t *testing.T) {
 	}
 	if diff := cmp.Diff(pages[0], pages[1]); diff != "" {
 		t.Errorf("id*10+score (-sqlite +postgres):\n%s", diff)
+	}
+}
+
+// TestSearchTermEntersTitle: a word first stored in a body only, then put
+// in a title by a retranslation, ranks as a title match at once (on
+// PostgreSQL the word's in_title mark is set by the same write).
+func TestSearchTermEntersTitle(t *testing.T) {
+	for name, s := range engines(t) {
+		t.Run(name, func(t *testing.T) {
+			pub := storetest.Day(1)
+			it := model.Item{Key: "z", GUID: "z", Link: "http://example.gov.cn/z", Title: "通知",
+				ContentHTML: "<p>斑马线</p>", Language: "zh", Published: pub, ContentHash: "h", BackfillRank: -1}
+			res, err := s.UpsertItems(t.Context(), "a", []model.Item{it}, pub)
+			if err != nil || len(res.New) != 1 {
+				t.Fatalf("upsert: %v", err)
+			}
+			id := res.New[0]
+			score := func() float64 {
+				q, err := fulltext.Parse("zebra")
+				if err != nil {
+					t.Fatal(err)
+				}
+				r, err := s.Search(t.Context(), store.SearchQuery{Query: q})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(r.Hits) != 1 || r.Hits[0].Item.ID != id {
+					t.Fatalf("zebra finds %+v, want post %d", r.Hits, id)
+				}
+				return r.Hits[0].Score
+			}
+			for i, title := range []string{"Notice", "Zebra crossing notice"} {
+				tr := model.Translation{TitleEN: title, ContentHTMLEN: "<p>A new zebra crossing.</p>", TranslatedBy: "test/model"}
+				if err := s.MarkReady(t.Context(), id, tr, nil, pub); err != nil {
+					t.Fatal(err)
+				}
+				if got, want := score(), float64(1+i); got != want {
+					t.Errorf("title %q: score %v, want %v", title, got, want)
+				}
+			}
+		})
 	}
 }

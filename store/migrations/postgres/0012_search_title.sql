@@ -37,6 +37,12 @@ ALTER TABLE item_search_next RENAME TO item_search;
 ALTER INDEX item_search_next_pkey RENAME TO item_search_pkey;
 ALTER TABLE item_search RENAME CONSTRAINT item_search_next_item_id_fkey TO item_search_item_id_fkey;
 
+-- search_terms.in_title: some title has held the term (set on write, never
+-- cleared). A query term no title ever held makes "in the title" false
+-- without reading item_search_title (a number, a word of bodies only).
+ALTER TABLE search_terms ADD COLUMN in_title BOOLEAN NOT NULL DEFAULT FALSE;
+UPDATE search_terms SET in_title = TRUE WHERE id IN (SELECT DISTINCT unnest(terms) FROM item_search_title);
+
 CREATE INDEX item_search_terms ON item_search USING GIN (terms) WITH (fastupdate = off);
 CREATE INDEX item_search_title_terms ON item_search_title USING GIN (terms) WITH (fastupdate = off);
 -- Never read in parallel (0011).

@@ -11,13 +11,19 @@ import (
 // plan row. On PostgreSQL sequential scans are disabled for the EXPLAIN (a
 // test store is too small for the planner to prefer an index otherwise).
 func (s *Store) SearchPlan(ctx context.Context, q SearchQuery) (string, error) {
-	return s.searchPlan(ctx, q, false)
+	return s.searchPlan(ctx, q, false, false)
+}
+
+// SearchTitlePlan is SearchPlan for the title tier of a ranked search (read
+// by the GIN index when byIndex).
+func (s *Store) SearchTitlePlan(ctx context.Context, q SearchQuery, byIndex bool) (string, error) {
+	return s.searchPlan(ctx, q, byIndex, true)
 }
 
 // SearchIndexPlan is SearchPlan for PostgreSQL's read of the matches older
 // than the first window, by the GIN index.
 func (s *Store) SearchIndexPlan(ctx context.Context, q SearchQuery) (string, error) {
-	return s.searchPlan(ctx, q, true)
+	return s.searchPlan(ctx, q, true, false)
 }
 
 // WithSearchWindow is q with PostgreSQL's ordered read limited to window
@@ -27,9 +33,12 @@ func WithSearchWindow(q SearchQuery, window int64) SearchQuery {
 	return q
 }
 
-func (s *Store) searchPlan(ctx context.Context, q SearchQuery, byIndex bool) (string, error) {
+func (s *Store) searchPlan(ctx context.Context, q SearchQuery, byIndex, title bool) (string, error) {
 	tier := 0
-	if q.Order != SearchByDate {
+	switch {
+	case title:
+		tier = tierTitle
+	case q.Order != SearchByDate:
 		tier = tierBody
 	}
 	r := &searchRun{q: q}
@@ -40,7 +49,9 @@ func (s *Store) searchPlan(ctx context.Context, q SearchQuery, byIndex bool) (st
 		}
 		r.check = q.Query.NeedsPositions()
 	}
-	query, args := s.searchQuery(r, tier, idRange{before: 1 << 40, byIndex: byIndex}, 21)
+	rg := idRange{before: 1 << 40, byIndex: byIndex}
+	rg.flagTitle = byIndex && tier == tierBody && !r.check && r.pg.title != "FALSE" && s.d.name == DriverPostgres
+	query, args := s.searchQuery(r, tier, rg, 21)
 	return s.explainPlan(ctx, query, args)
 }
 
@@ -86,6 +97,13 @@ func (s *Store) Exec(ctx context.Context, query string, args ...any) (sql.Result
 	return s.w.ExecContext(ctx, s.d.rebind(query), args...)
 }
 
+// QueryInt runs a query of one integer (tests).
+func (s *Store) QueryInt(ctx context.Context, query string, args ...any) (int64, error) {
+	var n int64
+	err := s.r.QueryRowContext(ctx, s.d.rebind(query), args...).Scan(&n)
+	return n, err
+}
+
 // ListPlan returns the plan of ListItems' query for q (the single-query
 // path: ORDER BY published DESC, id DESC LIMIT ? OFFSET ?).
 func (s *Store) ListPlan(ctx context.Context, q ItemQuery) (string, error) {
@@ -103,14 +121,15 @@ func (s *Store) HasIndex(ctx context.Context, name string) (bool, error) {
 
 // SearchSizes returns the bytes of the whole database and of the search
 // index (SQLite: the items_fts tables and search_queue, by dbstat;
-// PostgreSQL: item_search with its indexes, search_terms and search_queue).
+// PostgreSQL: item_search and item_search_title with their indexes,
+// search_terms and search_queue).
 func (s *Store) SearchSizes(ctx context.Context) (all, index int64, err error) {
 	q := `SELECT (SELECT SUM(pgsize) FROM dbstat),
 		(SELECT SUM(pgsize) FROM dbstat WHERE name LIKE 'items_fts%' OR name LIKE '%search_queue%')`
 	if s.d.name == DriverPostgres {
 		q = `SELECT (SELECT SUM(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 				WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'm')),
-			pg_total_relation_size('item_search') + pg_total_relation_size('search_queue') + pg_total_relation_size('search_terms')`
+			pg_total_relation_size('item_search') + pg_total_relation_size('item_search_title') + pg_total_relation_size('search_queue') + pg_total_relation_size('search_terms')`
 	}
 	err = s.r.QueryRowContext(ctx, q).Scan(&all, &index)
 	return all, index, err

@@ -299,19 +299,52 @@ func (s *Store) searchIDs(ctx context.Context, r *searchRun, tier int, before in
 	if err != nil || len(ids) >= limit || lo == 0 {
 		return ids, err
 	}
-	more, err := s.searchRange(ctx, r, tier, idRange{before: lo, byIndex: true}, limit-len(ids))
-	return append(ids, more...), err
+	// The body tier's read by the GIN index flags the posts with every
+	// group in the title (on the few rows its LIMIT keeps) instead of
+	// filtering them out, which would read the title row of every match:
+	// the flagged ones are dropped here and the read goes on past them.
+	rg := idRange{before: lo, byIndex: true, flagTitle: tier == tierBody && !r.check && r.pg.title != "FALSE"}
+	for batch := limit - len(ids); len(ids) < limit; batch = min(2*batch, maxCheckBatch) {
+		more, read, err := s.searchRangeRead(ctx, r, tier, rg, batch)
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, more[:min(len(more), limit-len(ids))]...)
+		if !rg.flagTitle || read.rows < batch {
+			break
+		}
+		rg.before = read.last
+	}
+	return ids, nil
 }
 
 // idRange bounds a search read to ids in [from, before) (0: open). byIndex
-// makes PostgreSQL find the matches by the GIN index, then sort them.
+// makes PostgreSQL find the matches by the GIN index, then sort them;
+// flagTitle (with byIndex, body tier) makes it read every match and flag
+// those with every group in the title rather than filter them out.
 type idRange struct {
 	from, before int64
 	byIndex      bool
+	flagTitle    bool
+}
+
+// rangeRead is what one searchRange read: its rows (flagged ones too) and
+// the last row's id.
+type rangeRead struct {
+	rows int
+	last int64
 }
 
 // searchRange runs searchQuery.
 func (s *Store) searchRange(ctx context.Context, r *searchRun, tier int, rg idRange, limit int) ([]int64, error) {
+	ids, _, err := s.searchRangeRead(ctx, r, tier, rg, limit)
+	return ids, err
+}
+
+// searchRangeRead is searchRange, which also reports what it read: the
+// ids of flagged rows (rg.flagTitle) are not returned.
+func (s *Store) searchRangeRead(ctx context.Context, r *searchRun, tier int, rg idRange, limit int) ([]int64, rangeRead, error) {
+	var read rangeRead
 	query, args := s.searchQuery(r, tier, rg, limit)
 	if s.d.name == DriverPostgres {
 		// The query's text holds its term ids: a prepared statement
@@ -320,26 +353,38 @@ func (s *Store) searchRange(ctx context.Context, r *searchRun, tier int, rg idRa
 	}
 	rows, err := s.r.QueryContext(ctx, s.d.rebind(query), args...)
 	if err != nil {
-		return nil, fmt.Errorf("store: search: %w", err)
+		return nil, read, fmt.Errorf("store: search: %w", err)
 	}
 	defer rows.Close()
 	var out []int64
 	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("store: search: %w", err)
+		var (
+			id      int64
+			inTitle bool
+		)
+		dest := []any{&id}
+		if rg.flagTitle {
+			dest = append(dest, &inTitle)
 		}
-		out = append(out, id)
+		if err := rows.Scan(dest...); err != nil {
+			return nil, read, fmt.Errorf("store: search: %w", err)
+		}
+		read.rows++
+		read.last = id
+		if !inTitle {
+			out = append(out, id)
+		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: search: %w", err)
+		return nil, read, fmt.Errorf("store: search: %w", err)
 	}
-	return out, nil
+	return out, read, nil
 }
 
 // searchQuery is searchRange's query. It reads the full-text index (SQLite:
-// the FTS5 table in rowid order; PostgreSQL: item_search in id order, or by
-// its GIN index when rg.byIndex) and stops at its LIMIT.
+// the FTS5 table in rowid order; PostgreSQL: item_search, or
+// item_search_title for the title tier, in id order, or by its GIN index
+// when rg.byIndex) and stops at its LIMIT.
 func (s *Store) searchQuery(r *searchRun, tier int, rg idRange, limit int) (string, []any) {
 	var (
 		b     strings.Builder
@@ -348,20 +393,36 @@ func (s *Store) searchQuery(r *searchRun, tier int, rg idRange, limit int) (stri
 		q     = r.q
 	)
 	if s.d.name == DriverPostgres {
-		rowid = "x.item_id"
-		// item_search holds the ready posts only (every write transaction
-		// brings it up to date before it commits): items is joined for
-		// the filters alone, and Search drops a post that is not ready.
-		b.WriteString(`SELECT x.item_id FROM item_search x`)
+		// item_search and item_search_title hold the ready posts only
+		// (every write transaction brings them up to date before it
+		// commits): items is joined for the filters alone, and Search
+		// drops a post that is not ready. The title tier reads the narrow
+		// item_search_title alone (0012).
+		table, alias := "item_search x", "x"
+		if tier == tierTitle {
+			table, alias = "item_search_title t", "t"
+		}
+		rowid = alias + ".item_id"
+		b.WriteString(`SELECT ` + rowid)
+		if rg.flagTitle {
+			// In the select list, the planner evaluates it on the rows
+			// the LIMIT keeps only (after the sort).
+			b.WriteString(`, COALESCE((SELECT (` + r.pg.title +
+				`) FROM item_search_title t WHERE t.item_id = x.item_id), FALSE)`)
+		}
+		b.WriteString(` FROM ` + table)
 		if len(q.SourceIDs) > 0 || !q.From.IsZero() || !q.To.IsZero() {
-			b.WriteString(` JOIN items i ON i.id = x.item_id`)
+			b.WriteString(` JOIN items i ON i.id = ` + rowid)
 		}
 		b.WriteString(` WHERE `)
 		switch {
 		case tier == tierTitle:
 			b.WriteString(r.pg.title)
-		case tier == tierBody && !r.check:
-			b.WriteString(r.pg.all + ` AND NOT (` + r.pg.title + `)`)
+		case tier == tierBody && !r.check && r.pg.title != "FALSE" && !rg.flagTitle:
+			// A subquery per candidate (the title row by its key), never
+			// a join the planner could turn into a read of every title.
+			b.WriteString(r.pg.all + ` AND NOT COALESCE((SELECT (` + r.pg.title +
+				`) FROM item_search_title t WHERE t.item_id = x.item_id), FALSE)`)
 		default:
 			b.WriteString(r.pg.all)
 		}

@@ -15,7 +15,7 @@ import (
 // write path takes hours). Copy k of a post has the id id + k·(max id), key,
 // GUID and link suffixed with ~k, and its dates shifted back by k times the
 // span of the originals; its search index row is the original's (same
-// text, same terms), copied in SQL too. Nothing else (deliveries,
+// text, same terms: item_search and item_search_title on PostgreSQL), copied in SQL too. Nothing else (deliveries,
 // summaries) is copied. On PostgreSQL the GIN index is dropped during the
 // copies and built again after, then the tables are vacuumed and analysed
 // as autovacuum would; SQLite is left without statistics, as the daemon
@@ -67,8 +67,12 @@ func (s *Store) GrowForBench(ctx context.Context, n int, logf func(format string
 			return err
 		}
 		defer func() { _, _ = s.w.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS `+docs) }()
-	} else if _, err := s.w.ExecContext(ctx, `DROP INDEX IF EXISTS item_search_terms`); err != nil {
-		return fmt.Errorf("%s: drop the GIN index: %w", errPrefix, err)
+	} else {
+		for _, ix := range []string{"item_search_terms", "item_search_title_terms"} {
+			if _, err := s.w.ExecContext(ctx, `DROP INDEX IF EXISTS `+ix); err != nil {
+				return fmt.Errorf("%s: drop the GIN index %s: %w", errPrefix, ix, err)
+			}
+		}
 	}
 	for k := int64(1); count < int64(n); k++ {
 		m := min(int64(n)-count, maxID)
@@ -95,6 +99,13 @@ func (s *Store) GrowForBench(ctx context.Context, n int, logf func(format string
 			if _, err := tx.ExecContext(ctx, sub(index)); err != nil {
 				return fmt.Errorf("%s: index copy %d: %w", errPrefix, k, err)
 			}
+			if pg {
+				if _, err := tx.ExecContext(ctx, sub(`INSERT INTO item_search_title (item_id, terms)
+					SELECT x.item_id + $off, x.terms FROM item_search_title x
+					JOIN items i ON i.id = x.item_id + $off WHERE x.item_id <= `+fmt.Sprint(maxID))); err != nil {
+					return fmt.Errorf("%s: title index copy %d: %w", errPrefix, k, err)
+				}
+			}
 			if _, err := tx.ExecContext(ctx, `DELETE FROM search_queue WHERE item_id > `+fmt.Sprint(maxID)); err != nil {
 				return fmt.Errorf("%s: %w", errPrefix, err)
 			}
@@ -113,6 +124,7 @@ func (s *Store) GrowForBench(ctx context.Context, n int, logf func(format string
 		for _, q := range []string{
 			`SET LOCAL maintenance_work_mem = '512MB'`,
 			`CREATE INDEX item_search_terms ON item_search USING GIN (terms) WITH (fastupdate = off)`,
+			`CREATE INDEX item_search_title_terms ON item_search_title USING GIN (terms) WITH (fastupdate = off)`,
 			`SELECT setval(pg_get_serial_sequence('items', 'id'), (SELECT MAX(id) FROM items))`,
 		} {
 			if _, err := tx.ExecContext(ctx, q); err != nil {
@@ -124,7 +136,7 @@ func (s *Store) GrowForBench(ctx context.Context, n int, logf func(format string
 	if err != nil {
 		return err
 	}
-	for _, t := range []string{"items", "item_search", "search_terms", "search_queue"} {
+	for _, t := range []string{"items", "item_search", "item_search_title", "search_terms", "search_queue"} {
 		if _, err := s.w.ExecContext(ctx, `VACUUM ANALYZE `+t); err != nil {
 			return fmt.Errorf("%s: vacuum %s: %w", errPrefix, t, err)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,10 +13,11 @@ import (
 	"github.com/transfeed/transfeed/model"
 )
 
-// PostgreSQL's search index (migration 0010): item_search.terms is the set
-// of a post's term ids (search_terms), title terms once more negated, in a
-// GIN index. A query's groups become @> and && conditions on it; phrases
-// are checked on the candidates' text in Go (fulltext.Document.Match).
+// PostgreSQL's search index (migrations 0010, 0012): item_search.terms is
+// the set of a post's term ids (search_terms), item_search_title.terms the
+// set of its title's, each in a GIN index. A query's groups become @> and
+// && conditions on them; phrases are checked on the candidates' text in Go
+// (fulltext.Document.Match).
 
 // termIDs returns the ids of terms in the vocabulary, adding the missing
 // ones (inside tx, in term order so that two writers never wait on each
@@ -69,22 +71,25 @@ func termIDs(ctx context.Context, tx *sql.Tx, terms []string) (map[string]int32,
 	return ids, nil
 }
 
-// termSet is item_search.terms of doc: every term's id, and every title
-// term's id negated, sorted, each once.
-func termSet(doc fulltext.Document, ids map[string]int32) []int32 {
-	out := make([]int32, 0, len(doc.Title)*2+len(doc.Body))
+// termSets are item_search.terms of doc (every term's id) and
+// item_search_title.terms (its title terms' ids), sorted, each once.
+func termSets(doc fulltext.Document, ids map[string]int32) (all, title []int32) {
+	all = make([]int32, 0, len(doc.Title)+len(doc.Body))
+	title = make([]int32, 0, len(doc.Title))
 	for _, t := range doc.Title {
-		out = append(out, ids[t], -ids[t])
+		title = append(title, ids[t])
 	}
+	all = append(all, title...)
 	for _, t := range doc.Body {
-		out = append(out, ids[t])
+		all = append(all, ids[t])
 	}
-	slices.Sort(out)
-	return slices.Compact(out)
+	slices.Sort(all)
+	slices.Sort(title)
+	return slices.Compact(all), slices.Compact(title)
 }
 
-// indexPostsPostgres writes the item_search rows of the ready posts among
-// ids and deletes those of the others.
+// indexPostsPostgres writes the item_search and item_search_title rows of
+// the ready posts among ids and deletes those of the others.
 func (s *Store) indexPostsPostgres(ctx context.Context, tx *sql.Tx, ids []int64, ready map[int64]model.Item) error {
 	docs := make(map[int64]fulltext.Document, len(ready))
 	seen := map[string]bool{}
@@ -105,24 +110,79 @@ func (s *Store) indexPostsPostgres(ctx context.Context, tx *sql.Tx, ids []int64,
 	if err != nil {
 		return err
 	}
+	titled := map[int32]bool{}
+	for _, d := range docs {
+		for _, t := range d.Title {
+			titled[vocab[t]] = true
+		}
+	}
+	if err := markTitleTerms(ctx, tx, slices.Sorted(maps.Keys(titled))); err != nil {
+		return err
+	}
 	for _, id := range ids {
 		d, ok := docs[id]
 		if !ok {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM item_search WHERE item_id = $1`, id); err != nil {
-				return fmt.Errorf("store: search index: post %d: %w", id, err)
+			for _, q := range []string{`DELETE FROM item_search WHERE item_id = $1`,
+				`DELETE FROM item_search_title WHERE item_id = $1`} {
+				if _, err := tx.ExecContext(ctx, q, id); err != nil {
+					return fmt.Errorf("store: search index: post %d: %w", id, err)
+				}
 			}
 			continue
 		}
+		all, title := termSets(d, vocab)
 		if _, err := tx.ExecContext(ctx, `INSERT INTO item_search (item_id, terms) VALUES ($1, $2)
-			ON CONFLICT (item_id) DO UPDATE SET terms = EXCLUDED.terms`, id, termSet(d, vocab)); err != nil {
+			ON CONFLICT (item_id) DO UPDATE SET terms = EXCLUDED.terms`, id, all); err != nil {
+			return fmt.Errorf("store: search index: post %d: %w", id, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO item_search_title (item_id, terms) VALUES ($1, $2)
+			ON CONFLICT (item_id) DO UPDATE SET terms = EXCLUDED.terms`, id, title); err != nil {
 			return fmt.Errorf("store: search index: post %d: %w", id, err)
 		}
 	}
 	return nil
 }
 
-// pgSearch is a query resolved to term ids: the conditions on x.terms of
-// a post holding every group anywhere (all) and in its title (title).
+// markTitleTerms sets search_terms.in_title for the ids (sorted) that lack
+// it: a term no title ever held is left out of a search's title
+// conditions (resolvePostgres), which then need no read at all. The rows
+// are locked in id order first, so two writers never wait on each other
+// in a cycle; once a term is marked this reads it and writes nothing.
+func markTitleTerms(ctx context.Context, tx *sql.Tx, ids []int32) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT id FROM search_terms WHERE id = ANY($1) AND NOT in_title
+		ORDER BY id FOR UPDATE`, ids)
+	if err != nil {
+		return fmt.Errorf("store: search terms: title marks: %w", err)
+	}
+	var unmarked []int32
+	for rows.Next() {
+		var id int32
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return fmt.Errorf("store: search terms: title marks: %w", err)
+		}
+		unmarked = append(unmarked, id)
+	}
+	err = rows.Err()
+	rows.Close()
+	if err != nil {
+		return fmt.Errorf("store: search terms: title marks: %w", err)
+	}
+	if len(unmarked) == 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE search_terms SET in_title = TRUE WHERE id = ANY($1)`, unmarked); err != nil {
+		return fmt.Errorf("store: search terms: title marks: %w", err)
+	}
+	return nil
+}
+
+// pgSearch is a query resolved to term ids: the conditions of a post
+// holding every group anywhere (all, on item_search x) and in its title
+// (title, on item_search_title t).
 type pgSearch struct {
 	all, title string
 	// none: a group has no alternative any post holds; nothing matches.
@@ -149,7 +209,7 @@ func (s *Store) resolvePostgres(ctx context.Context, q fulltext.Query) (pgSearch
 			exact = append(exact, alt...)
 		}
 	}
-	query := `SELECT id, term FROM search_terms WHERE term = ANY(?)`
+	query := `SELECT id, term, in_title FROM search_terms WHERE term = ANY(?)`
 	args = append([]any{exact}, args...)
 	for _, c := range conds {
 		query += ` OR ` + c
@@ -160,21 +220,29 @@ func (s *Store) resolvePostgres(ctx context.Context, q fulltext.Query) (pgSearch
 	}
 	defer rows.Close()
 	vocab := map[string]int32{}
+	titled := map[string]bool{} // terms some title has held (markTitleTerms)
 	for rows.Next() {
 		var (
-			id   int32
-			term string
+			id      int32
+			term    string
+			inTitle bool
 		)
-		if err := rows.Scan(&id, &term); err != nil {
+		if err := rows.Scan(&id, &term, &inTitle); err != nil {
 			return pgSearch{}, fmt.Errorf("store: search: read terms: %w", err)
 		}
 		vocab[term] = id
+		titled[term] = inTitle
 	}
 	if err := rows.Err(); err != nil {
 		return pgSearch{}, fmt.Errorf("store: search: read terms: %w", err)
 	}
-	// sign 1: anywhere; -1: in the title.
-	build := func(sign int32) (string, bool) {
+	// col: x.terms (anywhere) or t.terms (in the title, where a term no
+	// title has held is in no post).
+	build := func(col string) (string, bool) {
+		known := func(t string) (int32, bool) {
+			id, ok := vocab[t]
+			return id, ok && (col != "t.terms" || titled[t])
+		}
 		var (
 			required []int32
 			parts    []string
@@ -191,19 +259,19 @@ func (s *Store) resolvePostgres(ctx context.Context, q fulltext.Query) (pgSearch
 				var a alt
 				if g.Prefix && i == 0 {
 					a.any = true
-					for t, id := range vocab {
-						if strings.HasPrefix(t, terms[0]) {
-							a.ids = append(a.ids, sign*id)
+					for t := range vocab {
+						if id, ok := known(t); ok && strings.HasPrefix(t, terms[0]) {
+							a.ids = append(a.ids, id)
 						}
 					}
 				} else {
 					for _, t := range terms {
-						id, ok := vocab[t]
+						id, ok := known(t)
 						if !ok {
 							a.ids = nil
 							break
 						}
-						a.ids = append(a.ids, sign*id)
+						a.ids = append(a.ids, id)
 					}
 				}
 				if len(a.ids) > 0 {
@@ -225,29 +293,29 @@ func (s *Store) resolvePostgres(ctx context.Context, q fulltext.Query) (pgSearch
 				case len(a.ids) == 1:
 					single = append(single, a.ids[0])
 				case a.any:
-					ors = append(ors, `x.terms && `+intArray(a.ids))
+					ors = append(ors, col+` && `+intArray(a.ids))
 				default:
-					ors = append(ors, `x.terms @> `+intArray(a.ids))
+					ors = append(ors, col+` @> `+intArray(a.ids))
 				}
 			}
 			if len(single) > 0 {
 				slices.Sort(single)
-				ors = append(ors, `x.terms && `+intArray(single))
+				ors = append(ors, col+` && `+intArray(single))
 			}
 			parts = append(parts, "("+strings.Join(ors, " OR ")+")")
 		}
 		if len(required) > 0 {
 			slices.Sort(required)
-			parts = append([]string{`x.terms @> ` + intArray(slices.Compact(required))}, parts...)
+			parts = append([]string{col + ` @> ` + intArray(slices.Compact(required))}, parts...)
 		}
 		return strings.Join(parts, " AND "), true
 	}
 	var out pgSearch
 	var ok bool
-	if out.all, ok = build(1); !ok {
+	if out.all, ok = build("x.terms"); !ok {
 		return pgSearch{none: true}, nil
 	}
-	if out.title, ok = build(-1); !ok {
+	if out.title, ok = build("t.terms"); !ok {
 		// No post has every group in its title: "in the title" is false.
 		out.title = "FALSE"
 	}

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/transfeed/transfeed/internal/fulltext"
+	"github.com/transfeed/transfeed/model"
 	"github.com/transfeed/transfeed/store"
 	"github.com/transfeed/transfeed/store/storetest"
 )
@@ -96,7 +98,7 @@ func TestSearchIndexBuiltAtOpen(t *testing.T) {
 	// Back to the state right after the migration: index empty, every ready post queued.
 	reset := map[string][]string{
 		store.DriverSQLite: {`DELETE FROM items_fts`, `INSERT INTO search_queue (item_id) SELECT id FROM items`},
-		store.DriverPostgres: {`DELETE FROM item_search`, `DELETE FROM search_terms`,
+		store.DriverPostgres: {`DELETE FROM item_search`, `DELETE FROM item_search_title`, `DELETE FROM search_terms`,
 			`INSERT INTO search_queue (item_id) SELECT id FROM items WHERE state = 'ready'`},
 	}
 	if os.Getenv(storetest.PostgresEnv) != "" {
@@ -175,6 +177,18 @@ func TestSearchPlan(t *testing.T) {
 					if strings.Contains(ip, "Backward using item_search_pkey") || strings.Contains(ip, "Seq Scan") {
 						t.Errorf("the read by index walks the table:\n%s", ip)
 					}
+					// The title tier reads the narrow title table alone
+					// (0012), in id order or by its GIN index.
+					for _, byIndex := range []bool{false, true} {
+						tp, err := s.SearchTitlePlan(t.Context(), sq, byIndex)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if !strings.Contains(tp, "item_search_title") || strings.Contains(tp, "on item_search x") ||
+							strings.Contains(tp, "Seq Scan") || (byIndex && strings.Contains(tp, "Backward using item_search_title_pkey")) {
+							t.Errorf("title tier (by index %v) does not read item_search_title alone by an index:\n%s", byIndex, tp)
+						}
+					}
 				}
 				var want, bad []string
 				if name == store.DriverSQLite {
@@ -222,6 +236,165 @@ func TestGrowForBench(t *testing.T) {
 			}
 			if got := len(searchIDs(t, s, "大湾区")); got != 3*before-1 {
 				t.Errorf("after a post left: %d found, want %d", got, 3*before-1)
+			}
+		})
+	}
+}
+
+// TestSearchTitleMigration: a PostgreSQL index of 0010's shape (title terms
+// as negated ids in item_search.terms, no item_search_title) is converted
+// by 0012 when the store opens, and every search finds what it found.
+func TestSearchTitleMigration(t *testing.T) {
+	if os.Getenv(storetest.PostgresEnv) == "" {
+		t.Skipf("%s not set", storetest.PostgresEnv)
+	}
+	cfg := postgresConfig(t)
+	s, err := store.Open(t.Context(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := storetest.LoadCorpus(t, s)
+	want := map[string][]string{}
+	for _, c := range storetest.SearchCases() {
+		want[c.Name] = c.Run(t, s, ids, store.SearchByRank)
+	}
+	for _, q := range []string{
+		`UPDATE item_search x SET terms = ARRAY(SELECT u FROM (SELECT unnest(x.terms) u UNION
+			SELECT -unnest(t.terms)) v ORDER BY 1) FROM item_search_title t WHERE t.item_id = x.item_id`,
+		`DROP TABLE item_search_title`,
+		`ALTER TABLE search_terms DROP COLUMN in_title`,
+		`DELETE FROM schema_migrations WHERE version = 12`,
+	} {
+		if _, err := s.Exec(t.Context(), q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	const negatedRows = `SELECT COUNT(*) FROM item_search WHERE terms && ARRAY(SELECT -id FROM search_terms)`
+	if n, err := s.QueryInt(t.Context(), negatedRows); err != nil || n == 0 {
+		t.Fatalf("0010's shape: %d rows with negated ids, %v", n, err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if s, err = store.Open(t.Context(), cfg, nil); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	negated, err := s.QueryInt(t.Context(), negatedRows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	titles, err := s.QueryInt(t.Context(), `SELECT COUNT(*) FROM item_search_title`)
+	if err != nil || titles == 0 {
+		t.Fatalf("item_search_title: %d rows, %v", titles, err)
+	}
+	if negated != 0 {
+		t.Errorf("%d item_search rows keep negated ids after 0012", negated)
+	}
+	for _, c := range storetest.SearchCases() {
+		if diff := cmp.Diff(want[c.Name], c.Run(t, s, ids, store.SearchByRank)); diff != "" {
+			t.Errorf("%s %q after 0012 (-before +after):\n%s", c.Name, c.Query, diff)
+		}
+	}
+}
+
+// TestSearchBodyTierPastTitles: PostgreSQL's body tier read by the GIN
+// index drops the posts that have the words in their title and reads on
+// past a batch made only of them; pages are the same as SQLite's.
+func TestSearchBodyTierPastTitles(t *testing.T) {
+	if os.Getenv(storetest.PostgresEnv) == "" {
+		t.Skipf("%s not set", storetest.PostgresEnv)
+	}
+	// Oldest first: two posts with "harbour" in the body only, then eight
+	// with it in the title and body (every read of the body tier older
+	// than a window of one id meets a full batch of those first).
+	var posts [][2]string
+	for i := range 2 {
+		posts = append(posts, [2]string{fmt.Sprintf("Notice %d", i), "The harbour reopened."})
+	}
+	for i := range 8 {
+		posts = append(posts, [2]string{fmt.Sprintf("Harbour report %d", i), "The harbour grew."})
+	}
+	var pages [][]int64
+	for _, s := range []*store.Store{openSQLite(t), openPostgres(t)} {
+		for i, p := range posts {
+			key := fmt.Sprintf("h%d", i)
+			pub := storetest.Day(i + 1)
+			it := model.Item{Key: key, GUID: key, Link: "http://example.gov.cn/" + key, Title: p[0],
+				ContentHTML: "<p>" + p[1] + "</p>", Language: "en", Published: pub, ContentHash: "h", BackfillRank: -1}
+			res, err := s.UpsertItems(t.Context(), "a", []model.Item{it}, pub)
+			if err != nil || len(res.New) != 1 {
+				t.Fatalf("upsert: %v", err)
+			}
+			if err := s.MarkReady(t.Context(), res.New[0], model.Translation{}, nil, pub); err != nil {
+				t.Fatal(err)
+			}
+		}
+		q, err := fulltext.Parse("harbour")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []int64
+		sq := store.WithSearchWindow(store.SearchQuery{Query: q, Limit: 1}, 1)
+		for {
+			res, err := s.Search(t.Context(), sq)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, h := range res.Hits {
+				got = append(got, h.Item.ID*10+int64(h.Score))
+			}
+			if res.Next == "" {
+				break
+			}
+			sq.After = res.Next
+		}
+		pages = append(pages, got)
+	}
+	if len(pages[0]) != len(posts) {
+		t.Fatalf("sqlite found %v, want %d posts", pages[0], len(posts))
+	}
+	if diff := cmp.Diff(pages[0], pages[1]); diff != "" {
+		t.Errorf("id*10+score (-sqlite +postgres):\n%s", diff)
+	}
+}
+
+// TestSearchTermEntersTitle: a word first stored in a body only, then put
+// in a title by a retranslation, ranks as a title match at once (on
+// PostgreSQL the word's in_title mark is set by the same write).
+func TestSearchTermEntersTitle(t *testing.T) {
+	for name, s := range engines(t) {
+		t.Run(name, func(t *testing.T) {
+			pub := storetest.Day(1)
+			it := model.Item{Key: "z", GUID: "z", Link: "http://example.gov.cn/z", Title: "通知",
+				ContentHTML: "<p>斑马线</p>", Language: "zh", Published: pub, ContentHash: "h", BackfillRank: -1}
+			res, err := s.UpsertItems(t.Context(), "a", []model.Item{it}, pub)
+			if err != nil || len(res.New) != 1 {
+				t.Fatalf("upsert: %v", err)
+			}
+			id := res.New[0]
+			score := func() float64 {
+				q, err := fulltext.Parse("zebra")
+				if err != nil {
+					t.Fatal(err)
+				}
+				r, err := s.Search(t.Context(), store.SearchQuery{Query: q})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(r.Hits) != 1 || r.Hits[0].Item.ID != id {
+					t.Fatalf("zebra finds %+v, want post %d", r.Hits, id)
+				}
+				return r.Hits[0].Score
+			}
+			for i, title := range []string{"Notice", "Zebra crossing notice"} {
+				tr := model.Translation{TitleEN: title, ContentHTMLEN: "<p>A new zebra crossing.</p>", TranslatedBy: "test/model"}
+				if err := s.MarkReady(t.Context(), id, tr, nil, pub); err != nil {
+					t.Fatal(err)
+				}
+				if got, want := score(), float64(1+i); got != want {
+					t.Errorf("title %q: score %v, want %v", title, got, want)
+				}
 			}
 		})
 	}

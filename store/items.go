@@ -499,14 +499,6 @@ func (s *Store) upsertStmts(ctx context.Context) (upsertStatements, error) {
 			return st, err
 		}
 	}
-	if s.d.name == DriverSQLite {
-		// The index step's statements (indexPosts finds them in the cache).
-		for _, q := range []string{ftsDeleteQuery, ftsInsertQuery} {
-			if _, err := s.stmts.get(ctx, s.w, q); err != nil {
-				return st, err
-			}
-		}
-	}
 	return st, nil
 }
 
@@ -545,38 +537,6 @@ func (c *stmtCache) get(ctx context.Context, db *sql.DB, query string) (*sql.Stm
 	}
 	c.m[query] = st
 	return st, nil
-}
-
-// peek returns query if it is already prepared, or nil. It never prepares,
-// so it can be called inside a transaction.
-func (c *stmtCache) peek(query string) *sql.Stmt {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.m[query]
-}
-
-// txStatement runs one query in a transaction: the cached prepared
-// statement bound to it when there is one, the query text otherwise.
-type txStatement struct {
-	tx    *sql.Tx
-	st    *sql.Stmt
-	query string
-}
-
-// txStmt binds query's cached statement (if any) to tx.
-func (s *Store) txStmt(ctx context.Context, tx *sql.Tx, query string) txStatement {
-	t := txStatement{tx: tx, query: query}
-	if st := s.stmts.peek(query); st != nil {
-		t.st = tx.StmtContext(ctx, st)
-	}
-	return t
-}
-
-func (t txStatement) exec(ctx context.Context, args ...any) (sql.Result, error) {
-	if t.st != nil {
-		return t.st.ExecContext(ctx, args...)
-	}
-	return t.tx.ExecContext(ctx, t.query, args...)
 }
 
 // close closes every cached statement.

@@ -534,13 +534,26 @@ func searchDocument(it model.Item) fulltext.Document {
 	return fulltext.NewDocument([]string{t.Title, t.OriginalTitle}, []string{t.Body, t.OriginalBody})
 }
 
-// The SQLite index statements, prepared once per Store by the import path
-// (upsertStmts) so that the posts it stores are indexed without parsing
-// each statement again.
-const (
-	ftsDeleteQuery = `DELETE FROM items_fts WHERE rowid = ?`
-	ftsInsertQuery = `INSERT INTO items_fts (rowid, title, body) VALUES (?, ?, ?)`
-)
+// ftsStatements are the SQLite index step's statements, prepared once on
+// the write connection when the store opens (they were parsed again for
+// every post indexed).
+type ftsStatements struct {
+	del, ins *sql.Stmt
+}
+
+func (s *Store) prepareFTS(ctx context.Context) error {
+	if s.d.name != DriverSQLite {
+		return nil
+	}
+	var err error
+	if s.fts.del, err = s.stmts.get(ctx, s.w, `DELETE FROM items_fts WHERE rowid = ?`); err != nil {
+		return fmt.Errorf("store: search index: %w", err)
+	}
+	if s.fts.ins, err = s.stmts.get(ctx, s.w, `INSERT INTO items_fts (rowid, title, body) VALUES (?, ?, ?)`); err != nil {
+		return fmt.Errorf("store: search index: %w", err)
+	}
+	return nil
+}
 
 // flushBatch bounds the posts one write transaction indexes.
 const flushBatch = 1000
@@ -615,11 +628,11 @@ func (s *Store) indexPosts(ctx context.Context, tx *sql.Tx, ids []int64) error {
 			return err
 		}
 	} else {
-		del := s.txStmt(ctx, tx, ftsDeleteQuery)
-		ins := s.txStmt(ctx, tx, ftsInsertQuery)
+		del := tx.StmtContext(ctx, s.fts.del)
+		ins := tx.StmtContext(ctx, s.fts.ins)
 		for _, id := range ids {
 			// FTS5 has no upsert: a row is replaced by delete and insert.
-			if _, err := del.exec(ctx, id); err != nil {
+			if _, err := del.ExecContext(ctx, id); err != nil {
 				return fmt.Errorf("store: search index: post %d: %w", id, err)
 			}
 			it, ok := ready[id]
@@ -627,7 +640,7 @@ func (s *Store) indexPosts(ctx context.Context, tx *sql.Tx, ids []int64) error {
 				continue
 			}
 			doc := s.indexDocument(it) // precomputed by UpsertItemsWith when it can
-			if _, err := ins.exec(ctx, id, strings.Join(doc.Title, " "), strings.Join(doc.Body, " ")); err != nil {
+			if _, err := ins.ExecContext(ctx, id, strings.Join(doc.Title, " "), strings.Join(doc.Body, " ")); err != nil {
 				return fmt.Errorf("store: search index: post %d: %w", id, err)
 			}
 		}

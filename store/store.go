@@ -61,6 +61,7 @@ type Store struct {
 	now     func() time.Time // wall clock for reads without a caller-given time (GetSource)
 	path    string           // SQLite: the database file ("" in memory), for messages
 	stmts   stmtCache        // statements prepared once on w (the import path's)
+	fts     ftsStatements    // SQLite: the index step's, in stmts
 	upserts upsertBatcher    // SQLite: UpsertItemsWith's group commit
 	docs    docCache         // search documents computed before the write transaction
 }
@@ -100,6 +101,10 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Store, error) 
 		}
 	}
 	if err := s.migrate(ctx); err != nil {
+		_ = s.Close()
+		return nil, s.explain(err)
+	}
+	if err := s.prepareFTS(ctx); err != nil {
 		_ = s.Close()
 		return nil, s.explain(err)
 	}

@@ -11,12 +11,18 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// TestAdminBrowserSession drives a real headless Chromium through the
-// admin pages: the post page sends it to the sign-in form, it signs in,
-// edits a paragraph and saves; the correction is stored and published. It
-// is skipped where no Chromium is installed (Debian: apt-get install
-// chromium).
-func TestAdminBrowserSession(t *testing.T) {
+// headless is one tab of a headless Chromium for a browser test, with the
+// test's deadline on its actions.
+type headless struct {
+	t   *testing.T
+	ctx context.Context
+}
+
+// newHeadless starts a headless Chromium, or skips the test where none is
+// installed (Debian: apt-get install chromium). The browser stops with the
+// test.
+func newHeadless(t *testing.T, timeout time.Duration) *headless {
+	t.Helper()
 	var browser string
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
 		if p, err := exec.LookPath(name); err == nil {
@@ -27,35 +33,54 @@ func TestAdminBrowserSession(t *testing.T) {
 	if browser == "" {
 		t.Skip("no Chromium installed: skipping the headless browser session")
 	}
-	f := newAdminFixture(t)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(browser),
 		chromedp.Flag("ignore-certificate-errors", true), // httptest's own certificate
 		chromedp.NoSandbox,
 	)
 	actx, cancelAlloc := chromedp.NewExecAllocator(t.Context(), opts...)
-	defer cancelAlloc()
+	t.Cleanup(cancelAlloc)
 	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
-	defer cancelTimeout()
+	t.Cleanup(cancel)
+	ctx, cancelTimeout := context.WithTimeout(ctx, timeout)
+	t.Cleanup(cancelTimeout)
+	return &headless{t: t, ctx: ctx}
+}
+
+// do runs steps; what names them in the failure.
+func (h *headless) do(what string, steps ...chromedp.Action[chromedp.Void]) {
+	h.t.Helper()
+	if err := chromedp.Do(h.ctx, steps...); err != nil {
+		h.t.Fatalf("browser: %s: %v", what, err)
+	}
+}
+
+// browserRead runs a and returns its value; what names it in the failure.
+func browserRead[T any](h *headless, what string, a chromedp.Action[T]) T {
+	h.t.Helper()
+	v, err := chromedp.Run(h.ctx, a)
+	if err != nil {
+		h.t.Fatalf("browser: %s: %v", what, err)
+	}
+	return v
+}
+
+// TestAdminBrowserSession drives a real headless Chromium through the
+// admin pages: the post page sends it to the sign-in form, it signs in,
+// edits a paragraph and saves; the correction is stored and published. It
+// is skipped where no Chromium is installed (Debian: apt-get install
+// chromium).
+func TestAdminBrowserSession(t *testing.T) {
+	b := newHeadless(t, 60*time.Second)
+	f := newAdminFixture(t)
 
 	postURL := f.ts.URL + "/admin/posts/" + strconv.FormatInt(f.postID, 10)
 	fixed := "Zhaoqing held a meeting on the Greater Bay Area (browser edit)."
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
-	step := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("browser: %s: %v", what, err)
-		}
-	}
+	step := b.do
 	read := func(what string, a chromedp.Action[string]) string {
 		t.Helper()
-		v, err := chromedp.Run(ctx, a)
-		if err != nil {
-			t.Fatalf("browser: %s: %v", what, err)
-		}
-		return v
+		return browserRead(b, what, a)
 	}
 	step("open the post page", chromedp.Navigate(postURL), chromedp.WaitVisible(css("#password")))
 	loginURL := read("location", chromedp.Location())

@@ -108,6 +108,8 @@ func TestSnippet(t *testing.T) {
 		{"no match: the start", "Nothing to see here at all", 10, []Fragment{{Text: "Nothing to"}, {Text: "…"}}},
 		{"window around the match", strings.Repeat("word ", 40) + "the bay is here", 20,
 			[]Fragment{{Text: "…"}, {Text: "the "}, {Text: "bay", Mark: true}, {Text: " is here"}}},
+		{"a text that fits is whole", strings.Repeat("word ", 15) + "the bay", 100,
+			[]Fragment{{Text: strings.Repeat("word ", 15) + "the "}, {Text: "bay", Mark: true}}},
 		{"empty", "  ", 10, nil},
 	}
 	for _, tc := range tests {

@@ -86,10 +86,11 @@ func window(text string, hits []Term, maxRunes int) (int, int) {
 			best, bestN = i, len(seen)
 		}
 	}
-	// Some context before the first hit: a fifth of the window.
+	// Some context before the first hit: a fifth of the window. A text
+	// that fits in the window is shown whole (a title is not cut).
 	start := backUp(text, hits[best].Start, maxRunes/5)
-	if start == 0 {
-		return 0, cutAfter(text, 0, maxRunes)
+	if whole := cutAfter(text, 0, maxRunes); start == 0 || whole == len(text) {
+		return 0, whole
 	}
 	return start, cutAfter(text, start, maxRunes)
 }

@@ -252,7 +252,9 @@ func TestReaderBrowserSearchAndArchive(t *testing.T) {
 		return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
 			ask := chromedp.Evaluate[bool](`document.readyState === "complete" && (` + cond + `)`)
 			for deadline := time.Now().Add(10 * time.Second); ; {
-				ok, err := ask(ctx, tg)
+				actx, cancel := context.WithTimeout(ctx, time.Second)
+				ok, err := ask(actx, tg)
+				cancel()
 				if ok {
 					return chromedp.Void{}, nil
 				}
@@ -276,6 +278,9 @@ func TestReaderBrowserSearchAndArchive(t *testing.T) {
 	// search types query into the box sel and presses Enter.
 	search := func(sel, query string) {
 		t.Helper()
+		if !browserRead(b, "find "+sel, chromedp.Evaluate[bool](`document.querySelector(`+jsString(sel)+`) !== null`)) {
+			t.Fatalf("no search box %s on %s", sel, location())
+		}
 		b.do("search "+query, chromedp.WaitVisible(css(sel)), chromedp.Clear(css(sel)),
 			chromedp.SendKeys(css(sel), query+kb.Enter),
 			loaded(`location.pathname === "/search" && new URLSearchParams(location.search).get("q") === `+jsString(query)+

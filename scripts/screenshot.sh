@@ -7,6 +7,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Without a CJK font Chromium draws every Chinese character as a box, and the
+# screenshots would replace good ones with that.
+if ! fc-list :lang=zh 2>/dev/null | grep -q .; then
+  echo "no Chinese font installed (apt-get install -y fonts-noto-cjk): the screenshots would show boxes" >&2
+  exit 1
+fi
+
 addr=${ADDR:-127.0.0.1:8091}
 base="http://$addr"
 go build -o /tmp/transfeed-devserver ./server/internal/devserver

@@ -155,6 +155,10 @@ type PollResult struct {
 	// (fetch.max_items_per_poll). A source still in its first poll stays
 	// there (PolledOnce unchanged), so the rest count as backfill too.
 	Backlog bool
+	// ReleaseFor, when set, releases the source's poll lease held by this
+	// owner in the same write (a poll's last write: one write transaction
+	// fewer per poll).
+	ReleaseFor string
 }
 
 // Delivery is one (item, channel) row of the Telegram outbox.

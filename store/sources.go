@@ -134,7 +134,9 @@ func (s *Store) ListSources(ctx context.Context, now time.Time) ([]model.Source,
 // Every status sets LastPollAt, LastStatus and NextPollAt and counts one
 // more poll; a non-empty URL replaces the stored one. An "ok" poll adds its
 // article fetches and failures to the source's totals and, when one failed,
-// records ArticleError as the last article failure.
+// records ArticleError as the last article failure. With ReleaseFor set,
+// that owner's poll lease is released in the same transaction, as
+// ReleaseSource would.
 func (s *Store) RecordPoll(ctx context.Context, r model.PollResult) (model.Source, error) {
 	var (
 		query string
@@ -185,6 +187,11 @@ func (s *Store) RecordPoll(ctx context.Context, r model.PollResult) (model.Sourc
 		if _, err := tx.ExecContext(ctx, s.d.rebind(query), args...); err != nil {
 			return fmt.Errorf("store: record poll %q: %w", r.SourceID, err)
 		}
+		if r.ReleaseFor != "" {
+			if _, err := tx.ExecContext(ctx, s.d.rebind(releaseSourceQuery), r.SourceID, r.ReleaseFor); err != nil {
+				return fmt.Errorf("store: record poll %q: release: %w", r.SourceID, err)
+			}
+		}
 		src, err = s.getSource(ctx, tx, r.SourceID, r.At)
 		return err
 	})
@@ -233,10 +240,13 @@ func (s *Store) ClaimSource(ctx context.Context, id, owner string, now time.Time
 	return ok, err
 }
 
+// releaseSourceQuery gives up owner's poll lease of a source (id, owner).
+const releaseSourceQuery = `UPDATE sources SET lease_owner = '', lease_until = 0 WHERE id = ? AND lease_owner = ?`
+
 // ReleaseSource ends owner's lease on the source. Releasing a lease held by
 // someone else, or none, does nothing.
 func (s *Store) ReleaseSource(ctx context.Context, id, owner string) error {
-	_, err := s.exec(ctx, `UPDATE sources SET lease_owner = '', lease_until = 0 WHERE id = ? AND lease_owner = ?`, id, owner)
+	_, err := s.exec(ctx, releaseSourceQuery, id, owner)
 	if err != nil {
 		return fmt.Errorf("store: release source %q: %w", id, err)
 	}

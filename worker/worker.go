@@ -282,9 +282,13 @@ func (w *Worker) pollSource(ctx context.Context, src config.Source, onlyIfDue bo
 	renewCtx, stopRenew := context.WithCancel(ctx)
 	var renew sync.WaitGroup
 	renew.Go(func() { w.renewSource(renewCtx, src.ID) })
+	released := false // by RecordPoll
 	defer func() {
 		stopRenew()
 		renew.Wait()
+		if released {
+			return
+		}
 		// Released even when ctx is done: use a short context of its own.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
@@ -383,7 +387,16 @@ func (w *Worker) pollSource(ctx context.Context, src config.Source, onlyIfDue bo
 		errs = 0
 	}
 	pr.NextPollAt = w.nextPoll(src, now, errs, retryAfter)
+	if pr.Status != model.PollError {
+		// Nothing more is written under the lease after a poll that did
+		// not fail (a failure's alert still is): the record releases it,
+		// one write transaction instead of two.
+		stopRenew()
+		renew.Wait()
+		pr.ReleaseFor = w.sourceOwner
+	}
 	st, err := w.st.RecordPoll(wctx, pr)
+	released = err == nil && pr.ReleaseFor != ""
 	if err != nil {
 		log.Error("recording poll failed", slog.Any("error", err))
 	}

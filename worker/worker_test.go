@@ -149,6 +149,13 @@ func TestPollSourceLifecycle(t *testing.T) {
 		if got.ConsecutiveErrors != s.wantErrs {
 			t.Errorf("poll %d: consecutive errors %d, want %d", i, got.ConsecutiveErrors, s.wantErrs)
 		}
+		// The poll's lease is given back whatever the outcome: another
+		// instance can take the source at once.
+		if ok, err := st.ClaimSource(t.Context(), "src", "other-instance", now, time.Minute); err != nil || !ok {
+			t.Errorf("poll %d: claim by another instance after the poll = %v, %v; want the lease released", i, ok, err)
+		} else if err := st.ReleaseSource(t.Context(), "src", "other-instance"); err != nil {
+			t.Fatal(err)
+		}
 		now = now.Add(20 * time.Minute)
 	}
 	if !strings.Contains(lastErr(t, st), "no posts") {

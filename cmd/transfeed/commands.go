@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/pprof"
+	"runtime/trace"
 	"strings"
 	"syscall"
 	"time"
@@ -171,6 +172,7 @@ func cmdOnce(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	var only multiFlag
 	fs.Var(&only, "source", "poll only this source (repeatable)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (for benchmarks)")
+	traceFile := fs.String("trace", "", "write an execution trace of the whole run to this file (go tool trace; for benchmarks)")
 	if err := fs.Parse(args); err != nil {
 		return exitInvalid
 	}
@@ -182,6 +184,14 @@ func cmdOnce(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		stop, err := startCPUProfile(*cpuProfile)
 		if err != nil {
 			fmt.Fprintf(stderr, "transfeed: -cpuprofile: %v\n", err)
+			return exitInvalid
+		}
+		defer stop()
+	}
+	if *traceFile != "" {
+		stop, err := startTrace(*traceFile)
+		if err != nil {
+			fmt.Fprintf(stderr, "transfeed: -trace: %v\n", err)
 			return exitInvalid
 		}
 		defer stop()
@@ -554,6 +564,23 @@ func runDaemon(ctx context.Context, a *app) error {
 }
 
 // startCPUProfile profiles the process into path until the returned func runs.
+// startTrace starts an execution trace of the run into path; the
+// function it returns stops it.
+func startTrace(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := trace.Start(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return func() {
+		trace.Stop()
+		f.Close()
+	}, nil
+}
+
 func startCPUProfile(path string) (func(), error) {
 	f, err := os.Create(path)
 	if err != nil {

@@ -448,7 +448,7 @@ func testClaimSource(t *testing.T, s *store.Store) {
 		t.Fatal(err)
 	}
 	type step struct {
-		op    string // claim | release
+		op    string // claim | release | record (RecordPoll releasing owner's lease)
 		owner string
 		at    time.Duration
 		want  bool
@@ -463,12 +463,21 @@ func testClaimSource(t *testing.T, s *store.Store) {
 		{"claim", "B", 7 * time.Minute, true}, // A's lease ran out
 		{"release", "B", 0, false},
 		{"claim", "C", 7 * time.Minute, true},
+		{"record", "B", 0, false}, // not the holder: the poll is recorded, the lease stays
+		{"claim", "D", 8 * time.Minute, false},
+		{"record", "C", 0, false},
+		{"claim", "D", 8 * time.Minute, true},
 	}
 	for i, st := range steps {
 		switch st.op {
 		case "release":
 			if err := s.ReleaseSource(ctx, "a", st.owner); err != nil {
 				t.Fatalf("step %d: release: %v", i, err)
+			}
+		case "record":
+			pr := model.PollResult{SourceID: "a", At: t0().Add(8 * time.Minute), Status: model.PollNotModified, ReleaseFor: st.owner}
+			if _, err := s.RecordPoll(ctx, pr); err != nil {
+				t.Fatalf("step %d: record poll: %v", i, err)
 			}
 		case "claim":
 			got, err := s.ClaimSource(ctx, "a", st.owner, t0().Add(st.at), 5*time.Minute)

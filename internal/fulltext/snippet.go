@@ -56,13 +56,17 @@ func (sn *Snippeter) Snippet(text string, maxRunes int) []Fragment {
 	if len(sn.cache) > maxSnippetWords {
 		clear(sn.cache)
 	}
-	q := sn.q
 	var hits []Term
 	for _, t := range terms(text, sn.cache, sn.filter) {
-		if q.Matches(t.Text) {
+		if sn.q.Matches(t.Text) { // the filter's own check, when it has none
 			hits = append(hits, t)
 		}
 	}
+	return fragments(text, hits, maxRunes)
+}
+
+// fragments is the snippet of text (trimmed, not empty) around its hits.
+func fragments(text string, hits []Term, maxRunes int) []Fragment {
 	start, end := window(text, hits, maxRunes)
 	var out []Fragment
 	if start > 0 {

@@ -31,11 +31,6 @@ if [ "${BENCH:-1}" = 1 ]; then
 		grep -E 'Benchmark|search index|stored|grow|copied'
 fi
 
-# HTTP=1 (BENCH=0 to skip the store benchmark): the same queries through the real binary on the SQLite store of N
-# posts (`transfeed run`, reading site only: its sources point to a closed
-# port, translation and channels off): distinct queries cycled by wrk
-# (scripts/search-queries.lua, after a curl pass over them), then the three
-# fixed queries of earlier runs, wrk -t2 -c8 -d8s --latency each.
 # search_paths TSV: the distinct request paths of the HTTP run, from the
 # bench corpus's phrases (server/testdata/search-phrases.tsv, the sentences
 # store/search_bench_test.go writes): every English word of three letters or
@@ -82,6 +77,11 @@ search_paths() {
 	}' server/testdata/search-phrases.tsv
 }
 
+# HTTP=1 (BENCH=0 to skip the store benchmark): the same queries through the real binary on the SQLite store of N
+# posts (`transfeed run`, reading site only: its sources point to a closed
+# port, translation and channels off): distinct queries cycled by wrk
+# (scripts/search-queries.lua, after a curl pass over them), then the three
+# fixed queries of earlier runs, wrk -t2 -c8 -d8s --latency each.
 if [ "${HTTP:-0}" = 1 ]; then
 	work=${WORK:-/tmp/tf-search-bench}
 	port=${TF_PORT:-18296}

@@ -131,7 +131,7 @@ if [ "${HTTP:-0}" = 1 ]; then
 			grep -o 'rel="next" href="[^"]*"' "$work/page.html" | sed 's/.*href="//; s/"$//; s/&amp;/\&/g' >>"$work/paths.txt" || true
 		fi
 	done <"$work/first.txt"
-	echo "$(wc -l <"$work/first.txt") distinct queries, $(($(wc -l <"$work/paths.txt") - $(wc -l <"$work/first.txt"))) later pages ($(grep -c 'after=' "$work/paths.txt") with a cursor)"
+	echo "$(wc -l <"$work/first.txt") distinct search paths, $(($(wc -l <"$work/paths.txt") - $(wc -l <"$work/first.txt"))) later pages ($(grep -c 'after=' "$work/paths.txt") with a cursor)"
 	sort -n "$work/times.txt" | awk '{ t[NR] = $1 * 1000 } END { printf "curl, one at a time, first fetch of each query: p50 %.1f ms  p90 %.1f ms  p99 %.1f ms  max %.1f ms (load %s)\n", t[int(NR*0.5)], t[int(NR*0.9)], t[int(NR*0.99)], t[NR], "'"$(cut -d' ' -f1-3 /proc/loadavg)"'" }'
 	echo "wrk -t2 -c8 -d${WRK_SECONDS:-8}s cycling through $(wc -l <"$work/paths.txt") paths (load $(cut -d' ' -f1-3 /proc/loadavg))"
 	SEARCH_PATHS="$work/paths.txt" wrk -t2 -c8 -d"${WRK_SECONDS:-8}s" -s scripts/search-queries.lua "http://127.0.0.1:$port" | grep -E 'Requests/sec|^paths|EMPTY|NON-2XX'

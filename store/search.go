@@ -532,6 +532,8 @@ func searchTextOf(it model.Item, maxRunes int) SearchText {
 	if origBody == "" {
 		origBody = model.OneLine(it.Summary)
 	}
+	// Cut bodies compare as the whole ones do but for two different texts
+	// alike in their first maxRunes runes (then the snippet shows one).
 	if origBody != body {
 		t.OriginalBody = origBody
 	}

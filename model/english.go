@@ -50,12 +50,24 @@ type English struct {
 //
 // A title empty in every language is Untitled.
 func EnglishOf(it Item) English {
+	e := EnglishText(it)
+	e.Summary = orSummary(e.Summary, e.HTML)
+	e.Notice = Notice(it)
+	return e
+}
+
+// EnglishText is EnglishOf without what it derives: Summary is the stored
+// summary of the English (one line; empty when the post has none, where
+// EnglishOf cuts one from the body) and Notice is empty. For callers that
+// turn the body into text themselves (the search index, snippets) and
+// would otherwise read it twice.
+func EnglishText(it Item) English {
 	orig := OneLine(it.Title)
-	e := English{Title: orig, Summary: orSummary(it.Summary, it.ContentHTML), HTML: it.ContentHTML}
+	e := English{Title: orig, Summary: OneLine(it.Summary), HTML: it.ContentHTML}
 	if it.TranslatedBy != "" && !it.Untranslated {
 		e.Title = OneLine(FirstNonEmpty(it.TitleEN, it.Title))
 		if !it.TitleOnly {
-			e.Summary, e.HTML, e.Translated = orSummary(it.SummaryEN, it.ContentHTMLEN), it.ContentHTMLEN, true
+			e.Summary, e.HTML, e.Translated = OneLine(it.SummaryEN), it.ContentHTMLEN, true
 		}
 	}
 	if e.Title != orig && orig != "" {
@@ -67,7 +79,6 @@ func EnglishOf(it Item) English {
 	if it.Untranslated {
 		e.Title = markUntranslated(e.Title)
 	}
-	e.Notice = Notice(it)
 	return e
 }
 
@@ -159,7 +170,7 @@ func PlainText(fragment string, max int) string {
 	z := html.NewTokenizer(strings.NewReader(fragment))
 	pending := sepNone
 	var last rune
-	skip := 0
+	skip, runes := 0, 0 // runes written to b
 	for {
 		tt := z.Next()
 		if tt == html.ErrorToken {
@@ -209,15 +220,18 @@ func PlainText(fragment string, max int) string {
 					first, _ := utf8.DecodeRuneInString(word)
 					if pending == sepSpace || !isCJK(last) || !isCJK(first) {
 						b.WriteByte(' ')
+						runes++
 					}
 				}
 				pending = sepNone
 				b.WriteString(word)
+				runes += utf8.RuneCountInString(word)
 				last, _ = utf8.DecodeLastRuneInString(word)
 				i = j
 			}
 		}
-		if max > 0 && b.Len() > max*8 {
+		// Past max runes the rest cannot change what cut keeps.
+		if max > 0 && runes > max {
 			break
 		}
 	}

@@ -103,6 +103,8 @@ type Server struct {
 	// searchPages keeps rendered search pages apart from cache, so that
 	// many distinct queries cannot push the feeds out.
 	searchPages *renderCache
+	// snippetTexts keeps the text search results' snippets are cut from.
+	snippetTexts *snippetTexts
 	// telegram is the daemon's Telegram connection (nil: not reported).
 	telegram TelegramHealth
 	metrics  *httpMetrics
@@ -175,24 +177,25 @@ func New(cfg *config.Config, st Store, reg *prometheus.Registry, logger *slog.Lo
 		return nil, err
 	}
 	s := &Server{
-		cfg:         cfg,
-		st:          st,
-		logger:      logger,
-		reg:         reg,
-		b:           b,
-		policy:      policy,
-		loc:         loc,
-		title:       cfg.Server.Title,
-		tmpl:        tmpl,
-		synonyms:    fulltext.NewSynonyms(gl.Entries()),
-		cache:       newRenderCache(maxCacheEntries, maxCacheBytes),
-		searchPages: newRenderCache(maxSearchPages, maxSearchBytes),
-		versions:    map[string]memoVersion{},
-		versionTTL:  versionTTL,
-		statusTTL:   statusTTL,
-		metrics:     m,
-		started:     time.Now().UTC(),
-		now:         time.Now,
+		cfg:          cfg,
+		st:           st,
+		logger:       logger,
+		reg:          reg,
+		b:            b,
+		policy:       policy,
+		loc:          loc,
+		title:        cfg.Server.Title,
+		tmpl:         tmpl,
+		synonyms:     fulltext.NewSynonyms(gl.Entries()),
+		cache:        newRenderCache(maxCacheEntries, maxCacheBytes),
+		searchPages:  newRenderCache(maxSearchPages, maxSearchBytes),
+		snippetTexts: newSnippetTexts(maxSnippetTexts, maxSnippetTextBytes),
+		versions:     map[string]memoVersion{},
+		versionTTL:   versionTTL,
+		statusTTL:    statusTTL,
+		metrics:      m,
+		started:      time.Now().UTC(),
+		now:          time.Now,
 	}
 	if s.title == "" {
 		s.title = "transfeed"

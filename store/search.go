@@ -502,8 +502,17 @@ type SearchText struct {
 }
 
 // SearchTextOf is the indexed text of it.
-func SearchTextOf(it model.Item) SearchText {
-	en := model.EnglishOf(it)
+func SearchTextOf(it model.Item) SearchText { return searchTextOf(it, 0) }
+
+// SnippetTextOf is SearchTextOf with each body cut to its first maxRunes
+// runes (model.PlainText's cut, "…" ending a cut body): the text a result's
+// snippets are looked for in, without turning whole bodies into text.
+func SnippetTextOf(it model.Item, maxRunes int) SearchText { return searchTextOf(it, maxRunes) }
+
+func searchTextOf(it model.Item, maxRunes int) SearchText {
+	// EnglishText, not EnglishOf: a summary derived from the body would be
+	// the body read a second time, for nothing.
+	en := model.EnglishText(it)
 	title := en.Title
 	if it.Untranslated {
 		title = model.OneLine(it.Title)
@@ -511,7 +520,7 @@ func SearchTextOf(it model.Item) SearchText {
 	if title == model.Untitled {
 		title = ""
 	}
-	body := model.PlainText(en.HTML, 0)
+	body := model.PlainText(en.HTML, maxRunes)
 	if body == "" {
 		body = en.Summary
 	}
@@ -519,10 +528,12 @@ func SearchTextOf(it model.Item) SearchText {
 	if orig := model.OneLine(it.Title); orig != title {
 		t.OriginalTitle = orig
 	}
-	origBody := model.PlainText(it.ContentHTML, 0)
+	origBody := model.PlainText(it.ContentHTML, maxRunes)
 	if origBody == "" {
 		origBody = model.OneLine(it.Summary)
 	}
+	// Cut bodies compare as the whole ones do but for two different texts
+	// alike in their first maxRunes runes (then the snippet shows one).
 	if origBody != body {
 		t.OriginalBody = origBody
 	}

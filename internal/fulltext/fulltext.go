@@ -69,6 +69,9 @@ func Terms(text string) []Term { return terms(text, nil, nil) }
 type termFilter struct {
 	first [utf8.RuneSelf]bool // ASCII first bytes of the query's terms
 	cjk   bool                // the query has a Han term
+	// match, when set, keeps only the terms it accepts (the query's own:
+	// a snippet wants its hits, not every word of a body).
+	match func(term string) bool
 }
 
 func newTermFilter(q Query) *termFilter {
@@ -100,6 +103,18 @@ func (f *termFilter) keepWord(w string) bool {
 		c += 'a' - 'A'
 	}
 	return f.first[c]
+}
+
+// keep reports whether the term t is to be returned.
+func (f *termFilter) keep(t string) bool { return f == nil || f.match == nil || f.match(t) }
+
+// cjkAt reports whether a Han (kana, Hangul) character starts at text[i:].
+func cjkAt(text string, i int) bool {
+	if i >= len(text) {
+		return false
+	}
+	r, _ := utf8.DecodeRuneInString(text[i:])
+	return classOf(r) == cjk
 }
 
 // terms is Terms; words already seen in cache (word → term, filled as it
@@ -140,7 +155,7 @@ func terms(text string, cache map[string]string, filter *termFilter) []Term {
 					cache[w] = t
 				}
 			}
-			if t != "" {
+			if t != "" && filter.keep(t) {
 				out = append(out, Term{Text: t, Start: i, End: j})
 			}
 			i = j
@@ -155,27 +170,28 @@ func terms(text string, cache map[string]string, filter *termFilter) []Term {
 				}
 				continue
 			}
-			var starts []int
-			j := i
-			for j < len(text) {
-				r2, n2 := utf8.DecodeRuneInString(text[j:])
-				if classOf(r2) != cjk {
+			// The run's overlapping pairs: characters a and b, b and the
+			// next, …; a run of one character is that character.
+			a, b := i, i+n
+			if !cjkAt(text, b) {
+				if filter.keep(text[a:b]) {
+					out = append(out, Term{Text: text[a:b], Start: a, End: b})
+				}
+				i = b
+				continue
+			}
+			for {
+				_, nb := utf8.DecodeRuneInString(text[b:])
+				c := b + nb
+				if filter.keep(text[a:c]) {
+					out = append(out, Term{Text: text[a:c], Start: a, End: c})
+				}
+				if !cjkAt(text, c) {
+					i = c
 					break
 				}
-				starts = append(starts, j)
-				j += n2
+				a, b = b, c
 			}
-			if len(starts) == 1 {
-				out = append(out, Term{Text: text[i:j], Start: i, End: j})
-			}
-			for k := 0; k+1 < len(starts); k++ {
-				end := j
-				if k+2 < len(starts) {
-					end = starts[k+2]
-				}
-				out = append(out, Term{Text: text[starts[k]:end], Start: starts[k], End: end})
-			}
-			i = j
 		default:
 			i += n
 		}

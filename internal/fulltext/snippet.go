@@ -1,6 +1,7 @@
 package fulltext
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -18,6 +19,33 @@ type Fragment struct {
 // words in it. Without a match it is the start of text (unmarked); empty
 // text gives nil. An ellipsis shows where the window cuts text.
 func Snippet(text string, q Query, maxRunes int) []Fragment {
+	return NewSnippeter(q).Snippet(text, maxRunes)
+}
+
+// Snippeter cuts the snippets of one query (Snippet) from many texts — a
+// page of results — normalising each distinct word once for all of them:
+// the posts of a page repeat their words. It is not safe for concurrent use.
+type Snippeter struct {
+	q      Query
+	filter *termFilter
+	cache  map[string]string // word → term, at most maxSnippetWords
+}
+
+// maxSnippetWords bounds a Snippeter's words: a page of results has a few
+// hundred distinct ones.
+const maxSnippetWords = 4096
+
+// NewSnippeter returns a Snippeter for q.
+func NewSnippeter(q Query) *Snippeter {
+	sn := &Snippeter{q: q, filter: newTermFilter(q), cache: map[string]string{}}
+	if sn.filter != nil {
+		sn.filter.match = q.Matches
+	}
+	return sn
+}
+
+// Snippet is Snippet(text, q, maxRunes) for the Snippeter's query.
+func (sn *Snippeter) Snippet(text string, maxRunes int) []Fragment {
 	text = strings.TrimSpace(text)
 	if text == "" {
 		return nil
@@ -25,12 +53,20 @@ func Snippet(text string, q Query, maxRunes int) []Fragment {
 	if maxRunes <= 0 {
 		maxRunes = 200
 	}
+	if len(sn.cache) > maxSnippetWords {
+		clear(sn.cache)
+	}
 	var hits []Term
-	for _, t := range terms(text, map[string]string{}, newTermFilter(q)) {
-		if q.Matches(t.Text) {
+	for _, t := range terms(text, sn.cache, sn.filter) {
+		if sn.q.Matches(t.Text) { // the filter's own check, when it has none
 			hits = append(hits, t)
 		}
 	}
+	return fragments(text, hits, maxRunes)
+}
+
+// fragments is the snippet of text (trimmed, not empty) around its hits.
+func fragments(text string, hits []Term, maxRunes int) []Fragment {
 	start, end := window(text, hits, maxRunes)
 	var out []Fragment
 	if start > 0 {
@@ -76,11 +112,14 @@ func window(text string, hits []Term, maxRunes int) (int, int) {
 		return 0, cutAfter(text, 0, maxRunes)
 	}
 	best, bestN := 0, -1
+	var seen []string // distinct hit terms of a window: a query has few
 	for i := range hits {
 		end := cutAfter(text, hits[i].Start, maxRunes)
-		seen := map[string]bool{}
+		seen = seen[:0]
 		for j := i; j < len(hits) && hits[j].End <= end; j++ {
-			seen[hits[j].Text] = true
+			if !slices.Contains(seen, hits[j].Text) {
+				seen = append(seen, hits[j].Text)
+			}
 		}
 		if len(seen) > bestN {
 			best, bestN = i, len(seen)

@@ -122,6 +122,16 @@ func cjkAt(text string, i int) bool {
 // With a filter, terms that cannot match its query may be left out.
 func terms(text string, cache map[string]string, filter *termFilter) []Term {
 	var out []Term
+	eachTerm(text, cache, filter, func(t Term) bool {
+		out = append(out, t)
+		return true
+	})
+	return out
+}
+
+// eachTerm calls fn with the terms of text in order (as terms returns
+// them) until fn returns false.
+func eachTerm(text string, cache map[string]string, filter *termFilter, fn func(Term) bool) {
 	i := 0
 	for i < len(text) {
 		r, n := utf8.DecodeRuneInString(text[i:])
@@ -156,7 +166,9 @@ func terms(text string, cache map[string]string, filter *termFilter) []Term {
 				}
 			}
 			if t != "" && filter.keep(t) {
-				out = append(out, Term{Text: t, Start: i, End: j})
+				if !fn(Term{Text: t, Start: i, End: j}) {
+					return
+				}
 			}
 			i = j
 		case cjk:
@@ -175,7 +187,9 @@ func terms(text string, cache map[string]string, filter *termFilter) []Term {
 			a, b := i, i+n
 			if !cjkAt(text, b) {
 				if filter.keep(text[a:b]) {
-					out = append(out, Term{Text: text[a:b], Start: a, End: b})
+					if !fn(Term{Text: text[a:b], Start: a, End: b}) {
+						return
+					}
 				}
 				i = b
 				continue
@@ -184,7 +198,9 @@ func terms(text string, cache map[string]string, filter *termFilter) []Term {
 				_, nb := utf8.DecodeRuneInString(text[b:])
 				c := b + nb
 				if filter.keep(text[a:c]) {
-					out = append(out, Term{Text: text[a:c], Start: a, End: c})
+					if !fn(Term{Text: text[a:c], Start: a, End: c}) {
+						return
+					}
 				}
 				if !cjkAt(text, c) {
 					i = c
@@ -196,7 +212,6 @@ func terms(text string, cache map[string]string, filter *termFilter) []Term {
 			i += n
 		}
 	}
-	return out
 }
 
 // normWord lower-cases a word, drops a possessive "'s" and apostrophes, and
@@ -233,17 +248,26 @@ func NewDocument(titles, bodies []string) Document {
 	var d Document
 	cache := map[string]string{}
 	for _, t := range titles {
-		for _, term := range terms(t, cache, nil) {
+		eachTerm(t, cache, nil, func(term Term) bool {
 			d.Title = append(d.Title, term.Text)
-		}
+			return true
+		})
 	}
+	// About a term per five bytes (English words and their spaces; Han
+	// pairs are one per three bytes): most bodies fill it without growing.
+	n := 0
 	for _, b := range bodies {
-		for _, term := range terms(b, cache, nil) {
+		n += len(b)
+	}
+	d.Body = make([]string, 0, min(n/5+1, maxBodyTerms))
+	for _, b := range bodies {
+		eachTerm(b, cache, nil, func(term Term) bool {
 			if len(d.Body) >= maxBodyTerms {
-				return d
+				return false
 			}
 			d.Body = append(d.Body, term.Text)
-		}
+			return true
+		})
 	}
 	return d
 }

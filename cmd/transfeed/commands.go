@@ -566,32 +566,26 @@ func runDaemon(ctx context.Context, a *app) error {
 // startCPUProfile profiles the process into path until the returned func runs.
 // startTrace starts an execution trace of the run into path; the
 // function it returns stops it.
-func startTrace(path string) (func(), error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, err
-	}
-	if err := trace.Start(f); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return func() {
-		trace.Stop()
-		f.Close()
-	}, nil
+func startTrace(path string) (func(), error) { return startRecording(path, trace.Start, trace.Stop) }
+
+// startCPUProfile starts a CPU profile of the run into path; the function it
+// returns stops it.
+func startCPUProfile(path string) (func(), error) {
+	return startRecording(path, pprof.StartCPUProfile, pprof.StopCPUProfile)
 }
 
-func startCPUProfile(path string) (func(), error) {
+// startRecording creates path and starts a runtime recording into it.
+func startRecording(path string, start func(io.Writer) error, stop func()) (func(), error) {
 	f, err := os.Create(path)
 	if err != nil {
 		return nil, err
 	}
-	if err := pprof.StartCPUProfile(f); err != nil {
+	if err := start(f); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return func() {
-		pprof.StopCPUProfile()
+		stop()
 		f.Close()
 	}, nil
 }

@@ -128,16 +128,40 @@ func (n *Normalizer) clean(body string, base *url.URL, title string) cleaned {
 		}
 	}
 
-	var out, text, rendered strings.Builder
-	out.Grow(min(len(body), n.limits.BodyBytes))
-	image := ""
-	budget := n.limits.BodyBytes - len(TruncatedNotice)
 	for _, b := range blocks {
 		if demote && b.heading {
 			demoteHeading(b.n)
 		}
-		// Each block is sanitised on its own, so the body can be cut
-		// between blocks at limits.body_bytes of the final HTML.
+	}
+	var out, text, rendered strings.Builder
+	image := ""
+	budget := n.limits.BodyBytes - len(TruncatedNotice)
+	// The common case, a body within limits.body_bytes: the blocks are
+	// rendered into one string and sanitised in one pass. Each block is a
+	// whole element, so that gives what sanitising each on its own does
+	// (TestCleanOnePassIsPerBlock), for one tokenizer instead of one per block.
+	out.Grow(min(len(body), 2*n.limits.BodyBytes))
+	for _, b := range blocks {
+		_ = html.Render(&out, b.n)
+	}
+	// Entities such as &#x1b; decode to control characters: strip again.
+	if h := stripControl(n.policy.Sanitize(out.String())); len(h) <= budget && !n.perBlock {
+		for _, b := range blocks {
+			if image == "" && b.img != "" {
+				image = b.img
+			}
+			if text.Len() > 0 && b.text != "" {
+				text.WriteByte(' ')
+			}
+			text.WriteString(b.text)
+		}
+		return cleaned{html: h, text: stripControl(text.String()), image: image, media: f.media}
+	}
+	out.Reset()
+	out.Grow(min(len(body), n.limits.BodyBytes))
+	for _, b := range blocks {
+		// Too long: each block is sanitised on its own, so the body can be
+		// cut between blocks at limits.body_bytes of the final HTML.
 		rendered.Reset()
 		_ = html.Render(&rendered, b.n)
 		// Entities such as &#x1b; decode to control characters: strip again.

@@ -64,6 +64,9 @@ func SourceLocation(src config.Source) (*time.Location, error) {
 type Normalizer struct {
 	policy *bluemonday.Policy
 	limits Limits
+	// perBlock makes clean sanitise block by block even when the body
+	// fits (tests: the reference of its one-pass path).
+	perBlock bool
 }
 
 // NewNormalizer builds the sanitising policy: bluemonday's UGC policy

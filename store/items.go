@@ -186,7 +186,7 @@ func (s *Store) UpsertItemsWith(ctx context.Context, sourceID string, items []mo
 	if err != nil {
 		return res, fmt.Errorf("store: upsert items %q: %w", sourceID, err)
 	}
-	req := &upsertRequest{ctx: ctx, sourceID: sourceID, items: items, now: now, opt: opt}
+	req := &upsertRequest{sourceID: sourceID, items: items, now: now, opt: opt}
 	// Ready is asked, and the search index rows of the posts it accepts
 	// are computed, here in the caller's goroutine, not under the write
 	// lock; at most maxBatchItems posts' documents wait for it at once.
@@ -202,12 +202,7 @@ func (s *Store) UpsertItemsWith(ctx context.Context, sourceID string, items []mo
 		return res, err
 	}
 	defer s.docs.forget(keys)
-	if s.d.name == DriverSQLite {
-		// SQLite has one writer: polls that store at the same time share
-		// one transaction (group commit).
-		return s.upserts.do(ctx, s, prepared, req)
-	}
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.write(ctx, len(items), func(ctx context.Context, tx *sql.Tx) error {
 		req.res = UpsertResult{}
 		return s.upsertIn(ctx, tx, prepared.in(ctx, tx), req)
 	})
@@ -219,7 +214,6 @@ func (s *Store) UpsertItemsWith(ctx context.Context, sourceID string, items []mo
 
 // upsertRequest is one call of UpsertItemsWith.
 type upsertRequest struct {
-	ctx      context.Context // the caller's, for a write of its own
 	sourceID string
 	items    []model.Item
 	now      time.Time
@@ -227,9 +221,7 @@ type upsertRequest struct {
 	// answers are Ready's, asked before the transaction (by answerKey).
 	answers map[string]readyAnswer
 
-	res  UpsertResult
-	err  error
-	done bool // res and err are final (guarded by upsertBatcher.mu)
+	res UpsertResult
 }
 
 // upsertIn writes req inside tx, setting req.res.
@@ -248,86 +240,6 @@ func (s *Store) upsertIn(ctx context.Context, tx *sql.Tx, st upsertStatements, r
 		}
 	}
 	return nil
-}
-
-// upsertBatcher is SQLite's group commit of UpsertItemsWith: a call queues
-// its request and waits for the write turn; the call that gets the turn
-// writes every request queued by then (up to maxBatchItems posts) in one
-// transaction, so the per-transaction costs (commit, the search index's
-// segment, counters) are paid once for many polls instead of once each.
-// When that transaction fails, each of its requests is written again in a
-// transaction of its own, with its caller's context, so that one request's
-// error is its own. (A request written in another call's batch is written
-// under that call's context: a caller cancelled while it waits may find its
-// posts stored, as a poll whose shutdown began would.) The zero value is
-// ready.
-type upsertBatcher struct {
-	turn  sync.Mutex // held while a batch is written
-	mu    sync.Mutex // guards queue and the requests' results
-	queue []*upsertRequest
-}
-
-// maxBatchItems bounds the posts one group-commit transaction writes (a
-// request larger than that is written alone). It is flushBatch, so that the
-// search index step of the transaction indexes all of them.
-const maxBatchItems = flushBatch
-
-func (b *upsertBatcher) do(ctx context.Context, s *Store, st upsertStatements, req *upsertRequest) (UpsertResult, error) {
-	b.mu.Lock()
-	b.queue = append(b.queue, req)
-	b.mu.Unlock()
-	b.turn.Lock()
-	defer b.turn.Unlock()
-	b.mu.Lock()
-	if req.done {
-		b.mu.Unlock()
-		return req.res, req.err
-	}
-	// Take the queue in order, up to maxBatchItems posts (always this
-	// call's own request, which is in it).
-	var batch []*upsertRequest
-	n, mine := 0, false
-	for len(b.queue) > 0 && (len(batch) == 0 || n+len(b.queue[0].items) <= maxBatchItems || !mine) {
-		r := b.queue[0]
-		b.queue = b.queue[1:]
-		batch = append(batch, r)
-		n += len(r.items)
-		mine = mine || r == req
-	}
-	b.mu.Unlock()
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		bound := st.in(ctx, tx)
-		for _, r := range batch {
-			r.res = UpsertResult{}
-			if err := s.upsertIn(ctx, tx, bound, r); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil && len(batch) > 1 {
-		// Each on its own: the error is one request's (or this call's
-		// context's), not the others'.
-		for _, r := range batch {
-			r.err = s.inTx(r.ctx, func(tx *sql.Tx) error {
-				r.res = UpsertResult{}
-				return s.upsertIn(r.ctx, tx, st.in(r.ctx, tx), r)
-			})
-		}
-	} else {
-		for _, r := range batch {
-			r.err = err
-		}
-	}
-	b.mu.Lock()
-	for _, r := range batch {
-		if r.err != nil {
-			r.res = UpsertResult{}
-		}
-		r.done = true
-	}
-	b.mu.Unlock()
-	return req.res, req.err
 }
 
 // upsertOne writes one item of UpsertItemsWith (at most one statement for

@@ -79,16 +79,19 @@ func (s *Store) SyncSources(ctx context.Context, ids map[string]string) error {
 // GetSource returns one source with its item counts (last 24 h by the wall
 // clock). ErrNotFound when there is no such source.
 func (s *Store) GetSource(ctx context.Context, id string) (model.Source, error) {
-	return s.getSource(ctx, s.r, id, s.now())
+	st, err := s.readStmts.get(ctx, s.r, s.d.rebind(getSourceQuery))
+	if err != nil {
+		return model.Source{}, fmt.Errorf("store: get source %q: %w", id, err)
+	}
+	return s.sourceByStmt(ctx, st, id, s.now())
 }
 
-type queryRower interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
+// getSourceQuery reads one source (cut-off hour, id).
+const getSourceQuery = sourceSelect + ` WHERE s.id = ?`
 
-func (s *Store) getSource(ctx context.Context, q queryRower, id string, now time.Time) (model.Source, error) {
-	src, err := scanSource(q.QueryRowContext(ctx, s.d.rebind(sourceSelect+` WHERE s.id = ?`),
-		cutoffHour(now), id))
+// sourceByStmt runs getSourceQuery prepared as st.
+func (s *Store) sourceByStmt(ctx context.Context, st *sql.Stmt, id string, now time.Time) (model.Source, error) {
+	src, err := scanSource(st.QueryRowContext(ctx, cutoffHour(now), id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return model.Source{}, fmt.Errorf("store: source %q: %w", id, ErrNotFound)
 	}
@@ -177,22 +180,27 @@ func (s *Store) RecordPoll(ctx context.Context, r model.PollResult) (model.Sourc
 	if r.SourceID == "" {
 		return model.Source{}, fmt.Errorf("store: record poll: empty source id")
 	}
+	queries := []string{recordPollInsertQuery, query, releaseSourceQuery, getSourceQuery}
+	st, err := s.writeStmts(ctx, queries...)
+	if err != nil {
+		return model.Source{}, fmt.Errorf("store: record poll %q: %w", r.SourceID, err)
+	}
 	var src model.Source
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO sources (id, url) VALUES (?, ?) ON CONFLICT (id) DO NOTHING`),
-			r.SourceID, r.URL)
-		if err != nil {
+	err = s.write(ctx, 0, func(ctx context.Context, tx *sql.Tx) error {
+		src = model.Source{}
+		if _, err := tx.StmtContext(ctx, st[0]).ExecContext(ctx, r.SourceID, r.URL); err != nil {
 			return fmt.Errorf("store: record poll %q: %w", r.SourceID, err)
 		}
-		if _, err := tx.ExecContext(ctx, s.d.rebind(query), args...); err != nil {
+		if _, err := tx.StmtContext(ctx, st[1]).ExecContext(ctx, args...); err != nil {
 			return fmt.Errorf("store: record poll %q: %w", r.SourceID, err)
 		}
 		if r.ReleaseFor != "" {
-			if _, err := tx.ExecContext(ctx, s.d.rebind(releaseSourceQuery), r.SourceID, r.ReleaseFor); err != nil {
+			if _, err := tx.StmtContext(ctx, st[2]).ExecContext(ctx, r.SourceID, r.ReleaseFor); err != nil {
 				return fmt.Errorf("store: record poll %q: release: %w", r.SourceID, err)
 			}
 		}
-		src, err = s.getSource(ctx, tx, r.SourceID, r.At)
+		var err error
+		src, err = s.sourceByStmt(ctx, tx.StmtContext(ctx, st[3]), r.SourceID, r.At)
 		return err
 	})
 	if err != nil {
@@ -200,6 +208,10 @@ func (s *Store) RecordPoll(ctx context.Context, r model.PollResult) (model.Sourc
 	}
 	return src, nil
 }
+
+// recordPollInsertQuery creates the row of a source polled before it was
+// synced (id, url).
+const recordPollInsertQuery = `INSERT INTO sources (id, url) VALUES (?, ?) ON CONFLICT (id) DO NOTHING`
 
 // SetSourceAlerted records when admins were told about the source's current
 // failure run. ErrNotFound when there is no such source.
@@ -218,15 +230,17 @@ func (s *Store) ClaimSource(ctx context.Context, id, owner string, now time.Time
 	if id == "" {
 		return false, errors.New("store: claim source: empty source id")
 	}
+	st, err := s.writeStmts(ctx, claimSourceInsertQuery, claimSourceQuery)
+	if err != nil {
+		return false, fmt.Errorf("store: claim source %q: %w", id, err)
+	}
 	var ok bool
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO sources (id) VALUES (?) ON CONFLICT (id) DO NOTHING`), id)
-		if err != nil {
+	err = s.write(ctx, 0, func(ctx context.Context, tx *sql.Tx) error {
+		ok = false
+		if _, err := tx.StmtContext(ctx, st[0]).ExecContext(ctx, id); err != nil {
 			return fmt.Errorf("store: claim source %q: %w", id, err)
 		}
-		res, err := tx.ExecContext(ctx, s.d.rebind(`UPDATE sources SET lease_owner = ?, lease_until = ?
-			WHERE id = ? AND (lease_until <= ? OR lease_owner = ?)`),
-			owner, ms(now.Add(lease)), id, ms(now), owner)
+		res, err := tx.StmtContext(ctx, st[1]).ExecContext(ctx, owner, ms(now.Add(lease)), id, ms(now), owner)
 		if err != nil {
 			return fmt.Errorf("store: claim source %q: %w", id, err)
 		}
@@ -240,13 +254,28 @@ func (s *Store) ClaimSource(ctx context.Context, id, owner string, now time.Time
 	return ok, err
 }
 
+// ClaimSource's statements: the row of a source not synced yet (id), and
+// the lease (owner, until, id, now, owner).
+const (
+	claimSourceInsertQuery = `INSERT INTO sources (id) VALUES (?) ON CONFLICT (id) DO NOTHING`
+	claimSourceQuery       = `UPDATE sources SET lease_owner = ?, lease_until = ?
+			WHERE id = ? AND (lease_until <= ? OR lease_owner = ?)`
+)
+
 // releaseSourceQuery gives up owner's poll lease of a source (id, owner).
 const releaseSourceQuery = `UPDATE sources SET lease_owner = '', lease_until = 0 WHERE id = ? AND lease_owner = ?`
 
 // ReleaseSource ends owner's lease on the source. Releasing a lease held by
 // someone else, or none, does nothing.
 func (s *Store) ReleaseSource(ctx context.Context, id, owner string) error {
-	_, err := s.exec(ctx, releaseSourceQuery, id, owner)
+	st, err := s.writeStmts(ctx, releaseSourceQuery)
+	if err != nil {
+		return fmt.Errorf("store: release source %q: %w", id, err)
+	}
+	err = s.write(ctx, 0, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.StmtContext(ctx, st[0]).ExecContext(ctx, id, owner)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("store: release source %q: %w", id, err)
 	}

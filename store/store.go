@@ -54,16 +54,17 @@ const (
 // of read-only connections that WAL lets run beside the writer. On
 // PostgreSQL both are the same pool.
 type Store struct {
-	d       dialect
-	w       *sql.DB
-	r       *sql.DB
-	logger  *slog.Logger
-	now     func() time.Time // wall clock for reads without a caller-given time (GetSource)
-	path    string           // SQLite: the database file ("" in memory), for messages
-	stmts   stmtCache        // statements prepared once on w (the import path's)
-	fts     ftsStatements    // SQLite: the index step's, in stmts
-	upserts upsertBatcher    // SQLite: UpsertItemsWith's group commit
-	docs    docCache         // search documents computed before the write transaction
+	d         dialect
+	w         *sql.DB
+	r         *sql.DB
+	logger    *slog.Logger
+	now       func() time.Time // wall clock for reads without a caller-given time (GetSource)
+	path      string           // SQLite: the database file ("" in memory), for messages
+	stmts     stmtCache        // statements prepared once on w (the import path's)
+	readStmts stmtCache        // statements prepared once on r (the polls' reads)
+	fts       ftsStatements    // SQLite: the index step's, in stmts
+	writes    writeBatcher     // SQLite: the group commit of the polls' writes (Store.write)
+	docs      docCache         // search documents computed before the write transaction
 }
 
 // Open opens the database, applies its pragmas (SQLite: WAL, busy_timeout,
@@ -219,7 +220,7 @@ func (s *Store) Driver() string { return s.d.name }
 
 // Close closes the database.
 func (s *Store) Close() error {
-	errs := []error{s.stmts.close()}
+	errs := []error{s.stmts.close(), s.readStmts.close()}
 	if s.r != s.w {
 		errs = append(errs, s.r.Close())
 	}

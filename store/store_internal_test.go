@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"net/url"
 	"path/filepath"
@@ -298,4 +299,9 @@ func TestTimeConversion(t *testing.T) {
 			}
 		})
 	}
+}
+
+// queryRower is what *sql.DB and *sql.Tx share for one-row queries.
+type queryRower interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }

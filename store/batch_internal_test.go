@@ -31,8 +31,8 @@ func openBatchTestStore(t *testing.T) *Store {
 // failing one's rows are missing.
 func TestWriteBatcher(t *testing.T) {
 	tests := []struct {
-		name     string
-		fail     int // index of the write that fails, -1: none
+		name string
+		fail int // index of the write that fails, -1: none
 	}{
 		{"all in one transaction", -1},
 		{"one fails: the rest alone", 3},

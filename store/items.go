@@ -170,46 +170,93 @@ type UpsertOptions struct {
 // StateNew. The statements are prepared once per Store and reused by every
 // poll (see stmtCache).
 func (s *Store) UpsertItemsWith(ctx context.Context, sourceID string, items []model.Item, now time.Time, opt UpsertOptions) (UpsertResult, error) {
-	var res UpsertResult
-	if len(items) == 0 {
-		return res, nil
+	res, _, err := s.storePoll(ctx, sourceID, items, now, opt, nil)
+	return res, err
+}
+
+// StorePoll is UpsertItemsWith followed by RecordPoll(r), in one write
+// transaction: a poll's posts and its outcome are stored together, or
+// (error) neither is. r.SourceID must be sourceID.
+func (s *Store) StorePoll(ctx context.Context, sourceID string, items []model.Item, now time.Time, opt UpsertOptions,
+	r model.PollResult) (UpsertResult, model.Source, error) {
+	if r.SourceID != sourceID {
+		return UpsertResult{}, model.Source{}, fmt.Errorf("store: store poll %q: the poll result is of source %q", sourceID, r.SourceID)
+	}
+	return s.storePoll(ctx, sourceID, items, now, opt, &r)
+}
+
+// storePoll is StorePoll; with r nil it only stores the items.
+func (s *Store) storePoll(ctx context.Context, sourceID string, items []model.Item, now time.Time, opt UpsertOptions,
+	r *model.PollResult) (UpsertResult, model.Source, error) {
+	var (
+		res UpsertResult
+		src model.Source
+	)
+	if len(items) == 0 && r == nil {
+		return res, src, nil
 	}
 	if sourceID == "" {
-		return res, errors.New("store: upsert items: empty source id")
+		return res, src, errors.New("store: upsert items: empty source id")
 	}
 	for i := range items {
 		if items[i].Key == "" {
-			return res, fmt.Errorf("store: upsert items %q: item %d has no key", sourceID, i)
+			return res, src, fmt.Errorf("store: upsert items %q: item %d has no key", sourceID, i)
 		}
 	}
-	prepared, err := s.upsertStmts(ctx)
-	if err != nil {
-		return res, fmt.Errorf("store: upsert items %q: %w", sourceID, err)
-	}
-	req := &upsertRequest{sourceID: sourceID, items: items, now: now, opt: opt}
-	// Ready is asked, and the search index rows of the posts it accepts
-	// are computed, here in the caller's goroutine, not under the write
-	// lock; at most maxBatchItems posts' documents wait for it at once.
-	if opt.Ready != nil {
-		n := int64(min(len(items), maxBatchItems))
-		if err := s.docs.ahead().Acquire(ctx, n); err != nil {
-			return res, fmt.Errorf("store: upsert items %q: %w", sourceID, err)
+	var record func(context.Context, *sql.Tx) (model.Source, error)
+	if r != nil {
+		var err error
+		if record, err = s.recordPoll(ctx, *r); err != nil {
+			return res, src, err
 		}
-		defer s.docs.ahead().Release(n)
 	}
-	keys, err := s.askReady(ctx, req)
-	if err != nil {
-		return res, err
+	var (
+		prepared upsertStatements
+		req      *upsertRequest
+	)
+	if len(items) > 0 {
+		var err error
+		if prepared, err = s.upsertStmts(ctx); err != nil {
+			return res, src, fmt.Errorf("store: upsert items %q: %w", sourceID, err)
+		}
+		req = &upsertRequest{sourceID: sourceID, items: items, now: now, opt: opt}
+		// Ready is asked, and the search index rows of the posts it accepts
+		// are computed, here in the caller's goroutine, not under the write
+		// lock; at most maxBatchItems posts' documents wait for it at once.
+		if opt.Ready != nil {
+			n := int64(min(len(items), maxBatchItems))
+			if err := s.docs.ahead().Acquire(ctx, n); err != nil {
+				return res, src, fmt.Errorf("store: upsert items %q: %w", sourceID, err)
+			}
+			defer s.docs.ahead().Release(n)
+		}
+		keys, err := s.askReady(ctx, req)
+		if err != nil {
+			return res, src, err
+		}
+		defer s.docs.forget(keys)
 	}
-	defer s.docs.forget(keys)
-	err = s.write(ctx, len(items), func(ctx context.Context, tx *sql.Tx) error {
-		req.res = UpsertResult{}
-		return s.upsertIn(ctx, tx, prepared.in(ctx, tx), req)
+	err := s.write(ctx, len(items), func(ctx context.Context, tx *sql.Tx) error {
+		if req != nil {
+			req.res = UpsertResult{}
+			if err := s.upsertIn(ctx, tx, prepared.in(ctx, tx), req); err != nil {
+				return err
+			}
+		}
+		if record != nil {
+			var err error
+			src, err = record(ctx, tx)
+			return err
+		}
+		return nil
 	})
 	if err != nil {
-		return UpsertResult{}, err
+		return UpsertResult{}, model.Source{}, err
 	}
-	return req.res, nil
+	if req != nil {
+		res = req.res
+	}
+	return res, src, nil
 }
 
 // upsertRequest is one call of UpsertItemsWith.

@@ -141,6 +141,25 @@ func (s *Store) ListSources(ctx context.Context, now time.Time) ([]model.Source,
 // that owner's poll lease is released in the same transaction, as
 // ReleaseSource would.
 func (s *Store) RecordPoll(ctx context.Context, r model.PollResult) (model.Source, error) {
+	record, err := s.recordPoll(ctx, r)
+	if err != nil {
+		return model.Source{}, err
+	}
+	var src model.Source
+	err = s.write(ctx, 0, func(ctx context.Context, tx *sql.Tx) error {
+		var err error
+		src, err = record(ctx, tx)
+		return err
+	})
+	if err != nil {
+		return model.Source{}, err
+	}
+	return src, nil
+}
+
+// recordPoll checks r and prepares its statements (outside a transaction),
+// and returns the write of RecordPoll for a transaction.
+func (s *Store) recordPoll(ctx context.Context, r model.PollResult) (func(context.Context, *sql.Tx) (model.Source, error), error) {
 	var (
 		query string
 		args  []any
@@ -175,38 +194,30 @@ func (s *Store) RecordPoll(ctx context.Context, r model.PollResult) (model.Sourc
 			WHERE id = ?`
 		args = []any{r.URL, at, r.Status, ms(r.NextPollAt), r.Error, at, r.SourceID}
 	default:
-		return model.Source{}, fmt.Errorf("store: record poll %q: unknown status %q", r.SourceID, r.Status)
+		return nil, fmt.Errorf("store: record poll %q: unknown status %q", r.SourceID, r.Status)
 	}
 	if r.SourceID == "" {
-		return model.Source{}, fmt.Errorf("store: record poll: empty source id")
+		return nil, fmt.Errorf("store: record poll: empty source id")
 	}
 	queries := []string{recordPollInsertQuery, query, releaseSourceQuery, getSourceQuery}
 	st, err := s.writeStmts(ctx, queries...)
 	if err != nil {
-		return model.Source{}, fmt.Errorf("store: record poll %q: %w", r.SourceID, err)
+		return nil, fmt.Errorf("store: record poll %q: %w", r.SourceID, err)
 	}
-	var src model.Source
-	err = s.write(ctx, 0, func(ctx context.Context, tx *sql.Tx) error {
-		src = model.Source{}
+	return func(ctx context.Context, tx *sql.Tx) (model.Source, error) {
 		if _, err := tx.StmtContext(ctx, st[0]).ExecContext(ctx, r.SourceID, r.URL); err != nil {
-			return fmt.Errorf("store: record poll %q: %w", r.SourceID, err)
+			return model.Source{}, fmt.Errorf("store: record poll %q: %w", r.SourceID, err)
 		}
 		if _, err := tx.StmtContext(ctx, st[1]).ExecContext(ctx, args...); err != nil {
-			return fmt.Errorf("store: record poll %q: %w", r.SourceID, err)
+			return model.Source{}, fmt.Errorf("store: record poll %q: %w", r.SourceID, err)
 		}
 		if r.ReleaseFor != "" {
 			if _, err := tx.StmtContext(ctx, st[2]).ExecContext(ctx, r.SourceID, r.ReleaseFor); err != nil {
-				return fmt.Errorf("store: record poll %q: release: %w", r.SourceID, err)
+				return model.Source{}, fmt.Errorf("store: record poll %q: release: %w", r.SourceID, err)
 			}
 		}
-		var err error
-		src, err = s.sourceByStmt(ctx, tx.StmtContext(ctx, st[3]), r.SourceID, r.At)
-		return err
-	})
-	if err != nil {
-		return model.Source{}, err
-	}
-	return src, nil
+		return s.sourceByStmt(ctx, tx.StmtContext(ctx, st[3]), r.SourceID, r.At)
+	}, nil
 }
 
 // recordPollInsertQuery creates the row of a source polled before it was

@@ -33,7 +33,8 @@ type PollStore interface {
 	ClaimSource(ctx context.Context, id, owner string, now time.Time, lease time.Duration) (bool, error)
 	ReleaseSource(ctx context.Context, id, owner string) error
 	KnownKeys(ctx context.Context, sourceID string, keys []string) (map[string]string, error)
-	UpsertItemsWith(ctx context.Context, sourceID string, items []model.Item, now time.Time, opt store.UpsertOptions) (store.UpsertResult, error)
+	StorePoll(ctx context.Context, sourceID string, items []model.Item, now time.Time, opt store.UpsertOptions,
+		r model.PollResult) (store.UpsertResult, model.Source, error)
 	SetRefusedLinks(ctx context.Context, sourceID string, r store.RefusedLinks) error
 	RetentionBoundary(ctx context.Context, sourceID string, p store.Retention, now time.Time) (time.Time, error)
 }
@@ -321,7 +322,10 @@ func (w *Worker) pollSource(ctx context.Context, src config.Source, onlyIfDue bo
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	pr := model.PollResult{SourceID: src.ID, URL: src.URL, At: now, ETag: prev.ETag, LastModified: prev.LastModified}
-	var retryAfter time.Duration
+	var (
+		retryAfter time.Duration
+		toStore    []model.Item // new and changed posts of an ok poll
+	)
 	switch {
 	case perr != nil:
 		if ctx.Err() != nil {
@@ -354,11 +358,6 @@ func (w *Worker) pollSource(ctx context.Context, src config.Source, onlyIfDue bo
 			pr.Status, pr.Error = model.PollError, err.Error()
 			break
 		}
-		up, err := w.st.UpsertItemsWith(wctx, src.ID, items, now, store.UpsertOptions{Ready: w.readyAtStore(src)})
-		if err != nil {
-			pr.Status, pr.Error = model.PollError, err.Error()
-			break
-		}
 		pr.Status = model.PollOK
 		w.recordRefused(wctx, log, src.ID, res.Refused, now)
 		pr.ETag, pr.LastModified = res.Validators.ETag, res.Validators.LastModified
@@ -366,36 +365,45 @@ func (w *Worker) pollSource(ctx context.Context, src config.Source, onlyIfDue bo
 			// More new posts wait: the next poll must fetch the whole answer
 			// again, so no validator may turn it into a 304.
 			pr.ETag, pr.LastModified, pr.Backlog = "", "", true
-			log.Info("more new posts than fetch.max_items_per_poll; the rest come with the next polls",
-				slog.Int("stored", len(up.New)), slog.Int("waiting", backlog))
 		}
 		pr.ItemCount = len(res.Items) + res.Deferred
 		pr.ListShape = res.Shape
 		pr.ArticleFetches, pr.ArticleFailures, pr.ArticleError = res.ArticleFetches, res.ArticleFailures, res.ArticleError
-		rep.New, rep.Updated, rep.Items, rep.Refused = len(up.New), len(up.Updated), len(res.Items), len(res.Refused)
+		rep.Items, rep.Refused = len(res.Items), len(res.Refused)
 		rep.Deferred = res.Deferred
 		rep.Waiting = backlog
 		rep.TooOld = tooOld
-		if len(up.New)+len(up.Updated) > len(up.Ready) {
-			w.Wake()
+		toStore = items
+	}
+	var st model.Source
+	stored := false
+	if len(toStore) > 0 {
+		// The posts and the poll's record (which releases the lease) are
+		// one write; when it fails, neither is stored and the failure is
+		// recorded below instead.
+		w.finishPoll(src, &pr, prev, now, retryAfter, stopRenew, &renew)
+		var up store.UpsertResult
+		up, st, err = w.st.StorePoll(wctx, src.ID, toStore, now, store.UpsertOptions{Ready: w.readyAtStore(src)}, pr)
+		if err == nil {
+			stored = true
+			rep.New, rep.Updated = len(up.New), len(up.Updated)
+			if rep.Waiting > 0 {
+				log.Info("more new posts than fetch.max_items_per_poll; the rest come with the next polls",
+					slog.Int("stored", len(up.New)), slog.Int("waiting", rep.Waiting))
+			}
+			if len(up.New)+len(up.Updated) > len(up.Ready) {
+				w.Wake()
+			}
+		} else {
+			pr = model.PollResult{SourceID: src.ID, URL: src.URL, At: now, ETag: prev.ETag, LastModified: prev.LastModified,
+				Status: model.PollError, Error: err.Error()}
+			rep.Items, rep.Refused, rep.Deferred, rep.Waiting, rep.TooOld = 0, 0, 0, 0, 0
 		}
 	}
-	errs := prev.ConsecutiveErrors
-	if pr.Status == model.PollError {
-		errs++
-	} else {
-		errs = 0
+	if !stored {
+		w.finishPoll(src, &pr, prev, now, retryAfter, stopRenew, &renew)
+		st, err = w.st.RecordPoll(wctx, pr)
 	}
-	pr.NextPollAt = w.nextPoll(src, now, errs, retryAfter)
-	if pr.Status != model.PollError {
-		// Nothing more is written under the lease after a poll that did
-		// not fail (a failure's alert still is): the record releases it,
-		// one write transaction instead of two.
-		stopRenew()
-		renew.Wait()
-		pr.ReleaseFor = w.sourceOwner
-	}
-	st, err := w.st.RecordPoll(wctx, pr)
 	released = err == nil && pr.ReleaseFor != ""
 	if err != nil {
 		log.Error("recording poll failed", slog.Any("error", err))
@@ -421,6 +429,28 @@ func (w *Worker) pollSource(ctx context.Context, src config.Source, onlyIfDue bo
 		w.alertSource(ctx, src, st)
 	}
 	return rep
+}
+
+// finishPoll completes the record of a poll about to be written: its next
+// poll time and, when it did not fail, the release of its lease (nothing
+// more is written under the lease after a poll that did not fail, so the
+// record releases it: one write instead of two). The lease renewal stops
+// first.
+func (w *Worker) finishPoll(src config.Source, pr *model.PollResult, prev model.Source, now time.Time, retryAfter time.Duration,
+	stopRenew context.CancelFunc, renew *sync.WaitGroup) {
+	errs := prev.ConsecutiveErrors
+	if pr.Status == model.PollError {
+		errs++
+	} else {
+		errs = 0
+	}
+	pr.NextPollAt = w.nextPoll(src, now, errs, retryAfter)
+	pr.ReleaseFor = ""
+	if pr.Status != model.PollError {
+		stopRenew()
+		renew.Wait()
+		pr.ReleaseFor = w.sourceOwner
+	}
 }
 
 // ShapeAlertEvery is the least time between two alerts about one source's

@@ -33,6 +33,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 		{"RecordPoll", testRecordPoll},
 		{"SourceCounts", testSourceCounts},
 		{"ClaimSource", testClaimSource},
+		{"StorePoll", testStorePoll},
 		{"UpsertItems", testUpsertItems},
 		{"ItemMetaAndDate", testItemMetaAndDate},
 		{"UpsertRejects", testUpsertRejects},
@@ -1732,6 +1733,68 @@ func testKeysetPages(t *testing.T, s *store.Store) {
 			}
 			if len(got) != wantN {
 				t.Errorf("paged %d posts, want %d", len(got), wantN)
+			}
+		})
+	}
+}
+
+// testStorePoll: a poll's posts and its record are one write. Stored
+// together, the record sees the posts (ItemCount) and releases the lease;
+// a poll result that cannot be written stores none of the posts.
+func testStorePoll(t *testing.T, s *store.Store) {
+	ctx := t.Context()
+	ok := func(src string) model.PollResult {
+		return model.PollResult{SourceID: src, At: t0(), Status: model.PollOK, ETag: `"e1"`, ItemCount: 2,
+			NextPollAt: t0().Add(time.Hour), ReleaseFor: "A"}
+	}
+	posts := []model.Item{item("k1", "h1", t0()), item("k2", "h2", t0().Add(-time.Hour))}
+	tests := []struct {
+		name    string
+		source  string
+		items   []model.Item
+		r       model.PollResult
+		wantErr bool
+		wantNew int
+	}{
+		{"posts and record", "a", posts, ok("a"), false, 2},
+		{"record only", "b", nil, ok("b"), false, 0},
+		{"result of another source", "c", posts, ok("d"), true, 0},
+		{"unknown status", "e", posts, model.PollResult{SourceID: "e", At: t0(), Status: "nonsense"}, true, 0},
+		{"a post without key", "f", []model.Item{item("k1", "h1", t0()), item("", "h", t0())}, ok("f"), true, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if claimed, err := s.ClaimSource(ctx, tc.source, "A", t0(), time.Minute); err != nil || !claimed {
+				t.Fatalf("claim: %v %v", claimed, err)
+			}
+			up, src, err := s.StorePoll(ctx, tc.source, tc.items, t0(), store.UpsertOptions{}, tc.r)
+			n, cerr := s.CountItems(ctx, store.ItemQuery{SourceIDs: []string{tc.source}})
+			if cerr != nil {
+				t.Fatal(cerr)
+			}
+			if tc.wantErr {
+				if err == nil {
+					t.Fatal("no error")
+				}
+				if n != 0 {
+					t.Errorf("%d posts stored by a failed StorePoll", n)
+				}
+				if got, err := s.GetSource(ctx, tc.source); err != nil || got.Polls != 0 {
+					t.Errorf("a failed StorePoll recorded a poll: %+v, %v", got, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(up.New) != tc.wantNew || n != tc.wantNew {
+				t.Errorf("new = %d, stored %d; want %d", len(up.New), n, tc.wantNew)
+			}
+			if src.ID != tc.source || src.Polls != 1 || src.ETag != `"e1"` || src.ItemCount != tc.wantNew || src.LastStatus != model.PollOK {
+				t.Errorf("recorded source = %+v", src)
+			}
+			if claimed, err := s.ClaimSource(ctx, tc.source, "B", t0(), time.Minute); err != nil || !claimed {
+				t.Errorf("the record did not release A's lease: %v %v", claimed, err)
 			}
 		})
 	}

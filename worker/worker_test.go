@@ -726,3 +726,44 @@ func TestSweepEvery(t *testing.T) {
 		})
 	}
 }
+
+// failingStorePoll is a store whose StorePoll fails (a full disk, say).
+type failingStorePoll struct{ *store.Store }
+
+func (failingStorePoll) StorePoll(context.Context, string, []model.Item, time.Time, store.UpsertOptions,
+	model.PollResult) (store.UpsertResult, model.Source, error) {
+	return store.UpsertResult{}, model.Source{}, errors.New("disk I/O error")
+}
+
+// TestPollStoreFailure: when a poll's posts cannot be stored, the poll is
+// recorded as failed with the reason, nothing counts as stored, the
+// validators are not advanced (the next poll fetches the posts again) and
+// the lease is released.
+func TestPollStoreFailure(t *testing.T) {
+	cfg := testConfig(t, "")
+	st := openStore(t)
+	now := time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
+	f := &fakeFetcher{results: []func(feeds.Validators) (*feeds.PollResult, error){ok(items(3, "a"), `"v1"`)}}
+	w, err := New(Deps{Config: cfg, Store: failingStorePoll{st}, Fetcher: f, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Sync(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	src, _ := cfg.Source("src")
+	rep := w.PollSource(t.Context(), src)
+	if rep.Status != model.PollError || rep.New != 0 || !strings.Contains(rep.Reason, "disk I/O error") {
+		t.Errorf("report %+v, want an error naming the store's failure and nothing new", rep)
+	}
+	got, err := st.GetSource(t.Context(), "src")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ConsecutiveErrors != 1 || got.ETag != "" || !strings.Contains(got.LastError, "disk I/O error") {
+		t.Errorf("source after the failed store: errors %d, etag %q, last error %q", got.ConsecutiveErrors, got.ETag, got.LastError)
+	}
+	if ok, err := st.ClaimSource(t.Context(), "src", "other-instance", now, time.Minute); err != nil || !ok {
+		t.Errorf("lease not released after the failed store: %v %v", ok, err)
+	}
+}

@@ -399,3 +399,57 @@ func TestSearchTermEntersTitle(t *testing.T) {
 		})
 	}
 }
+
+// TestSearchASCIIMigration: a SQLite store whose index was made with the
+// unicode61 tokenizer (0007) is rebuilt with ascii by 0013 at the next
+// open, and every search case answers as before.
+func TestSearchASCIIMigration(t *testing.T) {
+	cfg := store.Config{Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "t.db")}
+	s, err := store.Open(t.Context(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := storetest.LoadCorpus(t, s)
+	want := map[string][]string{}
+	for _, c := range storetest.SearchCases() {
+		want[c.Name] = c.Run(t, s, ids, store.SearchByRank)
+	}
+	for _, q := range []string{
+		`DROP TABLE items_fts`,
+		`CREATE VIRTUAL TABLE items_fts USING fts5(title, body, content = '', contentless_delete = 1,
+			tokenize = 'unicode61 remove_diacritics 0')`,
+		`INSERT INTO search_queue (item_id) SELECT id FROM items WHERE state = 'ready'`,
+		`DELETE FROM schema_migrations WHERE version = 13`,
+	} {
+		if _, err := s.Exec(t.Context(), q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	// A write indexes the queue into the unicode61 table, as 0007 left it.
+	if err := s.SetMeta(t.Context(), "k", "v"); err != nil {
+		t.Fatal(err)
+	}
+	if q, err := s.QueryInt(t.Context(), `SELECT COUNT(*) FROM search_queue`); err != nil || q != 0 {
+		t.Fatalf("%d posts still queued before the reopen, %v", q, err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// This open applies 0013 again and indexes what it queued.
+	if s, err = store.Open(t.Context(), cfg, nil); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	n, err := s.QueryInt(t.Context(), `SELECT COUNT(*) FROM sqlite_master WHERE name = 'items_fts' AND sql LIKE '%ascii%'`)
+	if err != nil || n != 1 {
+		t.Fatalf("items_fts after the reopen: %d tables with the ascii tokenizer, %v", n, err)
+	}
+	if q, err := s.QueryInt(t.Context(), `SELECT COUNT(*) FROM search_queue`); err != nil || q != 0 {
+		t.Errorf("%d posts still queued after the open, %v", q, err)
+	}
+	for _, c := range storetest.SearchCases() {
+		if diff := cmp.Diff(want[c.Name], c.Run(t, s, ids, store.SearchByRank)); diff != "" {
+			t.Errorf("%s %q after 0013 (-before +after):\n%s", c.Name, c.Query, diff)
+		}
+	}
+}

@@ -248,7 +248,42 @@ func TestSearchTitleMigration(t *testing.T) {
 	if os.Getenv(storetest.PostgresEnv) == "" {
 		t.Skipf("%s not set", storetest.PostgresEnv)
 	}
-	cfg := postgresConfig(t)
+	const negatedRows = `SELECT COUNT(*) FROM item_search WHERE terms && ARRAY(SELECT -id FROM search_terms)`
+	migrationKeepsSearch(t, postgresConfig(t), "0012", []string{
+		`UPDATE item_search x SET terms = ARRAY(SELECT u FROM (SELECT unnest(x.terms) u UNION
+			SELECT -unnest(t.terms)) v ORDER BY 1) FROM item_search_title t WHERE t.item_id = x.item_id`,
+		`DROP TABLE item_search_title`,
+		`ALTER TABLE search_terms DROP COLUMN in_title`,
+		`DELETE FROM schema_migrations WHERE version = 12`,
+	}, func(t *testing.T, s *store.Store, before bool) {
+		negated, err := s.QueryInt(t.Context(), negatedRows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if before {
+			if negated == 0 {
+				t.Fatal("0010's shape: no rows with negated ids")
+			}
+			return
+		}
+		titles, err := s.QueryInt(t.Context(), `SELECT COUNT(*) FROM item_search_title`)
+		if err != nil || titles == 0 {
+			t.Fatalf("item_search_title: %d rows, %v", titles, err)
+		}
+		if negated != 0 {
+			t.Errorf("%d item_search rows keep negated ids after 0012", negated)
+		}
+	})
+}
+
+// migrationKeepsSearch loads the search corpus into a new store, takes the
+// answer of every search case, turns the store back into its shape before
+// migration name with the statements older (which end by deleting the
+// migration's schema_migrations row), reopens it (the migration runs again)
+// and checks every case answers as before. check looks at the store before
+// the reopen (before) and after.
+func migrationKeepsSearch(t *testing.T, cfg store.Config, name string, older []string, check func(t *testing.T, s *store.Store, before bool)) {
+	t.Helper()
 	s, err := store.Open(t.Context(), cfg, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -258,21 +293,19 @@ func TestSearchTitleMigration(t *testing.T) {
 	for _, c := range storetest.SearchCases() {
 		want[c.Name] = c.Run(t, s, ids, store.SearchByRank)
 	}
-	for _, q := range []string{
-		`UPDATE item_search x SET terms = ARRAY(SELECT u FROM (SELECT unnest(x.terms) u UNION
-			SELECT -unnest(t.terms)) v ORDER BY 1) FROM item_search_title t WHERE t.item_id = x.item_id`,
-		`DROP TABLE item_search_title`,
-		`ALTER TABLE search_terms DROP COLUMN in_title`,
-		`DELETE FROM schema_migrations WHERE version = 12`,
-	} {
+	for _, q := range older {
 		if _, err := s.Exec(t.Context(), q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	const negatedRows = `SELECT COUNT(*) FROM item_search WHERE terms && ARRAY(SELECT -id FROM search_terms)`
-	if n, err := s.QueryInt(t.Context(), negatedRows); err != nil || n == 0 {
-		t.Fatalf("0010's shape: %d rows with negated ids, %v", n, err)
+	// A write indexes whatever the statements queued, in the old shape.
+	if err := s.SetMeta(t.Context(), "k", "v"); err != nil {
+		t.Fatal(err)
 	}
+	if q, err := s.QueryInt(t.Context(), `SELECT COUNT(*) FROM search_queue`); err != nil || q != 0 {
+		t.Fatalf("%d posts still queued before the reopen, %v", q, err)
+	}
+	check(t, s, true)
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -280,20 +313,13 @@ func TestSearchTitleMigration(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	negated, err := s.QueryInt(t.Context(), negatedRows)
-	if err != nil {
-		t.Fatal(err)
+	if q, err := s.QueryInt(t.Context(), `SELECT COUNT(*) FROM search_queue`); err != nil || q != 0 {
+		t.Errorf("%d posts still queued after the open, %v", q, err)
 	}
-	titles, err := s.QueryInt(t.Context(), `SELECT COUNT(*) FROM item_search_title`)
-	if err != nil || titles == 0 {
-		t.Fatalf("item_search_title: %d rows, %v", titles, err)
-	}
-	if negated != 0 {
-		t.Errorf("%d item_search rows keep negated ids after 0012", negated)
-	}
+	check(t, s, false)
 	for _, c := range storetest.SearchCases() {
 		if diff := cmp.Diff(want[c.Name], c.Run(t, s, ids, store.SearchByRank)); diff != "" {
-			t.Errorf("%s %q after 0012 (-before +after):\n%s", c.Name, c.Query, diff)
+			t.Errorf("%s %q after %s (-before +after):\n%s", c.Name, c.Query, name, diff)
 		}
 	}
 }
@@ -405,51 +431,20 @@ func TestSearchTermEntersTitle(t *testing.T) {
 // open, and every search case answers as before.
 func TestSearchASCIIMigration(t *testing.T) {
 	cfg := store.Config{Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "t.db")}
-	s, err := store.Open(t.Context(), cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ids := storetest.LoadCorpus(t, s)
-	want := map[string][]string{}
-	for _, c := range storetest.SearchCases() {
-		want[c.Name] = c.Run(t, s, ids, store.SearchByRank)
-	}
-	for _, q := range []string{
+	const asciiTables = `SELECT COUNT(*) FROM sqlite_master WHERE name = 'items_fts' AND sql LIKE '%ascii%'`
+	migrationKeepsSearch(t, cfg, "0013", []string{
 		`DROP TABLE items_fts`,
 		`CREATE VIRTUAL TABLE items_fts USING fts5(title, body, content = '', contentless_delete = 1,
 			tokenize = 'unicode61 remove_diacritics 0')`,
 		`INSERT INTO search_queue (item_id) SELECT id FROM items WHERE state = 'ready'`,
 		`DELETE FROM schema_migrations WHERE version = 13`,
-	} {
-		if _, err := s.Exec(t.Context(), q); err != nil {
-			t.Fatalf("%s: %v", q, err)
+	}, func(t *testing.T, s *store.Store, before bool) {
+		want := int64(1)
+		if before {
+			want = 0
 		}
-	}
-	// A write indexes the queue into the unicode61 table, as 0007 left it.
-	if err := s.SetMeta(t.Context(), "k", "v"); err != nil {
-		t.Fatal(err)
-	}
-	if q, err := s.QueryInt(t.Context(), `SELECT COUNT(*) FROM search_queue`); err != nil || q != 0 {
-		t.Fatalf("%d posts still queued before the reopen, %v", q, err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	// This open applies 0013 again and indexes what it queued.
-	if s, err = store.Open(t.Context(), cfg, nil); err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	n, err := s.QueryInt(t.Context(), `SELECT COUNT(*) FROM sqlite_master WHERE name = 'items_fts' AND sql LIKE '%ascii%'`)
-	if err != nil || n != 1 {
-		t.Fatalf("items_fts after the reopen: %d tables with the ascii tokenizer, %v", n, err)
-	}
-	if q, err := s.QueryInt(t.Context(), `SELECT COUNT(*) FROM search_queue`); err != nil || q != 0 {
-		t.Errorf("%d posts still queued after the open, %v", q, err)
-	}
-	for _, c := range storetest.SearchCases() {
-		if diff := cmp.Diff(want[c.Name], c.Run(t, s, ids, store.SearchByRank)); diff != "" {
-			t.Errorf("%s %q after 0013 (-before +after):\n%s", c.Name, c.Query, diff)
+		if n, err := s.QueryInt(t.Context(), asciiTables); err != nil || n != want {
+			t.Fatalf("items_fts (before the reopen: %v): %d tables with the ascii tokenizer, want %d (%v)", before, n, want, err)
 		}
-	}
+	})
 }

@@ -1759,7 +1759,7 @@ func testStorePoll(t *testing.T, s *store.Store) {
 		{"posts and record", "a", posts, ok("a"), false, 2},
 		{"record only", "b", nil, ok("b"), false, 0},
 		{"result of another source", "c", posts, ok("d"), true, 0},
-		{"unknown status", "e", posts, model.PollResult{SourceID: "e", At: t0(), Status: "nonsense"}, true, 0},
+		{"unknown status", "e", posts, model.PollResult{SourceID: "e", At: t0(), Status: model.PollStatus("nonsense")}, true, 0},
 		{"a post without key", "f", []model.Item{item("k1", "h1", t0()), item("", "h", t0())}, ok("f"), true, 0},
 	}
 	for _, tc := range tests {

@@ -120,10 +120,28 @@ func stripBidi(s string) string {
 
 // capRunes cuts s to at most max runes, the ellipsis included.
 func capRunes(s string, max int) string {
-	if max < 2 || utf8.RuneCountInString(s) <= max {
+	if max < 2 {
+		return s
+	}
+	if _, cut := runeHead(s, max); !cut {
 		return s
 	}
 	return cutRunes(s, max-1)
+}
+
+// runeHead is s's first n runes, and whether that is less than s. It reads
+// only those runes: a post's whole body is not turned into []rune to keep
+// the first few hundred.
+func runeHead(s string, n int) (string, bool) {
+	i := 0
+	for range n {
+		if i >= len(s) {
+			return s, false
+		}
+		_, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+	}
+	return s[:i], i < len(s)
 }
 
 // Normalize is a convenience for one-off use; it builds a policy on every
@@ -467,10 +485,11 @@ func summaryLimit(s string) int {
 // one falls in the second half of the allowance.
 func cutSummary(s string) string {
 	limit := summaryLimit(s)
-	if utf8.RuneCountInString(s) <= limit {
+	head, cut := runeHead(s, limit)
+	if !cut {
 		return s
 	}
-	runes := []rune(s)[:limit]
+	runes := []rune(head)
 	for i := len(runes) - 1; i >= limit/2; i-- {
 		switch runes[i] {
 		case '。', '！', '？', '!', '?', '；':
@@ -486,10 +505,11 @@ func cutSummary(s string) string {
 
 // cutRunes cuts s to at most n runes (with an ellipsis when cut).
 func cutRunes(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
+	head, cut := runeHead(s, n)
+	if !cut {
 		return s
 	}
-	return strings.TrimSpace(string([]rune(s)[:n])) + "…"
+	return strings.TrimSpace(head) + "…"
 }
 
 // firstSentence is a title made from body text: its first sentence, cut at

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/transfeed/transfeed/config"
 	"golang.org/x/text/encoding/simplifiedchinese"
@@ -284,4 +285,50 @@ func mustURL(t testing.TB, s string) *url.URL {
 		t.Fatal(err)
 	}
 	return u
+}
+
+func TestRuneHeadAndCuts(t *testing.T) {
+	long := strings.Repeat("肇庆", 300) // 600 runes, 1,800 bytes
+	for _, tc := range []struct {
+		s    string
+		n    int
+		head string
+		cut  bool
+	}{
+		{"", 3, "", false},
+		{"abc", 3, "abc", false},
+		{"abcd", 3, "abc", true},
+		{"大湾区", 2, "大湾", true},
+		{"大湾区", 3, "大湾区", false},
+		{"a\xffb", 2, "a\xff", true}, // an invalid byte is one rune, as []rune counts it
+		{"abc", 0, "", true},
+	} {
+		head, cut := runeHead(tc.s, tc.n)
+		if head != tc.head || cut != tc.cut {
+			t.Errorf("runeHead(%q, %d) = %q, %v; want %q, %v", tc.s, tc.n, head, cut, tc.head, tc.cut)
+		}
+	}
+	// The cuts keep what converting the whole text to runes kept.
+	for _, n := range []int{1, 199, 200, 599, 600, 601} {
+		want := long
+		if r := []rune(long); len(r) > n {
+			want = string(r[:n]) + "…"
+		}
+		if got := cutRunes(long, n); got != want {
+			t.Errorf("cutRunes(600 runes, %d) has %d runes, want %d", n, utf8.RuneCountInString(got), utf8.RuneCountInString(want))
+		}
+	}
+	if got := capRunes(long, 600); got != long {
+		t.Errorf("capRunes(600 runes, 600) cut the text")
+	}
+	if got := capRunes(long, 10); utf8.RuneCountInString(got) != 10 || !strings.HasSuffix(got, "…") {
+		t.Errorf("capRunes(600 runes, 10) = %q", got)
+	}
+	if got := cutSummary(long); utf8.RuneCountInString(got) != 201 || !strings.HasSuffix(got, "…") {
+		t.Errorf("cutSummary(600 runes of Chinese) = %d runes, want 200 and the ellipsis", utf8.RuneCountInString(got))
+	}
+	sentences := strings.Repeat("招商考察活动。", 40) // 280 runes, a sentence end every 7
+	if got := cutSummary(sentences); !strings.HasSuffix(got, "。") || utf8.RuneCountInString(got) > 200 {
+		t.Errorf("cutSummary cut inside a sentence: %q", got)
+	}
 }

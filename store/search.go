@@ -520,7 +520,8 @@ func searchTextOf(it model.Item, maxRunes int) SearchText {
 	if title == model.Untitled {
 		title = ""
 	}
-	body := model.PlainText(en.HTML, maxRunes)
+	plain := model.PlainText(en.HTML, maxRunes)
+	body := plain
 	if body == "" {
 		body = en.Summary
 	}
@@ -528,7 +529,11 @@ func searchTextOf(it model.Item, maxRunes int) SearchText {
 	if orig := model.OneLine(it.Title); orig != title {
 		t.OriginalTitle = orig
 	}
-	origBody := model.PlainText(it.ContentHTML, maxRunes)
+	// An untranslated post's English body is its own: read it once.
+	origBody := plain
+	if en.HTML != it.ContentHTML {
+		origBody = model.PlainText(it.ContentHTML, maxRunes)
+	}
 	if origBody == "" {
 		origBody = model.OneLine(it.Summary)
 	}

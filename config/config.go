@@ -10,7 +10,7 @@ import (
 )
 
 // Config is the whole configuration file. See config.example.yaml and
-// DESIGN.md ("Configuration") for the meaning of each key.
+// README.md ("Configuration reference") for the meaning of each key.
 type Config struct {
 	DataDir     string            `yaml:"data_dir"`
 	Storage     StorageConfig     `yaml:"storage"`

@@ -11,7 +11,7 @@ import (
 	"github.com/transfeed/transfeed/model"
 )
 
-// Default values (DESIGN.md, "Configuration").
+// Default values (README.md, "Configuration reference").
 const (
 	DefaultDataDir         = "./data"
 	DefaultListen          = "127.0.0.1:8080"

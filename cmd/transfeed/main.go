@@ -1,6 +1,6 @@
 // Command transfeed polls Chinese-language sources, translates new posts
 // into English and republishes them as feeds, a reading site and Telegram
-// messages. See README.md and DESIGN.md for the commands.
+// messages. README.md ("Commands") describes them.
 package main
 
 import (

@@ -226,7 +226,7 @@ func translationClient(cfg *config.Config) *http.Client {
 	}
 }
 
-// itemJSON is the -json shape (DESIGN.md: scripts rely on these names).
+// itemJSON is the -json shape (scripts rely on these names; README.md, "Commands").
 type itemJSON struct {
 	ID            int64  `json:"id"`
 	Source        string `json:"source"`

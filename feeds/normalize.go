@@ -123,25 +123,10 @@ func capRunes(s string, max int) string {
 	if max < 2 {
 		return s
 	}
-	if _, cut := runeHead(s, max); !cut {
+	if _, cut := model.RuneHead(s, max); !cut {
 		return s
 	}
 	return cutRunes(s, max-1)
-}
-
-// runeHead is s's first n runes, and whether that is less than s. It reads
-// only those runes: a post's whole body is not turned into []rune to keep
-// the first few hundred.
-func runeHead(s string, n int) (string, bool) {
-	i := 0
-	for range n {
-		if i >= len(s) {
-			return s, false
-		}
-		_, size := utf8.DecodeRuneInString(s[i:])
-		i += size
-	}
-	return s[:i], i < len(s)
 }
 
 // Normalize is a convenience for one-off use; it builds a policy on every
@@ -485,7 +470,7 @@ func summaryLimit(s string) int {
 // one falls in the second half of the allowance.
 func cutSummary(s string) string {
 	limit := summaryLimit(s)
-	head, cut := runeHead(s, limit)
+	head, cut := model.RuneHead(s, limit)
 	if !cut {
 		return s
 	}
@@ -505,7 +490,7 @@ func cutSummary(s string) string {
 
 // cutRunes cuts s to at most n runes (with an ellipsis when cut).
 func cutRunes(s string, n int) string {
-	head, cut := runeHead(s, n)
+	head, cut := model.RuneHead(s, n)
 	if !cut {
 		return s
 	}

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/transfeed/transfeed/config"
+	"github.com/transfeed/transfeed/model"
 	"golang.org/x/text/encoding/simplifiedchinese"
 )
 
@@ -303,9 +304,9 @@ func TestRuneHeadAndCuts(t *testing.T) {
 		{"a\xffb", 2, "a\xff", true}, // an invalid byte is one rune, as []rune counts it
 		{"abc", 0, "", true},
 	} {
-		head, cut := runeHead(tc.s, tc.n)
+		head, cut := model.RuneHead(tc.s, tc.n)
 		if head != tc.head || cut != tc.cut {
-			t.Errorf("runeHead(%q, %d) = %q, %v; want %q, %v", tc.s, tc.n, head, cut, tc.head, tc.cut)
+			t.Errorf("RuneHead(%q, %d) = %q, %v; want %q, %v", tc.s, tc.n, head, cut, tc.head, tc.cut)
 		}
 	}
 	// The cuts keep what converting the whole text to runes kept.

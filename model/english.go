@@ -251,11 +251,30 @@ func isCJK(r rune) bool {
 	return (r >= 0x3000 && r <= 0x9FFF) || (r >= 0xF900 && r <= 0xFAFF) || (r >= 0xFF00 && r <= 0xFFEF) || (r >= 0x20000 && r <= 0x2FA1F)
 }
 
+// RuneHead is s's first n runes, and whether that is less than s. It reads
+// only those runes: a post's whole body is not turned into []rune to keep
+// its first few hundred.
+func RuneHead(s string, n int) (string, bool) {
+	i := 0
+	for range n {
+		if i >= len(s) {
+			return s, false
+		}
+		_, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+	}
+	return s[:i], i < len(s)
+}
+
 func cut(s string, max int) string {
-	if max <= 0 || utf8.RuneCountInString(s) <= max {
+	if max <= 0 {
 		return s
 	}
-	rs := []rune(s)[:max]
+	head, cut := RuneHead(s, max)
+	if !cut {
+		return s
+	}
+	rs := []rune(head)
 	// Prefer a word boundary in the last fifth for Latin text.
 	for i := len(rs) - 1; i > max*4/5; i-- {
 		if rs[i] == ' ' {

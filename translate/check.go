@@ -9,6 +9,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/transfeed/transfeed/model"
 	"golang.org/x/net/html"
 )
 
@@ -46,17 +47,11 @@ func (e *CheckError) Error() string {
 }
 
 func truncateRunes(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
+	head, cut := model.RuneHead(s, n)
+	if !cut {
 		return s
 	}
-	i := 0
-	for j := range s {
-		if i == n {
-			return s[:j] + "…"
-		}
-		i++
-	}
-	return s
+	return head + "…"
 }
 
 // checkSegment checks an English text against its source (both plain

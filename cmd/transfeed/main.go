@@ -24,8 +24,9 @@ func main() {
 
 // defaultGCPercent is the garbage collector's target when GOGC is not set:
 // the heap may grow to 2.5× what is live between collections instead of 2×.
-// A first import of 10,000 posts runs about 16 % faster for about 5 MB more
-// peak RSS (133 MB at 100,000 posts; BENCHMARKS.md, "Cutting summaries").
+// A first import of 10,000 posts runs 10–16 % faster for about 5 MB more
+// peak RSS; at 100,000 posts 133 MB instead of 115 (BENCHMARKS.md, "The
+// collector's target").
 const defaultGCPercent = 150
 
 // gcPercent is the collector target transfeed sets, and whether it sets

@@ -46,7 +46,9 @@ func TestWriteBatcher(t *testing.T) {
 			var runs [n]atomic.Int32
 			errFail := errors.New("this write fails")
 			errs := make([]error, n)
-			s.writes.turn.Lock() // nobody writes until all are queued
+			s.writes.mu.Lock() // nobody writes until all are queued
+			s.writes.writing = true
+			s.writes.mu.Unlock()
 			var wg sync.WaitGroup
 			for i := range n {
 				wg.Go(func() {
@@ -92,7 +94,7 @@ func TestWriteBatcher(t *testing.T) {
 				failed = failed || i == tc.fail
 			}
 			s.writes.mu.Unlock()
-			s.writes.turn.Unlock()
+			s.writes.passOn()
 			wg.Wait()
 			for i := range n {
 				var v string

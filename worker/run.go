@@ -72,7 +72,7 @@ func (w *Worker) pollIfDue(ctx context.Context, src config.Source) {
 	if err == nil && !due(st, w.now()) {
 		return // cheap check first; pollSource checks again under the lease
 	}
-	w.pollSource(ctx, src, true)
+	w.pollSource(ctx, src, true, nil)
 }
 
 // due tells whether a source may be polled now: never polled, or past its

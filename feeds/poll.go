@@ -82,7 +82,7 @@ func (f *Fetcher) Poll(ctx context.Context, src config.Source, v Validators, kno
 	var raws []RawItem
 	switch src.Type {
 	case "", "feed":
-		raws, err = f.parseFeed(body, resp.ContentType, resp.URL)
+		f.computing(func() { raws, err = f.parseFeed(body, resp.ContentType, resp.URL) })
 	case "html":
 		raws, err = f.readHTMLList(ctx, src, loc, body, resp.URL, known, res)
 	case "gkmlpt":
@@ -119,7 +119,7 @@ func (f *Fetcher) Poll(ctx context.Context, src config.Source, v Validators, kno
 			}
 		}
 	}
-	res.Items = f.normalizeAll(src, loc, raws, now)
+	f.computing(func() { res.Items = f.normalizeAll(src, loc, raws, now) })
 	res.Refused = pol.refused.list()
 	return res, nil
 }

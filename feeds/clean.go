@@ -4,6 +4,7 @@ import (
 	"html/template"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -270,11 +271,17 @@ var (
 	bylineStartRe = regexp.MustCompile(`^[\[【(（]?\s*` + bylineLabels)
 )
 
+// tailJunkWords are the words one of which every match of tailJunkRe
+// holds: a paragraph with none of them is not asked the expression (its
+// unanchored alternatives scan the whole paragraph, slowly).
+var tailJunkWords = []string{"编", "校对", "审核", "转播到腾讯微博", "精彩视频推荐", "相关度高吗", "未经授权", "分享到", "上一篇", "下一篇"}
+
 func isTailJunk(t string) bool {
 	if tagLineRe.MatchString(t) || countRe.MatchString(t) {
 		return true // "20190926|国贸|增长率|全球经济": the tag list
 	}
-	return widgetWords[t] || utf8.RuneCountInString(t) <= 80 && tailJunkRe.MatchString(t)
+	return widgetWords[t] || utf8.RuneCountInString(t) <= 80 &&
+		slices.ContainsFunc(tailJunkWords, func(w string) bool { return strings.Contains(t, w) }) && tailJunkRe.MatchString(t)
 }
 
 // mediaLine is the paragraph that stands for a video or audio player the

@@ -2,6 +2,7 @@ package feeds
 
 import (
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -332,4 +333,64 @@ func TestRuneHeadAndCuts(t *testing.T) {
 	if got := cutSummary(sentences); !strings.HasSuffix(got, "。") || utf8.RuneCountInString(got) > 200 {
 		t.Errorf("cutSummary cut inside a sentence: %q", got)
 	}
+}
+
+// bidiRunes are the controls stripBidi removes, as strings.ContainsAny was
+// asked about them before hasBidi.
+const bidiRunes = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+
+func TestHasBidi(t *testing.T) {
+	for _, s := range []string{
+		"", "abc", "肇庆市人民政府", "“大湾区”……——", // E2 80 9C/9D/A6/94: E2 bytes, no control
+		"a\u202eb", "\u2066肇庆\u2069", "\u202a", "\u2069", "x\u2065y", "x\u206ay", "x\u2029y", // U+2065, U+206A, U+2029: neighbours
+		"end\xe2", "end\xe2\x80", "\xe2\x80\xaa", "\xe2\xe2\x80\xae", // cut and doubled lead bytes
+	} {
+		if got, want := hasBidi(s), strings.ContainsAny(s, bidiRunes); got != want {
+			t.Errorf("hasBidi(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
+
+func FuzzHasBidi(f *testing.F) {
+	for _, s := range []string{"", "a\u202eb", "“肇庆”", "\xe2\x80", "\u2069x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := hasBidi(s), strings.ContainsAny(s, bidiRunes); got != want {
+			t.Errorf("hasBidi(%q) = %v, strings.ContainsAny says %v", s, got, want)
+		}
+	})
+}
+
+// TestTailJunkWords checks that every tail line tailJunkRe matches holds one
+// of tailJunkWords (the filter isTailJunk asks first), on the lines the
+// expression was written for.
+func TestTailJunkWords(t *testing.T) {
+	for _, line := range []string{
+		"责任编辑：李琴雯", "【责编：刘会】", "编辑|张三", "校对：王五", "审核︱赵六", "值班编辑：陈七",
+		"转播到腾讯微博", "精彩视频推荐", "这篇文章相关度高吗？", "未经授权，不得转载", "分享到：", "上一篇：肇庆召开会议", "下一篇:无",
+	} {
+		if !tailJunkRe.MatchString(line) {
+			t.Errorf("tailJunkRe does not match %q: the list is out of date", line)
+		}
+		if !isTailJunk(line) {
+			t.Errorf("isTailJunk(%q) = false", line)
+		}
+	}
+	for _, line := range []string{"肇庆市召开招商引资工作会议", "编制规划", "2026年12月4日"} {
+		if isTailJunk(line) {
+			t.Errorf("isTailJunk(%q) = true", line)
+		}
+	}
+}
+
+func FuzzTailJunkWords(f *testing.F) {
+	for _, s := range []string{"责任编辑：李琴雯", "未经授权，不得转载", "分享到", "肇庆"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if tailJunkRe.MatchString(s) && !slices.ContainsFunc(tailJunkWords, func(w string) bool { return strings.Contains(s, w) }) {
+			t.Errorf("tailJunkRe matches %q, which holds none of tailJunkWords", s)
+		}
+	})
 }

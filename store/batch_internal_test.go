@@ -181,3 +181,64 @@ func TestConcurrentPolls(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteBatcherCancelledWriter: the batch's statements run without its
+// writer's cancellation, which is checked before each request instead; a
+// writer whose context ended gets its error, and the requests it took
+// from the queue are each written on their own.
+func TestWriteBatcherCancelledWriter(t *testing.T) {
+	s := openBatchTestStore(t)
+	cancelled, cancel := context.WithCancel(t.Context())
+	cancel()
+	const n = 4
+	errs := make([]error, n)
+	s.writes.mu.Lock()
+	s.writes.writing = true
+	s.writes.mu.Unlock()
+	var wg sync.WaitGroup
+	for i := range n {
+		ctx := t.Context()
+		if i == 0 {
+			ctx = cancelled // first in the queue: it writes the batch
+		}
+		for {
+			s.writes.mu.Lock()
+			queued := len(s.writes.queue)
+			s.writes.mu.Unlock()
+			if queued == i {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+		wg.Go(func() {
+			errs[i] = s.write(ctx, 1, func(ctx context.Context, tx *sql.Tx) error {
+				_, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES (?, 'v')`, fmt.Sprint("c", i))
+				return err
+			})
+		})
+	}
+	for {
+		s.writes.mu.Lock()
+		queued := len(s.writes.queue)
+		s.writes.mu.Unlock()
+		if queued == n {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	s.writes.passOn()
+	wg.Wait()
+	for i := range n {
+		var v string
+		err := s.r.QueryRowContext(t.Context(), `SELECT value FROM meta WHERE key = ?`, fmt.Sprint("c", i)).Scan(&v)
+		if i == 0 {
+			if !errors.Is(errs[i], context.Canceled) || !errors.Is(err, sql.ErrNoRows) {
+				t.Errorf("cancelled writer: error %v, row %v; want context.Canceled and no row", errs[i], err)
+			}
+			continue
+		}
+		if errs[i] != nil || err != nil {
+			t.Errorf("write %d: error %v, row %v; want it stored", i, errs[i], err)
+		}
+	}
+}

@@ -533,7 +533,27 @@ func (c *docCache) ahead() *semaphore.Weighted {
 
 type cachedDoc struct {
 	text searchFields
-	doc  fulltext.Document
+	doc  fulltext.Document // PostgreSQL: the terms, for item_search
+	fts  ftsRow            // SQLite: the terms as items_fts takes them
+}
+
+// ftsRow is a search document's terms joined by spaces, the title and
+// body columns of its items_fts row (FTS5's ascii tokenizer splits them
+// again).
+type ftsRow struct{ title, body string }
+
+// newCachedDoc is it's search document in the form the store's index takes
+// (on SQLite the joined row only: a term list of a long post is some
+// thousand string headers more to keep while it waits for the writer).
+func (s *Store) newCachedDoc(it model.Item) cachedDoc {
+	d := cachedDoc{text: searchFieldsOf(it)}
+	doc := searchDocument(it)
+	if s.d.name == DriverSQLite {
+		d.fts = ftsRow{title: strings.Join(doc.Title, " "), body: strings.Join(doc.Body, " ")}
+	} else {
+		d.doc = doc
+	}
+	return d
 }
 
 // searchFields are the fields of a post its search document is made of
@@ -609,7 +629,7 @@ func (s *Store) askReady(ctx context.Context, req *upsertRequest) ([]string, err
 		p.SourceID, p.State = req.sourceID, model.StateReady
 		p.TitleEN, p.SummaryEN, p.ContentHTMLEN = a.t.TitleEN, a.t.SummaryEN, a.t.ContentHTMLEN
 		p.TranslatedBy, p.TitleOnly, p.Untranslated = a.t.TranslatedBy, a.t.TitleOnly, a.t.Untranslated
-		docs[docKey(req.sourceID, it.Key)] = cachedDoc{text: searchFieldsOf(p), doc: searchDocument(p)}
+		docs[docKey(req.sourceID, it.Key)] = s.newCachedDoc(p)
 	}
 	if len(docs) == 0 {
 		return nil, nil
@@ -639,9 +659,11 @@ func (c *docCache) forget(keys []string) {
 	}
 }
 
-// indexDocument is it's search document: the one UpsertItemsWith computed,
-// when it was computed from exactly it's indexed fields, else a new one.
-func (s *Store) indexDocument(it model.Item) fulltext.Document {
+// indexDocument is it's search document (with its items_fts row on
+// SQLite): the one UpsertItemsWith computed, joined too, before the write
+// transaction, when it was computed from exactly it's indexed fields, else
+// a new one.
+func (s *Store) indexDocument(it model.Item) cachedDoc {
 	k := docKey(it.SourceID, it.Key)
 	s.docs.mu.Lock()
 	d, ok := s.docs.m[k]
@@ -650,9 +672,9 @@ func (s *Store) indexDocument(it model.Item) fulltext.Document {
 	}
 	s.docs.mu.Unlock()
 	if ok && d.text == searchFieldsOf(it) {
-		return d.doc
+		return d
 	}
-	return searchDocument(it)
+	return s.newCachedDoc(it)
 }
 
 // lockSourceStats takes, on PostgreSQL, the row lock of the source's

@@ -655,8 +655,8 @@ func (s *Store) indexPosts(ctx context.Context, tx *sql.Tx, ids []int64) error {
 			if !ok {
 				continue
 			}
-			doc := s.indexDocument(it) // precomputed by UpsertItemsWith when it can
-			if _, err := ins.ExecContext(ctx, id, strings.Join(doc.Title, " "), strings.Join(doc.Body, " ")); err != nil {
+			row := s.indexDocument(it).fts // precomputed by UpsertItemsWith when it can
+			if _, err := ins.ExecContext(ctx, id, row.title, row.body); err != nil {
 				return fmt.Errorf("store: search index: post %d: %w", id, err)
 			}
 		}

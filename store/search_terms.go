@@ -95,7 +95,7 @@ func (s *Store) indexPostsPostgres(ctx context.Context, tx *sql.Tx, ids []int64,
 	seen := map[string]bool{}
 	var terms []string
 	for id, it := range ready {
-		d := s.indexDocument(it) // precomputed by UpsertItemsWith when it can
+		d := s.indexDocument(it).doc // precomputed by UpsertItemsWith when it can
 		docs[id] = d
 		for _, list := range [][]string{d.Title, d.Body} {
 			for _, t := range list {

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/semaphore"
+
 	"github.com/transfeed/transfeed/config"
 	"github.com/transfeed/transfeed/feeds"
 	"github.com/transfeed/transfeed/model"
@@ -263,8 +265,9 @@ func (w *Worker) PollSource(ctx context.Context, src config.Source) PollReport {
 // pollSource polls src; with onlyIfDue it first checks, under the source's
 // lease, that no other instance polled it meanwhile (the due check before
 // the claim can be overtaken). fetched, when not nil, is called once the
-// answer is fetched and parsed, before the poll's write (see pollAll).
-func (w *Worker) pollSource(ctx context.Context, src config.Source, onlyIfDue bool, fetched func()) PollReport {
+// answer is fetched and parsed, with the number of posts to store, before
+// the poll's write (see pollAll).
+func (w *Worker) pollSource(ctx context.Context, src config.Source, onlyIfDue bool, fetched func(posts int)) PollReport {
 	log := w.log.With(slog.String("source", src.ID))
 	now := w.now()
 	rep := PollReport{Source: src.ID}
@@ -377,7 +380,7 @@ func (w *Worker) pollSource(ctx context.Context, src config.Source, onlyIfDue bo
 		toStore = items
 	}
 	if fetched != nil {
-		fetched()
+		fetched(len(toStore))
 	}
 	var st model.Source
 	stored := false
@@ -660,16 +663,16 @@ func (w *Worker) PollAll(ctx context.Context, srcs []config.Source) []PollReport
 func (w *Worker) pollAll(ctx context.Context, srcs []config.Source, onlyIfDue bool) []PollReport {
 	// As many polls fetch at once as the fetcher may fetch at once. A poll
 	// whose answer is parsed gives its fetch slot to the next source while
-	// it waits for its write, and half as many may wait as fetch: the
-	// waiting writes share the group commit's transactions (on SQLite), so
-	// a cycle writes in fewer, larger ones (a cold import of 10,000 posts
-	// was 5 % faster), while no more than 1.5 × fetch.concurrency sources
-	// are leased (a poll holds its lease from its claim to its write). As
-	// many waiting as fetching held too many parsed posts: 150 MB at the
-	// peak of a 100,000-post import, against 131 MB.
+	// it waits for its write; as many may wait as fetch, holding at most
+	// maxWaitingPosts posts between them (a poll waits for room in its
+	// fetch slot). The waiting writes share the
+	// group commit's transactions (on SQLite), so a cycle writes in fewer,
+	// larger ones, while no more than twice fetch.concurrency sources are
+	// leased (a poll holds its lease from its claim to its write).
 	reps := make([]PollReport, len(srcs))
 	n := max(w.cfg.Fetch.Concurrency, 1)
-	fetching, writing := make(chan struct{}, n), make(chan struct{}, max(n/2, 1))
+	fetching, writing := make(chan struct{}, n), make(chan struct{}, n)
+	waitingPosts := semaphore.NewWeighted(maxWaitingPosts)
 	var wg sync.WaitGroup
 	for i, s := range srcs {
 		select {
@@ -679,9 +682,16 @@ func (w *Worker) pollAll(ctx context.Context, srcs []config.Source, onlyIfDue bo
 			continue
 		}
 		wg.Go(func() {
-			slot := fetching
-			defer func() { <-slot }()
-			reps[i] = w.pollSource(ctx, s, onlyIfDue, func() {
+			slot, held := fetching, int64(0)
+			defer func() {
+				<-slot
+				waitingPosts.Release(held)
+			}()
+			reps[i] = w.pollSource(ctx, s, onlyIfDue, func(posts int) {
+				// The write goes on when shutdown begins: so does this wait,
+				// for the writes before it.
+				held = int64(min(posts, maxWaitingPosts))
+				_ = waitingPosts.Acquire(context.WithoutCancel(ctx), held)
 				writing <- struct{}{}
 				<-fetching
 				slot = writing
@@ -691,6 +701,12 @@ func (w *Worker) pollAll(ctx context.Context, srcs []config.Source, onlyIfDue bo
 	wg.Wait()
 	return reps
 }
+
+// maxWaitingPosts bounds the parsed posts of the polls waiting for their
+// write (their memory): a 100,000-post import (100 per poll, fetch
+// concurrency 16) peaked at 150 MB when sixteen such polls could wait, and
+// at 131 MB when eight could; at ten posts a poll, as many wait as fetch.
+const maxWaitingPosts = 800
 
 // jitter spreads sources that share a schedule over a window (half the
 // interval, at most five minutes), by a stable hash of the id, so that

@@ -769,12 +769,15 @@ func TestPollStoreFailure(t *testing.T) {
 	}
 }
 
-// countingFetcher answers every poll with one post and counts the polls.
-type countingFetcher struct{ calls atomic.Int32 }
+// countingFetcher answers every poll with posts posts and counts the polls.
+type countingFetcher struct {
+	posts int
+	calls atomic.Int32
+}
 
 func (f *countingFetcher) Poll(_ context.Context, src config.Source, _ feeds.Validators, _ func(string) bool) (*feeds.PollResult, error) {
 	f.calls.Add(1)
-	return &feeds.PollResult{Items: items(1, src.ID), Validators: feeds.Validators{ETag: `"` + src.ID + `"`}}, nil
+	return &feeds.PollResult{Items: items(f.posts, src.ID), Validators: feeds.Validators{ETag: `"` + src.ID + `"`}}, nil
 }
 
 // heldStorePoll is a store whose StorePoll waits until release is closed.
@@ -792,52 +795,64 @@ func (s *heldStorePoll) StorePoll(ctx context.Context, id string, its []model.It
 }
 
 // TestPollAllWritesWaitOffFetchSlots: a poll whose answer is parsed gives
-// its fetch slot to the next source while it waits for its write, and at
-// most half of fetch.concurrency polls wait so; with the writes held,
-// concurrency fetch, concurrency/2 wait, and no other source is fetched
-// (or leased) until a write ends.
+// its fetch slot to the next source while it waits for its write, as many
+// wait so as fetch (concurrency), holding at most maxWaitingPosts posts
+// between them; with the writes held, no other source is fetched (or
+// leased) until a write ends.
 func TestPollAllWritesWaitOffFetchSlots(t *testing.T) {
-	const sources, concurrency = 10, 4
-	var y strings.Builder
-	fmt.Fprintf(&y, "data_dir: %s\nfetch:\n  concurrency: %d\nsources:\n", t.TempDir(), concurrency)
-	for i := range sources {
-		fmt.Fprintf(&y, "  - id: s%d\n    name: S%d\n    url: http://x%d.example/rss.xml\n    schedule: \"@every 15m\"\n", i, i, i)
+	const concurrency = 4
+	tests := []struct {
+		name            string
+		sources, posts  int
+		fetched, stores int32 // polls fetched, and writes begun, while the writes are held
+	}{
+		{"small polls: as many wait as fetch", 12, 1, 2 * concurrency, concurrency},
+		// Two fit in maxWaitingPosts; the third waits in its fetch slot.
+		{"large polls: bounded by their posts", concurrency + 3, maxWaitingPosts/2 - 1, concurrency + 2, 2},
 	}
-	cfg, err := config.Parse("test.yaml", []byte(y.String()), func(string) (string, bool) { return "", false })
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := &heldStorePoll{Store: openStore(t), release: make(chan struct{})}
-	f := &countingFetcher{}
-	now := time.Date(2026, 12, 4, 8, 0, 0, 0, time.UTC)
-	w, err := New(Deps{Config: cfg, Store: st, Fetcher: f, Now: func() time.Time { return now }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Sync(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan []PollReport)
-	go func() { done <- w.PollAll(t.Context(), cfg.Sources) }()
-	const fetched = concurrency + concurrency/2
-	for deadline := time.Now().Add(10 * time.Second); f.calls.Load() < fetched || st.waiting.Load() < concurrency/2; {
-		if time.Now().After(deadline) {
-			t.Fatalf("with the writes held: %d polls fetched, %d writes waiting; want %d and %d", f.calls.Load(), st.waiting.Load(), fetched, concurrency/2)
-		}
-		time.Sleep(time.Millisecond)
-	}
-	time.Sleep(50 * time.Millisecond) // room for a poll that should not start
-	if got, waiting := f.calls.Load(), st.waiting.Load(); got != fetched || waiting != concurrency/2 {
-		t.Errorf("with the writes held: %d polls fetched, %d writes waiting; want %d and %d", got, waiting, fetched, concurrency/2)
-	}
-	close(st.release)
-	reps := <-done
-	for _, rep := range reps {
-		if rep.Status != model.PollOK || rep.New != 1 {
-			t.Errorf("%s: %+v, want ok with one new post", rep.Source, rep)
-		}
-	}
-	if got := f.calls.Load(); got != sources {
-		t.Errorf("%d polls, want %d", got, sources)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var y strings.Builder
+			fmt.Fprintf(&y, "data_dir: %s\nfetch:\n  concurrency: %d\n  max_items_per_poll: %d\nsources:\n", t.TempDir(), concurrency, tc.posts)
+			for i := range tc.sources {
+				fmt.Fprintf(&y, "  - id: s%d\n    name: S%d\n    url: http://x%d.example/rss.xml\n    schedule: \"@every 15m\"\n", i, i, i)
+			}
+			cfg, err := config.Parse("test.yaml", []byte(y.String()), func(string) (string, bool) { return "", false })
+			if err != nil {
+				t.Fatal(err)
+			}
+			st := &heldStorePoll{Store: openStore(t), release: make(chan struct{})}
+			f := &countingFetcher{posts: tc.posts}
+			now := time.Date(2026, 12, 4, 8, 0, 0, 0, time.UTC)
+			w, err := New(Deps{Config: cfg, Store: st, Fetcher: f, Now: func() time.Time { return now }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Sync(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan []PollReport)
+			go func() { done <- w.PollAll(t.Context(), cfg.Sources) }()
+			for deadline := time.Now().Add(10 * time.Second); f.calls.Load() < tc.fetched || st.waiting.Load() < tc.stores; {
+				if time.Now().After(deadline) {
+					t.Fatalf("with the writes held: %d polls fetched, %d writes begun; want %d and %d",
+						f.calls.Load(), st.waiting.Load(), tc.fetched, tc.stores)
+				}
+				time.Sleep(time.Millisecond)
+			}
+			time.Sleep(50 * time.Millisecond) // room for a poll or a write that should not start
+			if got, waiting := f.calls.Load(), st.waiting.Load(); got != tc.fetched || waiting != tc.stores {
+				t.Errorf("with the writes held: %d polls fetched, %d writes begun; want %d and %d", got, waiting, tc.fetched, tc.stores)
+			}
+			close(st.release)
+			for _, rep := range <-done {
+				if rep.Status != model.PollOK || rep.New != tc.posts {
+					t.Errorf("%s: %+v, want ok with %d new posts", rep.Source, rep, tc.posts)
+				}
+			}
+			if got := f.calls.Load(); got != int32(tc.sources) {
+				t.Errorf("%d polls, want %d", got, tc.sources)
+			}
+		})
 	}
 }

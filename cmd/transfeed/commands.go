@@ -563,7 +563,6 @@ func runDaemon(ctx context.Context, a *app) error {
 	return first
 }
 
-// startCPUProfile profiles the process into path until the returned func runs.
 // startTrace starts an execution trace of the run into path; the
 // function it returns stops it.
 func startTrace(path string) (func(), error) { return startRecording(path, trace.Start, trace.Stop) }

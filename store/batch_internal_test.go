@@ -24,6 +24,23 @@ func openBatchTestStore(t *testing.T) *Store {
 	return s
 }
 
+// waitQueued waits until n writes are queued in s's group commit.
+func waitQueued(t *testing.T, s *Store, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		s.writes.mu.Lock()
+		queued := len(s.writes.queue)
+		s.writes.mu.Unlock()
+		if queued == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d writes queued", queued, n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // TestWriteBatcher queues writes while the write turn is held, so that one
 // call writes them all in one transaction, and checks each caller gets its
 // own outcome: with no failure every write runs once and commits; when one
@@ -65,18 +82,7 @@ func TestWriteBatcher(t *testing.T) {
 					})
 				})
 			}
-			for deadline := time.Now().Add(10 * time.Second); ; {
-				s.writes.mu.Lock()
-				queued := len(s.writes.queue)
-				s.writes.mu.Unlock()
-				if queued == n {
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("%d of %d writes queued", queued, n)
-				}
-				time.Sleep(time.Millisecond)
-			}
+			waitQueued(t, s, n)
 			// A write queued before the failing one runs twice (shared,
 			// then alone); one after it once (alone).
 			wantRuns := make([]int32, n)
@@ -201,15 +207,7 @@ func TestWriteBatcherCancelledWriter(t *testing.T) {
 		if i == 0 {
 			ctx = cancelled // first in the queue: it writes the batch
 		}
-		for {
-			s.writes.mu.Lock()
-			queued := len(s.writes.queue)
-			s.writes.mu.Unlock()
-			if queued == i {
-				break
-			}
-			time.Sleep(time.Millisecond)
-		}
+		waitQueued(t, s, i) // queued in order
 		wg.Go(func() {
 			errs[i] = s.write(ctx, 1, func(ctx context.Context, tx *sql.Tx) error {
 				_, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES (?, 'v')`, fmt.Sprint("c", i))
@@ -217,15 +215,7 @@ func TestWriteBatcherCancelledWriter(t *testing.T) {
 			})
 		})
 	}
-	for {
-		s.writes.mu.Lock()
-		queued := len(s.writes.queue)
-		s.writes.mu.Unlock()
-		if queued == n {
-			break
-		}
-		time.Sleep(time.Millisecond)
-	}
+	waitQueued(t, s, n)
 	s.writes.passOn()
 	wg.Wait()
 	for i := range n {

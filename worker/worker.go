@@ -665,10 +665,10 @@ func (w *Worker) pollAll(ctx context.Context, srcs []config.Source, onlyIfDue bo
 	// whose answer is parsed gives its fetch slot to the next source while
 	// it waits for its write; as many may wait as fetch, holding at most
 	// maxWaitingPosts posts between them (a poll waits for room in its
-	// fetch slot). The waiting writes share the
-	// group commit's transactions (on SQLite), so a cycle writes in fewer,
-	// larger ones, while no more than twice fetch.concurrency sources are
-	// leased (a poll holds its lease from its claim to its write).
+	// fetch slot). The waiting writes share the group commit's
+	// transactions (on SQLite), so a cycle writes in fewer, larger ones,
+	// while no more than twice fetch.concurrency sources are leased (a poll
+	// holds its lease from its claim to its write).
 	reps := make([]PollReport, len(srcs))
 	n := max(w.cfg.Fetch.Concurrency, 1)
 	fetching, writing := make(chan struct{}, n), make(chan struct{}, n)
